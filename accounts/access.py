@@ -1,0 +1,34 @@
+"""Access helpers: every organization-owned lookup starts from the signed-in user's memberships.
+
+"Missing" and "not yours" both give 404, so that nobody can probe for other organizations.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from accounts.models import Membership, User
+
+
+def membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:
+    """The signed-in user's active membership of the organization with this code, or 404."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("No such organization.")
+    try:
+        return Membership.objects.select_related("organization", "user").get(
+            user=user, organization__code=code, is_active=True
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such organization.") from None
+
+
+def admin_membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:
+    """Like `membership_for`, but a member who is not an admin gets 403 (outsiders still get 404)."""
+    membership = membership_for(request, code)
+    if not membership.is_admin:
+        raise PermissionDenied("Only the organization's admins can do this.")
+    return membership

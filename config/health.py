@@ -1,0 +1,57 @@
+"""`/healthz`: whether each configured part answers. 200 when all do, 503 otherwise."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from config.celery_app import app as celery_app
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return connection.vendor
+
+
+def _cache() -> str:
+    key = f"healthz:{uuid.uuid4()}"
+    cache.set(key, "ok", 5)
+    if cache.get(key) != "ok":
+        raise RuntimeError("the cache did not keep a value")
+    cache.delete(key)
+    return "redis" if settings.REDIS_URL else "local memory"
+
+
+def _broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "in-process"
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+    return "redis"
+
+
+CHECKS: dict[str, Callable[[], str]] = {"database": _database, "cache": _cache, "broker": _broker}
+
+
+def _run(check: Callable[[], str]) -> dict[str, object]:
+    started = time.monotonic()
+    try:
+        kind = check()
+    except Exception as exc:  # a health check reports every failure, whatever its kind
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "kind": kind, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    parts = {name: _run(check) for name, check in CHECKS.items()}
+    healthy = all(part["ok"] for part in parts.values())
+    return JsonResponse({"status": "ok" if healthy else "failing", "checks": parts}, status=200 if healthy else 503)

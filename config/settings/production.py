@@ -1,0 +1,31 @@
+"""Production: every secret from the environment, HTTPS only, PostgreSQL and Redis expected."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import TOKEN_ENCRYPTION_KEYS
+
+DEBUG = False
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if SECRET_KEY.startswith("insecure") or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random string of at least 50 characters.")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS to the host names Overlap is served under.")
+if not TOKEN_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set TOKEN_ENCRYPTION_KEY (a Fernet key) so that tokens are encrypted at rest.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

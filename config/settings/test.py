@@ -1,0 +1,15 @@
+"""Settings for the test suite: fast hashing, in-memory mail, in-process tasks unless a test says otherwise."""
+
+from __future__ import annotations
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# A fixed test key, so that encrypted tokens round-trip; never used outside the tests.
+TOKEN_ENCRYPTION_KEYS = ["b3ZlcmxhcC10ZXN0LXN1aXRlLW9ubHkta2V5LTAwMDE="]

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from config import health
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("orgs/<uuid:code>/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

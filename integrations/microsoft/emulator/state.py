@@ -1,0 +1,123 @@
+"""The emulator's in-memory world: tenants, their people, app registrations, grants and calendars.
+
+Owned by the emulator core; the calendar part (`calendar.py`) keeps its own store per mailbox,
+reachable from here as ``Tenant.calendars``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+
+@dataclass
+class WorkingHours:
+    """As getSchedule reports it: lowercase day names, local times, and a Graph timeZone object."""
+
+    days_of_week: list[str]
+    start: time
+    end: time
+    # Either {"name": "<Windows name>"} or a full customTimeZone object (bias, standardOffset, daylightOffset).
+    time_zone: dict[str, Any]
+
+
+@dataclass
+class DirectoryUser:
+    id: str  # object id (GUID)
+    user_principal_name: str
+    mail: str
+    display_name: str
+    given_name: str = ""
+    surname: str = ""
+    job_title: str = ""
+    account_enabled: bool = True
+    user_type: str = "Member"  # or "Guest"
+    is_admin: bool = False  # a Global/Privileged Role admin: may grant admin consent
+    has_mailbox: bool = True
+    mailbox_time_zone: str = "UTC"  # Windows name, the mailbox's own zone
+    working_hours: WorkingHours | None = None
+    shares_details: bool = False  # whether getSchedule shows subject/location to others
+    group_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Group:
+    id: str
+    display_name: str
+    mail: str
+    mail_enabled: bool = True
+    security_enabled: bool = True
+
+
+@dataclass
+class AppRegistration:
+    """A multitenant app registration (Overlap's) in its home tenant."""
+
+    client_id: str
+    client_secret: str
+    display_name: str
+    redirect_uris: list[str]
+    application_permissions: list[str]  # e.g. ["Calendars.ReadWrite", "User.Read.All"]
+    delegated_permissions: list[str]  # e.g. ["User.Read", "Calendars.ReadWrite", ...]
+
+
+@dataclass
+class RefreshGrant:
+    token: str
+    client_id: str
+    user_id: str
+    scopes: list[str]
+    issued_at: datetime
+    last_used_at: datetime
+    revoked: bool = False
+
+
+@dataclass
+class Tenant:
+    id: str  # GUID
+    display_name: str
+    domains: list[str]  # verified domains, first is the default (x.onmicrosoft.com)
+    users: dict[str, DirectoryUser] = field(default_factory=dict)  # by id
+    groups: dict[str, Group] = field(default_factory=dict)
+    admin_consented_apps: set[str] = field(default_factory=set)  # client ids with admin consent
+    user_consents: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (client_id, user_id) -> scopes
+    access_policy_group: dict[str, str] = field(default_factory=dict)  # client_id -> group id (RestrictAccess)
+    calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
+
+    def user_by_address(self, address: str) -> DirectoryUser | None:
+        """By object id, UPN or mail, case-insensitively, as Graph resolves `/users/{id|upn}`."""
+        wanted = address.strip().lower()
+        if wanted in self.users:
+            return self.users[wanted]
+        for user in self.users.values():
+            if wanted in (user.id.lower(), user.user_principal_name.lower(), user.mail.lower()):
+                return user
+        return None
+
+    def can_reach(self, client_id: str, user: DirectoryUser) -> bool:
+        """Whether an application access policy lets this app's app-only token reach the mailbox."""
+        group = self.access_policy_group.get(client_id)
+        return group is None or group in user.group_ids
+
+
+@dataclass
+class EmulatorState:
+    tenants: dict[str, Tenant] = field(default_factory=dict)  # by id
+    apps: dict[str, AppRegistration] = field(default_factory=dict)  # by client id
+    refresh_grants: dict[str, RefreshGrant] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def tenant(self, key: str) -> Tenant | None:
+        """By GUID or verified domain, case-insensitively."""
+        wanted = key.strip().lower()
+        for tenant in self.tenants.values():
+            if wanted == tenant.id.lower() or wanted in (d.lower() for d in tenant.domains):
+                return tenant
+        return None
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
