@@ -13,6 +13,14 @@ from django.http import Http404, HttpRequest
 from accounts.models import Membership, User
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    """The signed-in user; views behind login_required only."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
 def membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:
     """The signed-in user's active membership of the organization with this code, or 404."""
     user = request.user

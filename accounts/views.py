@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.access import membership_for
+from accounts.access import membership_for, signed_in_user
 from accounts.models import Membership
 
 
@@ -14,7 +14,7 @@ from accounts.models import Membership
 def home(request: HttpRequest) -> HttpResponse:
     """Send a person to their organization; with several, let them choose."""
     memberships = list(
-        Membership.objects.filter(user_id=request.user.pk, is_active=True).select_related("organization")
+        Membership.objects.filter(user=signed_in_user(request), is_active=True).select_related("organization")
     )
     if len(memberships) == 1:
         return redirect("organization_home", code=memberships[0].organization.code)

@@ -74,8 +74,8 @@ def _database() -> dict[str, object]:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Overlap understands: {exc}") from exc
     if str(config.get("ENGINE", "")).endswith("sqlite3"):
         # Several threads (dev server, eager tasks) write to the file; wait rather than fail on a lock.
-        config.setdefault("OPTIONS", {})
-        config["OPTIONS"] = {"timeout": 20, **dict(config["OPTIONS"])}  # type: ignore[arg-type]
+        options = config.get("OPTIONS") or {}
+        config["OPTIONS"] = {"timeout": 20, **options} if isinstance(options, dict) else options
     return config
 
 

@@ -13,3 +13,7 @@ STORAGES = {
 }
 # A fixed test key, so that encrypted tokens round-trip; never used outside the tests.
 TOKEN_ENCRYPTION_KEYS = ["b3ZlcmxhcC10ZXN0LXN1aXRlLW9ubHkta2V5LTAwMDE="]
+
+# Serve static files straight from the app folders; no collectstatic needed outside production.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

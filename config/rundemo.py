@@ -1,0 +1,120 @@
+"""`make run`: start the Microsoft 365 emulator and the web app, point one at the other, stop both on Ctrl-C.
+
+Secrets that must outlive a restart (the token encryption key, the demo app's client secret) are made once
+and kept in `.run/`, which git ignores, so a second `make run` keeps everything the first one made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+WEB = "127.0.0.1:8000"
+EMULATOR_PORT = int(os.environ.get("OVERLAP_EMULATOR_PORT", "8443"))
+EMULATOR_HTTP_PORT = int(os.environ.get("OVERLAP_EMULATOR_HTTP_PORT", "8444"))
+DEMO_LOGINS = [
+    ("admin", "adele.vance@contoso.onmicrosoft.com"),
+    ("member", "megan.bowen@contoso.onmicrosoft.com"),
+    ("member", "alex.wilber@contoso.onmicrosoft.com"),
+]
+
+
+def kept_secret(name: str, make: str) -> str:
+    """A value made on the first run and read back on every later one."""
+    path = RUN_DIR / name
+    if not path.exists():
+        RUN_DIR.mkdir(exist_ok=True)
+        path.write_text(make)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    command = [
+        sys.executable,
+        "manage.py",
+        "m365_emulator",
+        "--port",
+        str(EMULATOR_PORT),
+        "--http-port",
+        str(EMULATOR_HTTP_PORT),
+        "--ca-out",
+        str(RUN_DIR / "m365-emulator-ca.pem"),
+        "--client-secret",
+        client_secret,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    return process, read_announcement(process.stdout)
+
+
+def read_announcement(stream: IO[str] | None) -> dict[str, str]:
+    """The emulator prints one JSON line when it is ready."""
+    if stream is None:
+        raise SystemExit("The Microsoft 365 emulator did not start.")
+    line = stream.readline()
+    if not line:
+        raise SystemExit("The Microsoft 365 emulator stopped before it was ready (see the lines above).")
+    return dict(json.loads(line))
+
+
+def web_environment(emulator: dict[str, str], token_key: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MICROSOFT_LOGIN_URL": emulator["base_url"],
+        "MICROSOFT_LOGIN_BROWSER_URL": emulator["browser_url"],
+        "MICROSOFT_GRAPH_URL": emulator["base_url"],
+        "MICROSOFT_CA_BUNDLE": emulator["ca_file"],
+        "MICROSOFT_CLIENT_ID": emulator["client_id"],
+        "MICROSOFT_CLIENT_SECRET": emulator["client_secret"],
+        "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY", token_key),
+    }
+
+
+def banner(emulator: dict[str, str]) -> str:
+    logins = "\n".join(f"    {role:<7} {email}" for role, email in DEMO_LOGINS)
+    return (
+        f"\n  Overlap is running at http://{WEB}/\n\n"
+        f"  Demo logins (password: overlap-demo):\n{logins}\n\n"
+        f"  Microsoft 365 emulator: {emulator['base_url']} (sign-in pages at {emulator['browser_url']})\n"
+        f"  Demo tenant: {emulator['tenant_domain']} ({emulator['tenant_id']})\n\n"
+        "  Press Ctrl-C to stop.\n"
+    )
+
+
+def main() -> None:
+    token_key = kept_secret("token-encryption-key", Fernet.generate_key().decode())
+    client_secret = kept_secret("emulator-client-secret", secrets.token_urlsafe(32))
+    emulator_process, emulator = start_emulator(client_secret)
+    web = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", WEB, "--noreload"],
+        cwd=ROOT,
+        env=web_environment(emulator, token_key),
+    )
+    print(banner(emulator), flush=True)
+    try:
+        web.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (web, emulator_process):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (web, emulator_process):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()
