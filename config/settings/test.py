@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.env import env_bool
 from config.settings.base import *  # noqa: F403
 
 DEBUG = False
@@ -17,3 +18,6 @@ TOKEN_ENCRYPTION_KEYS = ["b3ZlcmxhcC10ZXN0LXN1aXRlLW9ubHkta2V5LTAwMDE="]
 # Serve static files straight from the app folders; no collectstatic needed outside production.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tasks run in-process unless a test starts a real worker (tests marked `redis` do, on the PostgreSQL/Redis pass).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
