@@ -1,0 +1,39 @@
+"""Reads for the integration pages and for the apps that use the connection."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Membership, Organization
+from integrations.models import CalendarGrant, Connection, IntegrationEvent
+
+
+def connection_of(*, organization: Organization) -> Connection:
+    """The organization's connection; an organization that never configured one gets a fresh, unsaved one."""
+    try:
+        return Connection.objects.select_related("consented_by").get(organization=organization)
+    except Connection.DoesNotExist:
+        return Connection(organization=organization)
+
+
+def audit_log(*, organization: Organization, limit: int = 50) -> QuerySet[IntegrationEvent]:
+    return IntegrationEvent.objects.filter(organization=organization).select_related("actor")[:limit]
+
+
+def grant_of(*, membership: Membership) -> CalendarGrant | None:
+    return CalendarGrant.objects.filter(membership=membership).first()
+
+
+def members_to_reconnect(*, organization: Organization) -> QuerySet[CalendarGrant]:
+    """Delegated mode: the people whose calendar connection died and who must connect again."""
+    return CalendarGrant.objects.filter(
+        membership__organization=organization,
+        membership__is_active=True,
+        status=CalendarGrant.Status.RECONNECT_NEEDED,
+    ).select_related("membership__user")
+
+
+def connected_member_count(*, organization: Organization) -> int:
+    return CalendarGrant.objects.filter(
+        membership__organization=organization, membership__is_active=True, status=CalendarGrant.Status.CONNECTED
+    ).count()

@@ -1,0 +1,256 @@
+"""The integration settings page (admins), its Microsoft round trips, and a member's calendar connection."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import admin_membership_for, membership_for
+from accounts.models import User
+from integrations import members, reach, selectors, services
+from integrations.explain import Explanation
+from integrations.forms import AccessGroupForm, TenantForm
+from integrations.models import Connection
+from integrations.state import InvalidState, redeem_state
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # every view here is behind login_required
+    return request.user
+
+
+def _settings_url(code: uuid.UUID) -> str:
+    return reverse("integration_settings", kwargs={"code": code})
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    connection = selectors.connection_of(organization=membership.organization)
+    tenant_form = TenantForm(initial={"tenant": membership.organization.azure_tenant_id, "mode": connection.mode})
+    return _render_settings(request, membership.organization.code, tenant_form=tenant_form)
+
+
+def _render_settings(
+    request: HttpRequest, code: uuid.UUID, *, tenant_form: TenantForm, group_form: AccessGroupForm | None = None
+) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    organization = membership.organization
+    connection = selectors.connection_of(organization=organization)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "connection": connection,
+        "tenant_form": tenant_form,
+        "group_form": group_form or AccessGroupForm(initial={"access_group": connection.access_group}),
+        "events": selectors.audit_log(organization=organization),
+        "to_reconnect": selectors.members_to_reconnect(organization=organization),
+        "connected_members": selectors.connected_member_count(organization=organization),
+        "client_id": services.client_id(),
+        "Mode": Connection.Mode,
+        "Status": Connection.Status,
+    }
+    return render(request, "integrations/settings.html", context)
+
+
+@login_required
+@require_POST
+def save_tenant(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    form = TenantForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, code, tenant_form=form)
+    services.connection_configure(
+        organization=membership.organization,
+        actor=_user(request),
+        tenant=form.cleaned_data["tenant"],
+        mode=form.cleaned_data["mode"],
+    )
+    messages.success(request, "Saved. Next: grant admin consent at Microsoft.")
+    return redirect(_settings_url(code))
+
+
+@login_required
+@require_POST
+def start_consent(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    try:
+        url = services.consent_url(
+            organization=membership.organization,
+            actor=_user(request),
+            session=request.session,
+            redirect_uri=request.build_absolute_uri(reverse("consent_callback")),
+        )
+    except services.ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect(_settings_url(code))
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_GET
+def consent_callback(request: HttpRequest) -> HttpResponse:
+    """Microsoft sends the admin back here; the organization comes from the signed state, never from the URL."""
+    try:
+        redeemed = redeem_state(
+            request.session, request.GET.get("state", ""), purpose=services.CONSENT_PURPOSE, user_id=request.user.pk
+        )
+    except InvalidState as exc:
+        messages.error(request, f"{exc} Nothing was changed. Start again from the integration settings page.")
+        return redirect("home")
+    membership = admin_membership_for(request, redeemed.organization_code)
+    outcome = services.consent_complete(organization=membership.organization, actor=_user(request), params=request.GET)
+    _say_outcome(request, outcome.explanation)
+    return redirect(_settings_url(redeemed.organization_code))
+
+
+def _say_outcome(request: HttpRequest, explanation: Explanation | None) -> None:
+    if explanation is None:
+        messages.success(request, "Connected. Overlap checked the connection with Microsoft and it works.")
+    else:
+        messages.error(request, f"{explanation.message} What to do: {explanation.fix}")
+
+
+@login_required
+@require_POST
+def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    try:
+        connection = services.connection_test(organization=membership.organization, actor=_user(request))
+    except services.ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect(_settings_url(code))
+    if connection.is_active:
+        messages.success(request, "All checks passed: Overlap reached Microsoft 365 with your consent.")
+    else:
+        messages.error(request, f"{connection.last_error_message} What to do: {connection.last_error_fix}")
+    return redirect(_settings_url(code))
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    services.connection_disconnect(organization=membership.organization, actor=_user(request))
+    messages.success(
+        request,
+        "Disconnected: Overlap makes no more calls to your tenant and has forgotten its tokens. To remove "
+        "the consent at Microsoft too, delete Overlap under Enterprise applications in the Entra admin center.",
+    )
+    return redirect(_settings_url(code))
+
+
+@login_required
+@require_POST
+def save_group(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    form = AccessGroupForm(request.POST)
+    if not form.is_valid():
+        connection = selectors.connection_of(organization=membership.organization)
+        tenant_form = TenantForm(initial={"tenant": membership.organization.azure_tenant_id, "mode": connection.mode})
+        return _render_settings(request, code, tenant_form=tenant_form, group_form=form)
+    services.connection_set_access_group(
+        organization=membership.organization, actor=_user(request), group=form.cleaned_data["access_group"]
+    )
+    messages.success(request, "Saved the security group. Run “Check who Overlap can reach” once the policy is set.")
+    return redirect(_settings_url(code) + "#scoping")
+
+
+@login_required
+@require_POST
+def check_reach(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    try:
+        reach.reach_check(organization=membership.organization)
+    except services.ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+    return redirect(_settings_url(code) + "#scoping")
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    try:
+        services.directory_sync_soon(organization=membership.organization)
+    except services.ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Synchronisation started; the result shows below when it has finished.")
+    return redirect(_settings_url(code) + "#members")
+
+
+# A member's own calendar connection (individual mode).
+
+
+@login_required
+@require_GET
+def calendar_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = membership_for(request, code)
+    connection = selectors.connection_of(organization=membership.organization)
+    grant = selectors.grant_of(membership=membership)
+    context = {
+        "organization": membership.organization,
+        "membership": membership,
+        "connection": connection,
+        "grant": grant,
+        "scopes": members.DELEGATED_SCOPES,
+    }
+    return render(request, "integrations/calendar.html", context)
+
+
+@login_required
+@require_POST
+def calendar_connect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = membership_for(request, code)
+    try:
+        url = members.member_connect_url(
+            membership=membership,
+            session=request.session,
+            redirect_uri=request.build_absolute_uri(reverse("calendar_callback")),
+        )
+    except services.ConnectionNotReady:
+        messages.error(request, "Your organization has not connected Microsoft 365 yet. Ask one of your admins.")
+        return redirect("calendar_connection", code=code)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_GET
+def calendar_callback(request: HttpRequest) -> HttpResponse:
+    try:
+        membership, flow = members.pending_membership(
+            session=request.session, user=_user(request), state=request.GET.get("state", "")
+        )
+    except InvalidState as exc:
+        messages.error(request, f"{exc} Nothing was changed. Start again from your calendar connection page.")
+        return redirect("home")
+    outcome = members.member_connect_complete(membership=membership, flow=flow, params=request.GET)
+    (messages.success if outcome.connected else messages.error)(request, outcome.message)
+    return redirect("calendar_connection", code=membership.organization.code)
+
+
+@login_required
+@require_POST
+def calendar_disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = membership_for(request, code)
+    members.member_disconnect(membership=membership)
+    messages.success(request, "Your calendar is disconnected; Overlap has forgotten your tokens.")
+    return redirect("calendar_connection", code=code)
+
+
+@login_required
+@require_POST
+def calendar_check(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = membership_for(request, code)
+    grant = members.member_check(membership=membership)
+    if grant and grant.status == grant.Status.CONNECTED:
+        messages.success(request, "Your calendar connection works.")
+    return redirect("calendar_connection", code=code)
