@@ -1,0 +1,272 @@
+"""Overlap's Microsoft Graph client: one method per endpoint, typed results, errors that say permanent or not.
+
+Overlap never lists or searches calendars: events are read by the ids it created or by its own tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from integrations.microsoft import parse
+from integrations.microsoft.auth import TenantTokens
+from integrations.microsoft.config import MicrosoftConfig
+from integrations.microsoft.errors import BadRequest, MicrosoftError, NotFound
+from integrations.microsoft.timezones import date_time_zone
+from integrations.microsoft.transport import BatchItem, GraphResponse, GraphTransport, TokenSource
+from integrations.microsoft.types import (
+    TAG_PROPERTY_ID,
+    DirectoryUser,
+    Event,
+    EventChanges,
+    MeetingTimeSuggestions,
+    NewAttendee,
+    NewEvent,
+    Schedule,
+    ScheduleError,
+)
+
+USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,userType,givenName,surname,jobTitle"
+EVENT_FIELDS = (
+    "id,iCalUId,subject,start,end,isCancelled,webLink,onlineMeeting,attendees,organizer,"
+    "transactionId,responseStatus,changeKey,showAs,isOrganizer"
+)
+SCHEDULE_LIMIT = 20  # mailboxes per getSchedule
+GROUP_LIMIT = 20  # group ids per checkMemberGroups
+MAX_WINDOW = timedelta(days=62)
+_TAG_EXPAND = f"singleValueExtendedProperties($filter=id eq '{TAG_PROPERTY_ID}')"
+
+
+def _user_path(user: str) -> str:
+    return "/me" if user.lower() == "me" else f"/users/{quote(user, safe='@')}"
+
+
+def _event_path(mailbox: str, event_id: str) -> str:
+    return f"{_user_path(mailbox)}/events/{quote(event_id, safe='=-_')}"
+
+
+def _odata_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class GraphClient:
+    """Microsoft Graph for one tenant, with an app-only token (`for_tenant`) or a member's (`for_member`).
+
+    Every method raises only `MicrosoftError`s; transient ones (throttled, unavailable, timeout) have
+    already been retried within the transport's time budget.
+    """
+
+    def __init__(self, transport: GraphTransport, *, delegated: bool) -> None:
+        self.transport = transport
+        self.delegated = delegated
+
+    @classmethod
+    def for_tenant(cls, config: MicrosoftConfig, tenant: str) -> GraphClient:
+        return cls(GraphTransport(config, TenantTokens(config, tenant)), delegated=False)
+
+    @classmethod
+    def for_member(cls, config: MicrosoftConfig, tenant: str, token_source: TokenSource) -> GraphClient:
+        """`token_source` is usually an `auth.MemberTokens`, which stores the member's refreshed cache."""
+        return cls(GraphTransport(config, token_source, delegated=True), delegated=True)
+
+    # Directory
+
+    def list_users(self, *, enabled_only: bool = True, members_only: bool = True) -> list[DirectoryUser]:
+        """Everyone in the directory (all pages), optionally without disabled accounts and guests."""
+        params = {"$select": USER_FIELDS, "$top": "999"}
+        if enabled_only:
+            params["$filter"] = "accountEnabled eq true"
+        users = [parse.user(item) for item in self.transport.pages("/users", params)]
+        if members_only:  # filtered here: userType filters need advanced queries on some tenants
+            users = [u for u in users if (u.user_type or "Member").lower() == "member"]
+        return [u for u in users if u.account_enabled is not False or not enabled_only]
+
+    def get_user(self, user: str) -> DirectoryUser:
+        return parse.user(self.transport.request("GET", _user_path(user), params={"$select": USER_FIELDS}).body)
+
+    def me(self) -> DirectoryUser:
+        return self.get_user("me")
+
+    def check_member_groups(self, user: str, group_ids: Iterable[str]) -> set[str]:
+        """Which of `group_ids` the user belongs to, transitively."""
+        wanted = list(dict.fromkeys(group_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), GROUP_LIMIT):
+            body = {"groupIds": wanted[start : start + GROUP_LIMIT]}
+            response = self.transport.request("POST", f"{_user_path(user)}/checkMemberGroups", body=body)
+            found.update(str(v) for v in response.body.get("value") or [])
+        return found
+
+    # Availability
+
+    def get_schedules(
+        self, organizer: str, mailboxes: list[str], start: datetime, end: datetime, interval_minutes: int = 15
+    ) -> dict[str, Schedule]:
+        """Free/busy for each mailbox, keyed by the address as given, 20 mailboxes per call.
+
+        A mailbox Graph could not read comes back with `error` set (never as free time).
+        Subjects and locations are dropped in the parser and exist nowhere in the result.
+        """
+        if not start < end or end - start >= MAX_WINDOW:
+            raise BadRequest("The window must be positive and shorter than 62 days.", code="window")
+        wanted = list({m.lower(): m for m in reversed(mailboxes)}.values())[::-1]
+        path = "/me/calendar/getSchedule" if self.delegated else f"{_user_path(organizer)}/calendar/getSchedule"
+        merged: dict[str, Schedule] = {}
+        for first in range(0, len(wanted), SCHEDULE_LIMIT):
+            chunk = wanted[first : first + SCHEDULE_LIMIT]
+            body = {
+                "schedules": chunk,
+                "startTime": date_time_zone(start),
+                "endTime": date_time_zone(end),
+                "availabilityViewInterval": interval_minutes,
+            }
+            answered = self.transport.request("POST", path, body=body).body.get("value") or []
+            merged.update(_schedules_by_request(chunk, [parse.schedule(item) for item in answered]))
+        return {m: merged[m.lower()] for m in mailboxes}
+
+    def find_meeting_times(
+        self,
+        attendees: list[str],
+        start: datetime,
+        end: datetime,
+        duration: timedelta,
+        *,
+        max_candidates: int = 20,
+        activity_domain: str = "work",
+        minimum_attendee_percentage: float = 100.0,
+    ) -> MeetingTimeSuggestions:
+        """Graph's own suggestions for the signed-in organizer and `attendees` (delegated only)."""
+        body = {
+            "attendees": [{"type": "required", "emailAddress": {"address": a}} for a in attendees],
+            "timeConstraint": {
+                "activityDomain": activity_domain,
+                "timeSlots": [{"start": date_time_zone(start), "end": date_time_zone(end)}],
+            },
+            "meetingDuration": _iso_duration(duration),
+            "maxCandidates": max_candidates,
+            "isOrganizerOptional": False,
+            "returnSuggestionReasons": True,
+            "minimumAttendeePercentage": minimum_attendee_percentage,
+        }
+        response = self.transport.request("POST", "/me/findMeetingTimes", body=body)
+        return parse.meeting_time_suggestions(response.body)
+
+    # Events Overlap created
+
+    def create_event(self, mailbox: str, new: NewEvent) -> Event:
+        """Create the meeting in the organizer's mailbox; Exchange invites the attendees.
+
+        With a `transaction_id`, a retried create (after a timeout or a 5xx) returns the same event.
+        """
+        body = _new_event_body(new)
+        response = self.transport.request(
+            "POST", f"{_user_path(mailbox)}/events", body=body, idempotent=new.transaction_id is not None
+        )
+        created = parse.event(response.body)
+        return created if created.tag or not new.tag else replace(created, tag=new.tag)
+
+    def get_event(self, mailbox: str, event_id: str, select: str = EVENT_FIELDS) -> Event:
+        params = {"$select": select, "$expand": _TAG_EXPAND}
+        return parse.event(self.transport.request("GET", _event_path(mailbox, event_id), params=params).body)
+
+    def get_events(
+        self, mailbox: str, ids: Iterable[str], select: str = EVENT_FIELDS
+    ) -> dict[str, Event | MicrosoftError]:
+        """Several events by id through $batch (20 per request); each id maps to its event or its error."""
+        wanted = list(dict.fromkeys(ids))
+        query = f"?$select={select}&$expand={_TAG_EXPAND}"
+        items = [BatchItem(str(n), "GET", _event_path(mailbox, event_id) + query) for n, event_id in enumerate(wanted)]
+        results = self.transport.batch(items)
+        return {event_id: _event_or_error(results[str(n)]) for n, event_id in enumerate(wanted)}
+
+    def find_event_by_tag(self, mailbox: str, tag_value: str) -> Event | None:
+        """The event Overlap tagged with `tag_value` (its booking code), if the mailbox still has it."""
+        condition = f"ep/id eq {_odata_string(TAG_PROPERTY_ID)} and ep/value eq {_odata_string(tag_value)}"
+        params = {
+            "$filter": f"singleValueExtendedProperties/Any(ep: {condition})",
+            "$select": EVENT_FIELDS,
+            "$expand": _TAG_EXPAND,
+            "$top": "2",
+        }
+        found = self.transport.request("GET", f"{_user_path(mailbox)}/events", params=params).body.get("value") or []
+        return replace(parse.event(found[0]), tag=tag_value) if found else None
+
+    def update_event(self, mailbox: str, event_id: str, changes: EventChanges) -> Event:
+        body = _changes_body(changes)
+        if not body:
+            raise BadRequest("Nothing to change.", code="empty_update")
+        return parse.event(self.transport.request("PATCH", _event_path(mailbox, event_id), body=body).body)
+
+    def cancel_event(self, mailbox: str, event_id: str, comment: str = "") -> None:
+        """Cancel as organizer: attendees get a cancellation with `comment`."""
+        self.transport.request("POST", f"{_event_path(mailbox, event_id)}/cancel", body={"comment": comment})
+
+    def delete_event(self, mailbox: str, event_id: str, *, missing_ok: bool = False) -> None:
+        try:
+            self.transport.request("DELETE", _event_path(mailbox, event_id))
+        except NotFound:
+            if not missing_ok:
+                raise
+
+
+def _schedules_by_request(asked: list[str], answered: list[Schedule]) -> dict[str, Schedule]:
+    """Each requested address (lowercased) to its schedule; one Graph left out is an error, not free time."""
+    by_address = {s.address.lower(): s for s in answered}
+    missing = ScheduleError(message="Graph returned no schedule for this mailbox.", response_code="missing")
+    return {a.lower(): by_address.get(a.lower()) or Schedule(address=a, error=missing) for a in asked}
+
+
+def _event_or_error(result: GraphResponse | MicrosoftError) -> Event | MicrosoftError:
+    if isinstance(result, MicrosoftError):
+        return result
+    return parse.event(result.body)
+
+
+def _iso_duration(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    return f"PT{minutes // 60}H{minutes % 60}M"
+
+
+def _attendees_body(attendees: Iterable[NewAttendee]) -> list[dict[str, Any]]:
+    return [{"type": a.type, "emailAddress": {"address": a.address, "name": a.name or a.address}} for a in attendees]
+
+
+def _new_event_body(new: NewEvent) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": new.subject,
+        "body": {"contentType": new.body_type, "content": new.body},
+        "start": date_time_zone(new.start),
+        "end": date_time_zone(new.end),
+        "attendees": _attendees_body(new.attendees),
+        "allowNewTimeProposals": True,
+        "responseRequested": True,
+    }
+    if new.location:
+        body["location"] = {"displayName": new.location}
+    if new.teams:
+        body |= {"isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness"}
+    if new.transaction_id:
+        body["transactionId"] = new.transaction_id
+    if new.tag:
+        body["singleValueExtendedProperties"] = [{"id": TAG_PROPERTY_ID, "value": new.tag}]
+    return body
+
+
+def _changes_body(changes: EventChanges) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if changes.subject is not None:
+        body["subject"] = changes.subject
+    if changes.start is not None:
+        body["start"] = date_time_zone(changes.start)
+    if changes.end is not None:
+        body["end"] = date_time_zone(changes.end)
+    if changes.body is not None:
+        body["body"] = {"contentType": changes.body_type, "content": changes.body}
+    if changes.location is not None:
+        body["location"] = {"displayName": changes.location}
+    if changes.attendees is not None:
+        body["attendees"] = _attendees_body(changes.attendees)
+    return body
