@@ -135,6 +135,14 @@ def _authority(config: MicrosoftConfig, tenant: str) -> _Authority:
         return _authorities.setdefault(key, built)
 
 
+def tenant_id(config: MicrosoftConfig, tenant: str) -> str:
+    """The tenant's GUID as Entra ID's discovery names it: a verified domain resolves to its tenant.
+
+    Raises TenantNotFound for a tenant Entra ID does not know.
+    """
+    return str(_authority(config, tenant).app.authority.tenant).lower()
+
+
 def forget_tenant(config: MicrosoftConfig, tenant: str) -> None:
     """Drop the tenant's MSAL application and its cached tokens (on disconnect, or after new consent)."""
     with _registry_lock:
