@@ -11,5 +11,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("orgs/<uuid:code>/", include("accounts.urls")),
+    path("", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]

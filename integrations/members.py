@@ -7,6 +7,7 @@ they and their admins see.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from integrations.microsoft import auth, errors
+from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.models import CalendarGrant, IntegrationEvent
 from integrations.services import ConnectionNotReady, audit, usable_tenant
@@ -122,25 +124,43 @@ def member_disconnect(*, membership: Membership) -> None:
         )
 
 
-def member_token(*, membership: Membership) -> str:
-    """A fresh delegated access token for the member, for the booking code's Graph calls.
+def member_graph_client(*, membership: Membership) -> GraphClient:
+    """A Graph client acting as the member (individual mode), for the booking code.
 
-    A refused grant moves the member to "reconnect needed" and raises `ReauthenticationRequired`.
+    Raises `ConnectionNotReady` when the organization is not connected and `ReauthenticationRequired`
+    when the member has no working connection; a grant Microsoft refuses on the way moves the member
+    to "reconnect needed".
     """
     tenant = usable_tenant(organization=membership.organization)
     grant = CalendarGrant.objects.filter(membership=membership, status=CalendarGrant.Status.CONNECTED).first()
     if grant is None:
         raise errors.ReauthenticationRequired("Connect your calendar first.", code="not_connected")
-    try:
-        token, new_blob = auth.delegated_token(
-            MicrosoftConfig.from_settings(), tenant=tenant, cache_blob=grant.token_cache, account_oid=grant.account_oid
-        )
-    except errors.ReauthenticationRequired as error:
-        member_needs_reconnect(grant=grant, reason=error.message)
-        raise
-    if new_blob:
-        CalendarGrant.objects.filter(pk=grant.pk).update(token_cache=new_blob)
-    return str(token)
+    return GraphClient.for_member(MicrosoftConfig.from_settings(), tenant, GrantTokens(grant=grant, tenant=tenant))
+
+
+@dataclass
+class GrantTokens:
+    """A token source over a stored grant: saves each rotated cache, records a refused grant."""
+
+    grant: CalendarGrant
+    tenant: str
+
+    def __call__(self, *, force_refresh: bool = False) -> str:
+        try:
+            token, blob = auth.delegated_token(
+                MicrosoftConfig.from_settings(),
+                tenant=self.tenant,
+                cache_blob=self.grant.token_cache,
+                account_oid=self.grant.account_oid,
+                force_refresh=force_refresh,
+            )
+        except errors.ReauthenticationRequired as error:
+            member_needs_reconnect(grant=self.grant, reason=error.message)
+            raise
+        if blob:
+            self.grant.token_cache = blob
+            CalendarGrant.objects.filter(pk=self.grant.pk).update(token_cache=blob)
+        return token
 
 
 def member_needs_reconnect(*, grant: CalendarGrant, reason: str) -> None:
@@ -151,11 +171,9 @@ def member_needs_reconnect(*, grant: CalendarGrant, reason: str) -> None:
 
 
 def member_check(*, membership: Membership) -> CalendarGrant | None:
-    """Try the member's grant now (a token refresh), so that a revoked one shows as such at once."""
-    try:
-        member_token(membership=membership)
-    except (errors.MicrosoftError, ConnectionNotReady):
-        pass
+    """Ask Microsoft who the member is with their grant, so that a revoked one shows as such at once."""
+    with contextlib.suppress(errors.MicrosoftError, ConnectionNotReady):
+        member_graph_client(membership=membership).me()
     return CalendarGrant.objects.filter(membership=membership).first()
 
 
@@ -171,7 +189,10 @@ def forget_member_grants(*, organization: Organization) -> int:
 def _sign_in_error(params: Mapping[str, str]) -> str:
     description = params.get("error_description", "")
     if params.get("error") == "access_denied" or "65004" in description:
-        return "You did not accept at Microsoft, so your calendar is not connected. Click “Connect my calendar” to try again."
+        return (
+            "You did not accept at Microsoft, so your calendar is not connected. "
+            "Click “Connect my calendar” to try again."
+        )
     return f"Microsoft did not complete the sign-in ({description or params.get('error')}). Try again."
 
 

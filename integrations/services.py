@@ -115,7 +115,7 @@ def consent_complete(*, organization: Organization, actor: User, params: Mapping
 def _tenant_mismatch(organization: Organization, returned: str) -> Explanation | None:
     entered = organization.azure_tenant_id.lower()
     try:
-        confirmed = auth.tenant_guid(MicrosoftConfig.from_settings(), entered)
+        confirmed = auth.tenant_id(MicrosoftConfig.from_settings(), entered)
     except errors.MicrosoftError as error:
         return explain_error(error)
     if returned and returned == confirmed.lower():
@@ -181,7 +181,7 @@ def _run_checks(connection: Connection) -> Explanation | None:
     config = MicrosoftConfig.from_settings()
     try:
         auth.app_token(config, connection.tenant_guid)
-        GraphClient.for_tenant(config, connection.tenant_guid).list_users(top=1)
+        _harmless_call(GraphClient.for_tenant(config, connection.tenant_guid))
     except errors.MicrosoftError as error:
         problem = explain_error(error)
         connection_record_problem(connection, problem)
@@ -189,6 +189,11 @@ def _run_checks(connection: Connection) -> Explanation | None:
     connection.status = Connection.Status.ACTIVE
     _clear_error(connection)
     return None
+
+
+def _harmless_call(client: GraphClient) -> None:
+    """Read one directory entry: proves the token works at Graph and the permissions were granted."""
+    client.transport.request("GET", "/users", params={"$top": "1", "$select": "id"})
 
 
 def connection_record_problem(connection: Connection, problem: Explanation) -> None:
@@ -257,6 +262,14 @@ def usable_tenant(*, organization: Organization) -> str:
     if connection is None or not connection.is_active or not connection.tenant_guid:
         raise ConnectionNotReady("Microsoft 365 is not connected for this organization.")
     return connection.tenant_guid
+
+
+def organization_graph_client(*, organization: Organization) -> GraphClient:
+    """A Graph client with the tenant's app-only token (domain-wide), for the booking code.
+
+    Raises `ConnectionNotReady` unless the connection is active; after a disconnect nothing can call.
+    """
+    return GraphClient.for_tenant(MicrosoftConfig.from_settings(), usable_tenant(organization=organization))
 
 
 def client_id() -> str:
