@@ -143,6 +143,11 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
+CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
+    "task": "integrations.tasks.sync_all_directories",
+    "schedule": 3600.0,
+}
 
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
