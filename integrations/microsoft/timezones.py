@@ -147,7 +147,9 @@ class CustomTimeZone(tzinfo):
         to_daylight, to_standard = self.rules
         assert to_daylight is not None and to_standard is not None
         start, end = to_daylight.in_year(local.year), to_standard.in_year(local.year)
-        naive = local.replace(tzinfo=None)
+        naive = local.replace(tzinfo=None, fold=0)
+        if local.fold and end - (self.daylight - self.standard) <= naive < end:
+            return False  # the repeated hour after clocks go back, second time round
         return start <= naive < end if start < end else naive >= start or naive < end
 
     def utcoffset(self, dt: datetime | None) -> timedelta:
@@ -162,15 +164,17 @@ class CustomTimeZone(tzinfo):
     def fromutc(self, dt: datetime) -> datetime:
         # Decide on the UTC instant itself, so that the hour around each change is never ambiguous.
         naive = dt.replace(tzinfo=None)
-        offset = self.standard
-        if self.rules is not None:
-            to_daylight, to_standard = self.rules
-            assert to_daylight is not None and to_standard is not None
-            start = to_daylight.in_year(naive.year) - self.standard
-            end = to_standard.in_year(naive.year) - self.daylight
-            inside = start <= naive < end if start < end else naive >= start or naive < end
-            offset = self.daylight if inside else self.standard
-        return (naive + offset).replace(tzinfo=self)
+        if self.rules is None:
+            return (naive + self.standard).replace(tzinfo=self)
+        to_daylight, to_standard = self.rules
+        assert to_daylight is not None and to_standard is not None
+        start = to_daylight.in_year(naive.year) - self.standard
+        end = to_standard.in_year(naive.year) - self.daylight
+        inside = start <= naive < end if start < end else naive >= start or naive < end
+        local = naive + (self.daylight if inside else self.standard)
+        # The first hour after clocks go back repeats a wall time: mark it as the second one (fold=1).
+        repeated = not inside and end <= naive < end + (self.daylight - self.standard)
+        return local.replace(tzinfo=self, fold=int(repeated))
 
     def __repr__(self) -> str:
         return f"CustomTimeZone(standard={self.standard}, daylight={self.daylight}, rules={self.rules})"
