@@ -46,7 +46,8 @@ class TimeoutSession(requests.Session):
         self.headers["User-Agent"] = "Overlap/0.1"
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.default_timeout)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
         kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
 
