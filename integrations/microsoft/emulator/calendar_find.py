@@ -1,0 +1,198 @@
+"""findMeetingTimes: Graph's own ranking of meeting times for a signed-in organizer and their attendees.
+
+Documented rules followed here: each attendee's chance of attending is 100 when free and 49 when unknown and 0
+when busy; a suggestion's confidence is their average; suggestions under minimumAttendeePercentage (default 50)
+are dropped; the rest are ordered by confidence, then time. Choices where the documentation is silent are
+marked UNCONFIRMED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from integrations.microsoft.emulator.calendar import CalendarStore, Instance, strongest_status
+from integrations.microsoft.emulator.calendar_json import as_bool, as_number, read_duration, read_time, write_time
+from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, zone_for_name, zone_from_graph
+from integrations.microsoft.emulator.http import GraphError
+from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+
+# Tentative is not in the documented table; counting it as a coin toss is UNCONFIRMED.
+CHANCE = {"free": 100.0, "workingElsewhere": 100.0, "unknown": 49.0, "tentative": 50.0, "busy": 0.0, "oof": 0.0}
+STEP = timedelta(minutes=30)  # suggestions start on the half hour, as Outlook's do
+DEFAULT_MAX_CANDIDATES = 5  # the documented default is missing; UNCONFIRMED
+DEFAULT_HORIZON = timedelta(days=7)  # without a timeConstraint: the coming week (UNCONFIRMED)
+DEFAULT_HOURS = (time(8), time(17))
+ALL_REASON = "Suggested because it is one of the nearest times when all attendees are available."
+SOME_REASON = "Suggested because it is one of the nearest times when most attendees are available."
+
+
+@dataclass
+class FindRequest:
+    attendees: list[dict[str, Any]]  # {"type", "emailAddress": {"address", "name"}} as echoed back
+    windows: list[tuple[datetime, datetime]]
+    activity_domain: str
+    duration: timedelta
+    max_candidates: int
+    minimum_percentage: float
+    organizer_optional: bool
+    reasons: bool
+    locations: list[dict[str, Any]]
+
+
+def read_request(body: dict[str, Any], now: datetime) -> FindRequest:
+    """The request body (keys lower-cased); every parameter is optional, numbers and booleans may be strings."""
+    constraint = body.get("timeconstraint") or {}
+    windows = [_window(slot) for slot in constraint.get("timeslots") or []]
+    if not windows:
+        start = _next_step(now)
+        windows = [(start, start + DEFAULT_HORIZON)]
+    places = body.get("locationconstraint") or {}
+    return FindRequest(
+        attendees=[_attendee(a) for a in body.get("attendees") or []],
+        windows=windows,
+        activity_domain=str(constraint.get("activitydomain") or "work").lower(),
+        duration=read_duration(body.get("meetingduration"), timedelta(minutes=30)),
+        max_candidates=int(as_number(body.get("maxcandidates"), "maxCandidates", DEFAULT_MAX_CANDIDATES)),
+        minimum_percentage=as_number(body.get("minimumattendeepercentage"), "minimumAttendeePercentage", 50),
+        organizer_optional=as_bool(body.get("isorganizeroptional"), False),
+        reasons=as_bool(body.get("returnsuggestionreasons"), False),
+        locations=[{"displayName": str(place.get("displayname") or "")} for place in places.get("locations") or []],
+    )
+
+
+def _window(slot: dict[str, Any]) -> tuple[datetime, datetime]:
+    start, _ = read_time(slot.get("start"), "start")
+    end, _ = read_time(slot.get("end"), "end")
+    if end <= start:
+        raise GraphError(400, "ErrorPropertyValidationFailure", "At least one property failed validation.")
+    return start, end
+
+
+def _attendee(raw: dict[str, Any]) -> dict[str, Any]:
+    email = raw.get("emailaddress") or {}
+    address = str(email.get("address") or "").strip()
+    if not address:
+        raise GraphError(400, "ErrorInvalidRecipients", "At least one recipient isn't valid.")
+    kind = str(raw.get("type") or "required").lower()
+    return {"type": kind, "emailAddress": {"address": address, "name": str(email.get("name") or address)}}
+
+
+def _next_step(moment: datetime) -> datetime:
+    """The first half-hour boundary at or after `moment`."""
+    base = moment.astimezone(UTC).replace(second=0, microsecond=0)
+    if base < moment:
+        base += timedelta(minutes=1)
+    return base + timedelta(minutes=(-base.minute) % 30)
+
+
+@dataclass
+class _Person:
+    instances: list[Instance] | None  # None: availability unknown (outside the tenant)
+
+
+def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request: FindRequest) -> dict[str, Any]:
+    """The suggestions and the reason for none, as a meetingTimeSuggestionsResult (times still UTC instants)."""
+    lo = min(w[0] for w in request.windows)
+    hi = max(w[1] for w in request.windows)
+    people = [_person(store, tenant, a["emailAddress"]["address"], lo, hi) for a in request.attendees]
+    own = store.instances(organizer.id, lo, hi)
+    candidates = list(_candidates(organizer, request))
+    scored = [_score(request, own, people, start) for start in candidates]
+    kept = [s for s in scored if s is not None and s["confidence"] >= request.minimum_percentage]
+    kept.sort(key=lambda s: (-s["confidence"], s["start"]))
+    chosen = kept[: max(request.max_candidates, 0)]
+    return {"suggestions": chosen, "empty_reason": "" if chosen else _empty_reason(scored, people, candidates)}
+
+
+def _person(store: CalendarStore, tenant: Tenant, address: str, lo: datetime, hi: datetime) -> _Person:
+    user = tenant.user_by_address(address)
+    if user is None or not user.has_mailbox or user.user_type == "Guest":
+        return _Person(None)
+    return _Person(store.instances(user.id, lo, hi))
+
+
+def _candidates(organizer: DirectoryUser, request: FindRequest) -> list[datetime]:
+    """Half-hour starts inside the windows where the meeting fits the activity domain's hours."""
+    starts: list[datetime] = []
+    for window_start, window_end in request.windows:
+        moment = _next_step(window_start)
+        while moment + request.duration <= window_end:
+            if _fits_hours(organizer, request.activity_domain, moment, moment + request.duration):
+                starts.append(moment)
+            moment += STEP
+    return sorted(set(starts))
+
+
+def _fits_hours(organizer: DirectoryUser, domain: str, start: datetime, end: datetime) -> bool:
+    """Work: the organizer's working hours; personal: the same hours on every day; unrestricted: any time.
+
+    Attendees' own working hours are not applied (UNCONFIRMED): only their free/busy counts.
+    """
+    if domain == "unrestricted":
+        return True
+    days, begin, finish, zone = _hours(organizer)
+    if domain == "personal":
+        days = set(range(7))
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    same_day = local_start.date() == (local_end - timedelta(microseconds=1)).date()
+    return same_day and local_start.weekday() in days and begin <= local_start.time() and local_end.time() <= finish
+
+
+def _hours(user: DirectoryUser) -> tuple[set[int], time, time, tzinfo]:
+    hours = user.working_hours
+    if hours is None:
+        return set(range(5)), DEFAULT_HOURS[0], DEFAULT_HOURS[1], zone_for_name(user.mailbox_time_zone)
+    days = {DAY_NAMES.index(d.lower()) for d in hours.days_of_week}
+    return days, hours.start, hours.end, zone_from_graph(hours.time_zone)
+
+
+def _score(request: FindRequest, own: list[Instance], people: list[_Person], start: datetime) -> dict[str, Any] | None:
+    """One candidate, or None when the organizer (who is not optional) cannot make it."""
+    lo, hi = int(start.timestamp()), int((start + request.duration).timestamp())
+    organizer = strongest_status(own, lo, hi)
+    if not request.organizer_optional and organizer in ("busy", "oof"):
+        return None
+    statuses = [strongest_status(p.instances, lo, hi) if p.instances is not None else "unknown" for p in people]
+    chances = [CHANCE[s] for s in statuses] or [CHANCE[organizer]]
+    confidence = round(sum(chances) / len(chances), 2)
+    return {"start": start, "organizer": organizer, "statuses": statuses, "confidence": confidence}
+
+
+def _empty_reason(scored: list[dict[str, Any] | None], people: list[_Person], candidates: list[datetime]) -> str:
+    if not candidates or all(s is None for s in scored):
+        return "organizerUnavailable"
+    if any(p.instances is None for p in people):
+        return "attendeesUnavailableOrUnknown"
+    return "attendeesUnavailable"
+
+
+def result_json(
+    request: FindRequest, outcome: dict[str, Any], zone_name: str, zone: tzinfo, context: str
+) -> dict[str, Any]:
+    """The meetingTimeSuggestionsResult in the response zone, suggestions numbered by `order`."""
+    suggestions = []
+    for order, item in enumerate(outcome["suggestions"], start=1):
+        suggestion: dict[str, Any] = {
+            "confidence": item["confidence"],
+            "order": order,
+            "organizerAvailability": item["organizer"],
+            "attendeeAvailability": [
+                {"attendee": attendee, "availability": status}
+                for attendee, status in zip(request.attendees, item["statuses"], strict=True)
+            ],
+            "locations": request.locations,
+            "meetingTimeSlot": {
+                "start": write_time(item["start"], zone_name, zone),
+                "end": write_time(item["start"] + request.duration, zone_name, zone),
+            },
+        }
+        if request.reasons:
+            suggestion["suggestionReason"] = ALL_REASON if item["confidence"] >= 100 else SOME_REASON
+        suggestions.append(suggestion)
+    return {
+        "@odata.context": context,
+        "emptySuggestionsReason": outcome["empty_reason"],
+        "meetingTimeSuggestions": suggestions,
+    }
