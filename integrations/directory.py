@@ -50,7 +50,12 @@ class Person:
 def directory_sync(*, organization: Organization) -> SyncResult:
     """Read every page of `GET /users` and apply it; raises the client's errors (the task retries transient ones)."""
     tenant = usable_tenant(organization=organization)
-    people = [_person(user) for user in GraphClient.for_tenant(MicrosoftConfig.from_settings(), tenant).list_users()]
+    people = [
+        _person(user)
+        for user in GraphClient.for_tenant(MicrosoftConfig.from_settings(), tenant).list_users(
+            enabled_only=False, members_only=False
+        )
+    ]
     result = SyncResult()
     with transaction.atomic():
         seen = {_apply(organization, person, result) for person in people}

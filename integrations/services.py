@@ -180,6 +180,7 @@ def _run_checks(connection: Connection) -> Explanation | None:
     connection.last_checked_at = timezone.now()
     config = MicrosoftConfig.from_settings()
     try:
+        auth.forget_tenant(config, connection.tenant_guid)  # a cached token would prove nothing
         auth.app_token(config, connection.tenant_guid)
         _harmless_call(GraphClient.for_tenant(config, connection.tenant_guid))
     except errors.MicrosoftError as error:

@@ -1,0 +1,236 @@
+"""An admin connects the organization: consent at Microsoft, verified by Overlap before it says "Connected"."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from accounts.models import Membership
+from integrations.microsoft.emulator.testing import EmulatorProcess
+from integrations.models import Connection, IntegrationEvent
+from tests.conftest import Org
+from tests.integrations.helpers import (
+    CONTOSO,
+    CONTOSO_ID,
+    FABRIKAM_ID,
+    GRAPH_DEFAULT,
+    browser,
+    come_back,
+    connect,
+    query,
+    save_tenant,
+    start_consent,
+    url,
+)
+
+
+def _connection(org: Org) -> Connection:
+    return Connection.objects.get(organization=org.organization)
+
+
+class TestGrantingConsent:
+    def test_it_sends_the_admin_to_the_tenants_admin_consent_endpoint(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org, CONTOSO)
+
+        location = client.post(url(org, "integration_consent"))["Location"]
+
+        assert location.startswith(f"{emulator_settings.browser_url}/{CONTOSO}/v2.0/adminconsent?")
+        sent = query(location)
+        assert sent["scope"] == GRAPH_DEFAULT
+        assert sent["client_id"] == emulator_settings.client_id
+        assert sent["redirect_uri"] == "http://127.0.0.1:8000/integrations/microsoft/consent/callback"
+        assert sent["state"]
+
+    def test_it_shows_connected_only_after_an_app_only_token_and_a_harmless_call(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        before = emulator_settings.last_seq()
+
+        page = connect(client, org, emulator_settings)
+
+        assert "Connected. Overlap checked the connection" in page
+        assert 'data-status="active"' in page
+        connection = _connection(org)
+        assert (connection.status, connection.tenant_guid, connection.consented_by) == ("active", CONTOSO_ID, org.admin)
+        calls = [(e["method"], e["path"], e.get("token_kind")) for e in emulator_settings.log(before)]
+        assert ("POST", f"/{CONTOSO_ID}/oauth2/v2.0/token", None) in calls
+        assert ("GET", "/v1.0/users", "app") in calls
+        assert "Consent granted" in page and org.admin.name in page
+
+    def test_it_brings_in_the_directory_after_consent(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+
+        emails = set(
+            Membership.objects.filter(organization=org.organization, is_active=True).values_list(
+                "user__email", flat=True
+            )
+        )
+        assert {"megan.bowen@contoso.onmicrosoft.com", "alex.wilber@contoso.onmicrosoft.com"} <= emails
+        assert "pradeep.gupta@contoso.onmicrosoft.com" not in emails  # disabled in Entra ID
+        assert not any("sam.taylor" in email for email in emails)  # a guest
+        assert org.admin.email in emails and org.member.email in emails  # nobody removed who was here before
+
+
+class TestWhenConsentDoesNotHappen:
+    def test_a_declined_consent_says_what_happened_and_what_to_do(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+
+        page = come_back(
+            client,
+            admin_consent="True",
+            error="consent_required",
+            state=state,
+            error_description="AADSTS65004: User declined to consent to access the app.",
+        )
+
+        assert "The permissions were declined at Microsoft" in page
+        assert "What to do:" in page and "choose Accept" in page
+        assert _connection(org).status == "awaiting_consent"
+
+    def test_a_cancelled_consent_says_nothing_was_granted(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+
+        page = come_back(
+            client,
+            error="access_denied",
+            error_subcode="cancel",
+            state=state,
+            error_description="AADSTS65004: The admin canceled the request",
+        )
+
+        assert "You cancelled at Microsoft, so nothing was granted." in page
+        assert _connection(org).status == "awaiting_consent"
+
+    def test_a_person_who_is_not_an_admin_is_told_who_can_consent(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+
+        page = come_back(
+            client,
+            error="access_denied",
+            state=state,
+            error_description="AADSTS90094: The grant requires admin permission.",
+        )
+
+        assert "may not grant consent for the whole organization" in page
+        assert "Global Administrator" in page
+        assert IntegrationEvent.objects.filter(kind="consent_failed", actor=org.admin).exists()
+
+
+class TestStateAndTenantChecks:
+    def test_it_refuses_a_replayed_state(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+        emulator_settings.grant_admin_consent()
+        come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
+        client.post(url(org, "integration_disconnect"))
+
+        page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
+
+        assert "already used" in page and "Nothing was changed" in page
+        assert _connection(org).status == "revoked"
+
+    def test_it_refuses_a_forged_state(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        emulator_settings.grant_admin_consent()
+
+        page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state="forged-by-someone")
+
+        assert "not issued by Overlap" in page
+        assert _connection(org).status == "awaiting_consent"
+
+    def test_it_refuses_a_state_started_by_another_admin(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+        emulator_settings.grant_admin_consent()
+        other_admin = browser(org.member)
+        Membership.objects.filter(user=org.member).update(role="admin")
+
+        page = come_back(other_admin, admin_consent="True", tenant=CONTOSO_ID, state=state)
+
+        assert "another person" in page
+        assert _connection(org).status == "awaiting_consent"
+
+    def test_it_refuses_consent_from_another_tenant(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org, CONTOSO)
+        state = start_consent(client, org)
+        emulator_settings.grant_admin_consent(FABRIKAM_ID)
+
+        page = come_back(client, admin_consent="True", tenant=FABRIKAM_ID, state=state)
+
+        assert "different tenant" in page and FABRIKAM_ID in page
+        connection = _connection(org)
+        assert (connection.status, connection.tenant_guid) == ("awaiting_consent", "")
+
+    def test_it_does_not_trust_a_success_redirect_without_consent(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org, CONTOSO_ID)
+        state = start_consent(client, org)
+
+        page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
+
+        assert "Overlap no longer has consent in your tenant" in page
+        assert _connection(org).status == "revoked"
+
+
+class TestAfterwards:
+    def test_consent_revoked_at_microsoft_shows_as_revoked_on_the_next_test(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        connect(client, org, emulator_settings)
+        emulator_settings.grant_admin_consent(granted=False)
+
+        page = client.post(url(org, "integration_test"), follow=True).content.decode()
+
+        assert 'data-status="revoked"' in page
+        assert "Overlap no longer has consent in your tenant." in page and "Grant admin consent" in page
+        assert IntegrationEvent.objects.filter(organization=org.organization, kind="consent_revoked").exists()
+
+    def test_disconnect_stops_every_call_and_forgets_the_tenant(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        connect(client, org, emulator_settings)
+
+        page = client.post(url(org, "integration_disconnect"), follow=True).content.decode()
+        after = emulator_settings.last_seq()
+        client.post(url(org, "integration_sync"))
+        client.post(url(org, "integration_reach"))
+
+        assert "Disconnected" in page and 'data-status="revoked"' in page
+        assert _connection(org).tenant_guid == ""
+        assert emulator_settings.log(after) == []
+
+    def test_a_member_and_an_outsider_cannot_use_the_callback_to_connect(
+        self, org: Org, other_org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org)
+        state = start_consent(client, org)
+        emulator_settings.grant_admin_consent()
+
+        outsider = Client(HTTP_HOST="127.0.0.1:8000")
+        outsider.force_login(other_org.admin)
+        page = come_back(outsider, admin_consent="True", tenant=CONTOSO_ID, state=state)
+
+        assert "another person" in page
+        assert _connection(org).status == "awaiting_consent"
