@@ -122,7 +122,19 @@ def cancel_in_outlook(state: EmulatorState, request: Request, tenant: str, user:
 def mailbox_events(state: EmulatorState, request: Request, tenant: str, user: str) -> Response:
     """Everything the mailbox holds, in UTC, with both ids and the extended properties, ordered by start."""
     _, person, store = _mailbox(state, tenant, user)
-    return _answer(200, {"value": [_describe(e) for e in store.events_of(person.id)]})
+    events = [_describe(e) for e in store.events_of(person.id)]
+    return _answer(200, {"sharesDetails": person.shares_details, "value": events})
+
+
+@_guarded
+def calendar_sharing(state: EmulatorState, request: Request, tenant: str, user: str) -> Response:
+    """The owner's sharing setting: {"sharesDetails": true} lets getSchedule show subjects and locations."""
+    _, person, _ = _mailbox(state, tenant, user)
+    shares = _body(request).get("sharesdetails")
+    if not isinstance(shares, bool):
+        raise _Refused(400, "sharesDetails must be true or false.")
+    person.shares_details = shares
+    return _answer(200, {"sharesDetails": person.shares_details})
 
 
 def _describe(event: Event) -> dict[str, Any]:
@@ -138,4 +150,5 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", f"{_EVENT}/move", move_event),
     ("POST", f"{_EVENT}/cancel", cancel_in_outlook),
     ("GET", "/tenants/<tenant>/mailboxes/<user>/events", mailbox_events),
+    ("POST", "/tenants/<tenant>/mailboxes/<user>/calendar-sharing", calendar_sharing),
 ]

@@ -192,8 +192,17 @@ def _new_event(call: GraphCall, owner: DirectoryUser, body: dict[str, Any]) -> E
         organizer_name=owner.display_name,
     )
     apply_fields(event, body, creating=True)
+    _name_attendees(call, event)
     deliver(_store(call), call.tenant, event)
     return event
+
+
+def _name_attendees(call: GraphCall, event: Event) -> None:
+    """Attendees sent without a name get their directory name, as Exchange resolves them."""
+    for attendee in event.attendees:
+        person = call.tenant.user_by_address(attendee.address)
+        if person is not None and attendee.name in ("", attendee.address):
+            attendee.name = person.display_name
 
 
 def _find(call: GraphCall, user: str, event_id: str) -> tuple[DirectoryUser, Event]:
@@ -219,6 +228,7 @@ def update_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
     with store.lock:
         draft = copy.deepcopy(event)
         sent = apply_fields(draft, body, creating=False)  # a refused body leaves the event untouched
+        _name_attendees(call, draft)
         event.__dict__.update(draft.__dict__)
         store.changed(event)
         if event.is_organizer:

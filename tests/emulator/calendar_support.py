@@ -1,0 +1,87 @@
+"""What the calendar tests share: Contoso's people, tokens, and Graph calls over real HTTPS."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import requests
+
+from integrations.microsoft.emulator.identity import issue_access_token
+from integrations.microsoft.emulator.testing import EmulatorProcess
+from tests.emulator.helpers import CONTOSO, app_token, graph
+
+ADELE = "adele.vance@contoso.onmicrosoft.com"  # W. Europe Standard Time
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"  # Pacific Standard Time
+ALEX = "alex.wilber@contoso.onmicrosoft.com"  # Eastern Standard Time
+LEE = "lee.gu@contoso.onmicrosoft.com"  # India, working hours in a customTimeZone
+BOOKING_PROP = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name OverlapBookingId"
+DELEGATED_SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
+
+
+def consented_app_token(emulator: EmulatorProcess) -> str:
+    emulator.grant_admin_consent()
+    return app_token(emulator)
+
+
+def user_token(emulator: EmulatorProcess, address: str, scopes: list[str] | None = None) -> str:
+    """A delegated Graph token for a Contoso person, signed by the running emulator (as after their sign-in)."""
+    running = emulator._running
+    assert running is not None, "the calendar tests run the emulator in-process"
+    world = running.emulator
+    tenant = world.state.tenant(CONTOSO)
+    assert tenant is not None
+    person = tenant.user_by_address(address)
+    assert person is not None
+    app = world.state.apps[emulator.client_id]
+    token, _ = issue_access_token(world, tenant, app, user=person, scopes=scopes or DELEGATED_SCOPES)
+    return token
+
+
+def quiet_saturday(weeks_ahead: int = 10) -> date:
+    """A Saturday past the seeded one-off events, where no seeded series reaches: the test owns the calendar."""
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    return monday + timedelta(weeks=weeks_ahead, days=5)
+
+
+def at(day: date, hour: int, minute: int = 0) -> str:
+    return datetime(day.year, day.month, day.day, hour, minute).isoformat()
+
+
+def utc(day: date, hour: int, minute: int = 0) -> dict[str, str]:
+    return {"dateTime": at(day, hour, minute), "timeZone": "UTC"}
+
+
+def post_event(
+    emulator: EmulatorProcess, token: str, mailbox: str, body: dict[str, Any], **kw: Any
+) -> requests.Response:
+    return graph(emulator, "POST", f"/users/{mailbox}/events", token, json=body, **kw)
+
+
+def meeting(day: date, hour: int, minutes: int, attendees: list[str], **fields: Any) -> dict[str, Any]:
+    start = datetime(day.year, day.month, day.day, hour)
+    return {
+        "subject": fields.pop("subject", "Overlap: planning"),
+        "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat(), "timeZone": "UTC"},
+        "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in attendees],
+        **fields,
+    }
+
+
+def mailbox(emulator: EmulatorProcess, address: str) -> list[dict[str, Any]]:
+    """What the mailbox holds, through the control API."""
+    events: list[dict[str, Any]] = emulator.control("GET", f"/tenants/{CONTOSO}/mailboxes/{address}/events")["value"]
+    return events
+
+
+def copy_of(emulator: EmulatorProcess, address: str, ical_uid: str) -> dict[str, Any]:
+    return next(e for e in mailbox(emulator, address) if e["iCalUId"] == ical_uid)
+
+
+def schedule(
+    emulator: EmulatorProcess, token: str, addresses: list[str], start: dict[str, str], end: dict[str, str], **kw: Any
+) -> requests.Response:
+    body = {"schedules": addresses, "startTime": start, "endTime": end, **kw.pop("body", {})}
+    return graph(emulator, "POST", f"/users/{ADELE}/calendar/getSchedule", token, json=body, **kw)
