@@ -13,6 +13,8 @@ from django.test import Client
 from accounts.models import Membership, Organization, User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
+pytest_plugins = ["tests.emulator_fixture"]
+
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

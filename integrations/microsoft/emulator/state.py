@@ -72,7 +72,9 @@ class RefreshGrant:
     scopes: list[str]
     issued_at: datetime
     last_used_at: datetime
-    revoked: bool = False
+    revoked: bool = False  # an admin or the user revoked sessions (AADSTS50173)
+    tenant_id: str = ""
+    expired: bool = False  # forced inactivity expiry (AADSTS700082)
 
 
 @dataclass

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from integrations.microsoft.emulator.cli import main
+
+main()

@@ -1,0 +1,410 @@
+"""The control API under `/_emulator/`, apart from the Graph surface. JSON in, JSON out.
+
+`<tenant>` is a tenant GUID or verified domain; `<user>` an object id, UPN or mail address.
+
+GET  /_emulator/health
+    {"ok": true, "fixture", "seed"}.
+GET  /_emulator/tenants
+    Every tenant: id, displayName, domains, groups, consented apps, access policy, and its users
+    (id, userPrincipalName, displayName, accountEnabled, userType, isAdmin, groups).
+POST /_emulator/reset                                   {"fixture"?: "demo"|"minimal", "seed"?: int}
+    A fresh world (also re-seeds calendars); retires every token, code, session, throttle rule, latency
+    setting and token-lifetime setting, and empties the request log (sequence numbers keep growing).
+POST /_emulator/fixture                                 {"name": "demo"|"minimal", "seed"?: int}
+    Load a fixture; the same as reset with that fixture.
+POST /_emulator/tenants/<tenant>/consent                {"client_id", "granted": bool}
+    Grant or revoke admin consent (app permissions, and the delegated ones for every user).
+POST /_emulator/tenants/<tenant>/users/<user>/consent   {"client_id", "scopes": [..] | "a b c", "granted": bool}
+    Grant (add) or revoke (all) one user's delegated consent.
+POST /_emulator/tenants/<tenant>/users/<user>/revoke-sessions
+    An admin's "revoke sessions": the user's refresh tokens fail with AADSTS50173; browser sessions end.
+POST /_emulator/tenants/<tenant>/users/<user>/refresh-tokens/expire
+    The user's refresh tokens expire as if unused for 90 days (AADSTS700082).
+POST /_emulator/tenants/<tenant>/access-policy          {"client_id", "group": <group id or mail> | null}
+    Restrict the app's app-only access to one mail-enabled security group (null lifts it).
+POST /_emulator/tenants/<tenant>/users                  {"user"?: <id|upn>, "userPrincipalName"?, "displayName"?,
+                                                         "givenName"?, "surname"?, "jobTitle"?, "mail"?, "id"?,
+                                                         "accountEnabled"?, "userType"?, "isAdmin"?, "hasMailbox"?,
+                                                         "mailboxTimeZone"?, "groups"?: [<group id or mail>]}
+    Add a person, or patch one named by "user" (or by an existing id or userPrincipalName): disable, rename,
+    move between groups. Answers the person as GET /_emulator/tenants lists them.
+DELETE /_emulator/tenants/<tenant>/users/<user>
+    Remove a person from the directory.
+POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_after"?: float (1.0),
+                            "count"?: int, "rate"?: int, "window"?: float seconds (600), "concurrency"?: int,
+                            "clear"?: bool}
+    "count": the next N matching Graph calls get 429 TooManyRequests with Retry-After. "rate": at most that
+    many calls per window per app and mailbox. "concurrency": in-flight calls per app and mailbox (default 4).
+    "clear": drop every rule first (alone, it only clears).
+POST /_emulator/latency    {"ms": number}
+    Delay every Graph request by that many milliseconds (0 turns it off).
+POST /_emulator/token-lifetime  {"seconds": int | null}
+    Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
+GET  /_emulator/log?since=<seq>
+    {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
+    request_id, batch}], "last_seq"}; secrets in form bodies are masked.
+The calendar part adds its own endpoints (answer an invitation, move or cancel an event) under the same root.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from integrations.microsoft.emulator.fixtures import UnknownFixture, stable_id
+from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+from integrations.microsoft.emulator.throttle import Rule
+
+if TYPE_CHECKING:
+    from integrations.microsoft.emulator.server import Emulator
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def reply(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def problem(status: int, message: str) -> Response:
+    return reply({"error": message}, status)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    raw = request.get_data()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ControlError(400, "The body must be JSON.") from None
+    if not isinstance(body, dict):
+        raise ControlError(400, "The body must be a JSON object.")
+    return body
+
+
+def _tenant(emulator: Emulator, key: str) -> Tenant:
+    tenant = emulator.tenant(key)
+    if tenant is None:
+        raise ControlError(404, f"No tenant {key!r}.")
+    return tenant
+
+
+def _user(tenant: Tenant, key: str) -> DirectoryUser:
+    user = tenant.user_by_address(key)
+    if user is None:
+        raise ControlError(404, f"No user {key!r} in {tenant.display_name}.")
+    return user
+
+
+def _client_id(emulator: Emulator, body: dict[str, Any]) -> str:
+    client_id = str(body.get("client_id") or "")
+    if client_id not in emulator.state.apps:
+        raise ControlError(400, f"Unknown client_id {client_id!r}.")
+    return client_id
+
+
+# -- the world -----------------------------------------------------------------------------------------
+
+
+def health(emulator: Emulator, request: Request) -> Response:
+    return reply({"ok": True, "fixture": emulator.fixture, "seed": emulator.seed})
+
+
+def reset(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    return _load(emulator, body.get("fixture"), body.get("seed"))
+
+
+def load_fixture(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    if not body.get("name"):
+        raise ControlError(400, "Name the fixture to load.")
+    return _load(emulator, body["name"], body.get("seed"))
+
+
+def _load(emulator: Emulator, fixture: Any, seed: Any) -> Response:
+    if seed is not None and not isinstance(seed, int):
+        raise ControlError(400, "seed must be a whole number.")
+    try:
+        emulator.reset(fixture=str(fixture) if fixture else None, seed=seed)
+    except UnknownFixture as error:
+        raise ControlError(400, str(error)) from None
+    return reply({"ok": True, "fixture": emulator.fixture, "seed": emulator.seed, "tenants": _tenants(emulator)})
+
+
+def tenants(emulator: Emulator, request: Request) -> Response:
+    return reply({"tenants": _tenants(emulator)})
+
+
+def _tenants(emulator: Emulator) -> list[dict[str, Any]]:
+    with emulator.state.lock:
+        return [_describe_tenant(tenant) for tenant in emulator.state.tenants.values()]
+
+
+def _describe_tenant(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "displayName": tenant.display_name,
+        "domains": list(tenant.domains),
+        "groups": [{"id": g.id, "displayName": g.display_name, "mail": g.mail} for g in tenant.groups.values()],
+        "adminConsentedApps": sorted(tenant.admin_consented_apps),
+        "accessPolicy": dict(tenant.access_policy_group),
+        "users": [describe_user(user) for user in tenant.users.values()],
+    }
+
+
+def describe_user(user: DirectoryUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "userPrincipalName": user.user_principal_name,
+        "mail": user.mail,
+        "displayName": user.display_name,
+        "accountEnabled": user.account_enabled,
+        "userType": user.user_type,
+        "isAdmin": user.is_admin,
+        "hasMailbox": user.has_mailbox,
+        "mailboxTimeZone": user.mailbox_time_zone,
+        "groups": sorted(user.group_ids),
+    }
+
+
+# -- consent and sessions ------------------------------------------------------------------------------
+
+
+def admin_consent(emulator: Emulator, request: Request, tenant: str) -> Response:
+    body = _body(request)
+    found, client_id = _tenant(emulator, tenant), _client_id(emulator, body)
+    if not isinstance(body.get("granted"), bool):
+        raise ControlError(400, "granted must be true or false.")
+    with emulator.state.lock:
+        if body["granted"]:
+            found.admin_consented_apps.add(client_id)
+        else:
+            found.admin_consented_apps.discard(client_id)
+    return reply({"ok": True, "granted": client_id in found.admin_consented_apps})
+
+
+def user_consent(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+    body = _body(request)
+    found = _tenant(emulator, tenant)
+    person, client_id = _user(found, user), _client_id(emulator, body)
+    raw = body.get("scopes") or []
+    scopes = set(raw.split() if isinstance(raw, str) else [str(s) for s in raw])
+    with emulator.state.lock:
+        key = (client_id, person.id)
+        if body.get("granted", True):
+            found.user_consents[key] = found.user_consents.get(key, set()) | scopes
+        else:
+            found.user_consents.pop(key, None)
+        granted = sorted(found.user_consents.get(key, set()))
+    return reply({"ok": True, "scopes": granted})
+
+
+def revoke_sessions(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+    person = _user(_tenant(emulator, tenant), user)
+    count = _mark_grants(emulator, person.id, revoked=True)
+    emulator.identity.end_sessions_of(person.id)
+    return reply({"ok": True, "refresh_tokens": count})
+
+
+def expire_refresh_tokens(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+    person = _user(_tenant(emulator, tenant), user)
+    return reply({"ok": True, "refresh_tokens": _mark_grants(emulator, person.id, expired=True)})
+
+
+def _mark_grants(emulator: Emulator, user_id: str, *, revoked: bool = False, expired: bool = False) -> int:
+    with emulator.state.lock:
+        grants = [g for g in emulator.state.refresh_grants.values() if g.user_id == user_id]
+        for grant in grants:
+            grant.revoked = grant.revoked or revoked
+            grant.expired = grant.expired or expired
+    return len(grants)
+
+
+def access_policy(emulator: Emulator, request: Request, tenant: str) -> Response:
+    body = _body(request)
+    found, client_id = _tenant(emulator, tenant), _client_id(emulator, body)
+    group_key = body.get("group")
+    with emulator.state.lock:
+        if group_key is None:
+            found.access_policy_group.pop(client_id, None)
+            return reply({"ok": True, "group": None})
+        group = _group(found, str(group_key))
+        found.access_policy_group[client_id] = group
+    return reply({"ok": True, "group": group})
+
+
+def _group(tenant: Tenant, key: str) -> str:
+    for group in tenant.groups.values():
+        if key.lower() in (group.id.lower(), group.mail.lower()):
+            if not (group.mail_enabled and group.security_enabled):
+                raise ControlError(400, f"{group.display_name} is not a mail-enabled security group.")
+            return group.id
+    raise ControlError(404, f"No group {key!r} in {tenant.display_name}.")
+
+
+# -- the directory -------------------------------------------------------------------------------------
+
+_USER_FIELDS = {
+    "userPrincipalName": "user_principal_name",
+    "mail": "mail",
+    "displayName": "display_name",
+    "givenName": "given_name",
+    "surname": "surname",
+    "jobTitle": "job_title",
+    "accountEnabled": "account_enabled",
+    "userType": "user_type",
+    "isAdmin": "is_admin",
+    "hasMailbox": "has_mailbox",
+    "mailboxTimeZone": "mailbox_time_zone",
+}
+
+
+def upsert_user(emulator: Emulator, request: Request, tenant: str) -> Response:
+    body = _body(request)
+    found = _tenant(emulator, tenant)
+    with emulator.state.lock:
+        person = _existing(found, body)
+        created = person is None
+        person = person or _new_user(found, body)
+        _patch(found, person, body)
+        found.users[person.id] = person
+    return reply({"ok": True, "created": created, "user": describe_user(person)}, 201 if created else 200)
+
+
+def _existing(tenant: Tenant, body: dict[str, Any]) -> DirectoryUser | None:
+    if body.get("user"):
+        return _user(tenant, str(body["user"]))
+    for key in ("id", "userPrincipalName"):
+        if body.get(key):
+            person = tenant.user_by_address(str(body[key]))
+            if person is not None:
+                return person
+    return None
+
+
+def _new_user(tenant: Tenant, body: dict[str, Any]) -> DirectoryUser:
+    upn = str(body.get("userPrincipalName") or "")
+    if "@" not in upn or not body.get("displayName"):
+        raise ControlError(400, "A new person needs a userPrincipalName and a displayName.")
+    return DirectoryUser(
+        id=str(body.get("id") or stable_id("user", upn)),
+        user_principal_name=upn,
+        mail=str(body.get("mail") or upn),
+        display_name=str(body["displayName"]),
+    )
+
+
+def _patch(tenant: Tenant, person: DirectoryUser, body: dict[str, Any]) -> None:
+    for key, attribute in _USER_FIELDS.items():
+        if key in body:
+            setattr(person, attribute, body[key])
+    if "groups" in body:
+        person.group_ids = {_any_group(tenant, str(key)) for key in body["groups"] or []}
+
+
+def _any_group(tenant: Tenant, key: str) -> str:
+    for group in tenant.groups.values():
+        if key.lower() in (group.id.lower(), group.mail.lower(), group.display_name.lower()):
+            return group.id
+    raise ControlError(404, f"No group {key!r} in {tenant.display_name}.")
+
+
+def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+    found = _tenant(emulator, tenant)
+    with emulator.state.lock:
+        person = _user(found, user)
+        del found.users[person.id]
+    return reply({"ok": True})
+
+
+# -- throttling, latency, token lifetime, log ----------------------------------------------------------
+
+
+def throttle(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    if body.get("clear"):
+        emulator.throttler.clear()
+    if any(body.get(key) for key in ("count", "rate", "concurrency")):
+        emulator.throttler.add(_rule(emulator, body))
+    return reply({"ok": True, "rules": len(emulator.throttler.rules)})
+
+
+def _rule(emulator: Emulator, body: dict[str, Any]) -> Rule:
+    tenant = _tenant(emulator, str(body["tenant"])) if body.get("tenant") else None
+    mailboxes = body.get("mailbox") or []
+    mailboxes = [mailboxes] if isinstance(mailboxes, str) else list(mailboxes)
+    ids = frozenset(_mailbox_id(emulator, tenant, str(m)) for m in mailboxes)
+    try:
+        return Rule(
+            tenant_id=tenant.id if tenant else None,
+            mailbox_ids=ids,
+            retry_after=float(body.get("retry_after", 1.0)),
+            count=int(body["count"]) if body.get("count") else None,
+            rate=int(body["rate"]) if body.get("rate") else None,
+            window=float(body.get("window", 600.0)),
+            concurrency=int(body["concurrency"]) if body.get("concurrency") else None,
+        )
+    except (TypeError, ValueError):
+        raise ControlError(400, "retry_after, count, rate, window and concurrency must be numbers.") from None
+
+
+def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:
+    for candidate in [tenant] if tenant else list(emulator.state.tenants.values()):
+        person = candidate.user_by_address(address) if candidate else None
+        if person is not None:
+            return person.id
+    return address.lower()
+
+
+def latency(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    try:
+        emulator.latency_ms = max(float(body.get("ms", 0)), 0.0)
+    except (TypeError, ValueError):
+        raise ControlError(400, "ms must be a number.") from None
+    return reply({"ok": True, "ms": emulator.latency_ms})
+
+
+def token_lifetime(emulator: Emulator, request: Request) -> Response:
+    seconds = _body(request).get("seconds")
+    if seconds is not None and (not isinstance(seconds, int) or seconds < 1):
+        raise ControlError(400, "seconds must be a positive whole number or null.")
+    emulator.token_lifetime = seconds
+    return reply({"ok": True, "seconds": seconds})
+
+
+def read_log(emulator: Emulator, request: Request) -> Response:
+    try:
+        since = int(request.args.get("since", "0"))
+    except ValueError:
+        raise ControlError(400, "since must be a whole number.") from None
+    entries = emulator.log.since(since)
+    return reply({"entries": entries, "last_seq": emulator.log.last_seq, "now": datetime.now(UTC).isoformat()})
+
+
+ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
+    ("GET", "/health", health),
+    ("GET", "/tenants", tenants),
+    ("POST", "/reset", reset),
+    ("POST", "/fixture", load_fixture),
+    ("POST", "/tenants/<tenant>/consent", admin_consent),
+    ("POST", "/tenants/<tenant>/users/<user>/consent", user_consent),
+    ("POST", "/tenants/<tenant>/users/<user>/revoke-sessions", revoke_sessions),
+    ("POST", "/tenants/<tenant>/users/<user>/refresh-tokens/expire", expire_refresh_tokens),
+    ("POST", "/tenants/<tenant>/access-policy", access_policy),
+    ("POST", "/tenants/<tenant>/users", upsert_user),
+    ("DELETE", "/tenants/<tenant>/users/<user>", delete_user),
+    ("POST", "/throttle", throttle),
+    ("POST", "/latency", latency),
+    ("POST", "/token-lifetime", token_lifetime),
+    ("GET", "/log", read_log),
+]

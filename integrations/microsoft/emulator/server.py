@@ -1,0 +1,326 @@
+"""The emulator as one WSGI application: identity pages and endpoints, Graph v1.0, and the control API.
+
+`Emulator` holds the world (`EmulatorState`), the signing key, the request log, throttling and latency.
+Graph calls go through `handle_graph`, which checks the bearer token, applies latency and throttling,
+dispatches to a handler (directory, calendar, `$batch`) and logs the outcome; `$batch` sub-requests come
+back through the same function.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from integrations.microsoft.emulator import batch, control, directory, identity, pages
+from integrations.microsoft.emulator.fixtures import build_world
+from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_json
+from integrations.microsoft.emulator.log import LogEntry, RequestLog, now_text, readable_body
+from integrations.microsoft.emulator.sessions import IdentityStore
+from integrations.microsoft.emulator.state import DirectoryUser, EmulatorState, Tenant
+from integrations.microsoft.emulator.throttle import Key, Throttler
+from integrations.microsoft.emulator.tokens import Signer, TokenRejected
+
+GraphHandler = Callable[..., Response]
+VERSION_ROOTS = ("/v1.0", "/beta")
+
+
+def _calendar_routes() -> tuple[list[tuple[str, str, GraphHandler]], list[tuple[str, str, Callable[..., Response]]]]:
+    try:
+        from integrations.microsoft.emulator import graph_calendar
+    except ImportError:  # the calendar part is built separately; the rest of Graph works without it
+        return [], []
+    return list(getattr(graph_calendar, "ROUTES", [])), list(getattr(graph_calendar, "CONTROL_ROUTES", []))
+
+
+@dataclass
+class Outcome:
+    """What the log records about a request beyond method, path and status; handlers fill it in."""
+
+    tenant: str | None = None
+    token_kind: str | None = None
+    user: str | None = None
+    app: str | None = None
+    mailbox: str | None = None
+    request_id: str | None = None
+
+
+def outcome_of(request: Request) -> Outcome:
+    found = request.environ.get("emulator.outcome")
+    if isinstance(found, Outcome):
+        return found
+    fresh = Outcome()
+    request.environ["emulator.outcome"] = fresh
+    return fresh
+
+
+class Emulator:
+    """The running emulator; a WSGI callable."""
+
+    def __init__(
+        self, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None, base_url: str = ""
+    ) -> None:
+        self.client_secret = client_secret or secrets.token_urlsafe(30)
+        self.base_url = base_url
+        self.browser_url = base_url
+        self.signer = Signer.generate()
+        self.state = EmulatorState()
+        self.log = RequestLog()
+        self.throttler = Throttler()
+        self.identity = IdentityStore()
+        self.latency_ms = 0.0
+        self.token_lifetime: int | None = None  # None: Entra's default, random between 60 and 90 minutes
+        self.epoch = ""
+        self.fixture = fixture
+        self.seed = seed
+        self._graph_map, self._graph_handlers = self._build_graph_map()
+        self._control_map, self._control_handlers = self._build_control_map()
+        self._identity_map = Map([Rule(path, endpoint=name, methods=methods) for path, name, methods in identity.RULES])
+        self._identity_handlers = {**identity.HANDLERS, **pages.HANDLERS}
+        self.reset(fixture=fixture, seed=seed)
+
+    # -- the world ---------------------------------------------------------------------------------------
+
+    def reset(self, *, fixture: str | None = None, seed: int | None = None) -> None:
+        """A fresh world from a fixture; tokens, codes, sessions, throttling and latency start over."""
+        fixture = fixture or self.fixture
+        seed = self.seed if seed is None else seed
+        world = build_world(fixture, seed=seed, client_secret=self.client_secret)
+        with self.state.lock:
+            self.state.tenants = world.tenants
+            self.state.apps = world.apps
+            self.state.refresh_grants = {}
+            self.fixture, self.seed = fixture, seed
+            # Tokens carry the epoch they were issued in, so a reset retires every token issued before it.
+            self.epoch = uuid.uuid4().hex[:12]
+        self.identity.clear()
+        self.throttler.clear()
+        self.latency_ms = 0.0
+        self.token_lifetime = None
+        self.log.clear()
+
+    def tenant(self, key: str) -> Tenant | None:
+        return self.state.tenant(key)
+
+    # -- WSGI --------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        request.get_data()  # read the whole body now: a keep-alive connection must not keep unread bytes
+        try:
+            response = self._route(request)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            response = graph_json(500, {"error": {"code": "InternalServerError", "message": "Emulator failure."}})
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith("/_emulator/"):
+            return self._control(request)
+        if any(path == root or path.startswith(root + "/") for root in VERSION_ROOTS):
+            return self.handle_graph(request)
+        return self._identity(request)
+
+    # -- identity ----------------------------------------------------------------------------------------
+
+    def _identity(self, request: Request) -> Response:
+        seq = self.log.next_seq()
+        try:
+            endpoint, values = self._identity_map.bind_to_environ(request.environ).match()
+            response = self._identity_handlers[str(endpoint)](self, request, **values)
+        except NotFound:
+            response = pages.error_page(404, "AADSTS90027", "The requested page does not exist.")
+        except MethodNotAllowed:
+            response = pages.error_page(405, "AADSTS900561", "The endpoint only accepts other request methods.")
+        self._record(seq, request, response, outcome_of(request), None)
+        return response
+
+    # -- control -----------------------------------------------------------------------------------------
+
+    def _build_control_map(self) -> tuple[Map, dict[str, Callable[[Request, dict[str, Any]], Response]]]:
+        rules: list[Rule] = []
+        handlers: dict[str, Callable[[Request, dict[str, Any]], Response]] = {}
+        for index, (method, path, handler) in enumerate(control.ROUTES):
+            name = f"core{index}"
+            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
+            handlers[name] = _bind_core_control(self, handler)
+        for index, (method, path, handler) in enumerate(_calendar_routes()[1]):
+            name = f"calendar{index}"
+            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
+            handlers[name] = _bind_state_control(self, handler)
+        return Map(rules), handlers
+
+    def _control(self, request: Request) -> Response:
+        try:
+            endpoint, values = self._control_map.bind_to_environ(request.environ).match()
+        except NotFound:
+            return control.problem(404, f"No control endpoint {request.method} {request.path}.")
+        except MethodNotAllowed:
+            return control.problem(405, f"{request.path} does not take {request.method}.")
+        try:
+            return self._control_handlers[str(endpoint)](request, dict(values))
+        except control.ControlError as error:
+            return control.problem(error.status, str(error))
+
+    # -- Graph -------------------------------------------------------------------------------------------
+
+    def _build_graph_map(self) -> tuple[Map, dict[str, GraphHandler]]:
+        rules: list[Rule] = []
+        handlers: dict[str, GraphHandler] = {}
+        for index, (method, path, handler) in enumerate([*directory.ROUTES, *_calendar_routes()[0]]):
+            name = f"graph{index}"
+            rules.append(Rule(path, endpoint=name, methods=[method]))
+            handlers[name] = handler
+        return Map(rules, strict_slashes=False), handlers
+
+    def handle_graph(self, request: Request, *, batch_seq: int | None = None) -> Response:
+        """One Graph request (top level or from a batch): token, latency, throttling, handler, log."""
+        seq = self.log.next_seq()
+        outcome = outcome_of(request)
+        outcome.request_id = outcome.request_id or str(uuid.uuid4())
+        try:
+            response = self._graph(request, outcome, seq, batch_seq)
+        except GraphError as error:
+            response = error.response(outcome.request_id)
+        self._record(seq, request, response, outcome, batch_seq)
+        return response
+
+    def _graph(self, request: Request, outcome: Outcome, seq: int, batch_seq: int | None) -> Response:
+        if batch_seq is None and self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000)
+        call = self.authenticate(request, outcome)
+        relative = _relative_path(request.path)
+        if relative.rstrip("/") == "/$batch" and batch_seq is None:
+            if request.method != "POST":
+                raise GraphError(405, "BadRequest", "Only POST is supported on $batch.")
+            return batch.run(self, call, seq)
+        endpoint, values = self._match_graph(relative, request.method)
+        mailbox = self._mailbox_key(call, relative, values)
+        outcome.mailbox = mailbox
+        key = Key(call.app.client_id, call.tenant.id, mailbox)
+        with self.throttler.admit(key) as refusal:
+            if refusal is not None:
+                return _throttled(refusal.code, refusal.message, refusal.retry_after, call.request_id)
+            return self._graph_handlers[endpoint](call, **values)
+
+    def _match_graph(self, relative: str, method: str) -> tuple[str, dict[str, Any]]:
+        adapter = self._graph_map.bind("emulator")
+        try:
+            endpoint, values = adapter.match(relative, method=method)
+        except NotFound:
+            segment = next((part for part in relative.split("/") if part), "")
+            raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.") from None
+        except MethodNotAllowed:
+            raise GraphError(405, "Request_BadRequest", f"The HTTP method '{method}' is not allowed.") from None
+        return str(endpoint), dict(values)
+
+    def _mailbox_key(self, call: GraphCall, relative: str, values: dict[str, Any]) -> str | None:
+        named = values.get("user")
+        if named is None and relative.lower().startswith("/me/") and call.caller is not None:
+            return call.caller.id
+        if isinstance(named, str):
+            if named.lower() == "me":
+                return call.caller.id if call.caller else None
+            found = call.tenant.user_by_address(named)
+            return found.id if found else named.lower()
+        return None
+
+    def authenticate(self, request: Request, outcome: Outcome) -> GraphCall:
+        """The GraphCall for a bearer token this emulator issued, or Graph's 401."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if header and scheme.lower() != "bearer":
+            raise GraphError(401, "InvalidAuthenticationToken", "CompactToken parsing failed with error code: 80049217")
+        try:
+            claims = self.signer.read_access_token(token.strip())
+        except TokenRejected as rejected:
+            raise GraphError(401, "InvalidAuthenticationToken", str(rejected)) from None
+        return self._call_from_claims(request, claims, outcome)
+
+    def _call_from_claims(self, request: Request, claims: dict[str, Any], outcome: Outcome) -> GraphCall:
+        tenant = self.state.tenants.get(str(claims.get("tid")))
+        app = self.state.apps.get(str(claims.get("appid")))
+        if claims.get("emu_epoch") != self.epoch or tenant is None or app is None:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        outcome.tenant, outcome.app = tenant.id, app.client_id
+        caller: DirectoryUser | None = None
+        if claims.get("idtyp") == "user":
+            caller = tenant.users.get(str(claims.get("oid")))
+            if caller is None:
+                raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
+            outcome.token_kind, outcome.user = "delegated", caller.user_principal_name
+        else:
+            outcome.token_kind = "app"
+        return GraphCall(
+            state=self.state,
+            tenant=tenant,
+            request=request,
+            app=app,
+            token_kind="delegated" if caller else "app",
+            caller=caller,
+            roles=set(claims.get("roles") or []),
+            scopes=set(str(claims.get("scp") or "").split()),
+            request_id=outcome.request_id or str(uuid.uuid4()),
+        )
+
+    # -- log ---------------------------------------------------------------------------------------------
+
+    def _record(self, seq: int, request: Request, response: Response, outcome: Outcome, batch_seq: int | None) -> None:
+        entry = LogEntry(
+            seq=seq,
+            time=now_text(),
+            method=request.method,
+            path=request.path,
+            query={key: value for key, value in request.args.items()},
+            body=readable_body(request.get_data(), request.content_type or ""),
+            status=response.status_code,
+            tenant=outcome.tenant,
+            token_kind=outcome.token_kind,
+            user=outcome.user,
+            app=outcome.app,
+            mailbox=outcome.mailbox,
+            request_id=outcome.request_id,
+            batch=batch_seq,
+        )
+        self.log.add(entry)
+
+
+def _relative_path(path: str) -> str:
+    for root in VERSION_ROOTS:
+        if path == root or path.startswith(root + "/"):
+            return path[len(root) :] or "/"
+    return path
+
+
+def _throttled(code: str, message: str, retry_after: float, request_id: str) -> Response:
+    retry = f"{retry_after:g}"
+    if code == "TooManyRequests":
+        inner = {"code": "429", "status": "429", "date": now_text(), "request-id": request_id}
+        body: dict[str, Any] = {"error": {"code": code, "message": message, "innerError": inner}}
+    else:
+        body = {"error": {"code": code, "message": message}}
+    return graph_json(429, body, {"Retry-After": retry}, request_id=request_id)
+
+
+def _bind_core_control(emulator: Emulator, handler: Callable[..., Response]) -> Callable[..., Response]:
+    def run(request: Request, values: dict[str, Any]) -> Response:
+        return handler(emulator, request, **values)
+
+    return run
+
+
+def _bind_state_control(emulator: Emulator, handler: Callable[..., Response]) -> Callable[..., Response]:
+    def run(request: Request, values: dict[str, Any]) -> Response:
+        return handler(emulator.state, request, **values)
+
+    return run

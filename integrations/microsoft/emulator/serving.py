@@ -1,0 +1,99 @@
+"""Serving the emulator: an HTTPS server with a throwaway CA, and a plain-HTTP twin for a person's browser."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import trustme
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from integrations.microsoft.emulator.fixtures import DEMO_CLIENT_ID, DEMO_DOMAIN, DEMO_TENANT_ID
+from integrations.microsoft.emulator.server import Emulator
+
+
+class _Handler(WSGIRequestHandler):
+    # Keep-alive lets a client reuse one TLS connection for many calls (getSchedule at team scale).
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Quiet: the emulator keeps its own request log (GET /_emulator/log)."""
+
+
+@dataclass
+class RunningEmulator:
+    """Both servers, started in daemon threads; `stop()` shuts them down."""
+
+    emulator: Emulator
+    https: BaseWSGIServer
+    http: BaseWSGIServer
+    ca_file: str
+    threads: list[threading.Thread]
+
+    @property
+    def base_url(self) -> str:
+        return self.emulator.base_url
+
+    @property
+    def browser_url(self) -> str:
+        return self.emulator.browser_url
+
+    def announcement(self) -> dict[str, Any]:
+        """The JSON line printed at start."""
+        return {
+            "base_url": self.base_url,
+            "browser_url": self.browser_url,
+            "ca_file": self.ca_file,
+            "tenant_id": DEMO_TENANT_ID,
+            "tenant_domain": DEMO_DOMAIN,
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": self.emulator.client_secret,
+        }
+
+    def stop(self) -> None:
+        for server in (self.https, self.http):
+            server.shutdown()
+            server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+def start(
+    *,
+    ca_out: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    browser_port: int = 0,
+    fixture: str = "demo",
+    seed: int = 1,
+    client_secret: str | None = None,
+) -> RunningEmulator:
+    """Make a CA and a server certificate, write the CA (PEM) to `ca_out`, and serve in background threads.
+
+    Port 0 picks a free port. The HTTPS server serves everything; the HTTP twin serves the same routes so
+    that sign-in and consent pages open in a browser without a certificate warning.
+    """
+    emulator = Emulator(fixture=fixture, seed=seed, client_secret=client_secret)
+    context = _tls_context(host, ca_out)
+    https = make_server(host, port, emulator, threaded=True, ssl_context=context, request_handler=_Handler)
+    http = make_server(host, browser_port, emulator, threaded=True, request_handler=_Handler)
+    emulator.base_url = f"https://{host}:{https.server_port}"
+    emulator.browser_url = f"http://{host}:{http.server_port}"
+    threads = [
+        threading.Thread(target=s.serve_forever, name=f"m365-emulator-{s.server_port}", daemon=True)
+        for s in (https, http)
+    ]
+    for thread in threads:
+        thread.start()
+    return RunningEmulator(emulator, https, http, ca_out, threads)
+
+
+def _tls_context(host: str, ca_out: str) -> ssl.SSLContext:
+    authority = trustme.CA(organization_name="Overlap M365 emulator")
+    certificate = authority.issue_cert(host, "localhost", "127.0.0.1")
+    authority.cert_pem.write_to_path(ca_out)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    return context

@@ -1,0 +1,36 @@
+"""Small helpers the emulator's tests share: tokens and Graph calls over real HTTPS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from integrations.microsoft.emulator.testing import EmulatorProcess
+
+GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+CONTOSO = "contoso.onmicrosoft.com"
+
+
+def token_request(emulator: EmulatorProcess, tenant: str = CONTOSO, **fields: str) -> requests.Response:
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": emulator.client_id,
+        "client_secret": emulator.client_secret,
+        "scope": GRAPH_DEFAULT,
+        **fields,
+    }
+    return emulator.session.post(f"{emulator.base_url}/{tenant}/oauth2/v2.0/token", data=data, timeout=10)
+
+
+def app_token(emulator: EmulatorProcess, tenant: str = CONTOSO) -> str:
+    response = token_request(emulator, tenant)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def graph(emulator: EmulatorProcess, method: str, path: str, token: str | None, **kwargs: Any) -> requests.Response:
+    headers = dict(kwargs.pop("headers", {}))
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return emulator.session.request(method, f"{emulator.base_url}/v1.0{path}", headers=headers, timeout=10, **kwargs)
