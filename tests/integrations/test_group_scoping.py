@@ -1,0 +1,55 @@
+"""Security-group scoping: the page shows how to set the policy and who Overlap can and cannot reach."""
+
+from __future__ import annotations
+
+import re
+
+from integrations.microsoft.emulator.testing import EmulatorProcess
+from integrations.models import IntegrationEvent
+from tests.conftest import Org
+from tests.integrations.helpers import CONTOSO_ID, browser, connect, url
+
+GROUP = "overlap-users@contoso.onmicrosoft.com"
+
+
+def _row(page: str, email: str) -> str:
+    found = re.search(rf"<tr><td>[^<]*<span class=\"help\">{re.escape(email)}</span></td>(.*?)</tr>", page, re.S)
+    assert found, f"{email} is not in the reach table"
+    return found.group(1)
+
+
+def test_it_lists_who_is_inside_and_outside_the_access_policy_group(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    emulator_settings.control(
+        "POST", f"/tenants/{CONTOSO_ID}/access-policy", {"client_id": emulator_settings.client_id, "group": GROUP}
+    )
+
+    client.post(url(org, "integration_group"), {"access_group": GROUP})
+    page = client.post(url(org, "integration_reach"), follow=True).content.decode()
+
+    assert f"-PolicyScopeGroupId {GROUP}" in page
+    assert f"-AppId {emulator_settings.client_id}" in page
+    assert "Reachable" in _row(page, "megan.bowen@contoso.onmicrosoft.com")
+    outside = _row(page, "joni.sherman@contoso.onmicrosoft.com")
+    assert "Not reachable" in outside and "Outside the security group" in outside
+    assert IntegrationEvent.objects.filter(kind="group_changed", actor=org.admin, detail__contains=GROUP).exists()
+
+
+def test_without_a_policy_everyone_with_a_mailbox_is_reachable(org: Org, emulator_settings: EmulatorProcess) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+
+    page = client.post(url(org, "integration_reach"), follow=True).content.decode()
+
+    assert "Reachable" in _row(page, "joni.sherman@contoso.onmicrosoft.com")
+
+
+def test_it_refuses_a_group_that_is_not_an_email_address(org: Org, emulator_settings: EmulatorProcess) -> None:
+    client = browser(org.admin)
+
+    page = client.post(url(org, "integration_group"), {"access_group": "Overlap users"}).content.decode()
+
+    assert "Enter a valid email address." in page
