@@ -93,9 +93,6 @@ def _msal_call(action: Callable[[], T]) -> T:
     except requests.RequestException as exc:
         raise Unavailable(f"Entra ID could not be reached: {type(exc).__name__}.", code="unreachable") from exc
     except ValueError as exc:
-        # MSAL raises ValueError for a tenant whose discovery answers 4xx (real Entra: AADSTS90002).
-        if "OIDC Discovery failed" in str(exc) or "invalid_instance" in str(exc):
-            raise TenantNotFound("Entra ID does not know this tenant.", code="AADSTS90002") from exc
         raise BadRequest(f"MSAL refused the request: {exc}", code="msal_value_error") from exc
     except Exception as exc:  # MSAL's own service errors for 5xx and unreadable answers
         raise Unavailable(f"Entra ID failed: {type(exc).__name__}.", code="msal_error") from exc
@@ -104,20 +101,27 @@ def _msal_call(action: Callable[[], T]) -> T:
 def _build_app(
     config: MicrosoftConfig, tenant: str, session: requests.Session, http_cache: dict[str, Any], cache: Any = None
 ) -> msal.ConfidentialClientApplication:
-    host = urlsplit(config.login_url).hostname or ""
     if not config.client_id or not config.client_secret:
         raise ClientConfigurationError("MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set.", code="no_client")
-    return _msal_call(
-        lambda: msal.ConfidentialClientApplication(
-            config.client_id,
-            client_credential=config.client_secret,
-            authority=config.authority(tenant),
-            # Instance discovery asks login.microsoftonline.com about the host: only for Microsoft's own hosts.
-            instance_discovery=host in _MICROSOFT_HOSTS,
-            http_client=session,
-            http_cache=http_cache,
-            token_cache=cache,
-        )
+    try:
+        return _msal_call(lambda: _new_app(config, tenant, session, http_cache, cache))
+    except BadRequest as exc:
+        # MSAL's constructor runs discovery and raises ValueError when it answers 4xx (real Entra: AADSTS90002).
+        raise TenantNotFound(f"Entra ID does not know the tenant {tenant!r}.", code="AADSTS90002") from exc
+
+
+def _new_app(
+    config: MicrosoftConfig, tenant: str, session: requests.Session, http_cache: dict[str, Any], cache: Any
+) -> msal.ConfidentialClientApplication:
+    return msal.ConfidentialClientApplication(
+        config.client_id,
+        client_credential=config.client_secret,
+        authority=config.authority(tenant),
+        # Instance discovery asks login.microsoftonline.com about the host: only for Microsoft's own hosts.
+        instance_discovery=(urlsplit(config.login_url).hostname or "") in _MICROSOFT_HOSTS,
+        http_client=session,
+        http_cache=http_cache,
+        token_cache=cache,
     )
 
 

@@ -74,9 +74,11 @@ class GraphClient:
 
     # Directory
 
-    def list_users(self, *, enabled_only: bool = True, members_only: bool = True) -> list[DirectoryUser]:
+    def list_users(
+        self, *, enabled_only: bool = True, members_only: bool = True, page_size: int = 999
+    ) -> list[DirectoryUser]:
         """Everyone in the directory (all pages), optionally without disabled accounts and guests."""
-        params = {"$select": USER_FIELDS, "$top": "999"}
+        params = {"$select": USER_FIELDS, "$top": str(page_size)}
         if enabled_only:
             params["$filter"] = "accountEnabled eq true"
         users = [parse.user(item) for item in self.transport.pages("/users", params)]

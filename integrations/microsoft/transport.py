@@ -178,7 +178,7 @@ class GraphTransport:
         logger.info(
             "Graph %s %s -> %s in %.0fms request-id=%s",
             method,
-            path.split("?")[0],
+            path.removeprefix(self.base).split("?")[0],
             response.status,
             (time.monotonic() - started) * 1000,
             response.request_id,
