@@ -181,7 +181,7 @@ def app_token(config: MicrosoftConfig, tenant: str, *, force_refresh: bool = Fal
 
 
 def _drop_access_tokens(cache: msal.TokenCache) -> None:
-    for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+    for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
         cache.remove_at(entry)
 
 
