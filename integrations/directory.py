@@ -31,7 +31,7 @@ class SyncResult:
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.deactivated)} deactivated, {len(self.reactivated)} reactivated, "
-            f"{self.unchanged} unchanged, {self.guests_skipped} guests left out"
+            f"{self.unchanged} unchanged, {self.guests_skipped} guest(s) left out"
         )
 
 
@@ -101,6 +101,9 @@ def _apply(organization: Organization, person: Person, result: SyncResult) -> st
 
 def _link_new(organization: Organization, person: Person, result: SyncResult) -> None:
     user = User.objects.filter(email__iexact=person.email).first()
+    if user is None and not person.enabled:
+        result.unchanged += 1  # disabled before Overlap ever saw them: nothing to create
+        return
     if user is None:
         user = User.objects.create_user(email=person.email, password=None, name=person.name)
     membership, created = Membership.objects.get_or_create(
