@@ -234,3 +234,20 @@ class TestAfterwards:
 
         assert "another person" in page
         assert _connection(org).status == "awaiting_consent"
+
+
+def test_a_throttled_check_needs_attention_with_when_and_the_fix(org: Org, emulator_settings: EmulatorProcess) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    emulator_settings.control("POST", "/throttle", {"tenant": CONTOSO_ID, "count": 20, "retry_after": 0.01})
+
+    page = client.post(url(org, "integration_test"), follow=True).content.decode()
+
+    assert 'data-status="needs_attention"' in page
+    assert "What happened:" in page and "asked Overlap to slow down" in page
+    assert "When:" in page
+    assert "What to do:" in page and "click “Test connection” again in a few minutes" in page
+
+    emulator_settings.control("POST", "/throttle", {"clear": True})
+    page = client.post(url(org, "integration_test"), follow=True).content.decode()
+    assert 'data-status="active"' in page and "What happened:" not in page
