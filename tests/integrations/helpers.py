@@ -6,8 +6,11 @@ registration accepts); Microsoft's redirects are fed back to it as a browser wou
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
 from django.test import Client, TestCase
 from django.urls import reverse
 
@@ -63,3 +66,48 @@ def connect(client: Client, org: Org, emulator: EmulatorProcess, mode: str = "do
 
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+
+
+class MicrosoftBrowser:
+    """A person's browser at the emulator's sign-in pages (plain HTTP, as the demo's browser sees them)."""
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        self.emulator = emulator
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def open(self, location: str) -> requests.Response:
+        assert location.startswith(self.emulator.browser_url), location
+        return self.session.get(location, allow_redirects=False, timeout=10)
+
+    def sign_in(self, page: requests.Response, login: str) -> requests.Response:
+        return self._submit(page, {"login": login, "action": "next"})
+
+    def decide(self, page: requests.Response, decision: str) -> requests.Response:
+        return self._submit(page, {"decision": decision})
+
+    def _submit(self, page: requests.Response, fields: dict[str, str]) -> requests.Response:
+        assert page.status_code == 200, (page.status_code, page.text[:500])
+        action = re.search(r"<form method='post' action='([^']+)'", page.text)
+        flow = re.search(r"name='flow' value='([^']+)'", page.text)
+        assert action and flow, page.text[:1000]
+        target = self.emulator.browser_url + html.unescape(action.group(1))
+        data = {"flow": html.unescape(flow.group(1)), **fields}
+        return self.session.post(target, data=data, allow_redirects=False, timeout=10)
+
+
+def back_to_overlap(client: Client, microsoft_answer: requests.Response) -> str:
+    """Follow Microsoft's redirect back into Overlap with the test client; returns the page shown."""
+    assert microsoft_answer.status_code == 302, (microsoft_answer.status_code, microsoft_answer.text[:500])
+    location = microsoft_answer.headers["Location"]
+    assert location.startswith(f"http://{HOST}/"), location
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.get(location[len(f"http://{HOST}") :], follow=True).content.decode()
+
+
+def consent_at_microsoft(client: Client, org: Org, emulator: EmulatorProcess, login: str, decision: str) -> str:
+    """Click "Grant admin consent", sign in at the emulator as `login`, answer, and come back."""
+    location = client.post(url(org, "integration_consent"))["Location"]
+    ms = MicrosoftBrowser(emulator)
+    consent_page = ms.sign_in(ms.open(location), login)
+    return back_to_overlap(client, ms.decide(consent_page, decision))
