@@ -8,13 +8,16 @@ emulator.stop()
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import requests
 
@@ -142,3 +145,72 @@ def _temp_ca() -> str:
     handle, name = tempfile.mkstemp(prefix="m365-emulator-ca-", suffix=".pem")
     os.close(handle)
     return name
+
+
+@dataclass
+class Landing:
+    """Where a browser ends up after the emulator's pages: the app's redirect URI and what it carried."""
+
+    url: str | None  # the redirect URI the browser went to (None: it stayed on an emulator page)
+    params: dict[str, str]  # the query (or fragment, or form_post fields) sent to it
+    page: str = ""  # the last emulator page's HTML
+    status: int = 200
+
+
+class Browser:
+    """A cookie-keeping HTTP client that clicks through the emulator's sign-in and consent pages."""
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        self.emulator = emulator
+        self.session = emulator.new_session()
+
+    def sign_in(self, url: str, user: str | None = None, *, decision: str | None = "accept") -> Landing:
+        """Open `url`; pick `user` on a sign-in page; answer a consent page with `decision` (None: stop there)."""
+        response = self.session.get(url, allow_redirects=False, timeout=10)
+        for _ in range(8):
+            landing = self._step(response, user, decision)
+            if isinstance(landing, Landing):
+                return landing
+            response = landing
+        raise RuntimeError("Too many steps through the emulator's pages.")
+
+    def _step(self, response: requests.Response, user: str | None, decision: str | None) -> Landing | requests.Response:
+        if response.status_code in (301, 302, 303):
+            location = response.headers["Location"]
+            if location.startswith((self.emulator.browser_url, self.emulator.base_url)):
+                return self.session.get(location, allow_redirects=False, timeout=10)
+            return Landing(location, _params(location), status=response.status_code)
+        text = response.text
+        if "id='respond'" in text:
+            return Landing(_attribute(text, "form", "action"), _hidden_fields(text), text)
+        flow = _flow_id(text)
+        if flow and "name='pick'" in text and user and "role='alert'" not in text:
+            return self._post(text, "login", {"flow": flow, "login": user, "action": "next"})
+        if flow and "name='decision'" in text and decision:
+            return self._post(text, "consent", {"flow": flow, "decision": decision})
+        return Landing(None, {}, text, response.status_code)
+
+    def _post(self, text: str, action: str, data: dict[str, str]) -> requests.Response:
+        path = next(a for a in re.findall(r"action='([^']+)'", text) if a.endswith("/" + action))
+        return self.session.post(self.emulator.browser_url + html.unescape(path), data=data, allow_redirects=False)
+
+
+def _params(location: str) -> dict[str, str]:
+    parsed = urlparse(location)
+    raw = parsed.fragment if parsed.fragment and not parsed.query else parsed.query
+    return {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _flow_id(text: str) -> str | None:
+    match = re.search(r"name='flow' value='([^']+)'", text)
+    return html.unescape(match.group(1)) if match else None
+
+
+def _attribute(text: str, tag: str, name: str) -> str:
+    match = re.search(rf"<{tag}[^>]*\s{name}='([^']*)'", text)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def _hidden_fields(text: str) -> dict[str, str]:
+    pairs = re.findall(r"<input type='hidden' name='([^']*)' value='([^']*)'>", text)
+    return {html.unescape(k): html.unescape(v) for k, v in pairs}
