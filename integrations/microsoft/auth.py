@@ -247,7 +247,7 @@ def finish_delegated_sign_in(
     except BadRequest as exc:
         raise BadRequest("The sign-in answer does not match this sign-in (state).", code="state_mismatch") from exc
     _access_token(result, delegated=True)
-    return _grant(result, cache)
+    return _grant(config, result, cache)
 
 
 def _declined(params: dict[str, Any]) -> MicrosoftError:
@@ -257,10 +257,10 @@ def _declined(params: dict[str, Any]) -> MicrosoftError:
     return BadRequest(message, code=str(params["error"]))
 
 
-def _grant(result: dict[str, Any], cache: msal.SerializableTokenCache) -> DelegatedGrant:
+def _grant(config: MicrosoftConfig, result: dict[str, Any], cache: msal.SerializableTokenCache) -> DelegatedGrant:
     claims = result.get("id_token_claims") or {}
     return DelegatedGrant(
-        cache_blob=encrypt(cache.serialize().encode("utf-8")),
+        cache_blob=_seal(config, cache),
         oid=str(claims.get("oid") or ""),
         tid=str(claims.get("tid") or ""),
         username=str(claims.get("preferred_username") or claims.get("upn") or ""),
@@ -285,7 +285,7 @@ def delegated_token(
     after a single token request.
     """
     cache = msal.SerializableTokenCache()
-    cache.deserialize(decrypt(cache_blob).decode("utf-8"))
+    cache.deserialize(decrypt(cache_blob, config.token_keys or None).decode("utf-8"))
     app = _member_app(config, tenant, cache)
     account = next((a for a in app.get_accounts() if a.get("local_account_id") == account_oid), None)
     if account is None:
@@ -294,7 +294,12 @@ def delegated_token(
         lambda: app.acquire_token_silent_with_error(_msal_scopes(scopes), account, force_refresh=force_refresh)
     )
     token = _access_token(result, delegated=True)
-    return token, encrypt(cache.serialize().encode("utf-8")) if cache.has_state_changed else None
+    return token, _seal(config, cache) if cache.has_state_changed else None
+
+
+def _seal(config: MicrosoftConfig, cache: msal.SerializableTokenCache) -> str:
+    """The member's MSAL cache, encrypted with the newest key (the config's, else TOKEN_ENCRYPTION_KEY)."""
+    return encrypt(cache.serialize().encode("utf-8"), config.token_keys or None)
 
 
 @dataclass
