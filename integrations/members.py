@@ -171,9 +171,11 @@ def member_needs_reconnect(*, grant: CalendarGrant, reason: str) -> None:
 
 
 def member_check(*, membership: Membership) -> CalendarGrant | None:
-    """Ask Microsoft who the member is with their grant, so that a revoked one shows as such at once."""
+    """Refresh the member's token now and ask Microsoft who they are, so that a dead grant shows at once."""
     with contextlib.suppress(errors.MicrosoftError, ConnectionNotReady):
-        member_graph_client(membership=membership).me()
+        client = member_graph_client(membership=membership)
+        client.transport.tokens(force_refresh=True)  # a cached access token would hide a revoked grant
+        client.me()
     return CalendarGrant.objects.filter(membership=membership).first()
 
 

@@ -106,7 +106,9 @@ def consent_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{exc} Nothing was changed. Start again from the integration settings page.")
         return redirect("home")
     membership = admin_membership_for(request, redeemed.organization_code)
-    outcome = services.consent_complete(organization=membership.organization, actor=_user(request), params=request.GET)
+    outcome = services.consent_complete(
+        organization=membership.organization, actor=_user(request), params=request.GET.dict()
+    )
     _say_outcome(request, outcome.explanation)
     return redirect(_settings_url(redeemed.organization_code))
 
@@ -232,7 +234,7 @@ def calendar_callback(request: HttpRequest) -> HttpResponse:
     except InvalidState as exc:
         messages.error(request, f"{exc} Nothing was changed. Start again from your calendar connection page.")
         return redirect("home")
-    outcome = members.member_connect_complete(membership=membership, flow=flow, params=request.GET)
+    outcome = members.member_connect_complete(membership=membership, flow=flow, params=request.GET.dict())
     (messages.success if outcome.connected else messages.error)(request, outcome.message)
     return redirect("calendar_connection", code=membership.organization.code)
 
