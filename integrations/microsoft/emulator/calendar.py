@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name
 
+T = TypeVar("T")
 # availabilityView digits: working elsewhere is reported as free (0) for backward compatibility, never 4.
 VIEW_DIGIT = {"free": 0, "workingElsewhere": 0, "unknown": 0, "tentative": 1, "busy": 2, "oof": 3}
 # How strongly a status blocks, for merging overlaps: the highest wins (UNCONFIRMED, the sensible rule).
@@ -26,6 +27,7 @@ STATUS_RANK = {"free": 0, "unknown": 1, "workingElsewhere": 2, "tentative": 3, "
 SHOW_AS = {name.lower(): name for name in STATUS_RANK}
 NO_RESPONSE_TIME = "0001-01-01T00:00:00Z"
 _DIGITS = [str(n).encode() for n in range(4)]
+_MEMO_LIMIT = 256  # remembered renderings per mailbox
 _EXPANSION_MARGIN = 60 * 86400  # seconds expanded beyond a requested window, so nearby windows hit the cache
 
 
@@ -170,6 +172,7 @@ class _Timeline:
     starts: list[int]
     instances: list[Instance]
     longest: int
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 class CalendarStore:
@@ -231,10 +234,23 @@ class CalendarStore:
     def instances(self, mailbox_id: str, lo: datetime, hi: datetime) -> list[Instance]:
         """The instances of non-cancelled events overlapping [lo, hi), ordered by start."""
         low, high = int(lo.timestamp()), int(hi.timestamp())
+        return _window(self._timeline(mailbox_id, low, high), low, high)
+
+    def remembered(
+        self, mailbox_id: str, lo: datetime, hi: datetime, key: Any, render: Callable[[list[Instance]], T]
+    ) -> T:
+        """`render(instances of [lo, hi))`, computed once per key until an event of the mailbox changes.
+
+        Repeated free/busy questions about the same window (a page polled, a team compared) cost a lookup.
+        """
+        low, high = int(lo.timestamp()), int(hi.timestamp())
         timeline = self._timeline(mailbox_id, low, high)
-        first = bisect.bisect_left(timeline.starts, low - timeline.longest)
-        last = bisect.bisect_left(timeline.starts, high)
-        return [i for i in timeline.instances[first:last] if i.end > low]
+        full_key = (low, high, key)
+        if full_key not in timeline.memo:
+            if len(timeline.memo) > _MEMO_LIMIT:
+                timeline.memo.clear()
+            timeline.memo[full_key] = render(_window(timeline, low, high))
+        return timeline.memo[full_key]
 
     def _timeline(self, mailbox_id: str, low: int, high: int) -> _Timeline:
         timeline = self._timelines.get(mailbox_id)
@@ -258,6 +274,12 @@ class CalendarStore:
         instances.sort(key=lambda i: (i.start, i.end))
         longest = max((i.end - i.start for i in instances), default=0)
         return _Timeline(lo, hi, [i.start for i in instances], instances, longest)
+
+
+def _window(timeline: _Timeline, low: int, high: int) -> list[Instance]:
+    first = bisect.bisect_left(timeline.starts, low - timeline.longest)
+    last = bisect.bisect_left(timeline.starts, high)
+    return [i for i in timeline.instances[first:last] if i.end > low]
 
 
 def availability_view(instances: list[Instance], lo: datetime, hi: datetime, minutes: int) -> str:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -59,9 +60,12 @@ def get_schedule(call: GraphCall, user: str = "me") -> Response:
     addresses, start, end, interval = _schedule_request(body)
     zone_name, zone, headers = response_zone(call)
     viewer = call.caller.id if call.caller else None
-    value = [_schedule(call, str(a), start, end, interval, (zone_name, zone), viewer) for a in addresses]
-    context = f"{_root(call)}/$metadata#Collection(microsoft.graph.scheduleInformation)"
-    return graph_json(200, {"@odata.context": context, "value": value}, headers, request_id=call.request_id)
+    entries = [_schedule(call, str(a), start, end, interval, (zone_name, zone), viewer) for a in addresses]
+    context = json.dumps(f"{_root(call)}/$metadata#Collection(microsoft.graph.scheduleInformation)")
+    # Entries are JSON text already (remembered per mailbox and window), so the answer is joined, not re-encoded.
+    response = graph_json(200, {}, headers, request_id=call.request_id)
+    response.set_data(f'{{"@odata.context":{context},"value":[{",".join(entries)}]}}')
+    return response
 
 
 def _schedule_request(body: dict[str, Any]) -> tuple[list[Any], Any, Any, int]:
@@ -85,19 +89,21 @@ def _schedule_request(body: dict[str, Any]) -> tuple[list[Any], Any, Any, int]:
 
 def _schedule(
     call: GraphCall, address: str, start: Any, end: Any, interval: int, zone: tuple[str, tzinfo], viewer: str | None
-) -> dict[str, Any]:
+) -> str:
+    """One scheduleInformation as JSON text: view and items remembered until the mailbox changes."""
     target = call.tenant.user_by_address(address)
     if target is None or not target.has_mailbox or target.user_type == "Guest":
         message = f"Unable to resolve e-mail address {address} to an Active Directory object."
-        return {"scheduleId": address, "error": {"message": message, "responseCode": "5009"}}
-    instances = _store(call).instances(target.id, start, end)
+        return json.dumps({"scheduleId": address, "error": {"message": message, "responseCode": "5009"}})
     shares = target.shares_details or target.id == viewer
-    return {
-        "scheduleId": address,
-        "availabilityView": availability_view(instances, start, end, interval),
-        "scheduleItems": [_item(i, shares and not i.event.is_private, zone) for i in instances],
-        "workingHours": _working_hours(target),
-    }
+
+    def render(instances: list[Instance]) -> str:
+        view = availability_view(instances, start, end, interval)
+        items = [_item(i, shares and not i.event.is_private, zone) for i in instances]
+        return f'"availabilityView":"{view}","scheduleItems":{json.dumps(items)}'
+
+    fragment = _store(call).remembered(target.id, start, end, (interval, zone[0], shares), render)
+    return f'{{"scheduleId":{json.dumps(address)},{fragment},"workingHours":{json.dumps(_working_hours(target))}}}'
 
 
 def _item(instance: Instance, details: bool, zone: tuple[str, tzinfo]) -> dict[str, Any]:

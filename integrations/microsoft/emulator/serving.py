@@ -17,6 +17,8 @@ from integrations.microsoft.emulator.server import Emulator
 class _Handler(WSGIRequestHandler):
     # Keep-alive lets a client reuse one TLS connection for many calls (getSchedule at team scale).
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Quiet: the emulator keeps its own request log (GET /_emulator/log)."""
