@@ -80,19 +80,32 @@ class CustomZone(tzinfo):
         self._dst = timedelta(minutes=-(bias + daylight_bias))
         self._rules = (standard, daylight) if standard and daylight and daylight_bias else None
 
-    def _in_daylight(self, local: datetime) -> bool:
+    def _in_daylight(self, local: datetime, fold: int = 0) -> bool:
+        """Whether a wall-clock time is daylight time; `fold=1` picks standard time in the repeated hour."""
         if self._rules is None:
             return False
         standard, daylight = self._rules
         starts, ends = daylight.on(local.year), standard.on(local.year)
+        if fold and ends - (self._dst - self._std) <= local < ends:
+            return False
         if starts < ends:  # northern hemisphere: daylight inside the year
             return starts <= local < ends
         return not (ends <= local < starts)
 
+    def _daylight_at(self, instant: datetime) -> bool:
+        """Whether a naive UTC instant falls in daylight time (transitions are local wall-clock rules)."""
+        if self._rules is None:
+            return False
+        standard, daylight = self._rules
+        starts, ends = daylight.on(instant.year) - self._std, standard.on(instant.year) - self._dst
+        if starts < ends:
+            return starts <= instant < ends
+        return not (ends <= instant < starts)
+
     def utcoffset(self, dt: datetime | None) -> timedelta:
         if dt is None:
             return self._std
-        return self._dst if self._in_daylight(dt.replace(tzinfo=None)) else self._std
+        return self._dst if self._in_daylight(dt.replace(tzinfo=None), dt.fold) else self._std
 
     def dst(self, dt: datetime | None) -> timedelta:
         return self.utcoffset(dt) - self._std
@@ -102,9 +115,11 @@ class CustomZone(tzinfo):
 
     def fromutc(self, dt: datetime) -> datetime:
         naive = dt.replace(tzinfo=None)
-        if self._in_daylight(naive + self._dst):
+        if self._daylight_at(naive):
             return (naive + self._dst).replace(tzinfo=self)
-        return (naive + self._std).replace(tzinfo=self)
+        local = naive + self._std
+        # In the hour repeated when daylight time ends, the second pass is standard time: fold=1 says so.
+        return local.replace(tzinfo=self, fold=1 if self._in_daylight(local) else 0)
 
 
 def _transition(raw: dict[str, Any] | None) -> Transition | None:
