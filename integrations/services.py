@@ -145,6 +145,9 @@ def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: st
     connection.tenant_guid = tenant_guid
     problem = _run_checks(connection)
     if problem:
+        if connection.consented_at is None:  # never worked: still waiting for a consent that works
+            connection.status = Connection.Status.AWAITING_CONSENT
+            connection.tenant_guid = ""
         connection.save()
         return _consent_failed(connection, actor=actor, explanation=problem)
     connection.consented_at = timezone.now()
@@ -163,8 +166,8 @@ def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: st
 
 def connection_test(*, organization: Organization, actor: User) -> Connection:
     """Run the connection's checks again and record what they found."""
-    connection = Connection.objects.get(organization=organization)
-    if not connection.tenant_guid:
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or not connection.tenant_guid:
         raise ConnectionNotReady("Grant admin consent first; there is nothing to test yet.")
     problem = _run_checks(connection)
     connection.save()
@@ -215,7 +218,9 @@ def _clear_error(connection: Connection) -> None:
 
 def connection_disconnect(*, organization: Organization, actor: User) -> Connection:
     """Stop every call to Microsoft for this organization and forget its tokens (app-only and members')."""
-    connection = Connection.objects.get(organization=organization)
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or connection.status == Connection.Status.NOT_CONFIGURED:
+        raise ConnectionNotReady("Overlap is not connected to Microsoft 365; there is nothing to disconnect.")
     if connection.tenant_guid:
         auth.forget_tenant(MicrosoftConfig.from_settings(), connection.tenant_guid)
     from integrations.members import forget_member_grants  # members builds on this module

@@ -140,7 +140,11 @@ def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @require_POST
 def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
-    services.connection_disconnect(organization=membership.organization, actor=_user(request))
+    try:
+        services.connection_disconnect(organization=membership.organization, actor=_user(request))
+    except services.ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect(_settings_url(code))
     messages.success(
         request,
         "Disconnected: Overlap makes no more calls to your tenant and has forgotten its tokens. To remove "

@@ -188,7 +188,8 @@ class TestStateAndTenantChecks:
         page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
 
         assert "Overlap no longer has consent in your tenant" in page
-        assert _connection(org).status == "revoked"
+        assert 'data-status="awaiting_consent"' in page
+        assert _connection(org).tenant_guid == ""
 
 
 class TestAfterwards:

@@ -66,3 +66,11 @@ class TestTheTenantForm:
         response = admin_client.post(_url(org, "integration_consent"), follow=True)
 
         assert "Enter your tenant ID first." in response.content.decode()
+
+
+def test_testing_or_disconnecting_before_the_set_up_says_so(org: Org, admin_client: Client) -> None:
+    tested = admin_client.post(_url(org, "integration_test"), follow=True).content.decode()
+    disconnected = admin_client.post(_url(org, "integration_disconnect"), follow=True).content.decode()
+
+    assert "Grant admin consent first" in tested
+    assert "there is nothing to disconnect" in disconnected
