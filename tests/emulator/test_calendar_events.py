@@ -226,3 +226,33 @@ def test_an_app_without_write_permission_cannot_create(emulator: EmulatorProcess
     response = graph(emulator, "POST", "/me/events", token, json=meeting(quiet_saturday(), 9, 30, []))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "ErrorAccessDenied"
+
+
+def test_a_batch_reads_back_the_apps_own_events_by_id(emulator: EmulatorProcess) -> None:
+    token = consented_app_token(emulator)
+    kept = post_event(emulator, token, ADELE, meeting(quiet_saturday(), 9, 30, [MEGAN])).json()
+    dropped = post_event(emulator, token, ADELE, meeting(quiet_saturday(), 11, 30, [MEGAN])).json()
+    graph(emulator, "DELETE", f"/users/{ADELE}/events/{dropped['id']}", token)
+    requests_ = [
+        {"id": "1", "method": "GET", "url": f"/users/{ADELE}/events/{kept['id']}?$select=subject,isCancelled"},
+        {"id": "2", "method": "GET", "url": f"/users/{ADELE}/events/{dropped['id']}?$select=subject"},
+    ]
+    answer = graph(emulator, "POST", "/$batch", token, json={"requests": requests_})
+    assert answer.status_code == 200
+    responses = {r["id"]: r for r in answer.json()["responses"]}
+    assert responses["1"]["status"] == 200
+    assert responses["1"]["body"]["subject"] == kept["subject"]
+    assert "attendees" not in responses["1"]["body"]
+    assert responses["2"]["status"] == 404
+    assert responses["2"]["body"]["error"]["code"] == "ErrorItemNotFound"
+
+
+def test_a_mailbox_outside_the_access_policy_cannot_be_written(emulator: EmulatorProcess) -> None:
+    token = consented_app_token(emulator)
+    policy = {"client_id": emulator.client_id, "group": "overlap-users@contoso.onmicrosoft.com"}
+    emulator.control("POST", "/tenants/contoso.onmicrosoft.com/access-policy", policy)
+    joni = "joni.sherman@contoso.onmicrosoft.com"
+    refused = post_event(emulator, token, joni, meeting(quiet_saturday(), 9, 30, []))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "Access to OData is disabled."
+    assert post_event(emulator, token, ADELE, meeting(quiet_saturday(), 9, 30, [joni])).status_code == 201

@@ -29,7 +29,8 @@ class _Seeder:
         self.monday = today - timedelta(days=today.weekday())
         self.rng = random.Random(f"{seed}/{tenant.id}/{self.monday.isoformat()}")
         self.tenant = tenant
-        self.now = now
+        # Times the seed writes (created, answered) hang off the week, not the clock: same seed, same week, same data.
+        self.now = datetime.combine(self.monday, time(6), UTC)
         self.store = CalendarStore()
         self.people = sorted(
             (u for u in tenant.users.values() if u.has_mailbox and u.user_type != "Guest"),
@@ -77,7 +78,7 @@ class _Seeder:
             if roll > 0.95:
                 answer = "declined"
             if answer:
-                respond(self.store, self.tenant, copy, answer, self.now - timedelta(days=1))
+                respond(self.store, self.tenant, copy, answer, self.now - timedelta(days=3))
 
     def at_work(self, user: DirectoryUser, start: datetime, end: datetime) -> bool:
         """Whether [start, end) lies inside the person's working hours, so invitations land in their day."""
@@ -226,4 +227,7 @@ def seed_calendars(tenant: Tenant, *, seed: int, now: datetime) -> CalendarStore
     for person in seeder.people:
         seeder.meetings(person)
         seeder.personal(person)
+    for person in seeder.people:  # answering touched change keys and times; settle them deterministically
+        for event in seeder.store.events_of(person.id):
+            event.change_key, event.modified = seeder.rng.randbytes(9).hex(), event.created
     return seeder.store
