@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -212,14 +213,21 @@ def start_delegated_sign_in(
     redirect_uri: str,
     scopes: Iterable[str] = DELEGATED_SCOPES,
     login_hint: str | None = None,
+    response_mode: str = "query",
 ) -> dict[str, Any]:
     """Begin the auth-code flow with PKCE. Keep the returned dict in the session; send the browser to its "auth_uri"."""
     app = _authority(config, tenant).app
-    flow = _msal_call(
-        lambda: app.initiate_auth_code_flow(
-            scopes=_msal_scopes(scopes), redirect_uri=redirect_uri, login_hint=login_hint
+    with warnings.catch_warnings():
+        # MSAL recommends form_post; Overlap's callback is a GET that PKCE and the one-time state protect.
+        warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+        flow = _msal_call(
+            lambda: app.initiate_auth_code_flow(
+                scopes=_msal_scopes(scopes),
+                redirect_uri=redirect_uri,
+                login_hint=login_hint,
+                response_mode=response_mode,
+            )
         )
-    )
     flow["auth_uri"] = _for_browser(config, str(flow["auth_uri"]))
     return dict(flow)
 
