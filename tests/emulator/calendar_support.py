@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
-from integrations.microsoft.emulator.identity import issue_access_token
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from integrations.microsoft.emulator.testing import Browser, EmulatorProcess
 from tests.emulator.helpers import CONTOSO, app_token, graph
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"  # W. Europe Standard Time
@@ -16,6 +19,7 @@ MEGAN = "megan.bowen@contoso.onmicrosoft.com"  # Pacific Standard Time
 ALEX = "alex.wilber@contoso.onmicrosoft.com"  # Eastern Standard Time
 LEE = "lee.gu@contoso.onmicrosoft.com"  # India, working hours in a customTimeZone
 BOOKING_PROP = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name OverlapBookingId"
+REDIRECT = "http://127.0.0.1:8000/integrations/microsoft/callback/"
 DELEGATED_SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
 
 
@@ -25,17 +29,31 @@ def consented_app_token(emulator: EmulatorProcess) -> str:
 
 
 def user_token(emulator: EmulatorProcess, address: str, scopes: list[str] | None = None) -> str:
-    """A delegated Graph token for a Contoso person, signed by the running emulator (as after their sign-in)."""
-    running = emulator._running
-    assert running is not None, "the calendar tests run the emulator in-process"
-    world = running.emulator
-    tenant = world.state.tenant(CONTOSO)
-    assert tenant is not None
-    person = tenant.user_by_address(address)
-    assert person is not None
-    app = world.state.apps[emulator.client_id]
-    token, _ = issue_access_token(world, tenant, app, user=person, scopes=scopes or DELEGATED_SCOPES)
-    return token
+    """A delegated Graph token for a Contoso person: signed in and consented through the emulator's pages (PKCE)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "client_id": emulator.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": " ".join(scopes or DELEGATED_SCOPES),
+        "state": "calendar-tests",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    url = f"{emulator.browser_url}/{emulator.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
+    landing = Browser(emulator).sign_in(url, address)
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": emulator.client_id,
+        "client_secret": emulator.client_secret,
+        "code": landing.params["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    answer = emulator.session.post(f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token", data=form, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
 
 
 def quiet_saturday(weeks_ahead: int = 10) -> date:
