@@ -8,6 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import redirect
@@ -23,6 +24,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self) -> Any:
+        """allauth's HTTP session; with MICROSOFT_CA_BUNDLE (the emulator) it trusts that CA and no environment."""
+        session = super().get_requests_session()
+        if settings.MICROSOFT_CA_BUNDLE:
+            session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override `verify`
+            session.verify = settings.MICROSOFT_CA_BUNDLE
+        return session
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Sign-in with Microsoft: only people of a connected organization's tenant; refuse everyone else."""
         if sociallogin.account.provider != "microsoft":

@@ -18,7 +18,9 @@ from integrations.microsoft.emulator.serving import start
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="HTTPS port (0 picks a free one)")
-    parser.add_argument("--browser-port", type=int, default=0, help="plain-HTTP port for browser pages (0: free)")
+    parser.add_argument(
+        "--browser-port", "--http-port", dest="browser_port", type=int, default=0, help="plain-HTTP port for pages"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ca-out", default=None, help="where to write the CA certificate (PEM)")
     parser.add_argument("--fixture", default="demo", choices=sorted(FIXTURES))
