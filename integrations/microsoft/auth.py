@@ -293,7 +293,10 @@ def delegated_token(
     after a single token request.
     """
     cache = msal.SerializableTokenCache()
-    cache.deserialize(decrypt(cache_blob, config.token_keys or None).decode("utf-8"))
+    try:
+        cache.deserialize(decrypt(cache_blob, config.token_keys or None).decode("utf-8"))
+    except ValueError:  # decrypted, but not an MSAL cache
+        raise ReauthenticationRequired("The stored sign-in is unreadable.", code="token_unreadable") from None
     app = _member_app(config, tenant, cache)
     account = next((a for a in app.get_accounts() if a.get("local_account_id") == account_oid), None)
     if account is None:

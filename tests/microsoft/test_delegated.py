@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from integrations.microsoft import auth
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
+from integrations.microsoft.crypto import encrypt
 from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import BadRequest, ConsentMissing, ReauthenticationRequired
 from integrations.microsoft.types import DelegatedGrant
@@ -210,3 +211,10 @@ def test_someone_elses_account_id_is_not_in_the_blob(config: MicrosoftConfig, em
         auth.delegated_token(
             config, tenant=emulator.tenant_id, cache_blob=grant.cache_blob, account_oid=emulator.user_id(ALEX)
         )
+
+
+def test_a_blob_that_opens_but_is_not_a_sign_in_needs_a_new_sign_in(config: MicrosoftConfig) -> None:
+    blob = encrypt(b"not a token cache", config.token_keys)
+
+    with pytest.raises(ReauthenticationRequired):
+        auth.delegated_token(config, tenant="contoso.onmicrosoft.com", cache_blob=blob, account_oid="x")
