@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import admin_membership_for, membership_for
-from accounts.models import User
+from accounts.models import Membership, User
 from integrations import members, reach, selectors, services
 from integrations.explain import Explanation
 from integrations.forms import AccessGroupForm, TenantForm
@@ -32,23 +32,24 @@ def _settings_url(code: uuid.UUID) -> str:
 @login_required
 @require_GET
 def settings_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    membership = admin_membership_for(request, code)
-    connection = selectors.connection_of(organization=membership.organization)
-    tenant_form = TenantForm(initial={"tenant": membership.organization.azure_tenant_id, "mode": connection.mode})
-    return _render_settings(request, membership.organization.code, tenant_form=tenant_form)
+    return _render_settings(request, admin_membership_for(request, code))
 
 
 def _render_settings(
-    request: HttpRequest, code: uuid.UUID, *, tenant_form: TenantForm, group_form: AccessGroupForm | None = None
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    tenant_form: TenantForm | None = None,
+    group_form: AccessGroupForm | None = None,
 ) -> HttpResponse:
-    membership = admin_membership_for(request, code)
     organization = membership.organization
     connection = selectors.connection_of(organization=organization)
     context = {
         "organization": organization,
         "membership": membership,
         "connection": connection,
-        "tenant_form": tenant_form,
+        "tenant_form": tenant_form
+        or TenantForm(initial={"tenant": organization.azure_tenant_id, "mode": connection.mode}),
         "group_form": group_form or AccessGroupForm(initial={"access_group": connection.access_group}),
         "events": selectors.audit_log(organization=organization),
         "to_reconnect": selectors.members_to_reconnect(organization=organization),
@@ -66,7 +67,7 @@ def save_tenant(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     form = TenantForm(request.POST)
     if not form.is_valid():
-        return _render_settings(request, code, tenant_form=form)
+        return _render_settings(request, membership, tenant_form=form)
     services.connection_configure(
         organization=membership.organization,
         actor=_user(request),
@@ -159,9 +160,7 @@ def save_group(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     form = AccessGroupForm(request.POST)
     if not form.is_valid():
-        connection = selectors.connection_of(organization=membership.organization)
-        tenant_form = TenantForm(initial={"tenant": membership.organization.azure_tenant_id, "mode": connection.mode})
-        return _render_settings(request, code, tenant_form=tenant_form, group_form=form)
+        return _render_settings(request, membership, group_form=form)
     services.connection_set_access_group(
         organization=membership.organization, actor=_user(request), group=form.cleaned_data["access_group"]
     )
