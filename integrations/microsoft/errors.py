@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 _TENANT_UNKNOWN = {90002, 900023, 90072}
 _CONSENT_MISSING = {700016, 65001, 65004, 500011, 7000112}
 _CLIENT_MISCONFIGURED = {7000215, 7000222, 70011, 700022, 50194, 700054}
+_USER_ACTION_NEEDED = ("invalid_grant", "interaction_required", "consent_required", "login_required")
 
 
 class MicrosoftError(Exception):
@@ -144,13 +145,12 @@ def _token_error_class(codes: set[int], error: str, delegated: bool) -> type[Mic
         return TenantNotFound
     if codes & _CLIENT_MISCONFIGURED or error in ("invalid_client", "invalid_scope"):
         return ClientConfigurationError
-    if codes & _CONSENT_MISSING:
-        return ConsentMissing
     if error in ("temporarily_unavailable", "server_error"):
         return Unavailable
-    if error in ("invalid_grant", "interaction_required", "consent_required", "login_required"):
-        return ReauthenticationRequired if delegated else ConsentMissing
-    if error == "unauthorized_client":
+    # For a member, a dead grant or a withdrawn consent has one remedy: sign in (and consent) again.
+    if delegated and error in _USER_ACTION_NEEDED:
+        return ReauthenticationRequired
+    if codes & _CONSENT_MISSING or error in (*_USER_ACTION_NEEDED, "unauthorized_client"):
         return ConsentMissing
     return BadRequest
 

@@ -218,3 +218,18 @@ def test_a_blob_that_opens_but_is_not_a_sign_in_needs_a_new_sign_in(config: Micr
 
     with pytest.raises(ReauthenticationRequired):
         auth.delegated_token(config, tenant="contoso.onmicrosoft.com", cache_blob=blob, account_oid="x")
+
+
+def test_a_member_whose_consent_was_withdrawn_needs_a_new_sign_in(
+    config: MicrosoftConfig, emulator: EmulatorProcess
+) -> None:
+    emulator.control("POST", "/token-lifetime", {"seconds": 1})
+    grant = sign_in(config, emulator)
+    withdraw = {"client_id": emulator.client_id, "granted": False}
+    emulator.control("POST", f"/tenants/{emulator.tenant_id}/users/{MEGAN}/consent", withdraw)
+    time.sleep(1.5)
+
+    with pytest.raises(ReauthenticationRequired) as raised:
+        auth.delegated_token(config, tenant=emulator.tenant_id, cache_blob=grant.cache_blob, account_oid=grant.oid)
+
+    assert "65001" in raised.value.message

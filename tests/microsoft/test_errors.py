@@ -111,3 +111,8 @@ def test_token_endpoint_errors_map_to_the_family(
 
 def test_a_revoked_refresh_token_is_permanent() -> None:
     assert token_error(_oauth("invalid_grant", 50173), delegated=True).permanent
+
+
+def test_a_withdrawn_consent_is_consent_missing_for_the_app_and_a_new_sign_in_for_a_member() -> None:
+    assert type(token_error(_oauth("invalid_grant", 65001))) is ConsentMissing
+    assert type(token_error(_oauth("invalid_grant", 65001), delegated=True)) is ReauthenticationRequired
