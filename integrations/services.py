@@ -83,6 +83,21 @@ def _change_tenant(connection: Connection, *, actor: User, tenant: str) -> None:
     _clear_error(connection)
 
 
+def tenant_problem(*, tenant: str) -> str | None:
+    """Why Microsoft would refuse this tenant outright (it does not exist), or None.
+
+    Asked before saving, so that a typo is caught on Overlap's page rather than on Microsoft's error page;
+    when Microsoft cannot be reached the tenant is accepted and the consent step will tell.
+    """
+    try:
+        auth.tenant_id(MicrosoftConfig.from_settings(), tenant)
+    except errors.TenantNotFound:
+        return f"Microsoft does not know the tenant “{tenant}”. Check the spelling against the Entra admin center."
+    except errors.MicrosoftError:
+        return None
+    return None
+
+
 def consent_url(*, organization: Organization, actor: User, session: SessionBase, redirect_uri: str) -> str:
     """Where to send the admin to grant consent for the whole tenant, with a fresh single-use state."""
     if not organization.azure_tenant_id:

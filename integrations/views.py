@@ -66,6 +66,9 @@ def _render_settings(
 def save_tenant(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     form = TenantForm(request.POST)
+    problem = services.tenant_problem(tenant=form.cleaned_data["tenant"]) if form.is_valid() else None
+    if problem:
+        form.add_error("tenant", problem)
     if not form.is_valid():
         return _render_settings(request, membership, tenant_form=form)
     services.connection_configure(

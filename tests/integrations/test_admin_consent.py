@@ -252,3 +252,15 @@ def test_a_throttled_check_needs_attention_with_when_and_the_fix(org: Org, emula
     emulator_settings.control("POST", "/throttle", {"clear": True})
     page = client.post(url(org, "integration_test"), follow=True).content.decode()
     assert 'data-status="active"' in page and "What happened:" not in page
+
+
+def test_a_tenant_microsoft_does_not_know_is_refused_before_any_redirect(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    client = browser(org.admin)
+
+    response = client.post(url(org, "integration_tenant"), {"tenant": "nowhere.example", "mode": "domain_wide"})
+
+    assert response.status_code == 200
+    assert "Microsoft does not know the tenant “nowhere.example”" in response.content.decode()
+    assert not Connection.objects.filter(organization=org.organization).exists()

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from integrations.models import Connection, IntegrationEvent
 from tests.conftest import Org
+
+
+@pytest.fixture(autouse=True)
+def _no_microsoft(settings: Any) -> None:
+    """These pages are tested without Microsoft: with no app registration Overlap never calls out."""
+    settings.MICROSOFT_CLIENT_ID = ""
 
 
 def _url(org: Org, name: str = "integration_settings") -> str:
