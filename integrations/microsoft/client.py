@@ -85,9 +85,9 @@ class GraphClient:
         if enabled_only:
             params["$filter"] = "accountEnabled eq true"
         users = [parse.user(item) for item in self.transport.pages("/users", params)]
-        if members_only:  # filtered here: userType filters need advanced queries on some tenants
+        if members_only:  # filtered here: a userType filter may need Graph's advanced queries
             users = [u for u in users if (u.user_type or "Member").lower() == "member"]
-        return [u for u in users if u.account_enabled is not False or not enabled_only]
+        return users
 
     def get_user(self, user: str) -> DirectoryUser:
         return parse.user(self.transport.request("GET", _user_path(user), params={"$select": USER_FIELDS}).body)
@@ -191,6 +191,7 @@ class GraphClient:
         wanted = list(dict.fromkeys(ids))
         query = f"?$select={select}&$expand={_TAG_EXPAND}"
         items = [BatchItem(str(n), "GET", _event_path(mailbox, event_id) + query) for n, event_id in enumerate(wanted)]
+        # One $batch at a time: Outlook runs at most 4 requests per mailbox at once, a batch already uses them.
         results = self.transport.batch(items)
         return {event_id: _event_or_error(results[str(n)]) for n, event_id in enumerate(wanted)}
 
