@@ -64,7 +64,6 @@ class _Authority:
     app: msal.ConfidentialClientApplication
     session: requests.Session
     http_cache: _DiscoveryOnlyCache
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _authorities: dict[tuple[str, ...], _Authority] = {}
