@@ -253,3 +253,26 @@ def test_a_rotated_refresh_token_leaves_the_old_one_usable(emulator: EmulatorPro
     first = _refresh(emulator, str(tokens["refresh_token"]))
     assert first["_status"] == 200 and first["refresh_token"] != tokens["refresh_token"]
     assert _refresh(emulator, str(tokens["refresh_token"]))["_status"] == 200
+
+
+def test_msal_signs_in_through_the_organizations_authority(emulator: EmulatorProcess) -> None:
+    app = msal.ConfidentialClientApplication(
+        emulator.client_id,
+        client_credential=emulator.client_secret,
+        authority=f"{emulator.base_url}/organizations",
+        instance_discovery=False,
+        http_client=emulator.new_session(),
+    )
+    flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, response_mode="form_post")
+    landing = Browser(emulator).sign_in(flow["auth_uri"], "alex.wilber@contoso.onmicrosoft.com")
+    result = app.acquire_token_by_auth_code_flow(flow, landing.params)
+    assert result["id_token_claims"]["tid"] == emulator.tenant_id, result
+
+
+def test_the_log_names_the_delegated_caller(emulator: EmulatorProcess) -> None:
+    tokens = _signed_in_tokens(emulator)
+    since = emulator.last_seq()
+    graph(emulator, "GET", "/me", str(tokens["access_token"]), params={"$select": "displayName"})
+    (entry,) = emulator.log(since=since)
+    assert (entry["token_kind"], entry["user"], entry["tenant"]) == ("delegated", MEGAN, emulator.tenant_id)
+    assert entry["query"] == {"$select": "displayName"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import signal
 import subprocess
@@ -43,3 +44,33 @@ def test_the_management_command_prints_its_urls_and_serves_over_https(tmp_path: 
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_python_dash_m_starts_it_too_and_stopping_removes_the_ca_file() -> None:
+    from integrations.microsoft.emulator.testing import EmulatorProcess
+
+    running = EmulatorProcess.start_subprocess(fixture="minimal", seed=3)
+    try:
+        assert running.control("GET", "/health") == {"ok": True, "fixture": "minimal", "seed": 3}
+    finally:
+        running.stop()
+    assert not Path(running.ca_file).exists()
+
+
+def test_the_emulator_imports_nothing_from_overlap() -> None:
+    package = Path(__file__).resolve().parents[2] / "integrations" / "microsoft" / "emulator"
+    outside = []
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            outside += [f"{module.name}: {n}" for n in names if _is_overlap(n)]
+    assert outside == []
+
+
+def _is_overlap(name: str) -> bool:
+    top = name.split(".")[0]
+    if top in {"accounts", "booking", "config", "tests", "django", "allauth"}:
+        return True
+    return top == "integrations" and not name.startswith("integrations.microsoft.emulator")

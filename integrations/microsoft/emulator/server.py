@@ -196,22 +196,27 @@ class Emulator:
         return response
 
     def _graph(self, request: Request, outcome: Outcome, seq: int, batch_seq: int | None) -> Response:
-        if batch_seq is None and self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000)
         call = self.authenticate(request, outcome)
         relative = _relative_path(request.path)
         if relative.rstrip("/") == "/$batch" and batch_seq is None:
             if request.method != "POST":
                 raise GraphError(405, "BadRequest", "Only POST is supported on $batch.")
+            self._delay()
             return batch.run(self, call, seq)
         endpoint, values = self._match_graph(relative, request.method)
-        mailbox = self._mailbox_key(call, relative, values)
-        outcome.mailbox = mailbox
+        mailbox, address = self._mailbox_key(call, relative, values)
+        outcome.mailbox = address
         key = Key(call.app.client_id, call.tenant.id, mailbox)
         with self.throttler.admit(key) as refusal:
             if refusal is not None:
                 return _throttled(refusal.code, refusal.message, refusal.retry_after, call.request_id)
+            if batch_seq is None:
+                self._delay()  # inside the admitted section: a slow call counts against the concurrency limit
             return self._graph_handlers[endpoint](call, **values)
+
+    def _delay(self) -> None:
+        if self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000)
 
     def _match_graph(self, relative: str, method: str) -> tuple[str, dict[str, Any]]:
         adapter = self._graph_map.bind("emulator")
@@ -224,16 +229,20 @@ class Emulator:
             raise GraphError(405, "Request_BadRequest", f"The HTTP method '{method}' is not allowed.") from None
         return str(endpoint), dict(values)
 
-    def _mailbox_key(self, call: GraphCall, relative: str, values: dict[str, Any]) -> str | None:
+    def _mailbox_key(self, call: GraphCall, relative: str, values: dict[str, Any]) -> tuple[str | None, str | None]:
+        """The mailbox a call addresses: its object id (what throttling counts by) and its address (for the log)."""
         named = values.get("user")
-        if named is None and relative.lower().startswith("/me/") and call.caller is not None:
-            return call.caller.id
-        if isinstance(named, str):
-            if named.lower() == "me":
-                return call.caller.id if call.caller else None
-            found = call.tenant.user_by_address(named)
-            return found.id if found else named.lower()
-        return None
+        if named is None and relative.lower().startswith("/me/") or str(named).lower() == "me":
+            person = call.caller
+        elif isinstance(named, str):
+            person = call.tenant.user_by_address(named)
+            if person is None:
+                return named.lower(), named.lower()
+        else:
+            return None, None
+        if person is None:
+            return None, None
+        return person.id, person.user_principal_name
 
     def authenticate(self, request: Request, outcome: Outcome) -> GraphCall:
         """The GraphCall for a bearer token this emulator issued, or Graph's 401."""
