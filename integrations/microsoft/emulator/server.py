@@ -232,7 +232,7 @@ class Emulator:
     def _mailbox_key(self, call: GraphCall, relative: str, values: dict[str, Any]) -> tuple[str | None, str | None]:
         """The mailbox a call addresses: its object id (what throttling counts by) and its address (for the log)."""
         named = values.get("user")
-        if named is None and relative.lower().startswith("/me/") or str(named).lower() == "me":
+        if (named is None and relative.lower().startswith("/me/")) or str(named).lower() == "me":
             person = call.caller
         elif isinstance(named, str):
             person = call.tenant.user_by_address(named)
