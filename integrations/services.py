@@ -215,6 +215,22 @@ def _harmless_call(client: GraphClient) -> None:
     client.transport.request("GET", "/users", params={"$top": "1", "$select": "id"})
 
 
+def connection_report_error(*, organization: Organization, error: errors.MicrosoftError) -> Connection | None:
+    """What the booking code calls when Microsoft refuses the organization's connection (not one mailbox).
+
+    Consent gone → revoked (logged); anything else → needs attention, with the fix, on the settings page.
+    """
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or not connection.tenant_guid:
+        return connection
+    problem = explain_error(error)
+    connection_record_problem(connection, problem)
+    connection.save()
+    if problem.revoked:
+        audit(organization=organization, actor=None, kind=IntegrationEvent.Kind.CONSENT_REVOKED, detail=problem.message)
+    return connection
+
+
 def connection_record_problem(connection: Connection, problem: Explanation) -> None:
     """Mark the connection as needing attention (or revoked, when consent is gone), with the fix."""
     connection.status = Connection.Status.REVOKED if problem.revoked else Connection.Status.NEEDS_ATTENTION

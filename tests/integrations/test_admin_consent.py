@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from accounts.models import Membership
+from integrations.microsoft import auth
 from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import Connection, IntegrationEvent
 from tests.conftest import Org
@@ -264,3 +265,35 @@ def test_a_tenant_microsoft_does_not_know_is_refused_before_any_redirect(
     assert response.status_code == 200
     assert "Microsoft does not know the tenant “nowhere.example”" in response.content.decode()
     assert not Connection.objects.filter(organization=org.organization).exists()
+
+
+def test_the_connection_work_keeps_to_the_data_contract(org: Org, emulator_settings: EmulatorProcess) -> None:
+    client = browser(org.admin)
+    before = emulator_settings.last_seq()
+    connect(client, org, emulator_settings)
+    client.post(url(org, "integration_test"))
+    client.post(url(org, "integration_reach"))
+
+    graph = [e for e in emulator_settings.log(before) if e["path"].startswith("/v1.0/")]
+    paths = {e["path"] for e in graph}
+    assert "/v1.0/users" in paths
+    assert not any(word in path for path in paths for word in ("/events", "calendarView", "/messages"))
+    assert {e["method"] for e in graph if "getSchedule" not in e["path"]} == {"GET"}
+    assert {e["tenant"] for e in graph} == {CONTOSO_ID}
+
+
+def test_a_refusal_met_while_booking_marks_the_connection_revoked(org: Org, emulator_settings: EmulatorProcess) -> None:
+    from integrations.microsoft import errors
+    from integrations.services import connection_report_error, organization_graph_client
+
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    emulator_settings.grant_admin_consent(granted=False)
+    auth.forget_all()  # as a fresh worker process would be
+    try:
+        organization_graph_client(organization=org.organization).get_user("megan.bowen@contoso.onmicrosoft.com")
+    except errors.MicrosoftError as error:
+        connection_report_error(organization=org.organization, error=error)
+
+    page = client.get(url(org)).content.decode()
+    assert 'data-status="revoked"' in page and "Consent revoked" in page
