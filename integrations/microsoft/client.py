@@ -215,7 +215,8 @@ class GraphClient:
 
     def cancel_event(self, mailbox: str, event_id: str, comment: str = "") -> None:
         """Cancel as organizer: attendees get a cancellation with `comment`."""
-        self.transport.request("POST", f"{_event_path(mailbox, event_id)}/cancel", body={"comment": comment})
+        path = f"{_event_path(mailbox, event_id)}/cancel"
+        self.transport.request("POST", path, body={"comment": comment}, idempotent=False)
 
     def delete_event(self, mailbox: str, event_id: str, *, missing_ok: bool = False) -> None:
         try:

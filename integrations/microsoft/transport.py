@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import requests
 
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.microsoft.errors import MicrosoftError, Timeout, Unavailable, graph_error
+from integrations.microsoft.errors import BadRequest, MicrosoftError, Timeout, Unavailable, graph_error
 
 logger = logging.getLogger("integrations.microsoft.graph")
 
@@ -166,6 +166,8 @@ class GraphTransport:
         self, method: str, path: str, params: dict[str, str] | None, body: Any, *, force_refresh: bool = False
     ) -> GraphResponse:
         url = path if path.startswith("https://") else f"{self.base}{path}"
+        if not url.startswith(self.base + "/"):  # never send the token to a host a nextLink names
+            raise BadRequest(f"Refusing to follow a link outside Graph: {url}", code="foreign_link")
         headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force_refresh)}", "Prefer": PREFER}
         started = time.monotonic()
         try:
