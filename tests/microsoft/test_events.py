@@ -164,3 +164,18 @@ def test_every_request_asks_for_utc_and_immutable_ids(graph: GraphClient) -> Non
     assert raw.headers["Preference-Applied"] == 'outlook.timezone="UTC"'
     assert raw.body["start"]["timeZone"] == "UTC"
     assert created.id.startswith("AAkALg")  # the emulator's immutable ids
+
+
+def test_the_client_reads_only_events_it_created_or_tagged(graph: GraphClient, emulator: EmulatorProcess) -> None:
+    since = emulator.last_seq()
+    created = graph.create_event(ADELE, meeting())
+    graph.get_event(ADELE, created.id)
+    graph.get_events(ADELE, [created.id])
+    graph.find_event_by_tag(ADELE, "BK-1")
+    graph.get_schedules(ADELE, [MEGAN], next_monday(), next_monday() + timedelta(days=1))
+
+    reads = [c for c in graph_calls(emulator, since, batched=True) if c["method"] == "GET"]
+    listings = [c for c in reads if c["path"].rstrip("/").endswith("/events")]
+    assert len(reads) == 3
+    assert all("singleValueExtendedProperties/Any" in c["query"].get("$filter", "") for c in listings)
+    assert not any(word in c["path"] for c in reads for word in ("calendarView", "/messages"))
