@@ -62,3 +62,14 @@ def test_nobody_signs_in_with_microsoft_before_the_organization_is_connected(
     assert "_auth_user_id" not in client.session
     assert any("has not connected Overlap" in message for message in _messages(page))
     assert not User.objects.filter(email=MEGAN).exists()
+
+
+def test_in_individual_mode_people_appear_as_they_sign_in(org: Org, emulator_settings: EmulatorProcess) -> None:
+    connect(browser(org.admin), org, emulator_settings, mode="delegated")
+    assert not User.objects.filter(email=MEGAN).exists()
+
+    client, page = _sign_in_with_microsoft(emulator_settings, MEGAN)
+
+    assert client.session.get("_auth_user_id") == str(User.objects.get(email=MEGAN).pk)
+    assert Membership.objects.filter(user__email=MEGAN, organization=org.organization, role="member").exists()
+    assert "Your calendar connection" in page  # what a member does next in individual mode
