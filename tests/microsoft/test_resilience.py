@@ -27,6 +27,20 @@ def when(entry: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(entry["time"].replace("Z", "+00:00"))
 
 
+def tuned_client(
+    config: MicrosoftConfig, emulator: EmulatorProcess, *, budget: float = 30.0, timeout: float = 30.0
+) -> GraphClient:
+    """An app-only client (consent granted) with its own retry budget and read timeout."""
+    emulator.grant_admin_consent()
+    transport = GraphTransport(
+        config,
+        TenantTokens(config, emulator.tenant_id),
+        session=new_session(config, timeout=(2.0, timeout)),
+        policy=RetryPolicy(budget=budget),
+    )
+    return GraphClient(transport, delegated=False)
+
+
 def new_event(n: int = 0) -> NewEvent:
     start = next_monday(hour=9) + timedelta(hours=n)
     return NewEvent(subject=f"Overlap {n}", start=start, end=start + timedelta(minutes=30), tag=f"BK-{n}")
@@ -62,11 +76,7 @@ def test_a_create_throttled_by_graph_is_sent_again_and_makes_one_event(
 def test_it_gives_up_at_once_when_retry_after_is_beyond_its_time_budget(
     config: MicrosoftConfig, emulator: EmulatorProcess
 ) -> None:
-    emulator.grant_admin_consent()
-    policy = RetryPolicy(budget=2.0)
-    graph = GraphClient(
-        GraphTransport(config, TenantTokens(config, emulator.tenant_id), policy=policy), delegated=False
-    )
+    graph = tuned_client(config, emulator, budget=2.0)
     throttle(emulator, mailbox=ADELE, count=5, retry_after=30)
     since = emulator.last_seq()
 
@@ -93,11 +103,7 @@ def test_only_the_throttled_items_of_a_batch_are_sent_again(graph: GraphClient, 
 def test_a_batch_item_still_throttled_after_the_budget_comes_back_as_throttled(
     config: MicrosoftConfig, emulator: EmulatorProcess
 ) -> None:
-    emulator.grant_admin_consent()
-    policy = RetryPolicy(budget=1.0)
-    graph = GraphClient(
-        GraphTransport(config, TenantTokens(config, emulator.tenant_id), policy=policy), delegated=False
-    )
+    graph = tuned_client(config, emulator, budget=1.0)
     [first, second] = [graph.create_event(ADELE, new_event(n)).id for n in range(2)]
     throttle(emulator, mailbox=ADELE, count=1, retry_after=10)
 
@@ -107,11 +113,7 @@ def test_a_batch_item_still_throttled_after_the_budget_comes_back_as_throttled(
 
 
 def test_graph_that_answers_too_slowly_is_a_timeout(config: MicrosoftConfig, emulator: EmulatorProcess) -> None:
-    emulator.grant_admin_consent()
-    session = new_session(config, timeout=(2.0, 0.3))
-    graph = GraphClient(
-        GraphTransport(config, TenantTokens(config, emulator.tenant_id), session=session), delegated=False
-    )
+    graph = tuned_client(config, emulator, timeout=0.3)
     emulator.control("POST", "/latency", {"ms": 1000})
 
     with pytest.raises(Timeout) as raised:
