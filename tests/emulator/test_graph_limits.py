@@ -153,3 +153,23 @@ def test_the_log_shows_batch_members_and_delegated_callers(emulator: EmulatorPro
     assert inner["batch"] == outer["seq"]
     assert inner["mailbox"] == MEGAN
     assert inner["token_kind"] == "app" and inner["user"] is None
+
+
+def test_an_outage_answers_503_then_recovers(emulator: EmulatorProcess, token: str) -> None:
+    emulator.control("POST", "/throttle", {"count": 1, "status": 503, "retry_after": 2})
+    down = graph(emulator, "GET", f"/users/{MEGAN}/events", token)
+    assert down.status_code == 503
+    assert down.headers["Retry-After"] == "2"
+    assert down.json()["error"]["code"] == "ServiceNotAvailable"
+    assert _events(emulator, token, MEGAN) == 200
+
+
+def test_a_reset_clears_throttling_and_latency(emulator: EmulatorProcess, token: str) -> None:
+    emulator.control("POST", "/throttle", {"count": 5})
+    emulator.control("POST", "/latency", {"ms": 500})
+    emulator.reset()
+    emulator.grant_admin_consent()
+    fresh = app_token(emulator)
+    started = time.monotonic()
+    assert _events(emulator, fresh, MEGAN) == 200
+    assert time.monotonic() - started < 0.5

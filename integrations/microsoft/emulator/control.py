@@ -32,10 +32,12 @@ DELETE /_emulator/tenants/<tenant>/users/<user>
     Remove a person from the directory.
 POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_after"?: float (1.0),
                             "count"?: int, "rate"?: int, "window"?: float seconds (600), "concurrency"?: int,
-                            "clear"?: bool}
+                            "status"?: 429 | 500 | 502 | 503 | 504, "clear"?: bool}
     "count": the next N matching Graph calls get 429 TooManyRequests with Retry-After. "rate": at most that
     many calls per window per app and mailbox. "concurrency": in-flight calls per app and mailbox (default 4).
     "clear": drop every rule first (alone, it only clears).
+    "status" (with "count"): 503, 504, 500 or 502 instead of 429, to model an outage (Retry-After is sent
+    only when "retry_after" is given).
 POST /_emulator/latency    {"ms": number}
     Delay every Graph request by that many milliseconds (0 turns it off).
 POST /_emulator/token-lifetime  {"seconds": int | null}
@@ -57,7 +59,7 @@ from werkzeug.wrappers import Request, Response
 
 from integrations.microsoft.emulator.fixtures import UnknownFixture, stable_id
 from integrations.microsoft.emulator.state import DirectoryUser, Tenant
-from integrations.microsoft.emulator.throttle import Rule
+from integrations.microsoft.emulator.throttle import OUTAGES, Rule
 
 if TYPE_CHECKING:
     from integrations.microsoft.emulator.server import Emulator
@@ -347,14 +349,25 @@ def _rule(emulator: Emulator, body: dict[str, Any]) -> Rule:
         return Rule(
             tenant_id=tenant.id if tenant else None,
             mailbox_ids=ids,
-            retry_after=float(body.get("retry_after", 1.0)),
+            retry_after=float(body["retry_after"]) if "retry_after" in body else _default_retry(body),
             count=int(body["count"]) if body.get("count") else None,
             rate=int(body["rate"]) if body.get("rate") else None,
             window=float(body.get("window", 600.0)),
             concurrency=int(body["concurrency"]) if body.get("concurrency") else None,
+            status=_status(body.get("status", 429)),
         )
     except (TypeError, ValueError):
         raise ControlError(400, "retry_after, count, rate, window and concurrency must be numbers.") from None
+
+
+def _default_retry(body: dict[str, Any]) -> float | None:
+    return 1.0 if body.get("status", 429) == 429 else None
+
+
+def _status(value: Any) -> int:
+    if value not in (429, *OUTAGES):
+        raise ControlError(400, f"status must be 429 or one of {sorted(OUTAGES)}.")
+    return int(value)
 
 
 def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:

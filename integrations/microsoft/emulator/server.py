@@ -27,7 +27,7 @@ from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_js
 from integrations.microsoft.emulator.log import LogEntry, RequestLog, now_text, readable_body
 from integrations.microsoft.emulator.sessions import IdentityStore
 from integrations.microsoft.emulator.state import DirectoryUser, EmulatorState, Tenant
-from integrations.microsoft.emulator.throttle import Key, Throttler
+from integrations.microsoft.emulator.throttle import Key, Refusal, Throttler
 from integrations.microsoft.emulator.tokens import Signer, TokenRejected
 
 GraphHandler = Callable[..., Response]
@@ -209,7 +209,7 @@ class Emulator:
         key = Key(call.app.client_id, call.tenant.id, mailbox)
         with self.throttler.admit(key) as refusal:
             if refusal is not None:
-                return _throttled(refusal.code, refusal.message, refusal.retry_after, call.request_id)
+                return _refused(refusal, call.request_id)
             if batch_seq is None:
                 self._delay()  # inside the admitted section: a slow call counts against the concurrency limit
             return self._graph_handlers[endpoint](call, **values)
@@ -311,14 +311,17 @@ def _relative_path(path: str) -> str:
     return path
 
 
-def _throttled(code: str, message: str, retry_after: float, request_id: str) -> Response:
-    retry = f"{retry_after:g}"
+def _refused(refusal: Refusal, request_id: str) -> Response:
+    headers = {"Retry-After": f"{refusal.retry_after:g}"} if refusal.retry_after is not None else {}
+    if refusal.status != 429:
+        return GraphError(refusal.status, refusal.code, refusal.message, headers).response(request_id)
+    code, message = refusal.code, refusal.message
     if code == "TooManyRequests":
         inner = {"code": "429", "status": "429", "date": now_text(), "request-id": request_id}
         body: dict[str, Any] = {"error": {"code": code, "message": message, "innerError": inner}}
     else:
         body = {"error": {"code": code, "message": message}}
-    return graph_json(429, body, {"Retry-After": retry}, request_id=request_id)
+    return graph_json(429, body, headers, request_id=request_id)
 
 
 def _bind_core_control(emulator: Emulator, handler: Callable[..., Response]) -> Callable[..., Response]:

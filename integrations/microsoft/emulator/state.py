@@ -88,21 +88,42 @@ class Tenant:
     user_consents: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (client_id, user_id) -> scopes
     access_policy_group: dict[str, str] = field(default_factory=dict)  # client_id -> group id (RestrictAccess)
     calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
+    # Address -> user, rebuilt lazily; every hit is re-checked against the user's current fields, so a
+    # rename or removal since the index was built can never resolve a stale address.
+    _index: dict[str, DirectoryUser] | None = field(default=None, repr=False, compare=False)
 
     def user_by_address(self, address: str) -> DirectoryUser | None:
         """By object id, UPN or mail, case-insensitively, as Graph resolves `/users/{id|upn}`."""
         wanted = address.strip().lower()
         if wanted in self.users:
             return self.users[wanted]
-        for user in self.users.values():
-            if wanted in (user.id.lower(), user.user_principal_name.lower(), user.mail.lower()):
+        index = self._index if self._index is not None else self._build_index()
+        found = index.get(wanted)
+        if found is not None and self.users.get(found.id) is found and _answers_to(found, wanted):
+            return found
+        for user in list(self.users.values()):
+            if _answers_to(user, wanted):
+                self._index = None  # the directory changed since the index was built
                 return user
         return None
+
+    def _build_index(self) -> dict[str, DirectoryUser]:
+        index: dict[str, DirectoryUser] = {}
+        for user in list(self.users.values()):
+            for key in (user.id, user.user_principal_name, user.mail):
+                if key:
+                    index.setdefault(key.lower(), user)
+        self._index = index
+        return index
 
     def can_reach(self, client_id: str, user: DirectoryUser) -> bool:
         """Whether an application access policy lets this app's app-only token reach the mailbox."""
         group = self.access_policy_group.get(client_id)
         return group is None or group in user.group_ids
+
+
+def _answers_to(user: DirectoryUser, wanted: str) -> bool:
+    return wanted in (user.id.lower(), user.user_principal_name.lower(), user.mail.lower())
 
 
 @dataclass

@@ -34,11 +34,12 @@ class Rule:
 
     tenant_id: str | None = None
     mailbox_ids: frozenset[str] = frozenset()
-    retry_after: float = 1.0
+    retry_after: float | None = 1.0
     count: int | None = None  # throttle the next N matching calls, then stop
     rate: int | None = None  # at most this many calls per window per key
     window: float = DEFAULT_WINDOW
     concurrency: int | None = None
+    status: int = 429  # with `count`: 503 or 504 model an outage instead of throttling
 
     def matches(self, key: Key) -> bool:
         if self.tenant_id and self.tenant_id != key.tenant_id:
@@ -53,7 +54,16 @@ _DEFAULT_RULE = Rule(rate=DEFAULT_RATE, window=DEFAULT_WINDOW)
 class Refusal:
     code: str
     message: str
-    retry_after: float
+    retry_after: float | None
+    status: int = 429
+
+
+OUTAGES = {
+    500: ("generalException", "General exception while processing."),
+    502: ("BadGateway", "Bad gateway."),
+    503: ("ServiceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+    504: ("GatewayTimeout", "The gateway did not receive a response in time."),
+}
 
 
 @dataclass
@@ -103,6 +113,9 @@ class Throttler:
                 rule.count -= 1
                 if rule.count == 0:
                     self.rules.remove(rule)
+                if rule.status in OUTAGES:
+                    code, message = OUTAGES[rule.status]
+                    return Refusal(code, message, rule.retry_after, rule.status)
                 return Refusal("TooManyRequests", "Please retry again later.", rule.retry_after)
         return None
 
@@ -120,7 +133,7 @@ class Throttler:
 
 
 def _retry(matching: list[Rule]) -> float:
-    return next((rule.retry_after for rule in matching), 1.0)
+    return next((rule.retry_after for rule in matching if rule.retry_after is not None), 1.0)
 
 
 def _round_up(seconds: float) -> float:

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -20,6 +20,7 @@ from jwt.algorithms import RSAAlgorithm
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 ACCEPTED_AUDIENCES = (GRAPH_AUDIENCE, GRAPH_APP_ID, GRAPH_AUDIENCE + "/")
+_VERIFIED_CACHE_SIZE = 4096
 
 
 class TokenRejected(Exception):
@@ -32,6 +33,9 @@ class Signer:
 
     key: rsa.RSAPrivateKey
     kid: str
+    # Tokens already verified, by their text: a client reuses one token for an hour of calls, and parsing
+    # plus verifying it again each time costs more than the rest of a getSchedule call's bookkeeping.
+    _verified: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def generate(cls) -> Signer:
@@ -50,13 +54,28 @@ class Signer:
         """The claims of a Graph access token this emulator issued, or TokenRejected with Graph's message."""
         if not token:
             raise TokenRejected("Access token is empty.")
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise TokenRejected("CompactToken parsing failed with error code: 80049217") from None
         if header.get("kid") != self.kid:
             raise TokenRejected("Access token validation failure. Invalid signature.")
-        return self._decode(token)
+        claims = self._decode(token)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _cached(self, token: str) -> dict[str, Any] | None:
+        claims = self._verified.get(token)
+        if claims is None:
+            return None
+        if int(claims["exp"]) <= time.time():
+            raise TokenRejected("Lifetime validation failed, the token is expired.")
+        return claims
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:
