@@ -100,3 +100,9 @@ def test_msal_reports_an_unknown_tenant_when_the_app_is_built(emulator: Emulator
             instance_discovery=False,
             http_client=emulator.new_session(),
         )
+
+
+def test_a_tenant_that_cannot_be_a_tenant_gets_aadsts900023(emulator: EmulatorProcess) -> None:
+    response = token_request(emulator, "not_a_tenant")
+    assert response.status_code == 400
+    assert response.json()["error_codes"] == [900023]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -90,6 +91,16 @@ def resolve_tenant(emulator: Emulator, key: str) -> Tenant | None:
     return emulator.tenant(key)
 
 
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def unknown_tenant(key: str) -> tuple[int, str]:
+    """The AADSTS code and message for a tenant that does not resolve: 900023 if it cannot be one at all."""
+    if _GUID.match(key) or "." in key:
+        return 90002, tenant_not_found(key)
+    return 900023, f"Specified tenant identifier '{key}' is neither a valid DNS name, nor a valid external domain."
+
+
 def tenant_not_found(key: str) -> str:
     return (
         f"Tenant '{key}' not found. Check to make sure you have the correct tenant ID and are signing into "
@@ -163,7 +174,7 @@ def discovery(emulator: Emulator, request: Request, tenant: str) -> Response:
         found = resolve_tenant(emulator, tenant)
         if found is None:
             # Real Entra answers discovery for an unknown tenant with invalid_tenant (observed).
-            return oauth_error(emulator, 400, "invalid_tenant", 90002, tenant_not_found(tenant))
+            return oauth_error(emulator, 400, "invalid_tenant", *unknown_tenant(tenant))
         segment = issuer_tid = found.id
     return json_response(200, discovery_document(emulator, segment, issuer_tid))
 
@@ -237,7 +248,7 @@ def _token(emulator: Emulator, request: Request, tenant_key: str) -> Response:
     form = request.form
     tenant = None if tenant_key.lower() in MULTI_TENANT_KEYS else resolve_tenant(emulator, tenant_key)
     if tenant is None and tenant_key.lower() not in MULTI_TENANT_KEYS:
-        raise OAuthFailure(400, "invalid_request", 90002, tenant_not_found(tenant_key))
+        raise OAuthFailure(400, "invalid_request", *unknown_tenant(tenant_key))
     client_id, secret = _client_credentials(request)
     outcome = outcome_of(request)
     outcome.app, outcome.tenant = client_id or None, tenant.id if tenant else None

@@ -97,7 +97,7 @@ def _tenant_or_multi(emulator: Emulator, key: str) -> Tenant | None:
         return None
     tenant = identity.resolve_tenant(emulator, key)
     if tenant is None:
-        raise PageFailure(400, 90002, identity.tenant_not_found(key))
+        raise PageFailure(400, *identity.unknown_tenant(key))
     return tenant
 
 
