@@ -137,3 +137,29 @@ def test_entra_that_cannot_be_reached_is_unavailable(config: MicrosoftConfig, em
 
     with pytest.raises(Unavailable):
         GraphClient.for_tenant(nowhere, emulator.tenant_id).get_user(ADELE)
+
+
+@pytest.mark.parametrize("status", [503, 504])
+def test_a_brief_outage_is_waited_out_and_the_call_succeeds(
+    graph: GraphClient, emulator: EmulatorProcess, status: int
+) -> None:
+    throttle(emulator, mailbox=ADELE, count=2, status=status, retry_after=0.2)
+    since = emulator.last_seq()
+
+    schedule = graph.get_schedules(ADELE, [MEGAN], next_monday(), next_monday() + timedelta(days=1))[MEGAN]
+
+    assert schedule.error is None
+    assert [c["status"] for c in graph_calls(emulator, since)] == [status, status, 200]
+
+
+def test_an_outage_longer_than_the_budget_is_unavailable_and_transient(
+    config: MicrosoftConfig, emulator: EmulatorProcess
+) -> None:
+    graph = tuned_client(config, emulator, budget=1.0)
+    throttle(emulator, mailbox=ADELE, count=50, status=503, retry_after=0.3)
+
+    with pytest.raises(Unavailable) as caught:
+        graph.get_schedules(ADELE, [MEGAN], next_monday(), next_monday() + timedelta(days=1))
+
+    assert caught.value.permanent is False
+    assert caught.value.status == 503
