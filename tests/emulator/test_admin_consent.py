@@ -93,3 +93,12 @@ def test_organizations_lets_the_admin_decide_for_their_own_tenant(emulator: Emul
     assert landing.params["tenant"] == "f0000000-0000-4000-8000-00000000fab1"
     assert token_request(emulator, "fabrikam.onmicrosoft.com").status_code == 200
     assert token_request(emulator).json()["error_codes"] == [700016]
+
+
+def test_a_redirect_uri_registered_through_the_control_api_is_accepted(emulator: EmulatorProcess) -> None:
+    other = "http://testserver/integrations/microsoft/consent/done/"
+    refused = Browser(emulator).session.get(_consent_url(emulator, redirect_uri=other), allow_redirects=False)
+    assert refused.status_code == 400
+    emulator.control("POST", f"/apps/{emulator.client_id}/redirect-uris", {"add": [other]})
+    landing = Browser(emulator).sign_in(_consent_url(emulator, redirect_uri=other), ADELE)
+    assert landing.url is not None and landing.url.startswith(other)

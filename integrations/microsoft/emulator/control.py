@@ -30,6 +30,10 @@ POST /_emulator/tenants/<tenant>/users                  {"user"?: <id|upn>, "use
     move between groups. Answers the person as GET /_emulator/tenants lists them.
 DELETE /_emulator/tenants/<tenant>/users/<user>
     Remove a person from the directory.
+POST /_emulator/apps/<client_id>/redirect-uris          {"add"?: [uri], "remove"?: [uri]}
+    Change the app's registered redirect URIs (`*` after a colon: any port; elsewhere: any path). The demo app
+    starts with http://127.0.0.1:*/ and http://localhost:*/ under /integrations/microsoft/ and
+    /accounts/microsoft/login/callback/.
 POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_after"?: float (1.0),
                             "count"?: int, "rate"?: int, "window"?: float seconds (600), "concurrency"?: int,
                             "status"?: 429 | 500 | 502 | 503 | 504, "clear"?: bool}
@@ -328,6 +332,20 @@ def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) ->
     return reply({"ok": True})
 
 
+def redirect_uris(emulator: Emulator, request: Request, client_id: str) -> Response:
+    body = _body(request)
+    app = emulator.state.apps.get(client_id)
+    if app is None:
+        raise ControlError(404, f"No app {client_id!r}.")
+    added, removed = body.get("add") or [], body.get("remove") or []
+    if not all(isinstance(uri, str) and "://" in uri for uri in [*added, *removed]):
+        raise ControlError(400, "add and remove must be lists of absolute URIs.")
+    with emulator.state.lock:
+        app.redirect_uris = [uri for uri in app.redirect_uris if uri not in removed]
+        app.redirect_uris += [uri for uri in added if uri not in app.redirect_uris]
+    return reply({"ok": True, "redirect_uris": list(app.redirect_uris)})
+
+
 # -- throttling, latency, token lifetime, log ----------------------------------------------------------
 
 
@@ -416,6 +434,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/tenants/<tenant>/access-policy", access_policy),
     ("POST", "/tenants/<tenant>/users", upsert_user),
     ("DELETE", "/tenants/<tenant>/users/<user>", delete_user),
+    ("POST", "/apps/<client_id>/redirect-uris", redirect_uris),
     ("POST", "/throttle", throttle),
     ("POST", "/latency", latency),
     ("POST", "/token-lifetime", token_lifetime),
