@@ -13,7 +13,7 @@ from django.test import Client
 from accounts.models import Membership, Organization, User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
-pytest_plugins = ["tests.emulator_fixture"]
+pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
 
 
 def running_in_ci() -> bool:

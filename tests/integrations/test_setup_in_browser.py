@@ -7,14 +7,14 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from integrations.microsoft.emulator.testing import EmulatorProcess
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (fixtures)
+from tests.browser_fixtures import screenshot
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_admin_connects_the_organization_from_the_pages_alone(
-    page: Page,  # noqa: F811
+    page: Page,
     live_server: LiveServer,
     org: Org,
     emulator_settings: EmulatorProcess,
