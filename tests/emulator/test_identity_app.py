@@ -106,3 +106,15 @@ def test_a_tenant_that_cannot_be_a_tenant_gets_aadsts900023(emulator: EmulatorPr
     response = token_request(emulator, "not_a_tenant")
     assert response.status_code == 400
     assert response.json()["error_codes"] == [900023]
+
+
+def test_before_consent_even_a_wrong_secret_hears_that_the_app_is_not_in_the_tenant(emulator: EmulatorProcess) -> None:
+    assert token_request(emulator, client_secret="wrong").json()["error_codes"] == [700016]
+
+
+def test_a_withdrawn_user_consent_leaves_the_app_in_the_tenant_without_roles(emulator: EmulatorProcess) -> None:
+    path = f"/tenants/{emulator.tenant_id}/users/megan.bowen@contoso.onmicrosoft.com/consent"
+    emulator.control("POST", path, {"client_id": emulator.client_id, "scopes": "User.Read"})
+    emulator.control("POST", path, {"client_id": emulator.client_id, "granted": False})
+    claims = jwt.decode(app_token(emulator), options={"verify_signature": False})
+    assert "roles" not in claims

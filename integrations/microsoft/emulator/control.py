@@ -13,9 +13,11 @@ POST /_emulator/reset                                   {"fixture"?: "demo"|"min
 POST /_emulator/fixture                                 {"name": "demo"|"minimal", "seed"?: int}
     Load a fixture; the same as reset with that fixture.
 POST /_emulator/tenants/<tenant>/consent                {"client_id", "granted": bool}
-    Grant or revoke admin consent (app permissions, and the delegated ones for every user).
+    Grant admin consent (app permissions, and the delegated ones for every user), or revoke it as an admin
+    does by removing the app from the tenant: then every user's consent goes too, and client credentials
+    get AADSTS700016 again.
 POST /_emulator/tenants/<tenant>/users/<user>/consent   {"client_id", "scopes": [..] | "a b c", "granted": bool}
-    Grant (add) or revoke (all) one user's delegated consent.
+    Grant (add) or revoke (all) one user's delegated consent; the app stays in the tenant either way.
 POST /_emulator/tenants/<tenant>/users/<user>/revoke-sessions
     An admin's "revoke sessions": the user's refresh tokens fail with AADSTS50173; browser sessions end.
 POST /_emulator/tenants/<tenant>/users/<user>/refresh-tokens/expire
@@ -162,6 +164,7 @@ def _describe_tenant(tenant: Tenant) -> dict[str, Any]:
         "domains": list(tenant.domains),
         "groups": [{"id": g.id, "displayName": g.display_name, "mail": g.mail} for g in tenant.groups.values()],
         "adminConsentedApps": sorted(tenant.admin_consented_apps),
+        "servicePrincipals": sorted(tenant.service_principals),
         "accessPolicy": dict(tenant.access_policy_group),
         "users": [describe_user(user) for user in tenant.users.values()],
     }
@@ -193,9 +196,18 @@ def admin_consent(emulator: Emulator, request: Request, tenant: str) -> Response
     with emulator.state.lock:
         if body["granted"]:
             found.admin_consented_apps.add(client_id)
+            found.service_principals.add(client_id)
         else:
-            found.admin_consented_apps.discard(client_id)
+            _remove_app(found, client_id)
     return reply({"ok": True, "granted": client_id in found.admin_consented_apps})
+
+
+def _remove_app(tenant: Tenant, client_id: str) -> None:
+    """An admin removes the app from the tenant: its admin consent and every user's consent go with it."""
+    tenant.admin_consented_apps.discard(client_id)
+    tenant.service_principals.discard(client_id)
+    for key in [key for key in tenant.user_consents if key[0] == client_id]:
+        del tenant.user_consents[key]
 
 
 def user_consent(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
@@ -208,6 +220,7 @@ def user_consent(emulator: Emulator, request: Request, tenant: str, user: str) -
         key = (client_id, person.id)
         if body.get("granted", True):
             found.user_consents[key] = found.user_consents.get(key, set()) | scopes
+            found.service_principals.add(client_id)
         else:
             found.user_consents.pop(key, None)
         granted = sorted(found.user_consents.get(key, set()))

@@ -147,10 +147,8 @@ def consented_scopes(tenant: Tenant, app: AppRegistration, user: DirectoryUser) 
 
 
 def has_service_principal(tenant: Tenant, client_id: str) -> bool:
-    """Whether the app exists in the tenant at all: an admin or at least one user consented to it."""
-    if client_id in tenant.admin_consented_apps:
-        return True
-    return any(cid == client_id for cid, _ in tenant.user_consents)
+    """Whether the app exists in the tenant at all: an admin or a user consented to it once."""
+    return client_id in tenant.admin_consented_apps or client_id in tenant.service_principals
 
 
 def app_not_in_tenant(app_id: str, tenant: Tenant) -> OAuthFailure:
@@ -280,7 +278,9 @@ def _authenticate_client(emulator: Emulator, tenant: Tenant | None, client_id: s
         message = "The request body must contain the following parameter: 'client_id'."
         raise OAuthFailure(400, "invalid_request", 900144, message)
     app = emulator.state.apps.get(client_id)
-    if app is None:
+    # Entra looks the app up in the tenant before it looks at the secret: an app nobody consented to in
+    # this tenant gets AADSTS700016 whatever secret it sends.
+    if app is None or (tenant is not None and not has_service_principal(tenant, client_id)):
         raise app_not_in_tenant(client_id, tenant or _placeholder_tenant())
     if not secret:
         message = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."

@@ -361,6 +361,7 @@ def _user_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: Directo
     with emulator.state.lock:
         key = (flow.client_id, user.id)
         tenant.user_consents[key] = tenant.user_consents.get(key, set()) | set(identity.resource_scopes(flow.scopes))
+        tenant.service_principals.add(flow.client_id)
     return _issue_code(emulator, flow, tenant, user)
 
 
@@ -424,6 +425,7 @@ def _admin_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: Direct
     app = emulator.state.apps[flow.client_id]
     with emulator.state.lock:
         tenant.admin_consented_apps.add(app.client_id)
+        tenant.service_principals.add(app.client_id)
     emulator.identity.finish_flow(flow.id)
     return back_to_app(flow, _admin_granted(flow, app, tenant))
 

@@ -85,6 +85,9 @@ class Tenant:
     users: dict[str, DirectoryUser] = field(default_factory=dict)  # by id
     groups: dict[str, Group] = field(default_factory=dict)
     admin_consented_apps: set[str] = field(default_factory=set)  # client ids with admin consent
+    # Apps that exist in the tenant (an enterprise app): made by the first admin or user consent; a user's
+    # withdrawn consent leaves it, an admin's revocation through the control API removes it.
+    service_principals: set[str] = field(default_factory=set)
     user_consents: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (client_id, user_id) -> scopes
     access_policy_group: dict[str, str] = field(default_factory=dict)  # client_id -> group id (RestrictAccess)
     calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
