@@ -47,7 +47,7 @@ def test_a_rate_limit_refuses_calls_over_the_window(emulator: EmulatorProcess, t
 
 
 def test_more_than_four_concurrent_calls_to_one_mailbox_are_refused(emulator: EmulatorProcess, token: str) -> None:
-    emulator.control("POST", "/latency", {"ms": 400})
+    emulator.control("POST", "/latency", {"ms": 800})
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda _: _calls_in_parallel(emulator, token), range(8)))
     assert statuses.count(200) >= 4

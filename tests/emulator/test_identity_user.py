@@ -277,3 +277,11 @@ def test_the_log_names_the_delegated_caller(emulator: EmulatorProcess) -> None:
     (entry,) = emulator.log(since=since)
     assert (entry["token_kind"], entry["user"], entry["tenant"]) == ("delegated", MEGAN, emulator.tenant_id)
     assert entry["query"] == {"$select": "displayName"}
+
+
+def test_a_refresh_for_one_scope_still_carries_every_consented_scope(emulator: EmulatorProcess) -> None:
+    tokens = _signed_in_tokens(emulator)
+    refreshed = _refresh(emulator, str(tokens["refresh_token"]))
+    claims = jwt.decode(str(refreshed["access_token"]), options={"verify_signature": False})
+    assert {"User.Read", "Calendars.ReadWrite"} <= set(claims["scp"].split())
+    assert "refresh_token" in refreshed

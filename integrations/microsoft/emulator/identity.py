@@ -411,10 +411,21 @@ def issue_id_token(
 
 
 def user_token_response(
-    emulator: Emulator, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str], nonce: str | None
+    emulator: Emulator,
+    tenant: Tenant,
+    app: AppRegistration,
+    user: DirectoryUser,
+    scopes: list[str],
+    nonce: str | None,
+    *,
+    refreshing: bool = False,
 ) -> dict[str, Any]:
-    """Access token, plus a refresh token for offline_access and an id token for openid."""
-    granted = [s for s in scopes if s.lower() != "offline_access"]
+    """Access token, plus a refresh token (offline_access, or any refresh) and an id token for openid.
+
+    Like Entra's v2 endpoint, the access token carries every Graph scope the user consented to for the app,
+    not only those asked for this time.
+    """
+    granted = _with_consented([s for s in scopes if s.lower() != "offline_access"], tenant, app, user)
     access, lifetime = issue_access_token(emulator, tenant, app, user=user, scopes=granted)
     body: dict[str, Any] = {
         "token_type": "Bearer",
@@ -424,12 +435,21 @@ def user_token_response(
         "access_token": access,
     }
     lowered = {s.lower() for s in scopes}
-    if "offline_access" in lowered:
-        body["refresh_token"] = new_refresh_grant(emulator, tenant, app, user, scopes).token
+    if "offline_access" in lowered or refreshing:
+        body["refresh_token"] = new_refresh_grant(
+            emulator, tenant, app, user, _dedupe([*scopes, "offline_access"])
+        ).token
     if "openid" in lowered:
         body["id_token"] = issue_id_token(emulator, tenant, app, user, scopes, nonce)
         body["client_info"] = _client_info(tenant, user)
     return body
+
+
+def _with_consented(scopes: list[str], tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> list[str]:
+    names = list(tenant.user_consents.get((app.client_id, user.id), set()))
+    if app.client_id in tenant.admin_consented_apps:
+        names += app.delegated_permissions
+    return _dedupe([*scopes, *sorted(s for s in names if s.lower() not in OIDC_SCOPES)])
 
 
 def _client_info(tenant: Tenant, user: DirectoryUser) -> str:
@@ -531,7 +551,7 @@ def _refresh_token_grant(emulator: Emulator, request: Request, tenant: Tenant | 
     outcome.tenant, outcome.user = home_tenant.id, user.user_principal_name
     scopes = _refresh_scopes(request.form.get("scope", ""), grant, home_tenant, app, user)
     grant.last_used_at = datetime.now(UTC)
-    body = user_token_response(emulator, home_tenant, app, user, scopes, None)
+    body = user_token_response(emulator, home_tenant, app, user, scopes, None, refreshing=True)
     return json_response(200, body)
 
 
