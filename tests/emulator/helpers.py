@@ -34,3 +34,25 @@ def graph(emulator: EmulatorProcess, method: str, path: str, token: str | None, 
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return emulator.session.request(method, f"{emulator.base_url}/v1.0{path}", headers=headers, timeout=10, **kwargs)
+
+
+def delegated_token(emulator: EmulatorProcess, user: str, scope: str = "openid offline_access User.Read") -> str:
+    """A user's access token through the authorize pages (consenting) and the code redemption."""
+    from urllib.parse import urlencode
+
+    from integrations.microsoft.emulator.testing import Browser
+
+    redirect = "http://127.0.0.1:8000/integrations/microsoft/callback/"
+    query = {"client_id": emulator.client_id, "response_type": "code", "redirect_uri": redirect, "scope": scope}
+    url = f"{emulator.browser_url}/{emulator.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
+    code = Browser(emulator).sign_in(url, user).params["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": emulator.client_id,
+        "client_secret": emulator.client_secret,
+        "code": code,
+        "redirect_uri": redirect,
+    }
+    response = emulator.session.post(f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token", data=data)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

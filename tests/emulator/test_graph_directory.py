@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from integrations.microsoft.emulator.testing import EmulatorProcess
-from tests.emulator.helpers import app_token, graph
+from tests.emulator.helpers import app_token, delegated_token, graph
 
 
 def _consented_token(emulator: EmulatorProcess) -> str:
@@ -168,3 +168,34 @@ def test_the_log_records_each_graph_call_with_tenant_and_token_kind(emulator: Em
     entry = entries[0]
     assert entry["query"] == {"$top": "3"}
     assert (entry["tenant"], entry["token_kind"], entry["app"]) == (emulator.tenant_id, "app", emulator.client_id)
+
+
+def test_check_member_groups_needs_group_permission_overlaps_app_lacks(emulator: EmulatorProcess) -> None:
+    token = _consented_token(emulator)
+    body = {"groupIds": [_overlap_group(emulator)]}
+    response = graph(emulator, "POST", "/users/megan.bowen@contoso.onmicrosoft.com/checkMemberGroups", token, json=body)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "Authorization_RequestDenied"
+
+
+def test_a_signed_in_person_checks_their_own_groups_twenty_at_a_time(emulator: EmulatorProcess) -> None:
+    token = delegated_token(emulator, "megan.bowen@contoso.onmicrosoft.com")
+    other = "00000000-0000-4000-8000-000000000000"
+    body = {"groupIds": [_overlap_group(emulator), other]}
+    response = graph(emulator, "POST", "/me/checkMemberGroups", token, json=body)
+    assert response.json()["value"] == [_overlap_group(emulator)]
+    joni = delegated_token(emulator, "joni.sherman@contoso.onmicrosoft.com")
+    assert graph(emulator, "POST", "/me/checkMemberGroups", joni, json=body).json()["value"] == []
+    too_many = graph(emulator, "POST", "/me/checkMemberGroups", token, json={"groupIds": [other] * 21})
+    assert too_many.status_code == 400
+
+
+def test_users_cannot_be_listed_with_a_delegated_user_read_token(emulator: EmulatorProcess) -> None:
+    token = delegated_token(emulator, "megan.bowen@contoso.onmicrosoft.com")
+    assert graph(emulator, "GET", "/users", token).status_code == 403
+    assert graph(emulator, "GET", "/me", token).json()["userPrincipalName"] == "megan.bowen@contoso.onmicrosoft.com"
+
+
+def _overlap_group(emulator: EmulatorProcess) -> str:
+    tenants = emulator.control("GET", "/tenants")["tenants"]
+    return next(g["id"] for t in tenants for g in t["groups"] if g["mail"].startswith("overlap-users@contoso"))
