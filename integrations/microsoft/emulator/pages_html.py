@@ -52,7 +52,7 @@ def sign_in_page(
         if tenant is not current:
             buttons.append(f"<div class='tenant'>{escape(tenant.display_name)}</div>")
             current = tenant
-        disabled = " (disabled)" if not person.account_enabled else ""
+        disabled = " (disabled)" if not person.account_enabled else " (admin)" if person.is_admin else ""
         buttons.append(
             f"<button type='submit' name='pick' value='{escape(person.user_principal_name)}'>"
             f"{escape(person.display_name)}{disabled}<br><small>{escape(person.user_principal_name)}</small></button>"
