@@ -40,7 +40,12 @@ def test_an_admin_grants_consent_by_clicking_through_the_pages(page: Page, emula
 
 def test_a_person_types_their_address_and_declines(page: Page, emulator: EmulatorProcess) -> None:
     landed: list[str] = []
-    page.route(f"{REDIRECT}**", lambda route: (landed.append(route.request.url), route.fulfill(body="back"))[1])
+
+    def app(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(status=200, body="back in Overlap", content_type="text/plain")
+
+    page.route(f"{REDIRECT}**", app)
     query = {
         "client_id": emulator.client_id,
         "response_type": "code",
@@ -52,5 +57,5 @@ def test_a_person_types_their_address_and_declines(page: Page, emulator: Emulato
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_text("Calendars.ReadWrite")).to_be_visible()
     page.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_text("back")).to_be_visible()
+    expect(page.get_by_text("back in Overlap")).to_be_visible()
     assert parse_qs(urlparse(landed[-1]).query)["error"] == ["access_denied"]
