@@ -18,6 +18,14 @@ def test_graph_refuses_a_call_without_a_token(emulator: EmulatorProcess) -> None
     assert error["code"] == "InvalidAuthenticationToken"
     assert error["message"] == "Access token is empty."
     assert error["innerError"]["request-id"] == response.headers["request-id"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_graph_echoes_the_callers_client_request_id(emulator: EmulatorProcess) -> None:
+    token = _consented_token(emulator)
+    response = graph(emulator, "GET", "/users", token, headers={"client-request-id": "abc-123"})
+    assert response.headers["client-request-id"] == "abc-123"
+    assert response.headers["request-id"] != "abc-123"
 
 
 def test_graph_refuses_a_token_that_is_not_a_jwt(emulator: EmulatorProcess) -> None:

@@ -31,6 +31,12 @@ from integrations.microsoft.emulator.throttle import Key, Refusal, Throttler
 from integrations.microsoft.emulator.tokens import Signer, TokenRejected
 
 GraphHandler = Callable[..., Response]
+# What Graph sends with a 401 (observed): where a token for Graph comes from.
+_CHALLENGE = {
+    "WWW-Authenticate": 'Bearer realm="", '
+    'authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
+    'client_id="00000003-0000-0000-c000-000000000000"'
+}
 VERSION_ROOTS = ("/v1.0", "/beta")
 
 
@@ -192,6 +198,9 @@ class Emulator:
             response = self._graph(request, outcome, seq, batch_seq)
         except GraphError as error:
             response = error.response(outcome.request_id)
+        client_request_id = request.headers.get("client-request-id")
+        if client_request_id:  # Graph echoes the caller's id so that both sides can quote one value
+            response.headers["client-request-id"] = client_request_id
         self._record(seq, request, response, outcome, batch_seq)
         return response
 
@@ -249,11 +258,12 @@ class Emulator:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if header and scheme.lower() != "bearer":
-            raise GraphError(401, "InvalidAuthenticationToken", "CompactToken parsing failed with error code: 80049217")
+            message = "CompactToken parsing failed with error code: 80049217"
+            raise GraphError(401, "InvalidAuthenticationToken", message, _CHALLENGE)
         try:
             claims = self.signer.read_access_token(token.strip())
         except TokenRejected as rejected:
-            raise GraphError(401, "InvalidAuthenticationToken", str(rejected)) from None
+            raise GraphError(401, "InvalidAuthenticationToken", str(rejected), _CHALLENGE) from None
         return self._call_from_claims(request, claims, outcome)
 
     def _call_from_claims(self, request: Request, claims: dict[str, Any], outcome: Outcome) -> GraphCall:
