@@ -12,7 +12,7 @@ SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,emulator]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -50,7 +50,7 @@ format: setup
 	$(BIN)/ruff format .
 
 bench: setup
-	$(BIN)/python -m integrations.microsoft.emulator.bench
+	$(BIN)/python -m m365_emulator.bench
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -42,7 +42,7 @@ def kept_secret(name: str, make: str) -> str:
 def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     command = [
         sys.executable,
-        "manage.py",
+        "-m",
         "m365_emulator",
         "--port",
         str(EMULATOR_PORT),

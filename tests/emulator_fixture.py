@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 
 
 @pytest.fixture(scope="session")

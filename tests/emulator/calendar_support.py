@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from integrations.microsoft.emulator.testing import Browser, EmulatorProcess
+from m365_emulator.testing import Browser, EmulatorProcess
 from tests.emulator.helpers import CONTOSO, app_token, graph
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"  # W. Europe Standard Time

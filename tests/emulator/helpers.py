@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 CONTOSO = "contoso.onmicrosoft.com"
@@ -40,7 +40,7 @@ def delegated_token(emulator: EmulatorProcess, user: str, scope: str = "openid o
     """A user's access token through the authorize pages (consenting) and the code redemption."""
     from urllib.parse import urlencode
 
-    from integrations.microsoft.emulator.testing import Browser
+    from m365_emulator.testing import Browser
 
     redirect = "http://127.0.0.1:8000/integrations/microsoft/callback/"
     query = {"client_id": emulator.client_id, "response_type": "code", "redirect_uri": redirect, "scope": scope}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from integrations.microsoft.emulator.testing import Browser, EmulatorProcess
+from m365_emulator.testing import Browser, EmulatorProcess
 from tests.emulator.helpers import app_token, graph, token_request
 
 REDIRECT = "http://localhost:8000/integrations/microsoft/consent/done/"

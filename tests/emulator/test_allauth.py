@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts.adapters import SocialAccountAdapter
 from accounts.models import User
-from integrations.microsoft.emulator.testing import Browser, EmulatorProcess
+from m365_emulator.testing import Browser, EmulatorProcess
 
 HOST = "127.0.0.1:8000"
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.microsoft.emulator.testing import ControlFailed, EmulatorProcess
+from m365_emulator.testing import ControlFailed, EmulatorProcess
 from tests.emulator.calendar_support import (
     ADELE,
     CONTOSO,

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.emulator.calendar_support import (
     ADELE,
     ALEX,

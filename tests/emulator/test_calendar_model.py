@@ -7,17 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations.microsoft.emulator.calendar import CalendarStore, Event, Recurrence, availability_view, new_event_ids
-from integrations.microsoft.emulator.calendar_seed import seed_calendars
-from integrations.microsoft.emulator.calendar_tz import (
+from m365_emulator.calendar import CalendarStore, Event, Recurrence, availability_view, new_event_ids
+from m365_emulator.calendar_seed import seed_calendars
+from m365_emulator.calendar_tz import (
     UnknownTimeZone,
     format_graph,
     parse_local,
     zone_for_name,
     zone_from_graph,
 )
-from integrations.microsoft.emulator.fixtures import DEMO_TENANT_ID, PACIFIC_CUSTOM_ZONE, build_world
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+from m365_emulator.fixtures import DEMO_TENANT_ID, PACIFIC_CUSTOM_ZONE, build_world
+from m365_emulator.state import DirectoryUser, Tenant
 
 NOW = datetime(2026, 3, 4, 12, tzinfo=UTC)  # a Wednesday, days before the US and EU clocks change
 

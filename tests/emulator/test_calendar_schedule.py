@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.emulator.calendar_support import (
     ADELE,
     ALEX,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.microsoft.emulator.fixtures import CONTOSO_PEOPLE, DEMO_TENANT_ID, build_world
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.fixtures import CONTOSO_PEOPLE, DEMO_TENANT_ID, build_world
+from m365_emulator.testing import EmulatorProcess
 
 CONTOSO = "contoso.onmicrosoft.com"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.emulator.helpers import app_token, delegated_token, graph
 
 

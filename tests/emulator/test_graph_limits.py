@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.emulator.helpers import app_token, graph
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"

@@ -6,7 +6,7 @@ import jwt
 import msal
 import pytest
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.emulator.helpers import CONTOSO, app_token, token_request
 
 

@@ -10,7 +10,7 @@ import jwt
 import msal
 import pytest
 
-from integrations.microsoft.emulator.testing import Browser, EmulatorProcess
+from m365_emulator.testing import Browser, EmulatorProcess
 from tests.emulator.helpers import graph
 
 REDIRECT = "http://127.0.0.1:8000/integrations/microsoft/callback/"

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.models import User
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 
 CONTOSO_ID = "a1b2c3d4-0000-4000-8000-00000000c0de"

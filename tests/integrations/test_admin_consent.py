@@ -6,8 +6,8 @@ from django.test import Client
 
 from accounts.models import Membership
 from integrations.microsoft import auth
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import Connection, IntegrationEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import (
     CONTOSO,

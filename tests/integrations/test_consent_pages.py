@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import Connection
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO, browser, consent_at_microsoft, save_tenant, url
 

@@ -6,8 +6,8 @@ from django.test import TestCase
 
 from accounts.models import Membership, User
 from integrations import tasks
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import Connection
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO_ID, browser, connect, url
 

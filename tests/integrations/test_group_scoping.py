@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import IntegrationEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO_ID, browser, connect, url
 

@@ -8,8 +8,8 @@ from django.test import Client
 from accounts.models import Membership, User
 from integrations.members import member_graph_client
 from integrations.microsoft import errors
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import CalendarGrant, IntegrationEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import (
     CONTOSO_ID,

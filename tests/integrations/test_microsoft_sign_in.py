@@ -7,7 +7,7 @@ import re
 from django.test import Client
 
 from accounts.models import Membership, User
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import HOST, MicrosoftBrowser, back_to_overlap, browser, connect
 

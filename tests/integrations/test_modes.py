@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.test import TestCase
 
 from accounts.models import Membership
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.models import Connection, IntegrationEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO, browser, connect, url
 

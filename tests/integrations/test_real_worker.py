@@ -12,7 +12,7 @@ from django.conf import settings
 
 from accounts.models import Membership
 from config.celery_app import app as celery_app
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org, require_service
 from tests.integrations.helpers import browser, connect
 

@@ -11,7 +11,7 @@ import pytest
 from integrations.microsoft import auth
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"

@@ -10,8 +10,8 @@ import pytest
 from integrations.microsoft import auth
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import ClientConfigurationError, ConsentMissing, TenantNotFound
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import graph_calls, token_requests
 
 

@@ -15,9 +15,9 @@ from integrations.microsoft import auth
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.crypto import encrypt
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import BadRequest, ConsentMissing, ReauthenticationRequired
 from integrations.microsoft.types import DelegatedGrant
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ALEX, MEGAN, graph_calls, next_monday, token_requests
 
 REDIRECT_URI = "http://127.0.0.1:8000/integrations/microsoft/callback/"

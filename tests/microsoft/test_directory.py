@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from integrations.microsoft.client import GraphClient
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import AccessDenied, BadRequest, NotFound
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ADELE, graph_calls
 
 

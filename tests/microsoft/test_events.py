@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from integrations.microsoft.client import GraphClient
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import NotFound
 from integrations.microsoft.types import Event, EventChanges, NewAttendee, NewEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ADELE, MEGAN, graph_calls, next_monday
 
 

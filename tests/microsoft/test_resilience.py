@@ -12,10 +12,10 @@ import pytest
 from integrations.microsoft.auth import TenantTokens
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import Throttled, Timeout, Unavailable
 from integrations.microsoft.transport import GraphTransport, RetryPolicy, new_session
 from integrations.microsoft.types import Event, NewEvent
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ADELE, MEGAN, graph_calls, next_monday
 
 

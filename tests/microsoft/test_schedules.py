@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.microsoft.client import GraphClient
-from integrations.microsoft.emulator.testing import EmulatorProcess
 from integrations.microsoft.errors import AccessDenied, BadRequest
 from integrations.microsoft.timezones import date_time_zone
+from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ADELE, JONI, MEGAN, POLICY_GROUP, graph_calls, next_monday
 
 

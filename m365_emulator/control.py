@@ -63,12 +63,12 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator.fixtures import UnknownFixture, stable_id
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant
-from integrations.microsoft.emulator.throttle import OUTAGES, Rule
+from m365_emulator.fixtures import UnknownFixture, stable_id
+from m365_emulator.state import DirectoryUser, Tenant
+from m365_emulator.throttle import OUTAGES, Rule
 
 if TYPE_CHECKING:
-    from integrations.microsoft.emulator.server import Emulator
+    from m365_emulator.server import Emulator
 
 
 class ControlError(Exception):

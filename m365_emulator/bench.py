@@ -1,6 +1,6 @@
 """How fast the emulator serves free/busy: 500 getSchedule calls of 20 mailboxes x 14 days, over HTTPS.
 
-    python -m integrations.microsoft.emulator.bench [--calls 500] [--concurrency 1] [--in-process]
+    python -m m365_emulator.bench [--calls 500] [--concurrency 1] [--in-process]
 
 Starts the emulator (a subprocess by default, as the demo runs it), grants admin consent through the control
 API, takes an app-only token with client credentials and times the calls with `requests`. Prints one JSON line.
@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from integrations.microsoft.emulator.testing import EmulatorProcess
+from m365_emulator.testing import EmulatorProcess
 
 MAILBOXES = 20
 DAYS = 14

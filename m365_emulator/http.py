@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator.state import AppRegistration, DirectoryUser, EmulatorState, Tenant
+from m365_emulator.state import AppRegistration, DirectoryUser, EmulatorState, Tenant
 
 _PREFER_TZ = re.compile(r'outlook\.timezone\s*=\s*"([^"]+)"', re.IGNORECASE)
 _PREFER_IMMUTABLE = re.compile(r'IdType\s*=\s*"ImmutableId"', re.IGNORECASE)

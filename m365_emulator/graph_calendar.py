@@ -15,15 +15,15 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from integrations.microsoft.emulator import calendar_find
-from integrations.microsoft.emulator.calendar import CalendarStore, Event, Instance, availability_view, new_event_ids
-from integrations.microsoft.emulator.calendar_control import CONTROL_ROUTES
-from integrations.microsoft.emulator.calendar_events import apply_fields, event_json, extended_json, property_key
-from integrations.microsoft.emulator.calendar_json import as_number, lower_keys, read_time, response_zone
-from integrations.microsoft.emulator.calendar_meetings import cancel, delete, deliver, new_ical_uid, propagate
-from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, format_graph
-from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_json
-from integrations.microsoft.emulator.state import DirectoryUser, WorkingHours
+from m365_emulator import calendar_find
+from m365_emulator.calendar import CalendarStore, Event, Instance, availability_view, new_event_ids
+from m365_emulator.calendar_control import CONTROL_ROUTES
+from m365_emulator.calendar_events import apply_fields, event_json, extended_json, property_key
+from m365_emulator.calendar_json import as_number, lower_keys, read_time, response_zone
+from m365_emulator.calendar_meetings import cancel, delete, deliver, new_ical_uid, propagate
+from m365_emulator.calendar_tz import DAY_NAMES, format_graph
+from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.state import DirectoryUser, WorkingHours
 
 __all__ = ["CONTROL_ROUTES", "ROUTES"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from integrations.microsoft.emulator.calendar import Attendee, CalendarStore, Event, Recurrence, new_event_ids
-from integrations.microsoft.emulator.calendar_meetings import deliver, new_ical_uid, respond
-from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name, zone_from_graph
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant, WorkingHours
+from m365_emulator.calendar import Attendee, CalendarStore, Event, Recurrence, new_event_ids
+from m365_emulator.calendar_meetings import deliver, new_ical_uid, respond
+from m365_emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name, zone_from_graph
+from m365_emulator.state import DirectoryUser, Tenant, WorkingHours
 
 TEAM_SIZE = 6
 WEEKS = range(-1, 4)  # last week to three weeks ahead

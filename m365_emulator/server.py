@@ -21,14 +21,14 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator import batch, control, directory, identity, pages
-from integrations.microsoft.emulator.fixtures import build_world
-from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_json
-from integrations.microsoft.emulator.log import LogEntry, RequestLog, now_text, readable_body
-from integrations.microsoft.emulator.sessions import IdentityStore
-from integrations.microsoft.emulator.state import DirectoryUser, EmulatorState, Tenant
-from integrations.microsoft.emulator.throttle import Key, Refusal, Throttler
-from integrations.microsoft.emulator.tokens import Signer, TokenRejected
+from m365_emulator import batch, control, directory, identity, pages
+from m365_emulator.fixtures import build_world
+from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body
+from m365_emulator.sessions import IdentityStore
+from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
+from m365_emulator.throttle import Key, Refusal, Throttler
+from m365_emulator.tokens import Signer, TokenRejected
 
 GraphHandler = Callable[..., Response]
 # What Graph sends with a 401 (observed): where a token for Graph comes from.
@@ -42,7 +42,7 @@ VERSION_ROOTS = ("/v1.0", "/beta")
 
 def _calendar_routes() -> tuple[list[tuple[str, str, GraphHandler]], list[tuple[str, str, Callable[..., Response]]]]:
     try:
-        from integrations.microsoft.emulator import graph_calendar
+        from m365_emulator import graph_calendar
     except ImportError:  # the calendar part is built separately; the rest of Graph works without it
         return [], []
     return list(getattr(graph_calendar, "ROUTES", [])), list(getattr(graph_calendar, "CONTROL_ROUTES", []))

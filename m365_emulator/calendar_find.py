@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from integrations.microsoft.emulator.calendar import CalendarStore, Instance, strongest_status
-from integrations.microsoft.emulator.calendar_json import as_bool, as_number, read_duration, read_time, write_time
-from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, zone_for_name, zone_from_graph
-from integrations.microsoft.emulator.http import GraphError
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+from m365_emulator.calendar import CalendarStore, Instance, strongest_status
+from m365_emulator.calendar_json import as_bool, as_number, read_duration, read_time, write_time
+from m365_emulator.calendar_tz import DAY_NAMES, zone_for_name, zone_from_graph
+from m365_emulator.http import GraphError
+from m365_emulator.state import DirectoryUser, Tenant
 
 # Tentative is not in the documented table; counting it as a coin toss is UNCONFIRMED.
 CHANCE = {"free": 100.0, "workingElsewhere": 100.0, "unknown": 49.0, "tentative": 50.0, "busy": 0.0, "oof": 0.0}

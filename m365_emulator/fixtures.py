@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from integrations.microsoft.emulator.state import (
+from m365_emulator.state import (
     AppRegistration,
     DirectoryUser,
     EmulatorState,
@@ -277,7 +277,7 @@ def build_world(name: str, *, seed: int, client_secret: str, now: datetime | Non
 
 def _seed_calendars(tenant: Tenant, *, seed: int, now: datetime) -> Any:
     try:
-        from integrations.microsoft.emulator.calendar_seed import seed_calendars
+        from m365_emulator.calendar_seed import seed_calendars
     except ImportError:  # the calendar part is built separately; the directory works without it
         return None
     return seed_calendars(tenant, seed=seed, now=now)

@@ -14,12 +14,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator.calendar import CalendarStore, Event
-from integrations.microsoft.emulator.calendar_events import event_json, extended_json
-from integrations.microsoft.emulator.calendar_json import lower_keys, read_time
-from integrations.microsoft.emulator.calendar_meetings import RESPONSES, cancel, reschedule, respond
-from integrations.microsoft.emulator.http import GraphError
-from integrations.microsoft.emulator.state import DirectoryUser, EmulatorState, Tenant
+from m365_emulator.calendar import CalendarStore, Event
+from m365_emulator.calendar_events import event_json, extended_json
+from m365_emulator.calendar_json import lower_keys, read_time
+from m365_emulator.calendar_meetings import RESPONSES, cancel, reschedule, respond
+from m365_emulator.http import GraphError
+from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
 
 
 class _Refused(Exception):

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from integrations.microsoft.emulator.calendar import SHOW_AS, Attendee, Event, Recurrence, day_index
-from integrations.microsoft.emulator.calendar_json import (
+from m365_emulator.calendar import SHOW_AS, Attendee, Event, Recurrence, day_index
+from m365_emulator.calendar_json import (
     VALIDATION_FAILED,
     as_bool,
     as_number,
@@ -17,8 +17,8 @@ from integrations.microsoft.emulator.calendar_json import (
     read_time,
     write_time,
 )
-from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, UnknownTimeZone, format_graph, zone_for_name
-from integrations.microsoft.emulator.http import GraphError
+from m365_emulator.calendar_tz import DAY_NAMES, UnknownTimeZone, format_graph, zone_for_name
+from m365_emulator.http import GraphError
 
 SENSITIVITIES = ("normal", "personal", "private", "confidential")
 ATTENDEE_TYPES = ("required", "optional", "resource")

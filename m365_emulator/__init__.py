@@ -4,8 +4,7 @@ It stands in for login.microsoftonline.com and graph.microsoft.com in the demo a
 It imports nothing from Overlap's apps; its specification is shared/M365-FACTS.md.
 
 Run it:
-    python manage.py m365_emulator --port 8443 --http-port 8444 --ca-out /tmp/ca.pem [--fixture demo] [--seed 1]
-    python -m integrations.microsoft.emulator ...          (the same, without Django)
+    python -m m365_emulator --port 8443 --http-port 8444 --ca-out /tmp/ca.pem [--fixture demo] [--seed 1]
 It prints one JSON line (base_url, browser_url, ca_file, tenant_id, tenant_domain, client_id, client_secret)
 and serves until stopped. `base_url` (HTTPS) serves identity under /{tenant}/..., Graph under /v1.0/... and
 the control API under /_emulator/... (see control.py); `browser_url` (plain HTTP) serves the same routes so

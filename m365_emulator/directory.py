@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_json
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.state import DirectoryUser, Tenant
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 999

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from integrations.microsoft.emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name
+from m365_emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name
 
 T = TypeVar("T")
 # availabilityView digits: working elsewhere is reported as free (0) for backward compatibility, never 4.

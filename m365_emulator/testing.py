@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from integrations.microsoft.emulator.serving import RunningEmulator, start
+from m365_emulator.serving import RunningEmulator, start
 
 
 class ControlFailed(Exception):
@@ -51,8 +51,8 @@ class EmulatorProcess:
     def start_subprocess(
         cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None
     ) -> EmulatorProcess:
-        """`python -m integrations.microsoft.emulator` on free ports, as the demo runs it."""
-        command = [sys.executable, "-m", "integrations.microsoft.emulator", "--port", "0", "--ca-out", _temp_ca()]
+        """`python -m m365_emulator` on free ports, as the demo runs it."""
+        command = [sys.executable, "-m", "m365_emulator", "--port", "0", "--ca-out", _temp_ca()]
         command += ["--fixture", fixture, "--seed", str(seed)]
         if client_secret:
             command += ["--client-secret", client_secret]

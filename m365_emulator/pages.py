@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator import identity
-from integrations.microsoft.emulator.pages_html import (
+from m365_emulator import identity
+from m365_emulator.pages_html import (
     admin_consent_page,
     form_post_page,
     need_admin_page,
@@ -25,11 +25,11 @@ from integrations.microsoft.emulator.pages_html import (
     sign_in_page,
     user_consent_page,
 )
-from integrations.microsoft.emulator.sessions import AuthCode, Flow, new_code, new_flow_id
-from integrations.microsoft.emulator.state import AppRegistration, DirectoryUser, Tenant
+from m365_emulator.sessions import AuthCode, Flow, new_code, new_flow_id
+from m365_emulator.state import AppRegistration, DirectoryUser, Tenant
 
 if TYPE_CHECKING:
-    from integrations.microsoft.emulator.server import Emulator
+    from m365_emulator.server import Emulator
 
 SESSION_COOKIE = "ESTSAUTH"
 KNOWN_DELEGATED = {
@@ -136,7 +136,7 @@ def _redirect_uri(app: AppRegistration, redirect_uri: str) -> str:
 
 
 def _note(request: Request, tenant: Tenant | None, client_id: str, user: DirectoryUser | None = None) -> None:
-    from integrations.microsoft.emulator.server import outcome_of
+    from m365_emulator.server import outcome_of
 
     outcome = outcome_of(request)
     outcome.app = client_id or None

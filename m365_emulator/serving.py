@@ -10,8 +10,8 @@ from typing import Any
 import trustme
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from integrations.microsoft.emulator.fixtures import DEMO_CLIENT_ID, DEMO_DOMAIN, DEMO_TENANT_ID
-from integrations.microsoft.emulator.server import Emulator
+from m365_emulator.fixtures import DEMO_CLIENT_ID, DEMO_DOMAIN, DEMO_TENANT_ID
+from m365_emulator.server import Emulator
 
 
 class _Handler(WSGIRequestHandler):

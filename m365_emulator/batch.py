@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.http import GraphCall, GraphError, graph_json
 
 if TYPE_CHECKING:
-    from integrations.microsoft.emulator.server import Emulator
+    from m365_emulator.server import Emulator
 
 MAX_REQUESTS = 20
 _KEPT_HEADERS = {"content-type", "retry-after", "location", "preference-applied", "etag"}

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from integrations.microsoft.emulator.calendar import Attendee, CalendarStore, Event, new_event_ids
-from integrations.microsoft.emulator.calendar_tz import zone_for_name
-from integrations.microsoft.emulator.state import DirectoryUser, Tenant
+from m365_emulator.calendar import Attendee, CalendarStore, Event, new_event_ids
+from m365_emulator.calendar_tz import zone_for_name
+from m365_emulator.state import DirectoryUser, Tenant
 
 IdFactory = Callable[[int], bytes]
 RESPONSES = {"accepted": "accepted", "declined": "declined", "tentativelyaccepted": "tentativelyAccepted"}

@@ -19,12 +19,12 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from integrations.microsoft.emulator.sessions import AuthCode
-from integrations.microsoft.emulator.state import AppRegistration, DirectoryUser, RefreshGrant, Tenant
-from integrations.microsoft.emulator.tokens import GRAPH_APP_ID, GRAPH_AUDIENCE, now_seconds, pkce_matches
+from m365_emulator.sessions import AuthCode
+from m365_emulator.state import AppRegistration, DirectoryUser, RefreshGrant, Tenant
+from m365_emulator.tokens import GRAPH_APP_ID, GRAPH_AUDIENCE, now_seconds, pkce_matches
 
 if TYPE_CHECKING:
-    from integrations.microsoft.emulator.server import Emulator
+    from m365_emulator.server import Emulator
 
 MULTI_TENANT_KEYS = {"common", "organizations"}
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
@@ -241,7 +241,7 @@ def token(emulator: Emulator, request: Request, tenant: str) -> Response:
 
 
 def _token(emulator: Emulator, request: Request, tenant_key: str) -> Response:
-    from integrations.microsoft.emulator.server import outcome_of
+    from m365_emulator.server import outcome_of
 
     form = request.form
     tenant = None if tenant_key.lower() in MULTI_TENANT_KEYS else resolve_tenant(emulator, tenant_key)
@@ -478,7 +478,7 @@ def new_refresh_grant(
 def _authorization_code_grant(
     emulator: Emulator, request: Request, tenant: Tenant | None, app: AppRegistration
 ) -> Response:
-    from integrations.microsoft.emulator.server import outcome_of
+    from m365_emulator.server import outcome_of
 
     form = request.form
     code = _redeemable_code(emulator, form.get("code", ""), app)
@@ -540,7 +540,7 @@ def _active_user(tenant: Tenant, user_id: str) -> DirectoryUser:
 
 
 def _refresh_token_grant(emulator: Emulator, request: Request, tenant: Tenant | None, app: AppRegistration) -> Response:
-    from integrations.microsoft.emulator.server import outcome_of
+    from m365_emulator.server import outcome_of
 
     grant = _live_grant(emulator, request.form.get("refresh_token", ""), app)
     home_tenant = emulator.state.tenants.get(grant.tenant_id)

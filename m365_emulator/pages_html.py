@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from integrations.microsoft.emulator.state import AppRegistration, DirectoryUser, Tenant
+from m365_emulator.state import AppRegistration, DirectoryUser, Tenant
 
 if TYPE_CHECKING:
-    from integrations.microsoft.emulator.sessions import Flow
+    from m365_emulator.sessions import Flow
 
 _STYLE = """
 body{font-family:"Segoe UI",system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}

@@ -1,4 +1,4 @@
-"""`python -m integrations.microsoft.emulator --port PORT --ca-out FILE [--fixture NAME] [--seed N]`."""
+"""`python -m m365_emulator --port PORT --ca-out FILE [--fixture NAME] [--seed N]`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
-from integrations.microsoft.emulator.fixtures import FIXTURES
-from integrations.microsoft.emulator.serving import start
+from m365_emulator.fixtures import FIXTURES
+from m365_emulator.serving import start
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +56,6 @@ def _temp_file() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m integrations.microsoft.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m m365_emulator", description=__doc__)
     add_arguments(parser)
     serve(parser.parse_args(argv))

@@ -10,14 +10,14 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from integrations.microsoft.emulator.calendar_tz import (
+from m365_emulator.calendar_tz import (
     UnknownTimeZone,
     format_graph,
     parse_local,
     to_utc,
     zone_for_name,
 )
-from integrations.microsoft.emulator.http import GraphCall, GraphError
+from m365_emulator.http import GraphCall, GraphError
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE)
 VALIDATION_FAILED = "At least one property failed validation."

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from m365_emulator.cli import main
+
+main()
