@@ -6,6 +6,7 @@ and discovery are reused. Every MSAL or requests failure leaves as a `MicrosoftE
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -83,19 +84,22 @@ def _checked_tenant(tenant: str) -> str:
 
 
 def _msal_call(action: Callable[[], T]) -> T:
-    """Run an MSAL call, turning its and requests' exceptions into Overlap's errors."""
+    """Run an MSAL call, turning network failures into transient errors and refusals into permanent ones.
+
+    Only what the network or Entra ID did is translated; anything else (a bug in Overlap or in MSAL) surfaces.
+    """
     try:
         return action()
     except MicrosoftError:
         raise
     except requests.Timeout as exc:
         raise Timeout("Entra ID did not answer in time.", code="timeout") from exc
-    except requests.RequestException as exc:
+    except requests.RequestException as exc:  # connection refused or reset, TLS, and 5xx (MSAL raises for status)
         raise Unavailable(f"Entra ID could not be reached: {type(exc).__name__}.", code="unreachable") from exc
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:  # an answer that is not JSON: a proxy's or an outage's page
+        raise Unavailable("Entra ID answered with something that is not JSON.", code="unreadable") from exc
+    except ValueError as exc:  # MSAL refuses what Entra ID said: unknown tenant at discovery, state mismatch
         raise BadRequest(f"MSAL refused the request: {exc}", code="msal_value_error") from exc
-    except Exception as exc:  # MSAL's own service errors for 5xx and unreadable answers
-        raise Unavailable(f"Entra ID failed: {type(exc).__name__}.", code="msal_error") from exc
 
 
 def _build_app(
@@ -293,7 +297,7 @@ def delegated_token(
     """
     cache = msal.SerializableTokenCache()
     try:
-        cache.deserialize(decrypt(cache_blob, config.token_keys or None).decode("utf-8"))
+        cache.deserialize(decrypt(cache_blob, config.token_keys).decode("utf-8"))
     except ValueError:  # decrypted, but not an MSAL cache
         raise ReauthenticationRequired("The stored sign-in is unreadable.", code="token_unreadable") from None
     app = _member_app(config, tenant, cache)
@@ -308,28 +312,34 @@ def delegated_token(
 
 
 def _seal(config: MicrosoftConfig, cache: msal.SerializableTokenCache) -> str:
-    """The member's MSAL cache, encrypted with the newest key (the config's, else TOKEN_ENCRYPTION_KEY)."""
-    return encrypt(cache.serialize().encode("utf-8"), config.token_keys or None)
+    """The member's MSAL cache, encrypted with the configuration's newest key."""
+    return encrypt(cache.serialize().encode("utf-8"), config.token_keys)
 
 
 @dataclass
 class MemberTokens:
-    """A TokenSource for one member: refreshes on demand and hands each new cache blob to `save`."""
+    """The one TokenSource for a member: refreshes on demand, hands each rotated cache blob to `save`,
+    and tells `refused` (then raises) when Microsoft no longer accepts the member's sign-in."""
 
     config: MicrosoftConfig
     tenant: str
     cache_blob: str = field(repr=False)
     account_oid: str
     save: Callable[[str], None] = field(default=lambda blob: None, repr=False)
+    refused: Callable[[ReauthenticationRequired], None] = field(default=lambda error: None, repr=False)
 
     def __call__(self, *, force_refresh: bool = False) -> str:
-        token, blob = delegated_token(
-            self.config,
-            tenant=self.tenant,
-            cache_blob=self.cache_blob,
-            account_oid=self.account_oid,
-            force_refresh=force_refresh,
-        )
+        try:
+            token, blob = delegated_token(
+                self.config,
+                tenant=self.tenant,
+                cache_blob=self.cache_blob,
+                account_oid=self.account_oid,
+                force_refresh=force_refresh,
+            )
+        except ReauthenticationRequired as error:
+            self.refused(error)
+            raise
         if blob is not None:
             self.cache_blob = blob
             self.save(blob)

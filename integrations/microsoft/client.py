@@ -72,8 +72,21 @@ class GraphClient:
 
     @classmethod
     def for_member(cls, config: MicrosoftConfig, tenant: str, token_source: TokenSource) -> GraphClient:
-        """`token_source` is usually an `auth.MemberTokens`, which stores the member's refreshed cache."""
+        """`token_source` is an `auth.MemberTokens`, which stores the member's refreshed cache."""
         return cls(GraphTransport(config, token_source, delegated=True), delegated=True)
+
+    def probe(self, *, fresh_token: bool = False) -> None:
+        """One harmless call that proves the token works at Graph and the permissions were granted.
+
+        App-only: read one directory entry's id; delegated: read the signed-in person's id. With
+        `fresh_token`, a new token is fetched first, since a cached one would hide a revoked grant.
+        """
+        if fresh_token:
+            self.transport.tokens(force_refresh=True)
+        if self.delegated:
+            self.transport.request("GET", "/me", params={"$select": "id"})
+        else:
+            self.transport.request("GET", "/users", params={"$top": "1", "$select": "id"})
 
     # Directory
 

@@ -6,16 +6,15 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import ClientConfigurationError, ReauthenticationRequired
 
 
-def encrypt(data: bytes, keys: Sequence[str] | None = None) -> str:
-    """Encrypt with the newest key (keys default to TOKEN_ENCRYPTION_KEY, newest first)."""
+def encrypt(data: bytes, keys: Sequence[str]) -> str:
+    """Encrypt with the newest key (`keys`: the configuration's TOKEN_ENCRYPTION_KEY list, newest first)."""
     return _fernet(keys).encrypt(data).decode("ascii")
 
 
-def decrypt(token: str, keys: Sequence[str] | None = None) -> bytes:
+def decrypt(token: str, keys: Sequence[str]) -> bytes:
     """Decrypt with whichever configured key made it.
 
     A blob no key opens (its key was retired, or it was tampered with) is as good as no sign-in,
@@ -29,7 +28,7 @@ def decrypt(token: str, keys: Sequence[str] | None = None) -> bytes:
         ) from None
 
 
-def rotate(token: str, keys: Sequence[str] | None = None) -> str:
+def rotate(token: str, keys: Sequence[str]) -> str:
     """Re-encrypt a blob under the newest key (for a key-rotation sweep)."""
     try:
         return _fernet(keys).rotate(token.encode("ascii")).decode("ascii")
@@ -39,8 +38,8 @@ def rotate(token: str, keys: Sequence[str] | None = None) -> str:
         ) from None
 
 
-def _fernet(keys: Sequence[str] | None) -> MultiFernet:
-    chosen = list(keys) if keys is not None else list(MicrosoftConfig.from_settings().token_keys)
+def _fernet(keys: Sequence[str]) -> MultiFernet:
+    chosen = list(keys)
     if not chosen:
         raise ClientConfigurationError("TOKEN_ENCRYPTION_KEY is not set.", code="no_encryption_key")
     try:

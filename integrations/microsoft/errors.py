@@ -153,7 +153,3 @@ def _token_error_class(codes: set[int], error: str, delegated: bool) -> type[Mic
     if codes & _CONSENT_MISSING or error in (*_USER_ACTION_NEEDED, "unauthorized_client"):
         return ConsentMissing
     return BadRequest
-
-
-# The name the client's batch results use for "this item failed".
-GraphError = MicrosoftError

@@ -1,4 +1,4 @@
-"""HTTP to Microsoft: one `requests.Session` per client, timeouts, retries that honour Retry-After, $batch.
+"""HTTP to Microsoft: a shared `requests.Session` per configuration, timeouts, Retry-After-aware retries, $batch.
 
 The only module besides `auth` that touches `requests`; every failure leaves as a `MicrosoftError`.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,23 @@ def new_session(
     config: MicrosoftConfig, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)
 ) -> TimeoutSession:
     return TimeoutSession(config.verify, timeout)
+
+
+_shared_sessions: dict[tuple[str | bool, str], TimeoutSession] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_session(config: MicrosoftConfig) -> TimeoutSession:
+    """The process's one Graph session for this configuration, so that TLS connections are reused.
+
+    Graph clients are built per request or per task; their session (and its connection pool) is not.
+    """
+    key = (config.verify, config.graph_base)
+    with _shared_lock:
+        session = _shared_sessions.get(key)
+        if session is None:
+            session = _shared_sessions[key] = new_session(config)
+        return session
 
 
 @dataclass
@@ -120,7 +138,7 @@ class GraphTransport:
         self.base = config.graph_base
         self.tokens = tokens
         self.delegated = delegated
-        self.session = session or new_session(config)
+        self.session = session or shared_session(config)
         self.policy = policy or RetryPolicy()
 
     def request(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 
 from integrations.microsoft.crypto import decrypt, encrypt, rotate
 from integrations.microsoft.errors import ClientConfigurationError, ReauthenticationRequired
@@ -12,9 +13,10 @@ OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
 def test_it_round_trips_with_the_configured_key() -> None:
-    blob = encrypt(b'{"RefreshToken": {}}')
+    keys = settings.TOKEN_ENCRYPTION_KEYS
+    blob = encrypt(b'{"RefreshToken": {}}', keys)
 
-    assert b"RefreshToken" not in blob.encode() and decrypt(blob) == b'{"RefreshToken": {}}'
+    assert b"RefreshToken" not in blob.encode() and decrypt(blob, keys) == b'{"RefreshToken": {}}'
 
 
 def test_a_blob_from_a_retired_key_still_opens_after_rotation() -> None:
