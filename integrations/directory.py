@@ -13,10 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
-from integrations.microsoft.client import GraphClient
-from integrations.microsoft.config import MicrosoftConfig
+from integrations.connection import audit, organization_client
 from integrations.models import Connection, DirectoryEntry, IntegrationEvent
-from integrations.services import audit, usable_tenant
 
 
 @dataclass
@@ -49,13 +47,8 @@ class Person:
 
 def directory_sync(*, organization: Organization) -> SyncResult:
     """Read every page of `GET /users` and apply it; raises the client's errors (the task retries transient ones)."""
-    tenant = usable_tenant(organization=organization)
-    people = [
-        _person(user)
-        for user in GraphClient.for_tenant(MicrosoftConfig.from_settings(), tenant).list_users(
-            enabled_only=False, members_only=False
-        )
-    ]
+    client = organization_client(organization=organization)
+    people = [_person(user) for user in client.list_users(enabled_only=False, members_only=False)]
     result = SyncResult()
     with transaction.atomic():
         seen = {_apply(organization, person, result) for person in people}

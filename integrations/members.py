@@ -16,14 +16,11 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+from integrations.connection import ConnectionNotReady, audit, member_client, microsoft_config, usable_tenant
 from integrations.microsoft import auth, errors
-from integrations.microsoft.client import GraphClient
-from integrations.microsoft.config import MicrosoftConfig
 from integrations.models import CalendarGrant, IntegrationEvent
-from integrations.services import ConnectionNotReady, audit, usable_tenant
 from integrations.state import InvalidState
 
-DELEGATED_SCOPES = ["User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared"]
 _FLOW_KEY = "integrations_member_flows"
 
 
@@ -38,11 +35,7 @@ def member_connect_url(*, membership: Membership, session: SessionBase, redirect
     """Start the member's sign-in at Microsoft; the flow waits in their session for the callback."""
     tenant = usable_tenant(organization=membership.organization)
     flow = auth.start_delegated_sign_in(
-        MicrosoftConfig.from_settings(),
-        tenant=tenant,
-        redirect_uri=redirect_uri,
-        scopes=DELEGATED_SCOPES,
-        login_hint=membership.user.email,
+        microsoft_config(), tenant=tenant, redirect_uri=redirect_uri, login_hint=membership.user.email
     )
     flows = dict(session.get(_FLOW_KEY, {}))
     flows[str(flow["state"])] = {"flow": flow, "membership": membership.pk, "user": membership.user_id}
@@ -75,9 +68,7 @@ def member_connect_complete(
         return MemberOutcome(membership, False, _sign_in_error(params))
     try:
         tenant = usable_tenant(organization=membership.organization)
-        grant = auth.finish_delegated_sign_in(
-            MicrosoftConfig.from_settings(), tenant=tenant, flow=flow, params=dict(params)
-        )
+        grant = auth.finish_delegated_sign_in(microsoft_config(), tenant=tenant, flow=flow, params=dict(params))
     except (errors.MicrosoftError, ConnectionNotReady) as exc:
         return MemberOutcome(membership, False, f"Microsoft did not complete the sign-in ({exc}). Try again.")
     if str(grant.tid).lower() != tenant.lower():
@@ -124,58 +115,10 @@ def member_disconnect(*, membership: Membership) -> None:
         )
 
 
-def member_graph_client(*, membership: Membership) -> GraphClient:
-    """A Graph client acting as the member (individual mode), for the booking code.
-
-    Raises `ConnectionNotReady` when the organization is not connected and `ReauthenticationRequired`
-    when the member has no working connection; a grant Microsoft refuses on the way moves the member
-    to "reconnect needed".
-    """
-    tenant = usable_tenant(organization=membership.organization)
-    grant = CalendarGrant.objects.filter(membership=membership, status=CalendarGrant.Status.CONNECTED).first()
-    if grant is None:
-        raise errors.ReauthenticationRequired("Connect your calendar first.", code="not_connected")
-    return GraphClient.for_member(MicrosoftConfig.from_settings(), tenant, GrantTokens(grant=grant, tenant=tenant))
-
-
-@dataclass
-class GrantTokens:
-    """A token source over a stored grant: saves each rotated cache, records a refused grant."""
-
-    grant: CalendarGrant
-    tenant: str
-
-    def __call__(self, *, force_refresh: bool = False) -> str:
-        try:
-            token, blob = auth.delegated_token(
-                MicrosoftConfig.from_settings(),
-                tenant=self.tenant,
-                cache_blob=self.grant.token_cache,
-                account_oid=self.grant.account_oid,
-                force_refresh=force_refresh,
-            )
-        except errors.ReauthenticationRequired as error:
-            member_needs_reconnect(grant=self.grant, reason=error.message)
-            raise
-        if blob:
-            self.grant.token_cache = blob
-            CalendarGrant.objects.filter(pk=self.grant.pk).update(token_cache=blob)
-        return token
-
-
-def member_needs_reconnect(*, grant: CalendarGrant, reason: str) -> None:
-    grant.status = CalendarGrant.Status.RECONNECT_NEEDED
-    grant.last_error_message = reason
-    grant.last_error_at = timezone.now()
-    grant.save(update_fields=["status", "last_error_message", "last_error_at"])
-
-
 def member_check(*, membership: Membership) -> CalendarGrant | None:
     """Refresh the member's token now and ask Microsoft who they are, so that a dead grant shows at once."""
     with contextlib.suppress(errors.MicrosoftError, ConnectionNotReady):
-        client = member_graph_client(membership=membership)
-        client.transport.tokens(force_refresh=True)  # a cached access token would hide a revoked grant
-        client.me()
+        member_client(membership=membership).probe(fresh_token=True)
     return CalendarGrant.objects.filter(membership=membership).first()
 
 

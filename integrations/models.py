@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 
 
+class IllegalTransition(Exception):
+    """A connection was asked to move to a status it cannot reach from where it is."""
+
+
 class Connection(models.Model):
-    """One per organization: which mode, whether it works, and why not when it does not."""
+    """One per organization: which mode, whether it works, and why not when it does not.
+
+    The status moves only through the `mark_*` methods; each move is checked against `MOVES` and
+    written to the integration log here, once. Staying in a status (a second failed check) is not a move.
+    """
 
     class Mode(models.TextChoices):
         DOMAIN_WIDE = "domain_wide", "Domain-wide"
@@ -26,6 +35,7 @@ class Connection(models.Model):
         ACTIVE = "active", "Active"
         NEEDS_ATTENTION = "needs_attention", "Needs attention"
         REVOKED = "revoked", "Revoked"
+        DISCONNECTED = "disconnected", "Disconnected"
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="microsoft_connection")
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.DOMAIN_WIDE)
@@ -39,6 +49,7 @@ class Connection(models.Model):
     last_error_fix = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     access_group = models.EmailField("mail-enabled security group", blank=True)
+    reach_requested_at = models.DateTimeField(null=True, blank=True)
     reach_checked_at = models.DateTimeField(null=True, blank=True)
     reach_report = models.JSONField(default=list, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
@@ -51,6 +62,81 @@ class Connection(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def in_use(self) -> bool:
+        """Consent worked once and nobody disconnected: a refusal from Microsoft is news for the admins."""
+        return self.status in (self.Status.ACTIVE, self.Status.NEEDS_ATTENTION, self.Status.REVOKED)
+
+    @property
+    def reach_checking(self) -> bool:
+        """A reach check was asked for and has not reported yet."""
+        if self.reach_requested_at is None:
+            return False
+        return self.reach_checked_at is None or self.reach_checked_at < self.reach_requested_at
+
+    def mark_awaiting_consent(self, *, actor: User | None, why: str, detail: str = "") -> None:
+        """A new tenant (or a first one): what Microsoft confirmed for the old one no longer counts.
+
+        `why` (an `IntegrationEvent.Kind`) is what the log records, even when the status stays the same.
+        """
+        self.tenant_guid = ""
+        self.consented_at = None
+        self.consented_by = None
+        self._clear_error()
+        self._move(self.Status.AWAITING_CONSENT, actor=actor, detail=detail, why=why)
+
+    def mark_active(self, *, actor: User | None, detail: str = "") -> None:
+        """Microsoft gave a token for the confirmed tenant and answered a harmless call with it."""
+        if not self.tenant_guid:
+            raise IllegalTransition("A connection without a confirmed tenant cannot be active.")
+        self._clear_error()
+        self._move(self.Status.ACTIVE, actor=actor, detail=detail)
+
+    def mark_problem(self, *, code: str, message: str, fix: str) -> None:
+        """Microsoft could not be used (throttled, down, the policy): needs attention, with the fix."""
+        self._set_error(code=code, message=message, fix=fix)
+        self._move(self.Status.NEEDS_ATTENTION, actor=None, detail=f"{code}: {message}")
+
+    def mark_revoked(self, *, code: str, message: str, fix: str) -> None:
+        """Microsoft says the consent is gone: no call is made until an admin grants it again."""
+        self._set_error(code=code, message=message, fix=fix)
+        self._move(self.Status.REVOKED, actor=None, detail=message)
+
+    def mark_disconnected(self, *, actor: User | None, detail: str = "") -> None:
+        """An admin stopped the connection in Overlap; the tenant Microsoft confirmed is forgotten."""
+        self.tenant_guid = ""
+        self._clear_error()
+        self._move(self.Status.DISCONNECTED, actor=actor, detail=detail)
+
+    def _move(self, to: Connection.Status, *, actor: User | None, detail: str, why: str = "") -> None:
+        """Check the move, save, and log it: the one place a connection's status changes."""
+        before = self.Status(self.status)
+        if to not in MOVES[before]:
+            raise IllegalTransition(f"A connection cannot go from {before.label} to {to.label}.")
+        self.status = to
+        with transaction.atomic():
+            self.save()
+            if before != to or why:
+                text = detail if why else f"{before.label} → {to.label}" + (f": {detail}" if detail else "")
+                IntegrationEvent.objects.create(
+                    organization=self.organization,
+                    actor=actor,
+                    kind=why or _move_kind(before, to),
+                    detail=text[:500],
+                )
+
+    def _set_error(self, *, code: str, message: str, fix: str) -> None:
+        self.last_error_code = code[:100]
+        self.last_error_message = message
+        self.last_error_fix = fix
+        self.last_error_at = timezone.now()
+
+    def _clear_error(self) -> None:
+        self.last_error_code = ""
+        self.last_error_message = ""
+        self.last_error_fix = ""
+        self.last_error_at = None
 
     @property
     def badge(self) -> str:
@@ -74,6 +160,9 @@ class IntegrationEvent(models.Model):
         CONSENT_REVOKED = "consent_revoked", "Consent revoked"
         CHECKED = "checked", "Connection tested"
         DISCONNECTED = "disconnected", "Disconnected"
+        AWAITING_CONSENT = "awaiting_consent", "Waiting for consent"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        RESTORED = "restored", "Connection works again"
         GROUP_CHANGED = "group_changed", "Security group changed"
         DIRECTORY_SYNCED = "directory_synced", "Directory synchronised"
         MEMBER_CONNECTED = "member_connected", "Member connected a calendar"
@@ -131,3 +220,37 @@ class CalendarGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership.user} ({self.get_status_display()})"
+
+    def mark_reconnect_needed(self, *, reason: str) -> None:
+        """Microsoft no longer accepts the member's sign-in; they (and their admins) see "reconnect"."""
+        self.status = self.Status.RECONNECT_NEEDED
+        self.last_error_message = reason
+        self.last_error_at = timezone.now()
+        self.save(update_fields=["status", "last_error_message", "last_error_at"])
+
+
+_S = Connection.Status
+# Where a connection may go from each status. Staying put is allowed where a check can find the same
+# again; a disconnected connection can only be connected again (consent, or a new tenant).
+MOVES: dict[Connection.Status, frozenset[Connection.Status]] = {
+    _S.NOT_CONFIGURED: frozenset({_S.AWAITING_CONSENT}),
+    _S.AWAITING_CONSENT: frozenset({_S.AWAITING_CONSENT, _S.ACTIVE, _S.DISCONNECTED}),
+    _S.ACTIVE: frozenset({_S.ACTIVE, _S.NEEDS_ATTENTION, _S.REVOKED, _S.DISCONNECTED, _S.AWAITING_CONSENT}),
+    _S.NEEDS_ATTENTION: frozenset({_S.ACTIVE, _S.NEEDS_ATTENTION, _S.REVOKED, _S.DISCONNECTED, _S.AWAITING_CONSENT}),
+    _S.REVOKED: frozenset({_S.ACTIVE, _S.NEEDS_ATTENTION, _S.REVOKED, _S.DISCONNECTED, _S.AWAITING_CONSENT}),
+    _S.DISCONNECTED: frozenset({_S.ACTIVE, _S.AWAITING_CONSENT}),
+}
+_K = IntegrationEvent.Kind
+_MOVE_KIND = {
+    _S.AWAITING_CONSENT: _K.AWAITING_CONSENT,
+    _S.ACTIVE: _K.CONSENT_GRANTED,
+    _S.NEEDS_ATTENTION: _K.NEEDS_ATTENTION,
+    _S.REVOKED: _K.CONSENT_REVOKED,
+    _S.DISCONNECTED: _K.DISCONNECTED,
+}
+
+
+def _move_kind(before: Connection.Status, to: Connection.Status) -> str:
+    if to == _S.ACTIVE and before == _S.NEEDS_ATTENTION:
+        return _K.RESTORED  # it worked before and works again: no new consent was needed
+    return _MOVE_KIND[to]

@@ -12,11 +12,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from integrations.connection import organization_client
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
-from integrations.microsoft.config import MicrosoftConfig
 from integrations.models import Connection
-from integrations.services import usable_tenant
 
 _WINDOW = timedelta(hours=1)
 
@@ -30,14 +29,23 @@ class Reach:
 
 
 def reach_check(*, organization: Organization) -> list[Reach]:
-    """Try every active member's mailbox and store the report on the connection for the settings page."""
-    client = GraphClient.for_tenant(MicrosoftConfig.from_settings(), usable_tenant(organization=organization))
+    """Try every active member's mailbox and store the report on the connection for the settings page.
+
+    Runs as a task (`tasks.check_reach`): one Graph call per person. Raises `ConnectionNotReady` when
+    the connection is not active.
+    """
+    client = organization_client(organization=organization)
     people = Membership.objects.filter(organization=organization, is_active=True).select_related("user")
     report = [_try(client, membership) for membership in people.order_by("user__name", "user__email")]
     Connection.objects.filter(organization=organization).update(
         reach_checked_at=timezone.now(), reach_report=[asdict(row) for row in report]
     )
     return report
+
+
+def reach_abandoned(*, organization: Organization) -> None:
+    """The check could not run (the connection stopped meanwhile): the page stops saying "checking…"."""
+    Connection.objects.filter(organization=organization).update(reach_requested_at=None)
 
 
 def _try(client: GraphClient, membership: Membership) -> Reach:

@@ -16,8 +16,14 @@ def connection_of(*, organization: Organization) -> Connection:
         return Connection(organization=organization)
 
 
-def audit_log(*, organization: Organization, limit: int = 50) -> QuerySet[IntegrationEvent]:
-    return IntegrationEvent.objects.filter(organization=organization).select_related("actor")[:limit]
+def audit_log(*, organization: Organization) -> QuerySet[IntegrationEvent]:
+    """The organization's integration log, newest first."""
+    return IntegrationEvent.objects.filter(organization=organization).select_related("actor")
+
+
+def last_disconnect(*, organization: Organization) -> IntegrationEvent | None:
+    """Who disconnected the organization, and when (shown while the connection stays disconnected)."""
+    return audit_log(organization=organization).filter(kind=IntegrationEvent.Kind.DISCONNECTED).first()
 
 
 def grant_of(*, membership: Membership) -> CalendarGrant | None:

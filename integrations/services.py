@@ -14,29 +14,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from integrations import members, tasks
+from integrations.connection import (
+    ConnectionNotReady,
+    audit,
+    microsoft_config,
+    tenant_client,
+    usable_tenant,
+)
 from integrations.explain import Explanation, explain_consent_error, explain_error
 from integrations.microsoft import auth, errors
-from integrations.microsoft.client import GraphClient
-from integrations.microsoft.config import MicrosoftConfig
 from integrations.models import Connection, IntegrationEvent
 from integrations.state import issue_state
 
 CONSENT_PURPOSE = "admin-consent"
-GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
-
-
-class ConnectionNotReady(Exception):
-    """The organization's connection cannot be used now (not configured, revoked, disconnected)."""
 
 
 @dataclass(frozen=True)
 class ConsentOutcome:
     connected: bool
     explanation: Explanation | None = None
-
-
-def audit(*, organization: Organization, actor: User | None, kind: str, detail: str = "") -> IntegrationEvent:
-    return IntegrationEvent.objects.create(organization=organization, actor=actor, kind=kind, detail=detail[:500])
 
 
 def connection_configure(*, organization: Organization, actor: User, tenant: str, mode: str) -> Connection:
@@ -47,8 +44,6 @@ def connection_configure(*, organization: Organization, actor: User, tenant: str
     """
     connection, _ = Connection.objects.get_or_create(organization=organization)
     with transaction.atomic():
-        if tenant != organization.azure_tenant_id:
-            _change_tenant(connection, actor=actor, tenant=tenant)
         if mode != connection.mode:
             audit(
                 organization=organization,
@@ -57,6 +52,8 @@ def connection_configure(*, organization: Organization, actor: User, tenant: str
                 detail=f"{connection.get_mode_display()} → {Connection.Mode(mode).label}",
             )
             connection.mode = mode
+        if tenant != organization.azure_tenant_id:
+            _change_tenant(connection, actor=actor, tenant=tenant)
         connection.save()
     if connection.is_active and connection.mode == Connection.Mode.DOMAIN_WIDE:
         _enqueue_directory_sync(organization)
@@ -67,20 +64,12 @@ def _change_tenant(connection: Connection, *, actor: User, tenant: str) -> None:
     organization = connection.organization
     old = organization.azure_tenant_id
     if connection.tenant_guid:
-        auth.forget_tenant(MicrosoftConfig.from_settings(), connection.tenant_guid)
+        auth.forget_tenant(microsoft_config(), connection.tenant_guid)
     organization.azure_tenant_id = tenant
     organization.save(update_fields=["azure_tenant_id"])
-    audit(
-        organization=organization,
-        actor=actor,
-        kind=IntegrationEvent.Kind.TENANT_CHANGED,
-        detail=f"{old or '(none)'} → {tenant}",
+    connection.mark_awaiting_consent(
+        actor=actor, why=IntegrationEvent.Kind.TENANT_CHANGED, detail=f"{old or '(none)'} → {tenant}"
     )
-    connection.status = Connection.Status.AWAITING_CONSENT
-    connection.tenant_guid = ""
-    connection.consented_at = None
-    connection.consented_by = None
-    _clear_error(connection)
 
 
 def tenant_problem(*, tenant: str) -> str | None:
@@ -90,7 +79,7 @@ def tenant_problem(*, tenant: str) -> str | None:
     when Microsoft cannot be reached the tenant is accepted and the consent step will tell.
     """
     try:
-        auth.tenant_id(MicrosoftConfig.from_settings(), tenant)
+        auth.tenant_id(microsoft_config(), tenant)
     except errors.TenantNotFound:
         return f"Microsoft does not know the tenant “{tenant}”. Check the spelling against the Entra admin center."
     except errors.MicrosoftError:
@@ -103,8 +92,9 @@ def consent_url(*, organization: Organization, actor: User, session: SessionBase
     if not organization.azure_tenant_id:
         raise ConnectionNotReady("Enter your tenant ID first.")
     state = issue_state(session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk)
-    config = MicrosoftConfig.from_settings()
-    return auth.admin_consent_url(config, tenant=organization.azure_tenant_id, redirect_uri=redirect_uri, state=state)
+    return auth.admin_consent_url(
+        microsoft_config(), tenant=organization.azure_tenant_id, redirect_uri=redirect_uri, state=state
+    )
 
 
 def consent_complete(*, organization: Organization, actor: User, params: Mapping[str, str]) -> ConsentOutcome:
@@ -130,7 +120,7 @@ def consent_complete(*, organization: Organization, actor: User, params: Mapping
 def _tenant_mismatch(organization: Organization, returned: str) -> Explanation | None:
     entered = organization.azure_tenant_id.lower()
     try:
-        confirmed = auth.tenant_id(MicrosoftConfig.from_settings(), entered)
+        confirmed = auth.tenant_id(microsoft_config(), entered)
     except errors.MicrosoftError as error:
         return explain_error(error)
     if returned and returned == confirmed.lower():
@@ -144,36 +134,26 @@ def _tenant_mismatch(organization: Organization, returned: str) -> Explanation |
 
 
 def _consent_failed(connection: Connection, *, actor: User, explanation: Explanation) -> ConsentOutcome:
-    audit(
-        organization=connection.organization,
-        actor=actor,
-        kind=IntegrationEvent.Kind.CONSENT_FAILED,
-        detail=f"{explanation.code}: {explanation.message}",
-    )
+    why, detail = IntegrationEvent.Kind.CONSENT_FAILED, f"{explanation.code}: {explanation.message}"
     if connection.status == Connection.Status.NOT_CONFIGURED:
-        connection.status = Connection.Status.AWAITING_CONSENT
-        connection.save(update_fields=["status", "updated"])
+        connection.mark_awaiting_consent(actor=actor, why=why, detail=detail)
+    else:
+        audit(organization=connection.organization, actor=actor, kind=why, detail=detail)
     return ConsentOutcome(connected=False, explanation=explanation)
 
 
 def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: str) -> ConsentOutcome:
+    problem = _check(tenant_guid)
+    if problem is not None and not connection.in_use:  # never worked: still waiting for a consent that works
+        return _consent_failed(connection, actor=actor, explanation=problem)
     connection.tenant_guid = tenant_guid
-    problem = _run_checks(connection)
-    if problem:
-        if connection.consented_at is None:  # never worked: still waiting for a consent that works
-            connection.status = Connection.Status.AWAITING_CONSENT
-            connection.tenant_guid = ""
-        connection.save()
+    connection.last_checked_at = timezone.now()
+    if problem is not None:
+        _record(connection, problem)
         return _consent_failed(connection, actor=actor, explanation=problem)
     connection.consented_at = timezone.now()
     connection.consented_by = actor
-    connection.save()
-    audit(
-        organization=connection.organization,
-        actor=actor,
-        kind=IntegrationEvent.Kind.CONSENT_GRANTED,
-        detail=f"Tenant {tenant_guid}, {connection.get_mode_display()}",
-    )
+    connection.mark_active(actor=actor, detail=f"tenant {tenant_guid}, {connection.get_mode_display()}")
     if connection.mode == Connection.Mode.DOMAIN_WIDE:
         _enqueue_directory_sync(connection.organization)
     return ConsentOutcome(connected=True)
@@ -182,94 +162,48 @@ def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: st
 def connection_test(*, organization: Organization, actor: User) -> Connection:
     """Run the connection's checks again and record what they found."""
     connection = Connection.objects.filter(organization=organization).first()
-    if connection is None or not connection.tenant_guid:
+    if connection is None or not connection.tenant_guid or not connection.in_use:
         raise ConnectionNotReady("Grant admin consent first; there is nothing to test yet.")
-    problem = _run_checks(connection)
-    connection.save()
+    problem = _check(connection.tenant_guid)
+    connection.last_checked_at = timezone.now()
     verdict = f"{problem.code}: {problem.message}" if problem else "all checks passed"
     audit(organization=organization, actor=actor, kind=IntegrationEvent.Kind.CHECKED, detail=verdict)
-    if problem and problem.revoked:
-        audit(organization=organization, actor=None, kind=IntegrationEvent.Kind.CONSENT_REVOKED, detail=problem.message)
+    if problem is None:
+        connection.mark_active(actor=actor, detail="the test passed")
+    else:
+        _record(connection, problem)
     return connection
 
 
-def _run_checks(connection: Connection) -> Explanation | None:
-    """Get an app-only token and make one harmless call; set the status from what happened."""
-    connection.last_checked_at = timezone.now()
-    config = MicrosoftConfig.from_settings()
+def _check(tenant_guid: str) -> Explanation | None:
+    """Get a fresh app-only token and make one harmless call; what went wrong, or None."""
+    auth.forget_tenant(microsoft_config(), tenant_guid)  # a cached token would prove nothing
     try:
-        auth.forget_tenant(config, connection.tenant_guid)  # a cached token would prove nothing
-        auth.app_token(config, connection.tenant_guid)
-        _harmless_call(GraphClient.for_tenant(config, connection.tenant_guid))
+        tenant_client(tenant=tenant_guid).probe()
     except errors.MicrosoftError as error:
-        problem = explain_error(error)
-        connection_record_problem(connection, problem)
-        return problem
-    connection.status = Connection.Status.ACTIVE
-    _clear_error(connection)
+        return explain_error(error)
     return None
 
 
-def _harmless_call(client: GraphClient) -> None:
-    """Read one directory entry: proves the token works at Graph and the permissions were granted."""
-    client.transport.request("GET", "/users", params={"$top": "1", "$select": "id"})
-
-
-def connection_report_error(*, organization: Organization, error: errors.MicrosoftError) -> Connection | None:
-    """What the booking code calls when Microsoft refuses the organization's connection (not one mailbox).
-
-    Consent gone → revoked (logged); anything else → needs attention, with the fix, on the settings page.
-    """
-    connection = Connection.objects.filter(organization=organization).first()
-    if connection is None or not connection.tenant_guid:
-        return connection
-    problem = explain_error(error)
-    connection_record_problem(connection, problem)
-    connection.save()
+def _record(connection: Connection, problem: Explanation) -> None:
     if problem.revoked:
-        audit(organization=organization, actor=None, kind=IntegrationEvent.Kind.CONSENT_REVOKED, detail=problem.message)
-    return connection
-
-
-def connection_record_problem(connection: Connection, problem: Explanation) -> None:
-    """Mark the connection as needing attention (or revoked, when consent is gone), with the fix."""
-    connection.status = Connection.Status.REVOKED if problem.revoked else Connection.Status.NEEDS_ATTENTION
-    connection.last_error_code = problem.code[:100]
-    connection.last_error_message = problem.message
-    connection.last_error_fix = problem.fix
-    connection.last_error_at = timezone.now()
-
-
-def _clear_error(connection: Connection) -> None:
-    connection.last_error_code = ""
-    connection.last_error_message = ""
-    connection.last_error_fix = ""
-    connection.last_error_at = None
+        connection.mark_revoked(code=problem.code, message=problem.message, fix=problem.fix)
+    else:
+        connection.mark_problem(code=problem.code, message=problem.message, fix=problem.fix)
 
 
 def connection_disconnect(*, organization: Organization, actor: User) -> Connection:
     """Stop every call to Microsoft for this organization and forget its tokens (app-only and members')."""
     connection = Connection.objects.filter(organization=organization).first()
-    if connection is None or connection.status == Connection.Status.NOT_CONFIGURED:
+    if connection is None or connection.status in (Connection.Status.NOT_CONFIGURED, Connection.Status.DISCONNECTED):
         raise ConnectionNotReady("Overlap is not connected to Microsoft 365; there is nothing to disconnect.")
     if connection.tenant_guid:
-        auth.forget_tenant(MicrosoftConfig.from_settings(), connection.tenant_guid)
-    from integrations.members import forget_member_grants  # members builds on this module
-
-    forgotten = forget_member_grants(organization=organization)
-    connection.status = Connection.Status.REVOKED
-    connection.tenant_guid = ""
-    _clear_error(connection)
-    connection.last_error_message = f"Disconnected in Overlap by {actor}."
-    connection.last_error_fix = "Grant admin consent again to reconnect."
-    connection.last_error_at = timezone.now()
-    connection.save()
-    audit(
-        organization=organization,
-        actor=actor,
-        kind=IntegrationEvent.Kind.DISCONNECTED,
-        detail=f"Tokens forgotten; {forgotten} member calendar connection(s) removed.",
-    )
+        auth.forget_tenant(microsoft_config(), connection.tenant_guid)
+    with transaction.atomic():
+        forgotten = members.forget_member_grants(organization=organization)
+        connection.mark_disconnected(
+            actor=actor, detail=f"tokens forgotten; {forgotten} member calendar connection(s) removed"
+        )
     return connection
 
 
@@ -284,34 +218,26 @@ def connection_set_access_group(*, organization: Organization, actor: User, grou
         )
         connection.access_group = group
         connection.reach_report = []
+        connection.reach_requested_at = None
         connection.reach_checked_at = None
         connection.save()
     return connection
 
 
-def usable_tenant(*, organization: Organization) -> str:
-    """The confirmed tenant GUID for calls to Graph; raises `ConnectionNotReady` unless the connection is active.
+def reach_check_soon(*, organization: Organization) -> None:
+    """Queue the check of who Overlap can reach (one call per person: too slow for a web request).
 
-    Everything that calls Microsoft for an organization goes through here, so that a disconnect or a
-    revoked consent stops every call at once.
+    Only for an active connection; the settings page says "checking…" until the report is stored.
     """
-    connection = Connection.objects.filter(organization=organization).first()
-    if connection is None or not connection.is_active or not connection.tenant_guid:
-        raise ConnectionNotReady("Microsoft 365 is not connected for this organization.")
-    return connection.tenant_guid
-
-
-def organization_graph_client(*, organization: Organization) -> GraphClient:
-    """A Graph client with the tenant's app-only token (domain-wide), for the booking code.
-
-    Raises `ConnectionNotReady` unless the connection is active; after a disconnect nothing can call.
-    """
-    return GraphClient.for_tenant(MicrosoftConfig.from_settings(), usable_tenant(organization=organization))
+    usable_tenant(organization=organization)
+    Connection.objects.filter(organization=organization).update(reach_requested_at=timezone.now())
+    organization_id = organization.pk
+    transaction.on_commit(lambda: tasks.check_reach.delay(organization_id))
 
 
 def client_id() -> str:
     """Overlap's application (client) ID, which admins need for the access policy."""
-    return MicrosoftConfig.from_settings().client_id
+    return microsoft_config().client_id
 
 
 def directory_sync_soon(*, organization: Organization) -> None:
@@ -321,7 +247,5 @@ def directory_sync_soon(*, organization: Organization) -> None:
 
 
 def _enqueue_directory_sync(organization: Organization) -> None:
-    from integrations import tasks  # tasks import this module
-
     organization_id = organization.pk
     transaction.on_commit(lambda: tasks.sync_directory.delay(organization_id))

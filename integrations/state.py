@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
@@ -28,7 +27,6 @@ class InvalidState(Exception):
 @dataclass(frozen=True)
 class RedeemedState:
     organization_code: uuid.UUID
-    extra: dict[str, Any]
 
 
 def issue_state(
@@ -37,13 +35,12 @@ def issue_state(
     purpose: str,
     organization_code: uuid.UUID,
     user_id: int,
-    extra: dict[str, Any] | None = None,
 ) -> str:
     """A new signed state for one round trip to Microsoft; remembers its nonce in the session."""
     nonce = secrets.token_urlsafe(16)
     pending = list(session.get(_SESSION_KEY, []))[-(_MAX_PENDING - 1) :]
     session[_SESSION_KEY] = [*pending, nonce]
-    payload = {"p": purpose, "o": str(organization_code), "u": user_id, "n": nonce, "x": extra or {}}
+    payload = {"p": purpose, "o": str(organization_code), "u": user_id, "n": nonce}
     return signing.dumps(payload, salt=_SALT, compress=True)
 
 
@@ -58,7 +55,7 @@ def redeem_state(session: SessionBase, state: str, *, purpose: str, user_id: int
     if payload.get("p") != purpose or payload.get("u") != user_id:
         raise InvalidState("This sign-in link belongs to another person or another step.")
     _use_nonce(session, str(payload.get("n")))
-    return RedeemedState(organization_code=uuid.UUID(payload["o"]), extra=dict(payload.get("x") or {}))
+    return RedeemedState(organization_code=uuid.UUID(payload["o"]))
 
 
 def _use_nonce(session: SessionBase, nonce: str) -> None:

@@ -8,11 +8,10 @@ from celery import shared_task
 from celery.app.task import Task
 
 from accounts.models import Organization
-from integrations import directory
-from integrations.explain import explain_error
+from integrations import directory, reach
+from integrations.connection import ConnectionNotReady, connection_report_error
 from integrations.microsoft import errors
 from integrations.models import Connection
-from integrations.services import ConnectionNotReady, connection_record_problem
 
 log = logging.getLogger(__name__)
 _MAX_RETRIES = 5
@@ -29,7 +28,8 @@ def sync_directory(self: Task, organization_id: int) -> str:
     except errors.MicrosoftError as error:
         if not error.permanent and self.request.retries < _MAX_RETRIES:
             raise self.retry(exc=error, countdown=_backoff(error, self.request.retries)) from error
-        _record(organization, error)
+        log.warning("Directory sync for organization %s failed: %s", organization.pk, error)
+        connection_report_error(organization=organization, error=error)  # the admin reads it on the settings page
         return f"failed: {error}"
 
 
@@ -46,14 +46,18 @@ def sync_all_directories() -> int:
     return len(ids)
 
 
+@shared_task(acks_late=True)
+def check_reach(organization_id: int) -> str:
+    """Try every active member's mailbox and store who Overlap can reach (the settings page shows it)."""
+    organization = Organization.objects.get(pk=organization_id)
+    try:
+        report = reach.reach_check(organization=organization)
+    except ConnectionNotReady as exc:
+        reach.reach_abandoned(organization=organization)
+        return f"skipped: {exc}"
+    return f"{sum(row.reachable for row in report)} of {len(report)} reachable"
+
+
 def _backoff(error: errors.MicrosoftError, retries: int) -> float:
     advised = getattr(error, "retry_after", None)
     return float(advised) if advised else float(30 * 2**retries)
-
-
-def _record(organization: Organization, error: errors.MicrosoftError) -> None:
-    """A sync that cannot finish shows on the settings page, so the admin learns of it."""
-    log.warning("Directory sync for organization %s failed: %s", organization.pk, error)
-    connection = Connection.objects.get(organization=organization)
-    connection_record_problem(connection, explain_error(error))
-    connection.save()

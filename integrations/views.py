@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import admin_membership_for, membership_for
 from accounts.models import Membership, User
-from integrations import members, reach, selectors, services
+from integrations import members, selectors, services
+from integrations.connection import ConnectionNotReady
 from integrations.explain import Explanation
 from integrations.forms import AccessGroupForm, TenantForm
 from integrations.models import Connection
@@ -51,7 +52,8 @@ def _render_settings(
         "tenant_form": tenant_form
         or TenantForm(initial={"tenant": organization.azure_tenant_id, "mode": connection.mode}),
         "group_form": group_form or AccessGroupForm(initial={"access_group": connection.access_group}),
-        "events": selectors.audit_log(organization=organization),
+        "events": selectors.audit_log(organization=organization)[:50],
+        "disconnected_by": selectors.last_disconnect(organization=organization),
         "to_reconnect": selectors.members_to_reconnect(organization=organization),
         "connected_members": selectors.connected_member_count(organization=organization),
         "client_id": services.client_id(),
@@ -92,7 +94,7 @@ def start_consent(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             session=request.session,
             redirect_uri=request.build_absolute_uri(reverse("consent_callback")),
         )
-    except services.ConnectionNotReady as exc:
+    except ConnectionNotReady as exc:
         messages.error(request, str(exc))
         return redirect(_settings_url(code))
     return HttpResponseRedirect(url)
@@ -130,7 +132,7 @@ def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     try:
         connection = services.connection_test(organization=membership.organization, actor=_user(request))
-    except services.ConnectionNotReady as exc:
+    except ConnectionNotReady as exc:
         messages.error(request, str(exc))
         return redirect(_settings_url(code))
     if connection.is_active:
@@ -146,7 +148,7 @@ def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     try:
         services.connection_disconnect(organization=membership.organization, actor=_user(request))
-    except services.ConnectionNotReady as exc:
+    except ConnectionNotReady as exc:
         messages.error(request, str(exc))
         return redirect(_settings_url(code))
     messages.success(
@@ -176,9 +178,11 @@ def save_group(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def check_reach(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     try:
-        reach.reach_check(organization=membership.organization)
-    except services.ConnectionNotReady as exc:
+        services.reach_check_soon(organization=membership.organization)
+    except ConnectionNotReady as exc:
         messages.error(request, str(exc))
+    else:
+        messages.success(request, "Checking who Overlap can reach; the result shows below when it is ready.")
     return redirect(_settings_url(code) + "#scoping")
 
 
@@ -188,7 +192,7 @@ def sync_now(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     try:
         services.directory_sync_soon(organization=membership.organization)
-    except services.ConnectionNotReady as exc:
+    except ConnectionNotReady as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Synchronisation started; the result shows below when it has finished.")
@@ -209,7 +213,6 @@ def calendar_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "membership": membership,
         "connection": connection,
         "grant": grant,
-        "scopes": members.DELEGATED_SCOPES,
     }
     return render(request, "integrations/calendar.html", context)
 
@@ -224,7 +227,7 @@ def calendar_connect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             session=request.session,
             redirect_uri=request.build_absolute_uri(reverse("calendar_callback")),
         )
-    except services.ConnectionNotReady:
+    except ConnectionNotReady:
         messages.error(request, "Your organization has not connected Microsoft 365 yet. Ask one of your admins.")
         return redirect("calendar_connection", code=code)
     return HttpResponseRedirect(url)

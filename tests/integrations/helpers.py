@@ -68,6 +68,13 @@ def connect(client: Client, org: Org, emulator: EmulatorProcess, mode: str = "do
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 
 
+def check_reach(client: Client, org: Org) -> str:
+    """Click "Check who Overlap can reach", let the task run (it is enqueued on commit), reload the page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(url(org, "integration_reach"))
+    return client.get(url(org)).content.decode()
+
+
 class MicrosoftBrowser:
     """A person's browser at the emulator's sign-in pages (plain HTTP, as the demo's browser sees them)."""
 

@@ -15,6 +15,7 @@ from tests.integrations.helpers import (
     FABRIKAM_ID,
     GRAPH_DEFAULT,
     browser,
+    check_reach,
     come_back,
     connect,
     query,
@@ -142,7 +143,7 @@ class TestStateAndTenantChecks:
         page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
 
         assert "already used" in page and "Nothing was changed" in page
-        assert _connection(org).status == "revoked"
+        assert _connection(org).status == "disconnected"
 
     def test_it_refuses_a_forged_state(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         client = browser(org.admin)
@@ -218,7 +219,7 @@ class TestAfterwards:
         client.post(url(org, "integration_sync"))
         client.post(url(org, "integration_reach"))
 
-        assert "Disconnected" in page and 'data-status="revoked"' in page
+        assert "Disconnected" in page and 'data-status="disconnected"' in page
         assert _connection(org).tenant_guid == ""
         assert emulator_settings.log(after) == []
 
@@ -272,7 +273,7 @@ def test_the_connection_work_keeps_to_the_data_contract(org: Org, emulator_setti
     before = emulator_settings.last_seq()
     connect(client, org, emulator_settings)
     client.post(url(org, "integration_test"))
-    client.post(url(org, "integration_reach"))
+    check_reach(client, org)
 
     graph = [e for e in emulator_settings.log(before) if e["path"].startswith("/v1.0/")]
     paths = {e["path"] for e in graph}
@@ -283,15 +284,15 @@ def test_the_connection_work_keeps_to_the_data_contract(org: Org, emulator_setti
 
 
 def test_a_refusal_met_while_booking_marks_the_connection_revoked(org: Org, emulator_settings: EmulatorProcess) -> None:
+    from integrations.connection import connection_report_error, organization_client
     from integrations.microsoft import errors
-    from integrations.services import connection_report_error, organization_graph_client
 
     client = browser(org.admin)
     connect(client, org, emulator_settings)
     emulator_settings.grant_admin_consent(granted=False)
     auth.forget_all()  # as a fresh worker process would be
     try:
-        organization_graph_client(organization=org.organization).get_user("megan.bowen@contoso.onmicrosoft.com")
+        organization_client(organization=org.organization).get_user("megan.bowen@contoso.onmicrosoft.com")
     except errors.MicrosoftError as error:
         connection_report_error(organization=org.organization, error=error)
 

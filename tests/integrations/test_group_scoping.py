@@ -7,7 +7,7 @@ import re
 from integrations.models import IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
-from tests.integrations.helpers import CONTOSO_ID, browser, connect, url
+from tests.integrations.helpers import CONTOSO_ID, browser, check_reach, connect, url
 
 GROUP = "overlap-users@contoso.onmicrosoft.com"
 
@@ -28,7 +28,7 @@ def test_it_lists_who_is_inside_and_outside_the_access_policy_group(
     )
 
     client.post(url(org, "integration_group"), {"access_group": GROUP})
-    page = client.post(url(org, "integration_reach"), follow=True).content.decode()
+    page = check_reach(client, org)
 
     assert f"-PolicyScopeGroupId {GROUP}" in page
     assert f"-AppId {emulator_settings.client_id}" in page
@@ -42,7 +42,7 @@ def test_without_a_policy_everyone_with_a_mailbox_is_reachable(org: Org, emulato
     client = browser(org.admin)
     connect(client, org, emulator_settings)
 
-    page = client.post(url(org, "integration_reach"), follow=True).content.decode()
+    page = check_reach(client, org)
 
     assert "Reachable" in _row(page, "joni.sherman@contoso.onmicrosoft.com")
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership, User
-from integrations.members import member_graph_client
+from integrations.connection import member_client
 from integrations.microsoft import errors
 from integrations.models import CalendarGrant, IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
@@ -73,7 +73,7 @@ class TestConnecting:
         _connect_calendar(browser(megan), org, delegated)
         before = delegated.last_seq()
 
-        me = member_graph_client(membership=Membership.objects.get(user=megan)).me()
+        me = member_client(membership=Membership.objects.get(user=megan)).me()
 
         assert me.user_principal_name == MEGAN
         calls = delegated.log(before)
@@ -126,7 +126,7 @@ class TestWhenTheGrantDies:
         admin_page = browser(org.admin).get(url(org)).content.decode()
         assert "Must reconnect" in admin_page and MEGAN in admin_page
         with pytest.raises(errors.ReauthenticationRequired):
-            member_graph_client(membership=Membership.objects.get(user=megan))
+            member_client(membership=Membership.objects.get(user=megan))
 
     def test_an_expired_refresh_token_needs_a_reconnect_which_then_works(
         self, org: Org, megan: User, delegated: EmulatorProcess
