@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from m365_emulator import batch, control, directory, identity, pages
+from m365_emulator import batch, control, directory, graph_calendar, identity, pages
 from m365_emulator.fixtures import build_world
 from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body
@@ -38,14 +38,6 @@ _CHALLENGE = {
     'client_id="00000003-0000-0000-c000-000000000000"'
 }
 VERSION_ROOTS = ("/v1.0", "/beta")
-
-
-def _calendar_routes() -> tuple[list[tuple[str, str, GraphHandler]], list[tuple[str, str, Callable[..., Response]]]]:
-    try:
-        from m365_emulator import graph_calendar
-    except ImportError:  # the calendar part is built separately; the rest of Graph works without it
-        return [], []
-    return list(getattr(graph_calendar, "ROUTES", [])), list(getattr(graph_calendar, "CONTROL_ROUTES", []))
 
 
 @dataclass
@@ -160,7 +152,7 @@ class Emulator:
             name = f"core{index}"
             rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
             handlers[name] = _bind_core_control(self, handler)
-        for index, (method, path, handler) in enumerate(_calendar_routes()[1]):
+        for index, (method, path, handler) in enumerate(graph_calendar.CONTROL_ROUTES):
             name = f"calendar{index}"
             rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
             handlers[name] = _bind_state_control(self, handler)
@@ -183,7 +175,7 @@ class Emulator:
     def _build_graph_map(self) -> tuple[Map, dict[str, GraphHandler]]:
         rules: list[Rule] = []
         handlers: dict[str, GraphHandler] = {}
-        for index, (method, path, handler) in enumerate([*directory.ROUTES, *_calendar_routes()[0]]):
+        for index, (method, path, handler) in enumerate([*directory.ROUTES, *graph_calendar.ROUTES]):
             name = f"graph{index}"
             rules.append(Rule(path, endpoint=name, methods=[method]))
             handlers[name] = handler
