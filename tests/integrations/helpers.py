@@ -118,3 +118,10 @@ def consent_at_microsoft(client: Client, org: Org, emulator: EmulatorProcess, lo
     ms = MicrosoftBrowser(emulator)
     consent_page = ms.sign_in(ms.open(location), login)
     return back_to_overlap(client, ms.decide(consent_page, decision))
+
+
+def connect_calendar(client: Client, org: Org, emulator: EmulatorProcess, login: str) -> str:
+    """A member clicks "Connect my calendar" and signs in at the emulator as `login`; returns the page shown."""
+    location = client.post(url(org, "calendar_connect"))["Location"]
+    ms = MicrosoftBrowser(emulator)
+    return back_to_overlap(client, ms.sign_in(ms.open(location), login))
