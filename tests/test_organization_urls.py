@@ -1,0 +1,76 @@
+"""Every organization-scoped URL, tried by its owner (an admin), a member, an outsider and a stranger.
+
+The table below must name every URL pattern that carries an organization's code: a new page without
+an entry fails `test_every_organization_url_is_in_the_table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import Org, signed_in
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    owner: int
+    member: int
+    outsider: int = 404  # "missing" and "not yours" look the same
+    anonymous: int = 302  # to the sign-in page
+
+
+# Nothing here is connected to Microsoft, so every action ends on the page that explains why.
+EXPECTED: dict[str, Expect] = {
+    "organization_home": Expect("get", owner=200, member=200),
+    "integration_settings": Expect("get", owner=200, member=403),
+    "integration_tenant": Expect("post", owner=200, member=403),  # the empty form comes back with its errors
+    "integration_consent": Expect("post", owner=302, member=403),
+    "integration_test": Expect("post", owner=302, member=403),
+    "integration_disconnect": Expect("post", owner=302, member=403),
+    "integration_group": Expect("post", owner=302, member=403),
+    "integration_reach": Expect("post", owner=302, member=403),
+    "integration_sync": Expect("post", owner=302, member=403),
+    "calendar_connection": Expect("get", owner=200, member=200),
+    "calendar_connect": Expect("post", owner=302, member=302),
+    "calendar_check": Expect("post", owner=302, member=302),
+    "calendar_disconnect": Expect("post", owner=302, member=302),
+}
+
+
+def _organization_url_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            names |= _organization_url_names(entry.url_patterns, route)
+        elif "<uuid:code>" in route:
+            assert entry.name, f"{route} has no name, so it cannot be in the table"
+            names.add(entry.name)
+    return names
+
+
+def test_every_organization_url_is_in_the_table() -> None:
+    assert _organization_url_names(get_resolver().url_patterns) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("who", ["owner", "member", "outsider", "anonymous"])
+def test_each_person_gets_what_their_place_allows(name: str, who: str, org: Org, other_org: Org) -> None:
+    expect = EXPECTED[name]
+    client = {
+        "owner": lambda: signed_in(org.admin),
+        "member": lambda: signed_in(org.member),
+        "outsider": lambda: signed_in(other_org.admin),
+        "anonymous": Client,
+    }[who]()
+
+    response = getattr(client, expect.method)(reverse(name, kwargs={"code": org.organization.code}))
+
+    assert response.status_code == getattr(expect, who)
+    if who == "anonymous":
+        assert response["Location"].startswith(reverse("account_login"))
