@@ -62,12 +62,8 @@ def test_every_organization_url_is_in_the_table() -> None:
 @pytest.mark.parametrize("who", ["owner", "member", "outsider", "anonymous"])
 def test_each_person_gets_what_their_place_allows(name: str, who: str, org: Org, other_org: Org) -> None:
     expect = EXPECTED[name]
-    client = {
-        "owner": lambda: signed_in(org.admin),
-        "member": lambda: signed_in(org.member),
-        "outsider": lambda: signed_in(other_org.admin),
-        "anonymous": Client,
-    }[who]()
+    person = {"owner": org.admin, "member": org.member, "outsider": other_org.admin}.get(who)
+    client = signed_in(person) if person is not None else Client()
 
     response = getattr(client, expect.method)(reverse(name, kwargs={"code": org.organization.code}))
 
