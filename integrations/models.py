@@ -6,12 +6,15 @@ consent time (the tenant GUID) lives on the connection, because only a verified 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+
+REACH_CHECK_PATIENCE = timedelta(minutes=10)
 
 
 class IllegalTransition(Exception):
@@ -70,7 +73,17 @@ class Connection(models.Model):
 
     @property
     def reach_checking(self) -> bool:
-        """A reach check was asked for and has not reported yet."""
+        """A reach check was asked for in the last few minutes and has not reported yet."""
+        requested = self.reach_requested_at
+        return requested is not None and self._reach_pending and timezone.now() - requested < REACH_CHECK_PATIENCE
+
+    @property
+    def reach_stalled(self) -> bool:
+        """A reach check was asked for long ago and never reported (no worker ran it)."""
+        return self._reach_pending and not self.reach_checking
+
+    @property
+    def _reach_pending(self) -> bool:
         if self.reach_requested_at is None:
             return False
         return self.reach_checked_at is None or self.reach_checked_at < self.reach_requested_at

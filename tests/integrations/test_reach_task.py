@@ -1,0 +1,89 @@
+"""The reach check runs as a task: the page says "checking…" until the report is stored, then shows it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import TestCase
+from django.utils import timezone
+
+from integrations.models import REACH_CHECK_PATIENCE, Connection
+from m365_emulator.testing import EmulatorProcess
+from tests.conftest import Org
+from tests.integrations.helpers import browser, connect, url
+
+CHECKING = "Checking who Overlap can reach…"
+REFRESH = '<meta http-equiv="refresh" content="3">'
+
+
+def _schedule_calls(emulator: EmulatorProcess, since: int) -> list[str]:
+    return [e["path"] for e in emulator.log(since) if e["path"].endswith("/getSchedule")]
+
+
+def test_the_page_says_checking_until_the_task_has_stored_the_report(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    since = emulator_settings.last_seq()
+
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        answer = client.post(url(org, "integration_reach"), follow=True).content.decode()
+    waiting = client.get(url(org)).content.decode()
+    asked_before_the_task = _schedule_calls(emulator_settings, since)
+    for run in queued:
+        run()
+    done = client.get(url(org)).content.decode()
+
+    assert "the result shows below when it is ready" in answer
+    assert CHECKING in waiting and REFRESH in waiting and 'id="reach"' not in waiting
+    assert asked_before_the_task == []
+    assert CHECKING not in done and REFRESH not in done
+    assert 'id="reach"' in done and "megan.bowen@contoso.onmicrosoft.com" in done and "Reachable" in done
+    people = Connection.objects.get(organization=org.organization).reach_report
+    assert len(_schedule_calls(emulator_settings, since)) == len(people) > 1  # one call per person, in the task
+
+
+def test_a_check_whose_connection_was_disconnected_meanwhile_asks_nothing_and_stops_checking(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        client.post(url(org, "integration_reach"))
+    client.post(url(org, "integration_disconnect"))
+    since = emulator_settings.last_seq()
+
+    for run in queued:
+        run()
+
+    page = client.get(url(org)).content.decode()
+    assert CHECKING not in page and 'id="reach"' not in page
+    assert emulator_settings.log(since) == []
+
+
+def test_a_check_no_worker_ran_says_so_after_a_while_instead_of_checking_forever(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        client.post(url(org, "integration_reach"))
+    Connection.objects.filter(organization=org.organization).update(
+        reach_requested_at=timezone.now() - REACH_CHECK_PATIENCE - timedelta(seconds=1)
+    )
+
+    page = client.get(url(org)).content.decode()
+
+    assert CHECKING not in page and REFRESH not in page
+    assert "did not finish" in page and "background workers are not running" in page
+
+
+def test_nothing_is_queued_for_an_organization_that_is_not_connected(org: Org) -> None:
+    client = browser(org.admin)
+
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        page = client.post(url(org, "integration_reach"), follow=True).content.decode()
+
+    assert "Microsoft 365 is not connected for this organization." in page and CHECKING not in page
+    assert queued == []
