@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
+from requests.adapters import HTTPAdapter
 
+from integrations.microsoft.client import GraphClient
+from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.transport import RetryPolicy, retry_after_seconds
+from m365_emulator.testing import EmulatorProcess
 
 
 def test_it_reads_fractional_retry_after_seconds() -> None:
@@ -31,3 +37,22 @@ def test_without_advice_it_backs_off_exponentially_with_jitter_up_to_a_ceiling(a
     ceiling = min(8.0, 0.5 * 2**attempt)
 
     assert ceiling / 2 <= policy.delay(attempt, None) <= ceiling
+
+
+def test_clients_for_one_configuration_share_one_session_so_connections_are_reused(
+    config: MicrosoftConfig, emulator: EmulatorProcess
+) -> None:
+    emulator.grant_admin_consent()
+    first, second = (GraphClient.for_tenant(config, emulator.tenant_id) for _ in range(2))
+    adapter = first.transport.session.get_adapter(config.graph_base)
+    assert isinstance(adapter, HTTPAdapter)
+    pool = adapter.poolmanager.connection_from_url(config.graph_base)
+    opened = pool.num_connections
+
+    first.probe()
+    second.probe()
+
+    assert second.transport.session is first.transport.session
+    assert pool.num_connections - opened <= 1  # the second client's call reused the first one's TLS connection
+    other = replace(config, graph_url="https://127.0.0.1:1")
+    assert GraphClient.for_tenant(other, emulator.tenant_id).transport.session is not first.transport.session
