@@ -11,7 +11,8 @@ from integrations.models import CalendarGrant, Connection, DirectoryEntry, Integ
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ("organization", "mode", "status", "tenant_guid", "last_checked_at", "last_error_code")
     list_filter = ("status", "mode")
-    readonly_fields = ("tenant_guid", "consented_at", "consented_by", "reach_report", "updated")
+    # The status moves only through the model's mark_* methods, which log each move.
+    readonly_fields = ("status", "tenant_guid", "consented_at", "consented_by", "reach_report", "updated")
 
 
 @admin.register(IntegrationEvent)
