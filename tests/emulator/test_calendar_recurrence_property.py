@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
@@ -95,8 +95,10 @@ class Series:
 
     def rule(self) -> rrule.rrule:
         """The same series as RFC 5545 states it, adjusted where Graph's rules differ (module docstring)."""
-        freq = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY}.get(self.kind)
-        freq = freq if freq is not None else rrule.MONTHLY if "Monthly" in self.kind else rrule.YEARLY
+        freqs: dict[str, Literal[0, 1, 2, 3, 4, 5, 6]] = {
+            "daily": rrule.DAILY, "weekly": rrule.WEEKLY, "Monthly": rrule.MONTHLY, "Yearly": rrule.YEARLY
+        }  # fmt: skip
+        freq = next(value for key, value in freqs.items() if self.kind.endswith(key))
         parts: dict[str, Any] = {"dtstart": self.start, "interval": self.interval, "wkst": self.first_day}
         if self.kind == "weekly" or self.kind.startswith("relative"):
             parts["byweekday"] = sorted(set(self.days))
