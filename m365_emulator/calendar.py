@@ -4,6 +4,10 @@ One `CalendarStore` per tenant (``Tenant.calendars``). A meeting is one event in
 copy in each attendee's mailbox, linked by `ical_uid`. Expansions of a mailbox's events into instances are cached
 per mailbox and dropped whenever one of its events changes, so repeated getSchedule calls cost a bisect and a
 loop over the instances that touch the window.
+
+Sources: Graph v1.0 `resources/event` (an all-day event starts and ends at midnight in its zone; a series master
+carries a patternedRecurrence), `resources/scheduleinformation` and `resources/scheduleitem` (free/busy), in
+microsoftgraph/microsoft-graph-docs-contrib. How series expand is in `calendar_recurrence`.
 """
 
 from __future__ import annotations

@@ -331,7 +331,9 @@ def _segments(path: str) -> list[str]:
 
 
 def _unserved_segment(parts: list[str], shapes: list[list[str]]) -> str:
-    """The first segment no served route has at its place, as Graph names it in its 400; `<…>` matches any value.
+    """The first segment no served route has at its place, as Graph names it in its 400 BadRequest "Resource not
+    found for the segment '…'" (observed in Graph's answers quoted in microsoftgraph issue threads); `<…>` in a
+    route matches any value.
 
     `/users/{id}/calendarView` names `calendarView`, not `users`. When every segment leads somewhere (the path
     stops inside a route), the last one is named.

@@ -117,3 +117,16 @@ def test_a_world_with_calendars_pickles_and_still_answers_free_busy() -> None:
     restored = pickle.loads(pickle.dumps(store))
     assert [(i.start, i.end, i.event.id) for i in restored.instances(adele.id, *window)] == before
     assert before
+
+
+def test_a_read_inside_a_batch_logs_its_ids_on_its_own_entry(emulator: EmulatorProcess) -> None:
+    token = consented_app_token(emulator)
+    created = post_event(emulator, token, MEGAN, meeting(quiet_saturday(), 9, 30, [])).json()
+    since = emulator.last_seq()
+    reads = [{"id": "1", "method": "GET", "url": f"/users/{MEGAN}/events/{created['id']}?$select=start,end"}]
+    assert graph(emulator, "POST", "/$batch", token, json={"requests": reads}).status_code == 200
+    outer, inner = emulator.log(since=since)
+    assert (outer["path"], outer["response_ids"]) == ("/v1.0/$batch", [])
+    assert (inner["batch"], inner["response_ids"], inner["query"]) == (
+        outer["seq"], [created["id"]], {"$select": ["start,end"]}
+    )  # fmt: skip
