@@ -4,6 +4,10 @@ One `CalendarStore` per tenant (``Tenant.calendars``). A meeting is one event in
 copy in each attendee's mailbox, linked by `ical_uid`. Expansions of a mailbox's events into instances are cached
 per mailbox and dropped whenever one of its events changes, so repeated getSchedule calls cost a bisect and a
 loop over the instances that touch the window.
+
+Sources: Graph v1.0 `resources/event` (an all-day event starts and ends at midnight in its zone; a series master
+carries a patternedRecurrence), `resources/scheduleinformation` and `resources/scheduleitem` (free/busy), in
+microsoftgraph/microsoft-graph-docs-contrib. How series expand is in `calendar_recurrence`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from m365_emulator.calendar_recurrence import Recurrence
 from m365_emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name
 
 T = TypeVar("T")
@@ -36,45 +41,6 @@ def new_event_ids(rng: Callable[[int], bytes] = secrets.token_bytes) -> tuple[st
     raw = rng(30)
     body = base64.urlsafe_b64encode(raw).decode()
     return f"AAMkAG{body}AAA=", f"AAkALg{body}AAA="
-
-
-@dataclass
-class Recurrence:
-    """A daily or weekly pattern with a range (end date, number of occurrences, or none)."""
-
-    pattern: str  # "daily" | "weekly"
-    interval: int
-    days_of_week: tuple[int, ...]  # 0 = Monday; weekly only
-    first_day_of_week: int
-    range_type: str  # "endDate" | "numbered" | "noEnd"
-    start_date: date
-    end_date: date | None = None
-    occurrences: int | None = None
-    time_zone: str = "UTC"
-
-    def dates(self, until: date) -> Iterator[date]:
-        """Occurrence dates from the range start up to `until` (inclusive), honouring the range's end."""
-        last = min(until, self.end_date) if self.range_type == "endDate" and self.end_date else until
-        for produced, day in enumerate(self._pattern_dates(last)):
-            if self.range_type == "numbered" and produced >= (self.occurrences or 0):
-                return
-            yield day
-
-    def _pattern_dates(self, last: date) -> Iterator[date]:
-        if self.pattern == "daily":
-            day = self.start_date
-            while day <= last:
-                yield day
-                day += timedelta(days=max(self.interval, 1))
-            return
-        week = self.start_date - timedelta(days=(self.start_date.weekday() - self.first_day_of_week) % 7)
-        offsets = sorted((d - self.first_day_of_week) % 7 for d in self.days_of_week)
-        while week <= last:
-            for offset in offsets:
-                day = week + timedelta(days=offset)
-                if self.start_date <= day <= last:
-                    yield day
-            week += timedelta(weeks=max(self.interval, 1))
 
 
 @dataclass
@@ -137,19 +103,35 @@ class Event:
     def is_private(self) -> bool:
         return self.sensitivity in ("private", "confidential")
 
+    def shift_range(self, old_start: datetime) -> None:
+        """After a series moved without a new range: `startDate` moves by the days the start moved, counted in
+        the series' `recurrenceTimeZone` (the range's dates are dates there, whatever zone the move was sent in)."""
+        if self.recurrence is not None:
+            zone = zone_for_name(self.recurrence.time_zone)
+            self.recurrence.start_date += self.start.astimezone(zone).date() - old_start.astimezone(zone).date()
+
     def occurrences(self, lo: datetime, hi: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """(start, end) of every occurrence that overlaps [lo, hi); a single event yields itself."""
+        """(start, end) of every occurrence that overlaps [lo, hi); a single event yields itself.
+
+        A series is expanded in its `recurrenceTimeZone`: each occurrence starts at the series' local start time
+        and ends at its local end time on that day, both converted to UTC (see `calendar_recurrence`).
+        """
         if self.recurrence is None:
             if self.start < hi and self.end > lo:
                 yield self.start, self.end
             return
-        zone = zone_for_name(self.start_zone)
-        wall = self.start.astimezone(zone).replace(tzinfo=None).time()
-        duration = self.duration
+        zone = zone_for_name(self.recurrence.time_zone)
+        first = self.start.astimezone(zone).replace(tzinfo=None, fold=0)
+        span = self.end.astimezone(zone).replace(tzinfo=None, fold=0) - first  # a wall-clock span, not elapsed time
+        wall = first.time()
         for day in self.recurrence.dates(hi.astimezone(zone).date()):
-            start = to_utc(datetime.combine(day, wall), zone)
-            if start < hi and start + duration > lo:
-                yield start, start + duration
+            local = datetime.combine(day, wall)
+            start = to_utc(local, zone)
+            if start >= hi:
+                continue
+            end = to_utc(local + span, zone)
+            if end > lo:
+                yield start, end
 
 
 class Instance:
@@ -185,6 +167,16 @@ class CalendarStore:
         self._transactions: dict[tuple[str, str], Event] = {}
         self._by_uid: dict[str, dict[str, Event]] = {}  # iCalUId -> mailbox id -> event
         self._timelines: dict[str, _Timeline] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its lock and its expansion caches (a saved world is data only)."""
+        with self.lock:
+            return {k: v for k, v in self.__dict__.items() if k not in ("lock", "_timelines")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+        self._timelines = {}
 
     def add(self, event: Event) -> None:
         with self.lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -18,6 +18,7 @@ from m365_emulator.calendar import CalendarStore, Event
 from m365_emulator.calendar_events import event_json, extended_json
 from m365_emulator.calendar_json import lower_keys, read_time
 from m365_emulator.calendar_meetings import RESPONSES, cancel, reschedule, respond
+from m365_emulator.calendar_tz import format_graph, parse_local
 from m365_emulator.http import GraphError
 from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
 
@@ -120,10 +121,28 @@ def cancel_in_outlook(state: EmulatorState, request: Request, tenant: str, user:
 
 @_guarded
 def mailbox_events(state: EmulatorState, request: Request, tenant: str, user: str) -> Response:
-    """Everything the mailbox holds, in UTC, with both ids and the extended properties, ordered by start."""
+    """Everything the mailbox holds, in UTC, with both ids and the extended properties, ordered by start.
+
+    With `?start=…&end=…` (ISO 8601 instants, e.g. `2027-03-01T00:00:00Z`) each event also lists its
+    `occurrences` ({start, end} in UTC) overlapping that window: how the emulator expands a series.
+    """
     _, person, store = _mailbox(state, tenant, user)
-    events = [_describe(e) for e in store.events_of(person.id)]
+    window = _window(request)
+    events = [_describe(e, window) for e in store.events_of(person.id)]
     return _answer(200, {"sharesDetails": person.shares_details, "value": events})
+
+
+def _window(request: Request) -> tuple[datetime, datetime] | None:
+    raw = (request.args.get("start"), request.args.get("end"))
+    if raw == (None, None):
+        return None
+    try:
+        lo, hi = (parse_local(str(text)) for text in raw)
+    except ValueError:
+        raise _Refused(400, "start and end must both be ISO 8601 instants.") from None
+    if lo.tzinfo is None or hi.tzinfo is None or hi <= lo:
+        raise _Refused(400, "start and end must carry an offset (or Z), and end must come after start.")
+    return lo.astimezone(UTC), hi.astimezone(UTC)
 
 
 @_guarded
@@ -137,10 +156,15 @@ def calendar_sharing(state: EmulatorState, request: Request, tenant: str, user: 
     return _answer(200, {"sharesDetails": person.shares_details})
 
 
-def _describe(event: Event) -> dict[str, Any]:
+def _describe(event: Event, window: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
     body = event_json(event, zone_name="UTC", zone=UTC, immutable=False)
     body["immutableId"] = event.immutable_id
     body["singleValueExtendedProperties"] = extended_json(event, None)
+    if window is not None:
+        body["occurrences"] = [
+            {"start": format_graph(start) + "Z", "end": format_graph(end) + "Z"}
+            for start, end in event.occurrences(*window)
+        ]
     return body
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from m365_emulator.calendar import SHOW_AS, Attendee, Event, Recurrence, day_index
+from m365_emulator.calendar import SHOW_AS, Attendee, Event, day_index
 from m365_emulator.calendar_json import (
     VALIDATION_FAILED,
     as_bool,
@@ -17,6 +17,7 @@ from m365_emulator.calendar_json import (
     read_time,
     write_time,
 )
+from m365_emulator.calendar_recurrence import INDEXES, PATTERNS, RANGES, Recurrence
 from m365_emulator.calendar_tz import DAY_NAMES, UnknownTimeZone, format_graph, zone_for_name
 from m365_emulator.http import GraphError
 
@@ -122,10 +123,15 @@ def _attendee_json(attendee: Attendee) -> dict[str, Any]:
 def _recurrence_json(rec: Recurrence | None) -> dict[str, Any] | None:
     if rec is None:
         return None
-    pattern: dict[str, Any] = {"type": rec.pattern, "interval": rec.interval, "month": 0, "dayOfMonth": 0}
-    if rec.pattern == "weekly":
-        pattern |= {"daysOfWeek": [DAY_NAMES[d] for d in rec.days_of_week]}
-        pattern |= {"firstDayOfWeek": DAY_NAMES[rec.first_day_of_week], "index": "first"}
+    pattern: dict[str, Any] = {
+        "type": rec.pattern,
+        "interval": rec.interval,
+        "month": rec.month,
+        "dayOfMonth": rec.day_of_month,
+        "daysOfWeek": [DAY_NAMES[d] for d in rec.days_of_week],
+        "firstDayOfWeek": DAY_NAMES[rec.first_day_of_week],
+        "index": rec.index,
+    }
     return {
         "pattern": pattern,
         "range": {
@@ -152,8 +158,11 @@ def apply_fields(event: Event, body: dict[str, Any], *, creating: bool) -> set[s
     sent = set(body)
     _apply_text(event, body)
     _apply_flags(event, body, creating=creating)
+    old_start = event.start
     if "start" in body or "end" in body or creating:
         _apply_times(event, body)
+    if not creating and "recurrence" not in body:
+        event.shift_range(old_start)
     if "location" in body or "locations" in body:
         event.location = _read_location(body)
     if "attendees" in body:
@@ -261,37 +270,58 @@ def _read_attendees(raw: Any, previous: list[Attendee]) -> list[Attendee]:
 
 
 def _read_recurrence(raw: Any, event: Event) -> Recurrence | None:
-    """Daily and weekly patterns; the emulator does not model monthly or yearly ones and says so."""
+    """A patternedRecurrence body (keys lower-cased), checked as `recurrencePattern` / `recurrenceRange` document.
+
+    `recurrenceTimeZone` defaults to the start's zone; `startDate` to the start's date in that zone.
+    """
     if not raw:
         return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("pattern") or {}, dict):
+        raise GraphError(400, "ErrorPropertyValidationFailure", VALIDATION_FAILED)
     pattern, rng = raw.get("pattern") or {}, raw.get("range") or {}
-    kind = str(pattern.get("type", "")).strip()
-    if kind.lower() not in ("daily", "weekly"):
-        raise GraphError(400, "ErrorInvalidRequest", f"Recurrence pattern '{kind}' is not modelled by the emulator.")
-    zone = str(rng.get("recurrencetimezone") or event.start_zone)
+    kind = _choice(pattern.get("type", ""), {p.lower(): p for p in PATTERNS}, "type")
+    range_type = _choice(rng.get("type") or "noEnd", {r.lower(): r for r in RANGES}, "type")
+    zone = str(rng.get("recurrencetimezone") or event.start_zone or "UTC")
     try:
-        days = tuple(day_index(str(d)) for d in pattern.get("daysofweek") or [])
-        first_day = day_index(str(pattern.get("firstdayofweek") or "sunday"))
-        zone_for_name(zone)
-        first = event.start.astimezone(zone_for_name(event.start_zone or "UTC")).date()
-        start = date.fromisoformat(str(rng.get("startdate") or first.isoformat()))
-        end = rng.get("enddate")
-        end_date = date.fromisoformat(str(end)) if end and str(end) != "0001-01-01" else None
+        local_start = event.start.astimezone(zone_for_name(zone)).date()
+        rec = Recurrence(
+            pattern=kind,
+            interval=int(as_number(pattern.get("interval"), "interval", 1)),
+            days_of_week=tuple(day_index(str(d)) for d in pattern.get("daysofweek") or []),
+            first_day_of_week=day_index(str(pattern.get("firstdayofweek") or "sunday")),
+            range_type=range_type,
+            start_date=date.fromisoformat(str(rng.get("startdate") or local_start.isoformat())),
+            end_date=_optional_date(rng.get("enddate")),
+            occurrences=int(as_number(rng.get("numberofoccurrences"), "numberOfOccurrences", 0)) or None,
+            time_zone=zone,
+            day_of_month=int(as_number(pattern.get("dayofmonth"), "dayOfMonth", 0)),
+            month=int(as_number(pattern.get("month"), "month", 0)),
+            index=_choice(pattern.get("index") or "first", {i: i for i in INDEXES}, "index"),
+        )
     except UnknownTimeZone:
         raise bad_zone(zone) from None
     except ValueError:
         raise GraphError(400, "ErrorPropertyValidationFailure", VALIDATION_FAILED) from None
-    if kind.lower() == "weekly" and not days:
+    if not _valid_recurrence(rec):
         raise GraphError(400, "ErrorPropertyValidationFailure", VALIDATION_FAILED)
-    range_type = {"enddate": "endDate", "numbered": "numbered"}.get(str(rng.get("type", "")).lower(), "noEnd")
-    return Recurrence(
-        pattern=kind.lower(),
-        interval=max(int(as_number(pattern.get("interval"), "interval", 1)), 1),
-        days_of_week=days,
-        first_day_of_week=first_day,
-        range_type=range_type,
-        start_date=start,
-        end_date=end_date,
-        occurrences=int(as_number(rng.get("numberofoccurrences"), "numberOfOccurrences", 0)) or None,
-        time_zone=zone,
-    )
+    return rec
+
+
+def _optional_date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value and str(value) != "0001-01-01" else None
+
+
+def _valid_recurrence(rec: Recurrence) -> bool:
+    """What each pattern and range type requires (recurrencePattern, recurrenceRange: "Required if type is …")."""
+    needs = {
+        "weekly": bool(rec.days_of_week),
+        "absoluteMonthly": 1 <= rec.day_of_month <= 31,
+        "relativeMonthly": bool(rec.days_of_week),
+        "absoluteYearly": 1 <= rec.day_of_month <= 31 and 1 <= rec.month <= 12,
+        "relativeYearly": bool(rec.days_of_week) and 1 <= rec.month <= 12,
+    }
+    if not needs.get(rec.pattern, True) or rec.interval < 1 or not 0 <= rec.month <= 12:
+        return False
+    if rec.range_type == "endDate":
+        return rec.end_date is not None and rec.end_date >= rec.start_date
+    return rec.range_type != "numbered" or (rec.occurrences or 0) > 0

@@ -1,9 +1,16 @@
 """findMeetingTimes: Graph's own ranking of meeting times for a signed-in organizer and their attendees.
 
+Sources: Graph v1.0 `api/user-findmeetingtimes`, `resources/timeconstraint` (activityDomain) and the concept
+page `findmeetingtimes-example` (microsoftgraph/microsoft-graph-docs-contrib; learn.microsoft.com/graph).
+
 Documented rules followed here: each attendee's chance of attending is 100 when free and 49 when unknown and 0
 when busy; a suggestion's confidence is their average; suggestions under minimumAttendeePercentage (default 50)
-are dropped; the rest are ordered by confidence, then time. Choices where the documentation is silent are
-marked UNCONFIRMED.
+are dropped; the rest are ordered by confidence, then time. "Suggestions for a work-related activity always
+occur during the work hours of the organizer and attendees": with activityDomain `work` (the default) or
+`unknown` (deprecated, treated as work) a slot must lie inside the working hours of the organizer and of every
+attendee who is a person in the tenant, each in their own zone, compared as instants; `personal` adds Saturday
+and Sunday to each person's days; `unrestricted` lifts the bound. Choices where the documentation is silent
+are marked UNCONFIRMED.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 
 from m365_emulator.calendar import CalendarStore, Instance, strongest_status
 from m365_emulator.calendar_json import as_bool, as_number, read_duration, read_time, write_time
-from m365_emulator.calendar_tz import DAY_NAMES, zone_for_name, zone_from_graph
+from m365_emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name, zone_from_graph
 from m365_emulator.http import GraphError
 from m365_emulator.state import DirectoryUser, Tenant
 
@@ -52,7 +59,7 @@ def read_request(body: dict[str, Any], now: datetime) -> FindRequest:
     return FindRequest(
         attendees=[_attendee(a) for a in body.get("attendees") or []],
         windows=windows,
-        activity_domain=str(constraint.get("activitydomain") or "work").lower(),
+        activity_domain=_domain(constraint.get("activitydomain")),
         duration=read_duration(body.get("meetingduration"), timedelta(minutes=30)),
         max_candidates=int(as_number(body.get("maxcandidates"), "maxCandidates", DEFAULT_MAX_CANDIDATES)),
         minimum_percentage=as_number(body.get("minimumattendeepercentage"), "minimumAttendeePercentage", 50),
@@ -60,6 +67,13 @@ def read_request(body: dict[str, Any], now: datetime) -> FindRequest:
         reasons=as_bool(body.get("returnsuggestionreasons"), False),
         locations=[{"displayName": str(place.get("displayname") or "")} for place in places.get("locations") or []],
     )
+
+
+def _domain(raw: Any) -> str:
+    domain = str(raw or "work").strip().lower()
+    if domain not in ("work", "personal", "unrestricted", "unknown"):
+        raise GraphError(400, "BadRequest", f"Invalid value '{raw}' for property 'activityDomain'.")
+    return domain
 
 
 def _window(slot: dict[str, Any]) -> tuple[datetime, datetime]:
@@ -90,15 +104,40 @@ def _next_step(moment: datetime) -> datetime:
 @dataclass
 class _Person:
     instances: list[Instance] | None  # None: availability unknown (outside the tenant)
+    hours: _Hours | None = None  # None: no working hours bound this person (unknown, or a resource)
+
+
+@dataclass(frozen=True)
+class _Hours:
+    """A person's working hours: the weekdays (0 = Monday), the local start and end, and their zone."""
+
+    days: frozenset[int]
+    begin: time
+    finish: time
+    zone: tzinfo
+
+    def cover(self, start: datetime, end: datetime, domain: str) -> bool:
+        """Whether [start, end) lies inside one working day, compared as instants (a midnight end is not 00:00)."""
+        days = self.days | {5, 6} if domain == "personal" else self.days
+        first = start.astimezone(self.zone).date()
+        for day in (first - timedelta(days=1), first):
+            if day.weekday() not in days:
+                continue
+            opens = to_utc(datetime.combine(day, self.begin), self.zone)
+            closing_day = day if self.finish > self.begin else day + timedelta(days=1)
+            if opens <= start and end <= to_utc(datetime.combine(closing_day, self.finish), self.zone):
+                return True
+        return False
 
 
 def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request: FindRequest) -> dict[str, Any]:
     """The suggestions and the reason for none, as a meetingTimeSuggestionsResult (times still UTC instants)."""
     lo = min(w[0] for w in request.windows)
     hi = max(w[1] for w in request.windows)
-    people = [_person(store, tenant, a["emailAddress"]["address"], lo, hi) for a in request.attendees]
+    people = [_person(store, tenant, a, lo, hi) for a in request.attendees]
     own = store.instances(organizer.id, lo, hi)
-    candidates = list(_candidates(organizer, request))
+    bounds = [_hours(organizer), *(p.hours for p in people if p.hours is not None)]
+    candidates = _candidates(bounds, request)
     scored = [_score(request, own, people, start) for start in candidates]
     kept = [s for s in scored if s is not None and s["confidence"] >= request.minimum_percentage]
     kept.sort(key=lambda s: (-s["confidence"], s["start"]))
@@ -106,46 +145,37 @@ def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request
     return {"suggestions": chosen, "empty_reason": "" if chosen else _empty_reason(scored, people, candidates)}
 
 
-def _person(store: CalendarStore, tenant: Tenant, address: str, lo: datetime, hi: datetime) -> _Person:
-    user = tenant.user_by_address(address)
+def _person(store: CalendarStore, tenant: Tenant, attendee: dict[str, Any], lo: datetime, hi: datetime) -> _Person:
+    user = tenant.user_by_address(attendee["emailAddress"]["address"])
     if user is None or not user.has_mailbox or user.user_type == "Guest":
         return _Person(None)
-    return _Person(store.instances(user.id, lo, hi))
+    # A person is treated as required whatever type was sent; only a resource's hours do not bound the meeting.
+    hours = None if attendee["type"] == "resource" else _hours(user)
+    return _Person(store.instances(user.id, lo, hi), hours)
 
 
-def _candidates(organizer: DirectoryUser, request: FindRequest) -> list[datetime]:
-    """Half-hour starts inside the windows where the meeting fits the activity domain's hours."""
+def _candidates(bounds: list[_Hours], request: FindRequest) -> list[datetime]:
+    """Half-hour starts inside the windows where the meeting fits everyone's hours for the activity domain."""
     starts: list[datetime] = []
     for window_start, window_end in request.windows:
         moment = _next_step(window_start)
         while moment + request.duration <= window_end:
-            if _fits_hours(organizer, request.activity_domain, moment, moment + request.duration):
+            end = moment + request.duration
+            if request.activity_domain == "unrestricted" or all(
+                hours.cover(moment, end, request.activity_domain) for hours in bounds
+            ):
                 starts.append(moment)
             moment += STEP
     return sorted(set(starts))
 
 
-def _fits_hours(organizer: DirectoryUser, domain: str, start: datetime, end: datetime) -> bool:
-    """Work: the organizer's working hours; personal: the same hours on every day; unrestricted: any time.
-
-    Attendees' own working hours are not applied (UNCONFIRMED): only their free/busy counts.
-    """
-    if domain == "unrestricted":
-        return True
-    days, begin, finish, zone = _hours(organizer)
-    if domain == "personal":
-        days = set(range(7))
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    same_day = local_start.date() == (local_end - timedelta(microseconds=1)).date()
-    return same_day and local_start.weekday() in days and begin <= local_start.time() and local_end.time() <= finish
-
-
-def _hours(user: DirectoryUser) -> tuple[set[int], time, time, tzinfo]:
+def _hours(user: DirectoryUser) -> _Hours:
+    """The mailbox's working hours; without any, Outlook's default Monday to Friday 08:00-17:00 in its zone."""
     hours = user.working_hours
     if hours is None:
-        return set(range(5)), DEFAULT_HOURS[0], DEFAULT_HOURS[1], zone_for_name(user.mailbox_time_zone)
-    days = {DAY_NAMES.index(d.lower()) for d in hours.days_of_week}
-    return days, hours.start, hours.end, zone_from_graph(hours.time_zone)
+        return _Hours(frozenset(range(5)), *DEFAULT_HOURS, zone_for_name(user.mailbox_time_zone))
+    days = frozenset(DAY_NAMES.index(d.lower()) for d in hours.days_of_week)
+    return _Hours(days, hours.start, hours.end, zone_from_graph(hours.time_zone))
 
 
 def _score(request: FindRequest, own: list[Instance], people: list[_Person], start: datetime) -> dict[str, Any] | None:

@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from m365_emulator.calendar import Attendee, CalendarStore, Event, new_event_ids
-from m365_emulator.calendar_tz import zone_for_name
 from m365_emulator.state import DirectoryUser, Tenant
 
 IdFactory = Callable[[int], bytes]
@@ -106,14 +105,15 @@ def _record_answer(store: CalendarStore, tenant: Tenant, organizer: Event, user_
 
 
 def reschedule(store: CalendarStore, organizer: Event, start: datetime, end: datetime, zone: str) -> None:
-    """The organizer moves the meeting: every copy moves, and answers reset (Exchange asks again)."""
-    local = zone_for_name(zone)
-    shift = start.astimezone(local).date() - organizer.start.astimezone(local).date()
+    """The organizer moves the meeting: every copy moves, and answers reset (Exchange asks again).
+
+    A series keeps its `recurrenceTimeZone`; its range's `startDate` moves by the days the start moved there.
+    """
     with store.lock:
         for event in store.copies(organizer.ical_uid):
+            old_start = event.start
             event.start, event.end, event.start_zone, event.end_zone = start, end, zone, zone
-            if event.recurrence is not None:
-                event.recurrence.start_date += shift
+            event.shift_range(old_start)
             _reset_answers(event)
             store.changed(event)
 

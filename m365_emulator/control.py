@@ -50,7 +50,11 @@ POST /_emulator/token-lifetime  {"seconds": int | null}
     Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
 GET  /_emulator/log?since=<seq>
     {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
-    request_id, batch}], "last_seq"}; secrets in form bodies are masked.
+    request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped", "complete"};
+    secrets in form bodies are masked. `query` maps each parameter to every value sent, in order.
+    `response_ids` / `response_ical_uids`: the ids of the events the response carried (created, read, updated,
+    listed). The log keeps the newest 50,000 entries: "first_seq" is the oldest kept, "dropped" how many were
+    forgotten since the last reset, "complete" false when an entry after `since` was forgotten.
 The calendar part adds its own endpoints (answer an invitation, move or cancel an event) under the same root.
 """
 
@@ -432,7 +436,8 @@ def read_log(emulator: Emulator, request: Request) -> Response:
     except ValueError:
         raise ControlError(400, "since must be a whole number.") from None
     entries = emulator.log.since(since)
-    return reply({"entries": entries, "last_seq": emulator.log.last_seq, "now": datetime.now(UTC).isoformat()})
+    body = {"entries": entries, "last_seq": emulator.log.last_seq, **emulator.log.summary(since)}
+    return reply({**body, "now": datetime.now(UTC).isoformat()})
 
 
 ROUTES: list[tuple[str, str, Callable[..., Response]]] = [

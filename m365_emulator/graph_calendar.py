@@ -23,6 +23,7 @@ from m365_emulator.calendar_json import as_number, lower_keys, read_time, respon
 from m365_emulator.calendar_meetings import cancel, delete, deliver, new_ical_uid, propagate
 from m365_emulator.calendar_tz import DAY_NAMES, format_graph
 from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.log import note_response_ids
 from m365_emulator.state import DirectoryUser, WorkingHours
 
 __all__ = ["CONTROL_ROUTES", "ROUTES"]
@@ -264,8 +265,15 @@ def _event_response(call: GraphCall, owner: DirectoryUser, event: Event, status:
     zone_name, zone, headers = response_zone(call)
     body = event_json(event, zone_name=zone_name, zone=zone, immutable=call.immutable_ids)
     body = select_and_expand(call, event, body)
+    _note_events(call, [event])
     context = f"{_root(call)}/$metadata#users('{owner.id}')/events/$entity"
     return graph_json(status, {"@odata.context": context, **body}, headers, request_id=call.request_id)
+
+
+def _note_events(call: GraphCall, events: list[Event]) -> None:
+    """The request log keeps the ids (as returned) and iCalUIds of the events whose content the response carried."""
+    ids = [e.immutable_id if call.immutable_ids else e.id for e in events]
+    note_response_ids(call.request.environ, ids, [e.ical_uid for e in events])
 
 
 def select_and_expand(call: GraphCall, event: Event, body: dict[str, Any]) -> dict[str, Any]:
@@ -317,6 +325,7 @@ def list_events(call: GraphCall, user: str = "me") -> Response:
         select_and_expand(call, e, event_json(e, zone_name=zone_name, zone=zone, immutable=call.immutable_ids))
         for e in events[skip : skip + top]
     ]
+    _note_events(call, events[skip : skip + top])
     body: dict[str, Any] = {"@odata.context": f"{_root(call)}/$metadata#users('{owner.id}')/events", "value": value}
     if skip + top < len(events):
         args = {**call.request.args.to_dict(), "$skip": str(skip + top)}

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from m365_emulator import batch, control, directory, graph_calendar, identity, pages
 from m365_emulator.fixtures import build_world
 from m365_emulator.http import GraphCall, GraphError, graph_json
-from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body
+from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body, response_ids
 from m365_emulator.sessions import IdentityStore
 from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
 from m365_emulator.throttle import Key, Refusal, Throttler
@@ -81,6 +81,7 @@ class Emulator:
         self.fixture = fixture
         self.seed = seed
         self._graph_map, self._graph_handlers = self._build_graph_map()
+        self._graph_shapes = [_segments(path) for _, path, _ in [*directory.ROUTES, *_calendar_routes()[0]]]
         self._control_map, self._control_handlers = self._build_control_map()
         self._identity_map = Map([Rule(path, endpoint=name, methods=methods) for path, name, methods in identity.RULES])
         self._identity_handlers = {**identity.HANDLERS, **pages.HANDLERS}
@@ -205,6 +206,7 @@ class Emulator:
             self._delay()
             return batch.run(self, call, seq)
         endpoint, values = self._match_graph(relative, request.method)
+        _refuse_repeated_options(request)
         mailbox, address = self._mailbox_key(call, relative, values)
         outcome.mailbox = address
         key = Key(call.app.client_id, call.tenant.id, mailbox)
@@ -224,7 +226,7 @@ class Emulator:
         try:
             endpoint, values = adapter.match(relative, method=method)
         except NotFound:
-            segment = next((part for part in relative.split("/") if part), "")
+            segment = _unserved_segment(_segments(relative), self._graph_shapes)
             raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.") from None
         except MethodNotAllowed:
             raise GraphError(405, "Request_BadRequest", f"The HTTP method '{method}' is not allowed.") from None
@@ -292,7 +294,7 @@ class Emulator:
             time=now_text(),
             method=request.method,
             path=request.path,
-            query={key: value for key, value in request.args.items()},
+            query=request.args.to_dict(flat=False),
             body=readable_body(request.get_data(), request.content_type or ""),
             status=response.status_code,
             tenant=outcome.tenant,
@@ -303,7 +305,41 @@ class Emulator:
             request_id=outcome.request_id,
             batch=batch_seq,
         )
+        entry.response_ids, entry.response_ical_uids = response_ids(request.environ)
         self.log.add(entry)
+
+
+def _refuse_repeated_options(request: Request) -> None:
+    """An OData system query option given twice is refused, with the OData library's wording (UNCONFIRMED that
+    Graph passes it on unchanged); the log still shows both values."""
+    for name, values in request.args.lists():
+        if name.startswith("$") and len(values) > 1:
+            message = f"Query option '{name}' was specified more than once, but it must be specified at most once."
+            raise GraphError(400, "BadRequest", message)
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def _unserved_segment(parts: list[str], shapes: list[list[str]]) -> str:
+    """The first segment no served route has at its place, as Graph names it in its 400 BadRequest "Resource not
+    found for the segment '…'" (observed in Graph's answers quoted in microsoftgraph issue threads); `<…>` in a
+    route matches any value.
+
+    `/users/{id}/calendarView` names `calendarView`, not `users`. When every segment leads somewhere (the path
+    stops inside a route), the last one is named.
+    """
+
+    def fits(shape: list[str], count: int) -> bool:
+        return len(shape) >= count and all(
+            want.startswith("<") or want == have for want, have in zip(shape, parts[:count], strict=False)
+        )
+
+    for count in range(1, len(parts) + 1):
+        if not any(fits(shape, count) for shape in shapes):
+            return parts[count - 1]
+    return parts[-1] if parts else ""
 
 
 def _relative_path(path: str) -> str:

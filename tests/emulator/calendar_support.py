@@ -103,3 +103,31 @@ def schedule(
 ) -> requests.Response:
     body = {"schedules": addresses, "startTime": start, "endTime": end, **kw.pop("body", {})}
     return graph(emulator, "POST", f"/users/{ADELE}/calendar/getSchedule", token, json=body, **kw)
+
+
+def empty_mailbox(emulator: EmulatorProcess, name: str, zone: str) -> str:
+    """A new Contoso person whose calendar holds nothing yet (seeded calendars stay out of the way)."""
+    address = f"{name}@contoso.onmicrosoft.com"
+    body = {"userPrincipalName": address, "mail": address, "displayName": name, "mailboxTimeZone": zone}
+    emulator.control("POST", f"/tenants/{CONTOSO}/users", body)
+    return address
+
+
+def occurrences(emulator: EmulatorProcess, address: str, event_id: str, start: str, end: str) -> list[tuple[str, str]]:
+    """A series' occurrences in [start, end) as the control API expands them: (start, end) in UTC, ending in Z."""
+    path = f"/tenants/{CONTOSO}/mailboxes/{address}/events?{urlencode({'start': start, 'end': end})}"
+    event = next(e for e in emulator.control("GET", path)["value"] if e["id"] == event_id)
+    return [(o["start"][:19] + "Z", o["end"][:19] + "Z") for o in event["occurrences"]]
+
+
+def schedule_items(
+    emulator: EmulatorProcess, token: str, address: str, start: str, end: str, **body: Any
+) -> list[dict[str, Any]]:
+    """getSchedule's items for one mailbox over [start, end) (UTC dateTimes), times in UTC."""
+    response = schedule(
+        emulator, token, [address], {"dateTime": start, "timeZone": "UTC"}, {"dateTime": end, "timeZone": "UTC"},
+        body=body,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["value"][0]["scheduleItems"]
+    return items

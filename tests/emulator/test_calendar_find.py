@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -11,6 +12,8 @@ from m365_emulator.testing import EmulatorProcess
 from tests.emulator.calendar_support import (
     ADELE,
     ALEX,
+    LEE,
+    MEGAN,
     consented_app_token,
     meeting,
     post_event,
@@ -21,6 +24,7 @@ from tests.emulator.calendar_support import (
 from tests.emulator.helpers import graph
 
 OUTSIDER = "someone@fabrikam.example"
+LIDIA = "lidia.holloway@contoso.onmicrosoft.com"  # Pacific, working hours in a customTimeZone
 
 
 def ask(emulator: EmulatorProcess, token: str, day: date, attendees: list[str], **fields: Any) -> requests.Response:
@@ -138,3 +142,98 @@ def test_it_reads_microsofts_own_example_spelling_and_answers_in_the_preferred_z
         {"dateTime": f"{day.isoformat()}T15:00:00.0000000", "timeZone": "India Standard Time"},
     ]
     assert "suggestionReason" not in response.json()["meetingTimeSuggestions"][0]
+
+
+# ----- working hours (LEARN findmeetingtimes-example: "during the work hours of the organizer and attendees") -----
+
+MEGAN_ZONE, ALEX_ZONE = ZoneInfo("America/Los_Angeles"), ZoneInfo("America/New_York")  # both 09:00-17:00
+
+
+def find(emulator: EmulatorProcess, organizer: str, people: list[str], start: str, end: str, **fields: Any) -> Any:
+    """Every half-hour start between two UTC times that the activity domain allows, whoever is busy."""
+    body = {
+        "attendees": [{"type": "required", "emailAddress": {"address": a}} for a in people],
+        "timeConstraint": {
+            "activityDomain": fields.pop("domain", "work"),
+            "timeSlots": [
+                {"start": {"dateTime": start, "timeZone": "UTC"}, "end": {"dateTime": end, "timeZone": "UTC"}}
+            ],
+        },
+        "meetingDuration": "PT30M",
+        "isOrganizerOptional": "true",
+        "minimumAttendeePercentage": 0,
+        "maxCandidates": 400,
+        **fields,
+    }
+    response = graph(emulator, "POST", "/me/findMeetingTimes", user_token(emulator, organizer), json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def slots(result: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    found = []
+    for suggestion in result["meetingTimeSuggestions"]:
+        slot = suggestion["meetingTimeSlot"]
+        found.append(
+            tuple(datetime.fromisoformat(slot[k]["dateTime"][:19]).replace(tzinfo=UTC) for k in ("start", "end"))
+        )
+    return sorted(found)  # type: ignore[arg-type]
+
+
+def inside_office_hours(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    local = start.astimezone(zone)
+    opens = local.replace(hour=9, minute=0)
+    return local.weekday() < 5 and opens <= local and end.astimezone(zone) <= local.replace(hour=17, minute=0)
+
+
+def test_work_suggestions_fall_inside_every_required_attendees_hours(emulator: EmulatorProcess) -> None:
+    result = find(emulator, MEGAN, [ALEX], "2027-02-08T00:00:00", "2027-02-13T00:00:00", maxCandidates=20,
+                  isOrganizerOptional="false", minimumAttendeePercentage=50)  # fmt: skip
+    found = slots(result)
+    assert len(found) == 20
+    assert all(inside_office_hours(s, e, ALEX_ZONE) and inside_office_hours(s, e, MEGAN_ZONE) for s, e in found)
+
+
+def test_unknown_bounds_like_work_personal_adds_the_weekend_and_unrestricted_lifts_the_bound(
+    emulator: EmulatorProcess,
+) -> None:
+    week = ("2027-02-08T00:00:00", "2027-02-15T00:00:00")  # Monday to Monday
+    work, unknown = (slots(find(emulator, MEGAN, [ALEX], *week, domain=d)) for d in ("work", "unknown"))
+    assert work == unknown
+    assert {s.astimezone(ALEX_ZONE).strftime("%a %H:%M") for s, _ in work} == {
+        f"{day} {hour:02d}:{minute:02d}" for day in ("Mon", "Tue", "Wed", "Thu", "Fri")
+        for hour in range(12, 17) for minute in (0, 30)
+    }  # fmt: skip
+    personal = slots(find(emulator, MEGAN, [ALEX], *week, domain="personal"))
+    assert len(personal) == len(work) * 7 // 5  # the same hours on Saturday and Sunday
+    unrestricted = slots(find(emulator, MEGAN, [ALEX], *week, domain="unrestricted"))
+    assert len(unrestricted) == 7 * 48
+
+
+def test_a_slot_ending_at_local_midnight_is_outside_nine_to_five(emulator: EmulatorProcess) -> None:
+    # Monday 2027-02-08 from 16:00 to 01:00 the next night, Pacific time (Megan's zone).
+    evening = ("2027-02-09T00:00:00", "2027-02-09T09:00:00")
+    work = slots(find(emulator, MEGAN, [], *evening))
+    assert [s.astimezone(MEGAN_ZONE).strftime("%H:%M") for s, _ in work] == ["16:00", "16:30"]
+    anything = slots(find(emulator, MEGAN, [], *evening, domain="unrestricted"))
+    assert "23:30" in [s.astimezone(MEGAN_ZONE).strftime("%H:%M") for s, _ in anything]
+
+
+def test_the_hours_follow_each_persons_clock_across_a_daylight_saving_change(emulator: EmulatorProcess) -> None:
+    # Friday 2027-03-12 to Monday 2027-03-15: the United States move their clocks on Sunday the 14th.
+    result = find(emulator, MEGAN, [ALEX, LIDIA], "2027-03-12T00:00:00", "2027-03-16T00:00:00")
+    starts = [s.strftime("%a %H:%M") for s, _ in slots(result)]
+    friday = [f"Fri {hour}:{minute:02d}" for hour in range(17, 22) for minute in (0, 30)]  # 12:00-17:00 EST
+    monday = [f"Mon {hour}:{minute:02d}" for hour in range(16, 21) for minute in (0, 30)]  # 12:00-17:00 EDT
+    assert starts == friday + monday
+
+
+def test_an_optional_person_bounds_the_meeting_but_a_room_does_not(emulator: EmulatorProcess) -> None:
+    day = ("2027-02-08T00:00:00", "2027-02-09T00:00:00")
+    optional = find(emulator, MEGAN, [], *day, attendees=[
+        {"type": "optional", "emailAddress": {"address": ALEX}},
+        {"type": "resource", "emailAddress": {"address": LEE}},
+    ])  # fmt: skip
+    assert [s.strftime("%H:%M") for s, _ in slots(optional)] == [
+        f"{hour}:{minute:02d}" for hour in range(17, 22) for minute in (0, 30)
+    ]

@@ -174,7 +174,7 @@ def test_the_log_records_each_graph_call_with_tenant_and_token_kind(emulator: Em
     entries = emulator.log(since=since)
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [("GET", "/v1.0/users", 200)]
     entry = entries[0]
-    assert entry["query"] == {"$top": "3"}
+    assert entry["query"] == {"$top": ["3"]}
     assert (entry["tenant"], entry["token_kind"], entry["app"]) == (emulator.tenant_id, "app", emulator.client_id)
 
 

@@ -276,7 +276,7 @@ def test_the_log_names_the_delegated_caller(emulator: EmulatorProcess) -> None:
     graph(emulator, "GET", "/me", str(tokens["access_token"]), params={"$select": "displayName"})
     (entry,) = emulator.log(since=since)
     assert (entry["token_kind"], entry["user"], entry["tenant"]) == ("delegated", MEGAN, emulator.tenant_id)
-    assert entry["query"] == {"$select": "displayName"}
+    assert entry["query"] == {"$select": ["displayName"]}
 
 
 def test_a_refresh_for_one_scope_still_carries_every_consented_scope(emulator: EmulatorProcess) -> None:
