@@ -81,7 +81,7 @@ class Emulator:
         self.fixture = fixture
         self.seed = seed
         self._graph_map, self._graph_handlers = self._build_graph_map()
-        self._graph_shapes = [_segments(path) for _, path, _ in [*directory.ROUTES, *_calendar_routes()[0]]]
+        self._graph_shapes = [_segments(path) for _, path, _ in [*directory.ROUTES, *graph_calendar.ROUTES]]
         self._control_map, self._control_handlers = self._build_control_map()
         self._identity_map = Map([Rule(path, endpoint=name, methods=methods) for path, name, methods in identity.RULES])
         self._identity_handlers = {**identity.HANDLERS, **pages.HANDLERS}

@@ -18,6 +18,7 @@ from tests.integrations.helpers import browser, connect, connect_calendar
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
+ALEX = "alex.wilber@contoso.onmicrosoft.com"  # Eastern: his working day overlaps Megan's (Pacific)
 BOOKING = "3b0c4a1e-0000-4000-8000-00000000b001"
 
 
@@ -104,7 +105,7 @@ class TestSuggestions:
 
         found = calendars.suggest_times(
             organizer=organizer,
-            attendees=[ADELE],
+            attendees=[ALEX],
             start=start,
             end=start + timedelta(days=2),
             duration=timedelta(minutes=30),
