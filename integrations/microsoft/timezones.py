@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +14,7 @@ from tzlocal.windows_tz import win_tz
 
 from integrations.microsoft.errors import BadRequest
 
+_IANA_NAME = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # Names Outlook uses for UTC that are not in CLDR's table.
@@ -56,12 +59,25 @@ def windows_to_iana(name: str) -> str | None:
 
 
 def get_zone(name: str) -> tzinfo:
-    """A tzinfo for a Windows or IANA zone name."""
+    """A tzinfo for a Windows or IANA zone name, legacy IANA names (Asia/Calcutta, US/Pacific) included."""
     iana = windows_to_iana(name) or name.strip()
     try:
-        return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError):
+        return _iana_zone(iana)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimeZone(f"Unknown time zone {name!r}.", code="UnknownTimeZone") from None
+
+
+@lru_cache(maxsize=1024)
+def _iana_zone(name: str) -> tzinfo:
+    """The zone from the IANA data Overlap ships (the tzdata package), so that a host without legacy links or
+    with stale rules reads zones as Microsoft does; the host's data only for a name the package lacks."""
+    if not _IANA_NAME.fullmatch(name):
+        raise ValueError(name)
+    try:
+        with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+            return ZoneInfo.from_file(data, key=name)
+    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return ZoneInfo(name)
 
 
 def zone_from_graph(value: dict[str, Any]) -> tzinfo:
