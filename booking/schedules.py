@@ -39,15 +39,16 @@ def person_from_schedule(
 ) -> Person:
     """The engine's person for one mailbox's free/busy.
 
-    A schedule with an error becomes an unreadable person with that reason. Busy time is the scheduleItems
-    and, when `view` says how the availabilityView was asked for, the view's busy digits as well: reading both
-    can only block more, never less. A mailbox without readable working hours gets `default_hours`.
+    A schedule with an error becomes an unreadable person with that reason. Busy time is the scheduleItems (to
+    the minute); when Graph sent none but `view` says how the availabilityView was asked for, the view's
+    non-free digits stand in (coarser, so they can only block more). A mailbox without readable working hours
+    gets `default_hours`.
     """
     if schedule.error is not None:
         return Person(person_id, name, required, unreadable=unreadable_reason(schedule.error))
     busy = tuple(Busy(item.start, item.end, item.status) for item in schedule.items)
-    if view is not None:
-        busy += busy_from_view(schedule.availability_view, view)
+    if not busy and view is not None:
+        busy = busy_from_view(schedule.availability_view, view)
     hours = working_hours(schedule.working_hours) if schedule.working_hours else default_hours
     return Person(person_id, name, required, busy=busy, hours=hours)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -31,7 +30,7 @@ class Frame:
         return self.origin + minute * MINUTE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     """One working day in search minutes: [start, end), and its lunch hour [lunch_start, lunch_end)."""
 
@@ -67,10 +66,13 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
     """Merge the person's blocking time and lay their working days over the frame."""
     if person.hours is None:
         raise ValueError(f"{person.name} is readable but has no working hours.")
+    origin = frame.origin
     runs = _merged(
-        (frame.floor(item.start), frame.ceil(item.end))
-        for item in person.busy
-        if item.status in blocking and item.end > item.start
+        [
+            ((item.start - origin) // MINUTE, -((origin - item.end) // MINUTE))
+            for item in person.busy
+            if item.status in blocking and item.end > item.start
+        ]
     )
     days = _working_days(person.hours, frame)
     return Prepared(
@@ -84,14 +86,18 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
     )
 
 
-def _merged(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    runs.sort()
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(runs):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
+    last_end = None
+    for start, end in runs:
+        if last_end is not None and start <= last_end:
+            if end > last_end:
                 merged[-1] = (merged[-1][0], end)
+                last_end = end
         else:
             merged.append((start, end))
+            last_end = end
     return merged
 
 
@@ -123,9 +129,7 @@ def _day(hours: WorkingHours, local_date: date, frame: Frame) -> Day:
     end = hours.end.hour * 60 + hours.end.minute + (1 if hours.end.second or hours.end.microsecond else 0)
     if end <= start:
         end += 24 * 60
-    return Day(
-        start=minute(local_date, start),
-        end=minute(local_date, end),
-        lunch_start=minute(local_date, LUNCH_START),
-        lunch_end=minute(local_date, LUNCH_END),
-    )
+    first, last = minute(local_date, start), minute(local_date, end)
+    if last - first == end - start:  # no clock change during the day: local minutes are elapsed minutes
+        return Day(first, last, first + LUNCH_START - start, first + LUNCH_END - start)
+    return Day(first, last, minute(local_date, LUNCH_START), minute(local_date, LUNCH_END))

@@ -26,37 +26,42 @@ class Assessment(NamedTuple):
 
 
 def assess(person: Prepared, start: int, duration: int) -> Assessment:
-    """The cost of [start, start + duration) for one person who is free then (the hard rules hold)."""
+    """The cost of [start, start + duration) for one person who is free then (the hard rules hold).
+
+    Called for every candidate slot and person, so it is written for speed: no helper calls on the usual path.
+    """
     end = start + duration
-    index = bisect_right(person.busy_starts, start)
+    starts = person.busy_starts
+    index = bisect_right(starts, start)
     before = person.busy_ends[index - 1] if index else -NEVER
-    after = person.busy_starts[index] if index < len(person.busy_starts) else NEVER
-    adjacent = _adjacent(start - before < BACK_TO_BACK, after - end < BACK_TO_BACK)
-    day = person.day_at(start)
+    after = starts[index] if index < len(starts) else NEVER
+    after_one, before_one = start - before < BACK_TO_BACK, after - end < BACK_TO_BACK
+    adjacent = ("between" if before_one else "after") if after_one else "before" if before_one else ""
+    day_index = bisect_right(person.day_starts, start) - 1
+    day = person.days[day_index] if day_index >= 0 else None
     if day is None or end > day.end:
         return Assessment(OUTSIDE + min(_hours_outside(person, start, end), 6), outside=True, back_to_back=adjacent)
-    cost = bool(adjacent) + (adjacent == "between")
-    edge_distance = min(start - day.start, day.end - end)
-    edge = "" if edge_distance >= EDGE_CLOSE else ("start" if start - day.start < day.end - end else "end")
-    cost += 2 if edge_distance < EDGE_NEAR else 1 if edge else 0
-    lunch = min(end, day.lunch_end) - max(start, day.lunch_start)
-    cost += 2 if lunch >= 30 else 1 if lunch > 0 else 0
-    free_from, free_to = max(day.start, before), min(day.end, after)
+    cost = after_one + before_one
+    from_start, to_end = start - day.start, day.end - end
+    edge_distance = from_start if from_start < to_end else to_end
+    edge = ""
+    if edge_distance < EDGE_CLOSE:
+        edge = "start" if from_start < to_end else "end"
+        cost += 2 if edge_distance < EDGE_NEAR else 1
+    lunch = (end if end < day.lunch_end else day.lunch_end) - (start if start > day.lunch_start else day.lunch_start)
+    if lunch > 0:
+        cost += 2 if lunch >= 30 else 1
+    free_from = day.start if day.start > before else before
+    free_to = day.end if day.end < after else after
     focus, middle = "", 0
     if free_to - free_from >= FOCUS:
         room_before, room_after = start - free_from, free_to - end
         if room_before < FOCUS and room_after < FOCUS:
             focus, cost, middle = "cuts", cost + 2, (free_from + free_to) // 2
-        elif min(room_before, room_after) < EDGE_NEAR:  # tucked against one end, the rest stays whole
+        elif room_before < EDGE_NEAR or room_after < EDGE_NEAR:  # tucked against one end, the rest stays whole
             focus = "keeps"
             middle = (end + free_to) // 2 if room_after > room_before else (free_from + start) // 2
     return Assessment(cost, False, edge, lunch > 0, adjacent, focus, middle)
-
-
-def _adjacent(after_one: bool, before_one: bool) -> str:
-    if after_one and before_one:
-        return "between"
-    return "after" if after_one else "before" if before_one else ""
 
 
 def _hours_outside(person: Prepared, start: int, end: int) -> int:

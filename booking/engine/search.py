@@ -105,13 +105,18 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
     counts = _counter(optional)
     explain, instant, length = context.explain, context.frame.instant, context.duration * MINUTE
     slots = []
+    duration = context.duration
     for start in set_bits(allowed):
-        found = [assess(person, start, context.duration) for person in required]
-        costs = [a.cost for a in found]
+        found = [assess(person, start, duration) for person in required]
+        worst = total = 0
+        outside = False
+        for assessment in found:
+            cost = assessment.cost
+            total += cost
+            worst = cost if cost > worst else worst
+            outside = outside or assessment.outside
         begins = instant(start)
-        slots.append(
-            Slot(begins, begins + length, max(costs), sum(costs), counts(start), any(a.outside for a in found), explain)
-        )
+        slots.append(Slot(begins, begins + length, worst, total, counts(start), outside, explain))
     return slots
 
 

@@ -112,6 +112,7 @@ class TransitionRule:
             at=parse_time_of_day(str(value.get("time") or "00:00:00")),
         )
 
+    @lru_cache(maxsize=256)  # noqa: B019 - a handful of frozen rules, asked about the same few years
     def in_year(self, year: int) -> datetime:
         """The local wall time of this transition in `year` (naive)."""
         first = date(year, self.month, 1)
