@@ -13,8 +13,9 @@ names, a legacy IANA name and a customTimeZone with rules), then times:
 
 Prints a table; ratio = search / reading (the target is at most 1). Each figure is the best of --repeat runs.
 The people: the organizer and up to 9 colleagues are required (10 in all, the product's limit), the rest
-optional; then the same with only two required and everyone else optional (more slots, many optional people). Calendars: a daily stand-up, two to five meetings a day (busy, some tentative, a few out of office),
-an occasional day off, on working days in Berlin, London, New York and Kolkata.
+optional; then the same with only two required and everyone else optional (more slots, many optional people).
+Calendars: a daily stand-up, two to five meetings a day (busy, some tentative, a few out of office), an
+occasional day off, on working days in Berlin, London, New York and Kolkata.
 """
 
 from __future__ import annotations
