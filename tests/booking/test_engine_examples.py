@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import pytest
 
@@ -15,23 +16,23 @@ BERLIN, LONDON, NEW_YORK = get_zone("W. Europe Standard Time"), get_zone("GMT St
 KOLKATA = get_zone("Asia/Calcutta")
 
 
-def _hours(tz: object, start: int = 9, end: int = 17) -> WorkingHours:
-    return WorkingHours(WEEKDAYS, time(start), time(end), tz)  # type: ignore[arg-type]
+def _hours(tz: tzinfo, start: int = 9, end: int = 17) -> WorkingHours:
+    return WorkingHours(WEEKDAYS, time(start), time(end), tz)
 
 
-def _request(start: datetime, days: float, minutes: int = 30, **changes: object) -> Request:
-    fields: dict[str, object] = {
+def _request(start: datetime, days: float, minutes: int = 30, **changes: Any) -> Request:
+    fields: dict[str, Any] = {
         "start": start,
         "end": start + timedelta(days=days),
         "duration": timedelta(minutes=minutes),
         "now": start - timedelta(days=1),
         "you": "anna",
     }
-    return Request(**(fields | changes))  # type: ignore[arg-type]
+    return Request(**(fields | changes))
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def _first_and_last_by_day(people: list[Person], request: Request) -> list[tuple[datetime, datetime]]:
@@ -237,7 +238,7 @@ def test_the_grid_can_follow_a_zone_whose_offset_is_not_whole_hours() -> None:
         ({"buffer_after": timedelta(minutes=-5)}, "negative"),
     ],
 )
-def test_it_refuses_a_request_it_cannot_answer_honestly(changes: dict[str, object], message: str) -> None:
+def test_it_refuses_a_request_it_cannot_answer_honestly(changes: dict[str, Any], message: str) -> None:
     anna = Person("anna", "Anna", hours=_hours(LONDON))
 
     with pytest.raises(ValueError, match=message):
