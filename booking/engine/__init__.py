@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from booking.engine.search import search
 from booking.engine.types import (
+    ALWAYS_BLOCKING,
     DAY_NAMES,
     DEFAULT_BLOCKING,
     STATUSES,
@@ -22,6 +23,7 @@ from booking.engine.types import (
 )
 
 __all__ = [
+    "ALWAYS_BLOCKING",
     "DAY_NAMES",
     "DEFAULT_BLOCKING",
     "STATUSES",

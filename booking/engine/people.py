@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from booking.engine.masks import runs_mask
-from booking.engine.types import MINUTE, Person, WorkingHours
+from booking.engine.types import ALWAYS_BLOCKING, MINUTE, Person, WorkingHours
 
 LUNCH_START, LUNCH_END = 12 * 60, 13 * 60  # local minutes of the day
 
@@ -71,7 +71,7 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
         [
             ((item.start - origin) // MINUTE, -((origin - item.end) // MINUTE))
             for item in person.busy
-            if item.status in blocking and item.end > item.start
+            if (item.status in blocking or item.status in ALWAYS_BLOCKING) and item.end > item.start
         ]
     )
     days = _working_days(person.hours, frame)

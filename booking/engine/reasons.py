@@ -46,7 +46,7 @@ class Context:
             if p.outside_hours
         )
         reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(free, busy, unknown)
-        summary = f"{self._times(people)} — {_and(_unique(_part(p.local_start) for p in people))}"
+        summary = f"{self._times(people)} — {join_names(_unique(_part(p.local_start) for p in people))}"
         if reasons:
             summary += "; " + "; ".join(reasons)
         return Explanation(people, free, busy, unknown, flags, reasons, summary)
@@ -99,7 +99,7 @@ class Context:
             if p.local_start.date() != first_day:
                 clock += f" {p.local_start:%a}"
             groups.setdefault(clock, []).append(self._who(p))
-        return ", ".join(f"{clock} for {_and(names)}" for clock, names in groups.items())
+        return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
 
     def _who(self, p: PersonAtSlot) -> str:
         return "you" if p.person_id == self.you else p.name
@@ -117,7 +117,7 @@ def _optional_reason(free: tuple[str, ...], busy: tuple[str, ...], unknown: tupl
     if not (free or busy or unknown):
         return ()
     states = ((free, "free"), (busy, "busy"), (unknown, "unknown"))
-    said = [f"{_and(names)} {state}" for names, state in states if names]
+    said = [f"{join_names(names)} {state}" for names, state in states if names]
     return ("optional: " + ", ".join(said),)
 
 
@@ -125,5 +125,6 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _and(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str]) -> str:
+    """ "Anna", "Anna and Ravi", "Anna, Ravi and Sam"."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

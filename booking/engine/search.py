@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.ranking import assess
-from booking.engine.reasons import Context
+from booking.engine.reasons import Context, join_names
 from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
 
 
@@ -36,9 +36,11 @@ def search(people: Sequence[Person], request: Request) -> Result:
         (prepare(p, frame, request.blocking) for p in people if p.required),
         key=lambda prepared: prepared.person.id != request.you,  # "you" first, then as given
     )
-    allowed = _grid(frame, request, duration)
+    grid = allowed = _grid(frame, request, duration)
     for person in required:
         allowed &= ~_unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
+    if not allowed:
+        return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
     optional = [(p, _free_starts(p, allowed, frame, request, duration)) for p in people if not p.required]
     context = Context(frame, duration, request.you, required, optional)
     slots = _ranked(allowed, required, [mask for _, mask in optional if mask is not None], context)
@@ -91,6 +93,30 @@ def _unavailable(person: Prepared, frame: Frame, request: Request, duration: int
         outside = ((1 << frame.size) - 1) & ~person.working
         bad |= spread(outside, duration)
     return bad
+
+
+def _why_empty(
+    grid: int, required: Sequence[Prepared], frame: Frame, request: Request, duration: int
+) -> tuple[str, ...]:
+    """Why no slot fits, and what the member could try."""
+    if not grid:
+        return ("The range ends before the earliest time allowed (now plus the minimum notice).",)
+    overlap = grid
+    for person in required:
+        if person.person.id not in request.widened:
+            overlap &= ~spread(((1 << frame.size) - 1) & ~person.working, duration)
+    if not overlap:
+        names = [p.person.name for p in required if p.person.id not in request.widened]
+        return (
+            f"The working hours of {join_names(names)} never overlap for {duration} minutes in this range; "
+            "search outside someone's working hours, or try another range."
+            if len(names) > 1
+            else f"{join_names(names)} has no {duration} minutes of working hours in this range; try another range.",
+        )
+    return (
+        f"Everyone's working hours overlap, but no {duration} minutes are free in every calendar at once; "
+        "try a shorter meeting or a longer range.",
+    )
 
 
 def _free_starts(person: Person, allowed: int, frame: Frame, request: Request, duration: int) -> int | None:

@@ -9,9 +9,10 @@ from functools import cached_property
 
 # Graph's freeBusyStatus values, in Graph's casing.
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
-# Busy, out of office and tentative block by default; "unknown" blocks too, because a status nobody can read
-# must never be taken for free time.
-DEFAULT_BLOCKING = frozenset({"busy", "oof", "tentative", "unknown"})
+# Busy, out of office and tentative block by default (an organization may choose otherwise). "unknown" always
+# blocks, whatever the choice: a status nobody could read must never be taken for free time.
+DEFAULT_BLOCKING = frozenset({"busy", "oof", "tentative"})
+ALWAYS_BLOCKING = frozenset({"unknown"})
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTE = timedelta(minutes=1)
 
@@ -149,7 +150,7 @@ class Result:
     slots: tuple[Slot, ...] = ()  # every slot, earliest first
     unreadable: tuple[Unreadable, ...] = ()
     failed: str = ""
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # when there is no slot: why, and what to try
 
     def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Slot, ...]]]:
         """Every slot grouped by the local day (in `tz`) it starts on; each day as its local midnight."""

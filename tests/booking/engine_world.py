@@ -114,7 +114,8 @@ def _day(on: date, hours: WorkingHours) -> tuple[datetime | None, datetime | Non
 def blocked(start: datetime, end: datetime, person: Person, request: Request) -> bool:
     """Does a blocking item of this person touch [start - buffer before, end + buffer after)?"""
     low, high = start - request.buffer_before, end + request.buffer_after
-    return any(item.status in request.blocking and item.start < high and low < item.end for item in person.busy)
+    blocking = request.blocking | {"unknown"}  # a status nobody could read always blocks
+    return any(item.status in blocking and item.start < high and low < item.end for item in person.busy)
 
 
 def allowed(start: datetime, people: list[Person], request: Request) -> bool:

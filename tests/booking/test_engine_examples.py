@@ -135,7 +135,9 @@ def test_a_slot_over_lunch_says_so_and_costs_more() -> None:
     assert slots[12 * 60].worst > slots[11 * 60].worst
 
 
-def test_tentative_and_out_of_office_block_by_default_but_working_elsewhere_and_free_do_not() -> None:
+def test_tentative_and_out_of_office_block_by_default_working_elsewhere_and_free_do_not_and_unknown_always_does() -> (
+    None
+):
     busy = tuple(
         Busy(_utc(2026, 3, 3, hour), _utc(2026, 3, 3, hour + 1), status)
         for hour, status in ((9, "tentative"), (10, "oof"), (11, "workingElsewhere"), (12, "free"), (13, "unknown"))
@@ -149,7 +151,7 @@ def test_tentative_and_out_of_office_block_by_default_but_working_elsewhere_and_
     )
 
     assert [s.start.hour for s in default.slots] == [11, 12]
-    assert [s.start.hour for s in lenient.slots] == [9, 11, 12, 13]
+    assert [s.start.hour for s in lenient.slots] == [9, 11, 12]
 
 
 def test_buffers_keep_a_slot_away_from_meetings_on_both_sides() -> None:
@@ -252,3 +254,33 @@ def test_it_refuses_a_search_without_a_required_person_or_with_someone_twice() -
         search([Person("anna", "Anna", required=False, hours=_hours(LONDON))], _request(_utc(2026, 3, 3), 1))
     with pytest.raises(ValueError, match="once"):
         search([anna, anna], _request(_utc(2026, 3, 3), 1))
+
+
+def test_an_empty_result_says_whose_working_hours_never_overlap() -> None:
+    anna = Person("anna", "Anna", hours=_hours(BERLIN))
+    ravi = Person("ravi", "Ravi", hours=_hours(get_zone("Pacific/Auckland")))
+
+    result = search([anna, ravi], _request(_utc(2026, 3, 3), 2))
+
+    assert result.slots == () and not result.failed
+    assert result.notes[0].startswith("The working hours of Anna and Ravi never overlap for 30 minutes in this range")
+
+
+def test_an_empty_result_says_when_calendars_leave_no_common_free_time() -> None:
+    anna = Person("anna", "Anna", hours=_hours(LONDON), busy=(Busy(_utc(2026, 3, 3, 9), _utc(2026, 3, 3, 13)),))
+    ravi = Person("ravi", "Ravi", hours=_hours(LONDON), busy=(Busy(_utc(2026, 3, 3, 13), _utc(2026, 3, 3, 17)),))
+
+    result = search([anna, ravi], _request(_utc(2026, 3, 3), 1))
+
+    assert result.notes == (
+        "Everyone's working hours overlap, but no 30 minutes are free in every calendar at once; "
+        "try a shorter meeting or a longer range.",
+    )
+
+
+def test_an_empty_result_says_when_the_range_is_over_before_the_notice_allows() -> None:
+    anna = Person("anna", "Anna", hours=_hours(LONDON))
+
+    result = search([anna], _request(_utc(2026, 3, 3), 1, now=_utc(2026, 3, 3, 23, 45)))
+
+    assert result.notes == ("The range ends before the earliest time allowed (now plus the minimum notice).",)
