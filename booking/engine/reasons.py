@@ -11,6 +11,7 @@ from booking.engine.people import Frame, Prepared
 from booking.engine.ranking import assess
 from booking.engine.types import Explanation, Person, PersonAtSlot, Slot
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # (local minute of the day it starts at, words), latest first.
 _PARTS = (
     (20 * 60, "night"),
@@ -41,7 +42,7 @@ class Context:
         people = tuple(self._at(person, start, slot.start) for person in self.scored)
         free, busy, unknown = self._optional(start)
         flags = tuple(
-            f"outside {self._owner(p)} working hours, {p.local_start:%H:%M} for {self._who(p)}"
+            f"outside {self._owner(p)} working hours, {_clock(p.local_start)} for {self._who(p)}"
             for p in people
             if p.outside_hours
         )
@@ -95,9 +96,9 @@ class Context:
         first_day = people[0].local_start.date() if people else None
         groups: dict[str, list[str]] = {}
         for p in people:
-            clock = f"{p.local_start:%H:%M}"
+            clock = _clock(p.local_start)
             if p.local_start.date() != first_day:
-                clock += f" {p.local_start:%a}"
+                clock += " " + _WEEKDAYS[p.local_start.weekday()]
             groups.setdefault(clock, []).append(self._who(p))
         return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
 
@@ -106,6 +107,10 @@ class Context:
 
     def _owner(self, p: PersonAtSlot) -> str:
         return "your" if p.person_id == self.you else f"{p.name}'s"
+
+
+def _clock(local: datetime) -> str:
+    return f"{local.hour:02d}:{local.minute:02d}"  # strftime is several times slower
 
 
 def _part(local: datetime) -> str:

@@ -8,21 +8,9 @@ from hypothesis import strategies as st
 
 from booking.engine import STATUSES, Busy, Person, Request, WorkingHours
 from integrations.microsoft.timezones import get_zone, zone_from_graph
+from m365_emulator.fixtures import PACIFIC_CUSTOM_ZONE
 
-PACIFIC_CUSTOM = {
-    "@odata.type": "#microsoft.graph.customTimeZone",
-    "bias": 480,
-    "name": "Customized Time Zone",
-    "standardOffset": {"time": "02:00:00.0000000", "dayOccurrence": 1, "dayOfWeek": "sunday", "month": 11, "year": 0},
-    "daylightOffset": {
-        "time": "02:00:00.0000000",
-        "dayOccurrence": 2,
-        "dayOfWeek": "sunday",
-        "month": 3,
-        "year": 0,
-        "daylightBias": -60,
-    },
-}
+PACIFIC_CUSTOM = PACIFIC_CUSTOM_ZONE  # Graph's own example: Pacific time as a bias and transition rules
 ZONES: list[tzinfo] = [
     UTC,
     get_zone("W. Europe Standard Time"),
