@@ -75,9 +75,17 @@ def _iana_zone(name: str) -> tzinfo:
         raise ValueError(name)
     try:
         with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
-            return ZoneInfo.from_file(data, key=name)
+            return ShippedZone.from_file(data, key=name)
     except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return ZoneInfo(name)
+
+
+class ShippedZone(ZoneInfo):
+    """A zone read from the shipped IANA data. It pickles as its name (a plain ZoneInfo read from a file would
+    refuse), so that free/busy holding it can go through a cache."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (get_zone, (str(self.key),))
 
 
 def zone_from_graph(value: dict[str, Any]) -> tzinfo:
@@ -144,6 +152,7 @@ class CustomTimeZone(tzinfo):
         has_rules = to_daylight is not None and to_standard is not None and self.daylight != self.standard
         self.rules = (to_daylight, to_standard) if has_rules else None
         self.name = name
+        self._arguments = (bias, standard_bias, daylight_bias, to_daylight, to_standard, name)
 
     @classmethod
     def from_graph(cls, value: dict[str, Any]) -> CustomTimeZone:
@@ -193,5 +202,27 @@ class CustomTimeZone(tzinfo):
         repeated = not inside and end <= naive < end + (self.daylight - self.standard)
         return local.replace(tzinfo=self, fold=int(repeated))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # tzinfo's default pickling calls the class without arguments, which this one cannot take.
+        return (_custom_zone, self._arguments)
+
     def __repr__(self) -> str:
         return f"CustomTimeZone(standard={self.standard}, daylight={self.daylight}, rules={self.rules})"
+
+
+def _custom_zone(
+    bias: int,
+    standard_bias: int,
+    daylight_bias: int,
+    to_daylight: TransitionRule | None,
+    to_standard: TransitionRule | None,
+    name: str,
+) -> CustomTimeZone:
+    return CustomTimeZone(
+        bias=bias,
+        standard_bias=standard_bias,
+        daylight_bias=daylight_bias,
+        to_daylight=to_daylight,
+        to_standard=to_standard,
+        name=name,
+    )

@@ -178,3 +178,15 @@ def test_graphs_working_hours_accept_a_legacy_iana_name() -> None:
     zone = zone_from_graph({"name": "Asia/Calcutta"})
 
     assert datetime(2026, 3, 9, 3, 30, tzinfo=UTC).astimezone(zone).hour == 9
+
+
+@pytest.mark.parametrize("zone", [{"name": "Asia/Calcutta"}, {"name": "Pacific Standard Time"}, PACIFIC_CUSTOM])
+def test_zones_survive_a_round_trip_through_a_cache(zone: dict[str, object]) -> None:
+    import pickle
+
+    original = zone_from_graph(zone)
+    restored = pickle.loads(pickle.dumps(original))
+    summer, winter = datetime(2026, 7, 1, 12, tzinfo=UTC), datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    assert summer.astimezone(restored).utcoffset() == summer.astimezone(original).utcoffset()
+    assert winter.astimezone(restored).utcoffset() == winter.astimezone(original).utcoffset()
