@@ -186,6 +186,7 @@ def test_an_optional_person_who_cannot_be_read_is_shown_as_unknown() -> None:
     morning, afternoon = result.slots[0], result.slots[-1]
 
     assert morning.summary.endswith("optional: Kim busy, Sam unknown")
+    assert morning.explanation.optional_busy == ("Kim",) and morning.explanation.optional_unknown == ("Sam",)
     assert afternoon.summary.endswith("optional: Kim free, Sam unknown")
     assert afternoon.optional_free_count == 1 and morning.optional_free_count == 0
     assert [u.name for u in result.unreadable] == ["Sam"] and not result.failed
@@ -247,13 +248,15 @@ def test_it_refuses_a_request_it_cannot_answer_honestly(changes: dict[str, Any],
         search([anna], _request(_utc(2026, 3, 3), 1, **changes))
 
 
-def test_it_refuses_a_search_without_a_required_person_or_with_someone_twice() -> None:
+def test_it_refuses_a_search_without_a_required_person_with_someone_twice_or_without_working_hours() -> None:
     anna = Person("anna", "Anna", hours=_hours(LONDON))
 
     with pytest.raises(ValueError, match="required"):
         search([Person("anna", "Anna", required=False, hours=_hours(LONDON))], _request(_utc(2026, 3, 3), 1))
     with pytest.raises(ValueError, match="once"):
         search([anna, anna], _request(_utc(2026, 3, 3), 1))
+    with pytest.raises(ValueError, match="working hours"):
+        search([anna, Person("ravi", "Ravi")], _request(_utc(2026, 3, 3), 1))
 
 
 def test_an_empty_result_says_whose_working_hours_never_overlap() -> None:
