@@ -53,6 +53,25 @@ def test_working_hours_stay_at_nine_to_five_local_across_europes_spring_change()
     ]
 
 
+def test_working_hours_stay_at_nine_to_five_local_across_europes_autumn_change() -> None:
+    anna = Person("anna", "Anna", hours=_hours(BERLIN))
+
+    days = _first_and_last_by_day([anna], _request(_utc(2026, 10, 23), 4, minutes=60))
+
+    assert days == [
+        (_utc(2026, 10, 23, 7), _utc(2026, 10, 23, 15)),  # Friday, CEST
+        (_utc(2026, 10, 26, 8), _utc(2026, 10, 26, 16)),  # Monday, CET
+    ]
+
+
+def test_night_shift_hours_run_past_midnight() -> None:
+    nora = Person("anna", "Nora", hours=WorkingHours(frozenset({0}), time(22), time(6), LONDON))
+
+    slots = search([nora], _request(_utc(2026, 3, 2), 3, minutes=60)).slots
+
+    assert (slots[0].start, slots[-1].end, len(slots)) == (_utc(2026, 3, 2, 22), _utc(2026, 3, 3, 6), 29)
+
+
 def test_a_custom_zone_with_graphs_transition_rules_moves_with_americas_spring_change() -> None:
     ravi = Person("anna", "Ravi", hours=_hours(zone_from_graph(PACIFIC_CUSTOM)))
 
