@@ -85,15 +85,18 @@ class Context:
 
     def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Names of the optional people: free, busy, free but outside their working hours, unknown."""
-        groups: tuple[list[str], ...] = ([], [], [], [])
+        free: list[str] = []
+        busy: list[str] = []
+        outside: list[str] = []
+        unknown: list[str] = []
         for o in self.optional:
             if o.free is None or o.calendar_free is None:
-                state = 3
+                unknown.append(o.person.name)
+            elif o.free >> start & 1:
+                free.append(o.person.name)
             else:
-                state = 0 if o.free >> start & 1 else 2 if o.calendar_free >> start & 1 else 1
-            groups[state].append(o.person.name)
-        free, busy, outside, unknown = (tuple(names) for names in groups)
-        return free, busy, outside, unknown
+                (outside if o.calendar_free >> start & 1 else busy).append(o.person.name)
+        return tuple(free), tuple(busy), tuple(outside), tuple(unknown)
 
     def _reasons(self, p: PersonAtSlot) -> list[str]:
         owner, reasons = self._owner(p), []
@@ -147,5 +150,5 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 def join_names(names: Sequence[str]) -> str:
-    """ "Anna", "Anna and Ravi", "Anna, Ravi and Sam"."""
+    """Names as a sentence joins them: Anna; Anna and Ravi; Anna, Ravi and Sam."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
