@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time as clock
@@ -32,6 +33,11 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import django  # booking.schedules reads Graph's types through the integration, which needs the app registry
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django.setup()
 
 from booking.engine import Person, Request, Result, WorkingHours, search
 from booking.schedules import ViewGrid, person_from_schedule
