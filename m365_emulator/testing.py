@@ -119,6 +119,23 @@ class EmulatorProcess:
         body = {"client_id": self.client_id, "granted": granted}
         self.control("POST", f"/tenants/{tenant or self.tenant_id}/consent", body)
 
+    def set_group_membership_claims(self, value: str | None, client_id: str | None = None) -> str:
+        """Set the app registration's groupMembershipClaims ("DirectoryRole", "All", "None"...); the value kept."""
+        path = f"/apps/{client_id or self.client_id}/group-membership-claims"
+        return str(self.control("POST", path, {"value": value})["groupMembershipClaims"])
+
+    def update_user(self, address: str, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Patch a person (e.g. `mail=...`, `directoryRoles=[...]`, `accountEnabled=False`); the person as listed."""
+        body = {"user": address, **fields}
+        user: dict[str, Any] = self.control("POST", f"/tenants/{tenant or self.tenant_id}/users", body)["user"]
+        return user
+
+    def recreate_user(self, address: str, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Delete a person and make them again with the same address and a new object id; the new person."""
+        path = f"/tenants/{tenant or self.tenant_id}/users/{address}/recreate"
+        user: dict[str, Any] = self.control("POST", path, fields)["user"]
+        return user
+
     def user_id(self, address: str, tenant: str | None = None) -> str:
         wanted = address.lower()
         for found in self.control("GET", "/tenants")["tenants"]:
