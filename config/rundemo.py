@@ -1,7 +1,8 @@
 """`make run`: start the Microsoft 365 emulator and the web app, point one at the other, stop both on Ctrl-C.
 
 Secrets that must outlive a restart (the token encryption key, the demo app's client secret) are made once
-and kept in `.run/`, which git ignores, so a second `make run` keeps everything the first one made.
+and kept in `.run/`, which git ignores, with the emulator's world (`.run/m365-emulator-state.pickle`), so a
+second `make run` keeps everything the first one made, at Overlap and at "Microsoft".
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str,
         str(RUN_DIR / "m365-emulator-ca.pem"),
         "--client-secret",
         client_secret,
+        # Consents, refresh tokens, people and events outlive a restart, as they do at Microsoft.
+        "--state-file",
+        str(RUN_DIR / "m365-emulator-state.pickle"),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     return process, read_announcement(process.stdout)

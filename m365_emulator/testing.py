@@ -42,20 +42,26 @@ class EmulatorProcess:
     _session: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
-    def start_thread(cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None) -> EmulatorProcess:
+    def start_thread(
+        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None, state_file: str | None = None
+    ) -> EmulatorProcess:
         """In this process, on free ports; the quickest start, and the state is reachable for debugging."""
-        running = start(ca_out=_temp_ca(), fixture=fixture, seed=seed, client_secret=client_secret)
+        running = start(
+            ca_out=_temp_ca(), fixture=fixture, seed=seed, client_secret=client_secret, state_file=state_file
+        )
         return cls._from(running.announcement(), running=running)
 
     @classmethod
     def start_subprocess(
-        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None
+        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None, state_file: str | None = None
     ) -> EmulatorProcess:
-        """`python -m m365_emulator` on free ports, as the demo runs it."""
+        """`python -m m365_emulator` on free ports, as the demo runs it (with `state_file`, a kept world)."""
         command = [sys.executable, "-m", "m365_emulator", "--port", "0", "--ca-out", _temp_ca()]
         command += ["--fixture", fixture, "--seed", str(seed)]
         if client_secret:
             command += ["--client-secret", client_secret]
+        if state_file:
+            command += ["--state-file", state_file]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         line = process.stdout.readline() if process.stdout else ""
         if not line:
