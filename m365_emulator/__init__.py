@@ -13,7 +13,7 @@ from PATH if present and saved back after every change, so a restarted demo carr
 /_emulator/... (see control.py); `browser_url` (plain HTTP) serves the same routes so that sign-in and consent
 pages open without a certificate warning, and discovery sends browsers there.
 
-Modules:server (WSGI app, token check, throttling, log), serving (TLS + threads), identity (discovery, keys,
+Modules: server (WSGI app, token check, throttling, log), serving (TLS + threads), identity (discovery, keys,
 token endpoint), pages (+ pages_html: authorize, sign-in, consent, admin consent), directory (/users, /me,
 checkMemberGroups), batch ($batch), control (/_emulator/), fixtures (tenants, people, the app), persist
 (--state-file), testing (EmulatorProcess, Browser for tests); the calendar_* and graph_calendar modules are
