@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from config.env import env_bool
-from config.settings.base import *  # noqa: F403
+import os
+
+# Microsoft's real hosts are never the default in tests: a test that forgets the emulator calls a name that
+# cannot resolve (RFC 2606 .invalid), and the network guard in tests/conftest.py fails it, naming the host.
+os.environ.setdefault("MICROSOFT_LOGIN_URL", "https://login.invalid")
+os.environ.setdefault("MICROSOFT_GRAPH_URL", "https://graph.invalid")
+
+from config.env import env_bool  # noqa: E402
+from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
