@@ -9,8 +9,8 @@ import os
 os.environ.setdefault("MICROSOFT_LOGIN_URL", "https://login.invalid")
 os.environ.setdefault("MICROSOFT_GRAPH_URL", "https://graph.invalid")
 
-from config.env import env_bool  # noqa: E402
-from config.settings.base import *  # noqa: E402, F403
+from config.env import env_bool
+from config.settings.base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

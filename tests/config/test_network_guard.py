@@ -26,7 +26,7 @@ def test_code_that_swallows_errors_cannot_hide_the_attempt(network_guard: Networ
         except Exception:  # what careless code does
             return ""
 
-    with pytest.raises(pytest.fail.Exception, match="graph.microsoft.com"):
+    with pytest.raises(pytest.fail.Exception, match=r"graph\.microsoft\.com"):
         careless()
     network_guard.attempts.clear()
 
