@@ -428,7 +428,7 @@ def _id_token_profile(user: DirectoryUser, lowered: set[str]) -> dict[str, Any]:
 def _group_claims(tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> dict[str, Any]:
     """`wids` and `groups`, only as the app registration's groupMembershipClaims asks for them."""
     claims: dict[str, Any] = {}
-    if app.claims_groups("DirectoryRole"):
+    if app.claims_groups("DirectoryRole") and user.wids():  # like Entra, no empty claim (a guest without roles)
         claims["wids"] = user.wids()
     if app.claims_groups("SecurityGroup"):
         security = {g.id for g in tenant.groups.values() if g.security_enabled}

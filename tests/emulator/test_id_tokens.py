@@ -150,3 +150,14 @@ def test_roles_assigned_through_the_control_api_reach_the_token(emulator: Emulat
     assert sign_in(emulator, MEGAN)["wids"] == [MEMBER_ROLE]
     with pytest.raises(ControlFailed, match="Unknown directory role"):
         emulator.update_user(MEGAN, directoryRoles=["Chief"])
+
+
+def test_a_guest_without_roles_gets_no_wids_at_all(emulator: EmulatorProcess) -> None:
+    guest = next(
+        u["userPrincipalName"]
+        for t in emulator.control("GET", "/tenants")["tenants"]
+        for u in t["users"]
+        if u["userType"] == "Guest"
+    )
+    claims = sign_in(emulator, guest, tenant=emulator.tenant_id)
+    assert "wids" not in claims and claims["tid"] == emulator.tenant_id
