@@ -22,6 +22,13 @@ def callback(client: Client, **params: str) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
+def consent_started(org: Org) -> tuple[Client, str]:
+    """The admin's browser after clicking "Grant admin consent", and the state Overlap sent to Microsoft."""
+    client = browser(org.admin)
+    save_tenant(client, org, CONTOSO)
+    return client, start_consent(client, org)
+
+
 @pytest.mark.parametrize("field", ["tenant", "error", "error_description", "state"])
 def test_a_nul_in_any_consent_callback_parameter_is_refused(admin_client: Client, field: str) -> None:
     params = {"admin_consent": "True", "tenant": CONTOSO_ID, "state": "s", field: "contoso\x00' OR 1=1"}
@@ -58,9 +65,7 @@ def test_tabs_and_line_breaks_in_a_form_reach_the_view(client: Client, db: None)
 def test_a_nul_in_the_callback_changes_nothing_after_a_real_consent_start(
     emulator_settings: EmulatorProcess, org: Org
 ) -> None:
-    client = browser(org.admin)
-    save_tenant(client, org, CONTOSO)
-    state = start_consent(client, org)
+    client, state = consent_started(org)
     connection = Connection.objects.get(organization=org.organization)
     events = IntegrationEvent.objects.count()
     status, _ = callback(client, admin_consent="True", tenant=f"{CONTOSO_ID}\x00", state=state)
@@ -79,9 +84,7 @@ def test_a_nul_in_the_callback_changes_nothing_after_a_real_consent_start(
 def test_on_postgresql_a_nul_in_error_description_gives_400_not_500(
     emulator_settings: EmulatorProcess, org: Org
 ) -> None:
-    client = browser(org.admin)
-    save_tenant(client, org, CONTOSO)
-    state = start_consent(client, org)
+    client, state = consent_started(org)
     params = {"error": "access_denied\x00", "error_description": "AADSTS65004\x00 declined", "state": state}
     status, text = callback(client, **params)
     assert status == 400 and REFUSED in text

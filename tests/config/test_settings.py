@@ -35,6 +35,19 @@ def manage(*args: str, settings: str, env: dict[str, str]) -> subprocess.Complet
     )
 
 
+def start_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Load the WSGI application as gunicorn would, with production settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings.production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -138,28 +151,11 @@ def test_the_deployment_check_says_when_collectstatic_was_not_run(tmp_path: Path
 
 
 def test_the_web_server_refuses_to_start_without_collected_static_files(tmp_path: Path) -> None:
-    env = {**GOOD_PRODUCTION, "DJANGO_STATIC_ROOT": str(tmp_path)}
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=ROOT,
-        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings.production"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_wsgi({**GOOD_PRODUCTION, "DJANGO_STATIC_ROOT": str(tmp_path)})
     assert result.returncode != 0
     assert "static files manifest" in result.stderr and "collectstatic --noinput" in result.stderr
 
 
 def test_the_web_server_starts_once_static_files_are_collected(collected: dict[str, str]) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=ROOT,
-        env={**clean, **collected, "DJANGO_SETTINGS_MODULE": "config.settings.production"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_wsgi(collected)
     assert result.returncode == 0, result.stderr

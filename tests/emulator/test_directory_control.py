@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 
-from m365_emulator.testing import Browser, ControlFailed, EmulatorProcess
-from tests.emulator.helpers import app_token, graph
+from m365_emulator.testing import ControlFailed, EmulatorProcess
+from tests.emulator.helpers import app_token, graph, signed_in_tokens, token_endpoint
 from tests.emulator.test_id_tokens import sign_in
 
 LEE = "lee.gu@contoso.onmicrosoft.com"
 
 
 def _refresh(emulator: EmulatorProcess, refresh_token: str) -> dict[str, object]:
-    data = {
-        "grant_type": "refresh_token",
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-        "refresh_token": refresh_token,
-    }
-    url = f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token"
-    body: dict[str, object] = emulator.session.post(url, data=data, timeout=10).json()
+    answer = token_endpoint(emulator, emulator.tenant_id, grant_type="refresh_token", refresh_token=refresh_token)
+    body: dict[str, object] = answer.json()
     return body
 
 
@@ -58,24 +50,7 @@ def test_the_old_persons_refresh_token_dies_with_them(emulator: EmulatorProcess)
 
 
 def _redeem_refresh_token(emulator: EmulatorProcess) -> str:
-    redirect = "http://127.0.0.1:8000/integrations/microsoft/callback/"
-    query = {
-        "client_id": emulator.client_id,
-        "response_type": "code",
-        "redirect_uri": redirect,
-        "scope": "openid offline_access User.Read",
-    }
-    url = f"{emulator.browser_url}/{emulator.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
-    code = Browser(emulator).sign_in(url, LEE).params["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-        "code": code,
-        "redirect_uri": redirect,
-    }
-    response = emulator.session.post(f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token", data=data)
-    return str(response.json()["refresh_token"])
+    return str(signed_in_tokens(emulator, LEE, scope="openid offline_access User.Read")["refresh_token"])
 
 
 def test_a_deleted_person_made_again_by_address_gets_a_new_object_id(emulator: EmulatorProcess) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import jwt
 import pytest
 
-from m365_emulator.testing import Browser, ControlFailed, EmulatorProcess
+from m365_emulator.testing import ControlFailed, EmulatorProcess
+from tests.emulator.helpers import signed_in_tokens
 
 REDIRECT = "http://127.0.0.1:8000/accounts/microsoft/login/callback/"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -24,20 +24,9 @@ def sign_in(
     emulator: EmulatorProcess, user: str, *, scope: str = "openid profile email", nonce: str = "n-0", tenant: str = ""
 ) -> dict[str, Any]:
     """The verified claims of the ID token a person's sign-in gives the app."""
-    query = {"client_id": emulator.client_id, "response_type": "code", "redirect_uri": REDIRECT, "scope": scope}
     authority = tenant or "organizations"
-    url = f"{emulator.browser_url}/{authority}/oauth2/v2.0/authorize?{urlencode({**query, 'nonce': nonce})}"
-    code = Browser(emulator).sign_in(url, user).params["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-        "code": code,
-        "redirect_uri": REDIRECT,
-    }
-    response = emulator.session.post(f"{emulator.base_url}/{authority}/oauth2/v2.0/token", data=data, timeout=10)
-    assert response.status_code == 200, response.text
-    return verified(emulator, str(response.json()["id_token"]))
+    body = signed_in_tokens(emulator, user, scope=scope, authority=authority, redirect=REDIRECT, nonce=nonce)
+    return verified(emulator, str(body["id_token"]))
 
 
 def verified(emulator: EmulatorProcess, token: str) -> dict[str, Any]:

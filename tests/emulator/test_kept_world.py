@@ -5,38 +5,26 @@ from __future__ import annotations
 import pickle
 import threading
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
 from m365_emulator.persist import load
 from m365_emulator.server import Emulator
-from m365_emulator.testing import Browser, EmulatorProcess
-from tests.emulator.helpers import app_token, graph
+from m365_emulator.testing import EmulatorProcess
+from tests.emulator.helpers import app_token, graph, signed_in_tokens, token_endpoint
 
-REDIRECT = "http://127.0.0.1:8000/integrations/microsoft/callback/"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 SECRET = "kept-world-test-secret-0123456789"
 
 
 def refresh_token_of(emulator: EmulatorProcess, user: str) -> str:
-    query = {
-        "client_id": emulator.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT,
-        "scope": "openid offline_access User.Read Calendars.ReadWrite",
-    }
-    url = f"{emulator.browser_url}/{emulator.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
-    code = Browser(emulator).sign_in(url, user).params["code"]
-    body = token(emulator, grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
-    return str(body["refresh_token"])
+    scope = "openid offline_access User.Read Calendars.ReadWrite"
+    return str(signed_in_tokens(emulator, user, scope=scope)["refresh_token"])
 
 
 def token(emulator: EmulatorProcess, **fields: str) -> dict[str, object]:
-    data = {"client_id": emulator.client_id, "client_secret": emulator.client_secret, **fields}
-    url = f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token"
-    answer: dict[str, object] = emulator.session.post(url, data=data, timeout=10).json()
+    answer: dict[str, object] = token_endpoint(emulator, emulator.tenant_id, **fields).json()
     return answer
 
 
