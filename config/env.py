@@ -78,3 +78,29 @@ def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...] =
     if not sep or scheme not in schemes or not rest:
         raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(schemes)}://, not {value!r}.")
     return value
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Fernet keys, comma-separated, newest first; a malformed one stops start-up (its value is never echoed)."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list(name)
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must hold Fernet keys (32 url-safe base64-encoded bytes each); key {position} is not one. "
+                "Make one with: python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys
+
+
+def env_database_url(name: str, *, engines: tuple[str, ...]) -> str:
+    """A database URL whose scheme is one of `engines` (e.g. PostgreSQL only, in production)."""
+    value = env_str(name)
+    scheme = value.partition("://")[0].lower()
+    if scheme not in engines:
+        raise ImproperlyConfigured(f"{name} must be a PostgreSQL URL ({' or '.join(engines)}://...), not {scheme}://.")
+    return value

@@ -1,7 +1,12 @@
-"""`/healthz`: whether each configured part answers. 200 when all do, 503 otherwise."""
+"""`/healthz`: whether each configured part answers. 200 when all do, 503 otherwise.
+
+Anyone (a load balancer, a monitor) sees only the states; staff see the kind, the time and the error, which
+can name hosts and ports. Failures are logged either way.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -13,6 +18,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from config.celery_app import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 
 def _database() -> str:
@@ -46,12 +53,20 @@ def _run(check: Callable[[], str]) -> dict[str, object]:
     try:
         kind = check()
     except Exception as exc:  # a health check reports every failure, whatever its kind
+        logger.warning("Health check %s failed", getattr(check, "__name__", check), exc_info=True)
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"ok": True, "kind": kind, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def _visible(part: dict[str, object], request: HttpRequest) -> dict[str, object]:
+    """The whole report for staff; the state alone for everyone else."""
+    user = getattr(request, "user", None)
+    return part if user is not None and user.is_staff else {"ok": part["ok"]}
 
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     parts = {name: _run(check) for name, check in CHECKS.items()}
     healthy = all(part["ok"] for part in parts.values())
-    return JsonResponse({"status": "ok" if healthy else "failing", "checks": parts}, status=200 if healthy else 503)
+    shown = {name: _visible(part, request) for name, part in parts.items()}
+    return JsonResponse({"status": "ok" if healthy else "failing", "checks": shown}, status=200 if healthy else 503)

@@ -1,7 +1,8 @@
 """`make run`: start the Microsoft 365 emulator and the web app, point one at the other, stop both on Ctrl-C.
 
 Secrets that must outlive a restart (the token encryption key, the demo app's client secret) are made once
-and kept in `.run/`, which git ignores, so a second `make run` keeps everything the first one made.
+and kept in `.run/`, which git ignores, with the emulator's world (`.run/m365-emulator-state.pickle`), so a
+second `make run` keeps everything the first one made, at Overlap and at "Microsoft".
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def kept_secret(name: str, make: str) -> str:
     return path.read_text().strip()
 
 
-def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    command = [
+EMULATOR_STATE = RUN_DIR / "m365-emulator-state.pickle"
+
+
+def emulator_command(client_secret: str) -> list[str]:
+    """`python -m m365_emulator` on the demo's ports, with the demo's secret and its kept world."""
+    return [
         sys.executable,
         "-m",
         "m365_emulator",
@@ -52,8 +57,14 @@ def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str,
         str(RUN_DIR / "m365-emulator-ca.pem"),
         "--client-secret",
         client_secret,
+        # Consents, refresh tokens, people and events outlive a restart, as they do at Microsoft.
+        "--state-file",
+        str(EMULATOR_STATE),
     ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def start_emulator(client_secret: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(emulator_command(client_secret), cwd=ROOT, stdout=subprocess.PIPE, text=True)
     return process, read_announcement(process.stdout)
 
 
@@ -86,7 +97,8 @@ def banner(emulator: dict[str, str]) -> str:
         f"\n  Overlap is running at http://{WEB}/\n\n"
         f"  Demo logins (password: overlap-demo):\n{logins}\n\n"
         f"  Microsoft 365 emulator: {emulator['base_url']} (sign-in pages at {emulator['browser_url']})\n"
-        f"  Demo tenant: {emulator['tenant_domain']} ({emulator['tenant_id']})\n\n"
+        f"  Demo tenant: {emulator['tenant_domain']} ({emulator['tenant_id']})\n"
+        f"  Microsoft's side is kept in {EMULATOR_STATE.relative_to(ROOT)} (delete it to start that afresh).\n\n"
         "  Press Ctrl-C to stop.\n"
     )
 

@@ -5,13 +5,17 @@ It imports nothing from Overlap's apps; its specification is shared/M365-FACTS.m
 
 Run it:
     python -m m365_emulator --port 8443 --http-port 8444 --ca-out /tmp/ca.pem [--fixture demo] [--seed 1]
+                            [--state-file PATH]
 It prints one JSON line (base_url, browser_url, ca_file, tenant_id, tenant_domain, client_id, client_secret)
-and serves until stopped. `base_url` (HTTPS) serves identity under /{tenant}/..., Graph under /v1.0/... and
-the control API under /_emulator/... (see control.py); `browser_url` (plain HTTP) serves the same routes so
-that sign-in and consent pages open without a certificate warning, and discovery sends browsers there.
+and serves until stopped. With --state-file, the world (consents, refresh tokens, people, calendars) is loaded
+from PATH if present and saved back after every change, so a restarted demo carries on (see persist.py).
+`base_url` (HTTPS) serves identity under /{tenant}/..., Graph under /v1.0/... and the control API under
+/_emulator/... (see control.py); `browser_url` (plain HTTP) serves the same routes so that sign-in and consent
+pages open without a certificate warning, and discovery sends browsers there.
 
-Modules: server (WSGI app, token check, throttling, log), serving (TLS + threads), identity (discovery,
-keys, token endpoint), pages (+ pages_html: authorize, sign-in, consent, admin consent), directory (/users,
-/me, checkMemberGroups), batch ($batch), control (/_emulator/), fixtures (tenants, people, the app),
-testing (EmulatorProcess, Browser for tests); the calendar_* and graph_calendar modules are the calendars.
+Modules: server (WSGI app, token check, throttling, log), serving (TLS + threads), identity (discovery, keys,
+token endpoint), pages (+ pages_html: authorize, sign-in, consent, admin consent), directory (/users, /me,
+checkMemberGroups), batch ($batch), control (/_emulator/), fixtures (tenants, people, the app), persist
+(--state-file), testing (EmulatorProcess, Browser for tests); the calendar_* and graph_calendar modules are
+the calendars.
 """

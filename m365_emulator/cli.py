@@ -1,4 +1,4 @@
-"""`python -m m365_emulator --port PORT --ca-out FILE [--fixture NAME] [--seed N]`."""
+"""`python -m m365_emulator --port PORT --ca-out FILE [--fixture NAME] [--seed N] [--state-file PATH]`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fixture", default="demo", choices=sorted(FIXTURES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--client-secret", default=None, help="the demo app's secret (default: a random one)")
+    parser.add_argument(
+        "--state-file",
+        default=None,
+        help="keep the world here: loaded at start if present, saved after every change and on shutdown",
+    )
 
 
 def serve(options: argparse.Namespace, out: TextIO = sys.stdout) -> None:
@@ -39,6 +44,7 @@ def serve(options: argparse.Namespace, out: TextIO = sys.stdout) -> None:
         fixture=options.fixture,
         seed=options.seed,
         client_secret=options.client_secret,
+        state_file=options.state_file,
     )
     out.write(json.dumps(running.announcement()) + "\n")
     out.flush()

@@ -6,7 +6,11 @@ GET  /_emulator/health
     {"ok": true, "fixture", "seed"}.
 GET  /_emulator/tenants
     Every tenant: id, displayName, domains, groups, consented apps, access policy, and its users
-    (id, userPrincipalName, displayName, accountEnabled, userType, isAdmin, groups).
+    (id, userPrincipalName, mail, displayName, accountEnabled, userType, directoryRoles, isAdmin, groups);
+    isAdmin: one of the person's directory roles may grant tenant-wide admin consent. The demo's roles: Adele
+    Vance and Fabrikam's Diego Siciliani are Global Administrators, Nestor Wilke Privileged Role Administrator,
+    Allan Deyoung Cloud Application Administrator, Henrietta Mueller Application Administrator (all may grant
+    consent); Joni Sherman is User Administrator, a role that may not. Everyone else holds no role.
 POST /_emulator/reset                                   {"fixture"?: "demo"|"minimal", "seed"?: int}
     A fresh world (also re-seeds calendars); retires every token, code, session, throttle rule, latency
     setting and token-lifetime setting, and empties the request log (sequence numbers keep growing).
@@ -26,12 +30,32 @@ POST /_emulator/tenants/<tenant>/access-policy          {"client_id", "group": <
     Restrict the app's app-only access to one mail-enabled security group (null lifts it).
 POST /_emulator/tenants/<tenant>/users                  {"user"?: <id|upn>, "userPrincipalName"?, "displayName"?,
                                                          "givenName"?, "surname"?, "jobTitle"?, "mail"?, "id"?,
-                                                         "accountEnabled"?, "userType"?, "isAdmin"?, "hasMailbox"?,
-                                                         "mailboxTimeZone"?, "groups"?: [<group id or mail>]}
+                                                         "accountEnabled"?, "userType"?, "hasMailbox"?,
+                                                         "mailboxTimeZone"?, "groups"?: [<group id or mail>],
+                                                         "directoryRoles"?: [<role template id or name>],
+                                                         "isAdmin"?: bool}
     Add a person, or patch one named by "user" (or by an existing id or userPrincipalName): disable, rename,
-    move between groups. Answers the person as GET /_emulator/tenants lists them.
+    change "mail" (Entra never verifies it; ID tokens then carry the new `email`), move between groups, assign
+    directory roles (template ids, e.g. 62e90394-69f5-4237-9190-012177145e10, or names: "Global Administrator",
+    "Privileged Role Administrator", "Cloud Application Administrator", "Application Administrator",
+    "User Administrator"; the list replaces the person's roles). "isAdmin" is a shorthand: true adds Global
+    Administrator, false drops every role that may grant consent. A new person gets a new object id if one
+    with the same userPrincipalName was deleted before. Answers the person as GET /_emulator/tenants lists them.
 DELETE /_emulator/tenants/<tenant>/users/<user>
-    Remove a person from the directory.
+    Remove a person from the directory: their consents go, their refresh tokens fail (AADSTS50034).
+POST /_emulator/tenants/<tenant>/users/<user>/recreate  {same optional fields as above}
+    Delete the person and create a new one with the same userPrincipalName, mail, profile and groups, but a
+    new object id and no directory roles (as an admin who deletes and re-creates an account in Entra).
+    Answers {"previousId", "user"}.
+GET  /_emulator/apps
+    Every app registration: clientId, displayName, redirectUris, applicationPermissions, delegatedPermissions,
+    groupMembershipClaims.
+POST /_emulator/apps/<client_id>/group-membership-claims  {"value": "None" | "SecurityGroup" | "DirectoryRole" |
+                                                           "ApplicationGroup" | "All" | "A, B" | null}
+    The manifest's groupMembershipClaims. ID tokens carry `wids` (the person's directory role template ids,
+    and the default member role b79fbf4d-3ef9-4689-8143-76b194e85509 for members) only with "DirectoryRole"
+    or "All", and `groups` (security group ids) only with "SecurityGroup" or "All". The demo app starts with
+    "DirectoryRole", as the README tells a real admin to set it.
 POST /_emulator/apps/<client_id>/redirect-uris          {"add"?: [uri], "remove"?: [uri]}
     Change the app's registered redirect URIs (`*` after a colon: any port; elsewhere: any path). The demo app
     starts with http://127.0.0.1:*/ and http://localhost:*/ under /integrations/microsoft/ and
@@ -61,18 +85,32 @@ The calendar part adds its own endpoints (answer an invitation, move or cancel a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
 from m365_emulator.fixtures import UnknownFixture, stable_id
-from m365_emulator.state import DirectoryUser, Tenant
+from m365_emulator.state import (
+    CONSENT_ROLES,
+    GLOBAL_ADMINISTRATOR,
+    GROUP_CLAIM_VALUES,
+    ROLE_NAMES,
+    AppRegistration,
+    DirectoryUser,
+    Tenant,
+    new_id,
+)
 from m365_emulator.throttle import OUTAGES, Rule
 
 if TYPE_CHECKING:
     from m365_emulator.server import Emulator
+
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class ControlError(Exception):
@@ -183,6 +221,7 @@ def describe_user(user: DirectoryUser) -> dict[str, Any]:
         "accountEnabled": user.account_enabled,
         "userType": user.user_type,
         "isAdmin": user.is_admin,
+        "directoryRoles": sorted(user.directory_roles),
         "hasMailbox": user.has_mailbox,
         "mailboxTimeZone": user.mailbox_time_zone,
         "groups": sorted(user.group_ids),
@@ -285,7 +324,6 @@ _USER_FIELDS = {
     "jobTitle": "job_title",
     "accountEnabled": "account_enabled",
     "userType": "user_type",
-    "isAdmin": "is_admin",
     "hasMailbox": "has_mailbox",
     "mailboxTimeZone": "mailbox_time_zone",
 }
@@ -318,8 +356,11 @@ def _new_user(tenant: Tenant, body: dict[str, Any]) -> DirectoryUser:
     upn = str(body.get("userPrincipalName") or "")
     if "@" not in upn or not body.get("displayName"):
         raise ControlError(400, "A new person needs a userPrincipalName and a displayName.")
+    fixed = stable_id("user", upn)
+    # A person made again after a deletion is a new object, as in Entra: never the old object id.
+    fresh = new_id() if fixed in tenant.deleted_user_ids else fixed
     return DirectoryUser(
-        id=str(body.get("id") or stable_id("user", upn)),
+        id=str(body.get("id") or fresh),
         user_principal_name=upn,
         mail=str(body.get("mail") or upn),
         display_name=str(body["displayName"]),
@@ -332,6 +373,31 @@ def _patch(tenant: Tenant, person: DirectoryUser, body: dict[str, Any]) -> None:
             setattr(person, attribute, body[key])
     if "groups" in body:
         person.group_ids = {_any_group(tenant, str(key)) for key in body["groups"] or []}
+    if "directoryRoles" in body:
+        person.directory_roles = _roles(body["directoryRoles"])
+    if "isAdmin" in body:
+        person.directory_roles = _with_admin(person.directory_roles, bool(body["isAdmin"]))
+
+
+def _roles(value: Any) -> set[str]:
+    """Role template ids, or Entra's role names ("Global Administrator") for the roles the emulator knows."""
+    if not isinstance(value, list):
+        raise ControlError(400, "directoryRoles must be a list of role template ids or names.")
+    by_name = {name.lower(): role for role, name in ROLE_NAMES.items()}
+    roles = set()
+    for item in value:
+        role = by_name.get(str(item).lower(), str(item).lower())
+        if not _GUID.match(role):
+            raise ControlError(400, f"Unknown directory role {item!r}: give a role template id or a known name.")
+        roles.add(role)
+    return roles
+
+
+def _with_admin(roles: set[str], admin: bool) -> set[str]:
+    """The shorthand isAdmin: true adds Global Administrator, false drops every role that may grant consent."""
+    if admin:
+        return roles if roles & CONSENT_ROLES else roles | {GLOBAL_ADMINISTRATOR}
+    return roles - CONSENT_ROLES
 
 
 def _any_group(tenant: Tenant, key: str) -> str:
@@ -345,15 +411,77 @@ def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) ->
     found = _tenant(emulator, tenant)
     with emulator.state.lock:
         person = _user(found, user)
-        del found.users[person.id]
+        _remove_user(emulator, found, person)
     return reply({"ok": True})
+
+
+def _remove_user(emulator: Emulator, tenant: Tenant, person: DirectoryUser) -> None:
+    """Gone from the directory: their consents go, their refresh tokens and sessions stop working."""
+    del tenant.users[person.id]
+    tenant.deleted_user_ids.add(person.id)
+    for key in [key for key in tenant.user_consents if key[1] == person.id]:
+        del tenant.user_consents[key]
+    emulator.identity.end_sessions_of(person.id)
+
+
+def recreate_user(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+    """Delete a person and create a new one with the same addresses and profile, under a new object id."""
+    body = _body(request)
+    found = _tenant(emulator, tenant)
+    with emulator.state.lock:
+        old = _user(found, user)
+        _remove_user(emulator, found, old)
+        person = replace(old, id=new_id(), directory_roles=set(), group_ids=set(old.group_ids))
+        _patch(found, person, body)
+        found.users[person.id] = person
+    return reply({"ok": True, "previousId": old.id, "user": describe_user(person)}, 201)
+
+
+def apps(emulator: Emulator, request: Request) -> Response:
+    with emulator.state.lock:
+        return reply({"apps": [_describe_app(app) for app in emulator.state.apps.values()]})
+
+
+def _describe_app(app: AppRegistration) -> dict[str, Any]:
+    return {
+        "clientId": app.client_id,
+        "displayName": app.display_name,
+        "redirectUris": list(app.redirect_uris),
+        "applicationPermissions": list(app.application_permissions),
+        "delegatedPermissions": list(app.delegated_permissions),
+        "groupMembershipClaims": app.group_membership_claims,
+    }
+
+
+def _app(emulator: Emulator, client_id: str) -> AppRegistration:
+    app = emulator.state.apps.get(client_id)
+    if app is None:
+        raise ControlError(404, f"No app {client_id!r}.")
+    return app
+
+
+def group_membership_claims(emulator: Emulator, request: Request, client_id: str) -> Response:
+    app = _app(emulator, client_id)
+    value = _group_claims_value(_body(request).get("value"))
+    with emulator.state.lock:
+        app.group_membership_claims = value
+    return reply({"ok": True, "groupMembershipClaims": value})
+
+
+def _group_claims_value(raw: Any) -> str:
+    """ "None", one of Entra's values, or several joined by commas ("SecurityGroup, DirectoryRole")."""
+    if raw is None:
+        return "None"
+    known = {value.lower(): value for value in GROUP_CLAIM_VALUES}
+    items = [item.strip() for item in str(raw).split(",") if item.strip()] if isinstance(raw, str) else []
+    if not items or any(item.lower() not in known for item in items):
+        raise ControlError(400, f"value must be null or among {', '.join(GROUP_CLAIM_VALUES)} (comma-separated).")
+    return ", ".join(known[item.lower()] for item in items)
 
 
 def redirect_uris(emulator: Emulator, request: Request, client_id: str) -> Response:
     body = _body(request)
-    app = emulator.state.apps.get(client_id)
-    if app is None:
-        raise ControlError(404, f"No app {client_id!r}.")
+    app = _app(emulator, client_id)
     added, removed = body.get("add") or [], body.get("remove") or []
     if not all(isinstance(uri, str) and "://" in uri for uri in [*added, *removed]):
         raise ControlError(400, "add and remove must be lists of absolute URIs.")
@@ -452,6 +580,9 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/tenants/<tenant>/access-policy", access_policy),
     ("POST", "/tenants/<tenant>/users", upsert_user),
     ("DELETE", "/tenants/<tenant>/users/<user>", delete_user),
+    ("POST", "/tenants/<tenant>/users/<user>/recreate", recreate_user),
+    ("GET", "/apps", apps),
+    ("POST", "/apps/<client_id>/group-membership-claims", group_membership_claims),
     ("POST", "/apps/<client_id>/redirect-uris", redirect_uris),
     ("POST", "/throttle", throttle),
     ("POST", "/latency", latency),

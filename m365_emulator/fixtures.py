@@ -13,6 +13,11 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from m365_emulator.state import (
+    APPLICATION_ADMINISTRATOR,
+    CLOUD_APPLICATION_ADMINISTRATOR,
+    GLOBAL_ADMINISTRATOR,
+    PRIVILEGED_ROLE_ADMINISTRATOR,
+    USER_ADMINISTRATOR,
     AppRegistration,
     DirectoryUser,
     EmulatorState,
@@ -87,7 +92,7 @@ class Person:
     job: str
     zone: str  # the mailbox's Windows time zone
     hours: tuple[int, int] = (9, 17)
-    admin: bool = False
+    roles: tuple[str, ...] = ()  # directory role template ids
     in_policy_group: bool = True
     enabled: bool = True
     custom_zone: dict[str, Any] | None = None
@@ -102,26 +107,26 @@ WEU, PST, EST, IST, GMT = (
     "GMT Standard Time",
 )
 CONTOSO_PEOPLE = [
-    Person("Adele", "Vance", "Retail Manager", WEU, admin=True),
+    Person("Adele", "Vance", "Retail Manager", WEU, roles=(GLOBAL_ADMINISTRATOR,)),
     Person("Megan", "Bowen", "Marketing Manager", PST),
     Person("Alex", "Wilber", "Marketing Assistant", EST),
     Person("Lee", "Gu", "Director", IST, hours=(10, 18), custom_zone=INDIA_CUSTOM_ZONE),
-    Person("Allan", "Deyoung", "IT Admin", PST, admin=True),
+    Person("Allan", "Deyoung", "IT Admin", PST, roles=(CLOUD_APPLICATION_ADMINISTRATOR,)),
     Person("Christie", "Cline", "Buyer", EST, hours=(8, 16)),
     Person("Debra", "Berger", "Administrative Assistant", EST),
     Person("Diego", "Ruiz", "HR Manager", WEU),
     Person("Emily", "Braun", "Budget Analyst", PST, hours=(7, 15)),
     Person("Enrico", "Cattaneo", "Attorney", WEU, hours=(9, 18)),
     Person("Grady", "Archie", "Designer", PST),
-    Person("Henrietta", "Mueller", "Developer", WEU, hours=(8, 16)),
+    Person("Henrietta", "Mueller", "Developer", WEU, hours=(8, 16), roles=(APPLICATION_ADMINISTRATOR,)),
     Person("Irvin", "Sayers", "Director", PST),
     Person("Isaiah", "Langer", "Sales Rep", EST),
     Person("Johanna", "Lorenz", "Senior Engineer", WEU),
-    Person("Joni", "Sherman", "Paralegal", EST, in_policy_group=False),
+    Person("Joni", "Sherman", "Paralegal", EST, in_policy_group=False, roles=(USER_ADMINISTRATOR,)),
     Person("Lidia", "Holloway", "Product Manager", PST, custom_zone=PACIFIC_CUSTOM_ZONE),
     Person("Lynne", "Robbins", "Planner", EST),
     Person("Miriam", "Graham", "Director", PST),
-    Person("Nestor", "Wilke", "Director", EST),
+    Person("Nestor", "Wilke", "Director", EST, roles=(PRIVILEGED_ROLE_ADMINISTRATOR,)),
     Person("Patti", "Fernandez", "President", PST),
     Person("Pradeep", "Gupta", "Accountant", IST, hours=(9, 18), enabled=False),
     Person("Priya", "Raman", "Data Scientist", IST, hours=(10, 19)),
@@ -143,7 +148,7 @@ CONTOSO_PEOPLE = [
     Person("Zoe", "Anderson", "Office Manager", EST, in_policy_group=False),
 ]
 FABRIKAM_PEOPLE = [
-    Person("Diego", "Siciliani", "HR Manager", EST, admin=True),
+    Person("Diego", "Siciliani", "HR Manager", EST, roles=(GLOBAL_ADMINISTRATOR,)),
     Person("Isabel", "Fischer", "Engineer", WEU),
     Person("Kenji", "Tanaka", "Engineer", "Tokyo Standard Time"),
     Person("Sara", "Davis", "Sales Rep", PST),
@@ -169,7 +174,7 @@ def _user(person: Person, domain: str) -> DirectoryUser:
         surname=person.last,
         job_title=person.job,
         account_enabled=person.enabled,
-        is_admin=person.admin,
+        directory_roles=set(person.roles),
         mailbox_time_zone=person.zone,
         working_hours=hours,
     )
@@ -227,6 +232,8 @@ def _app(client_secret: str) -> AppRegistration:
         redirect_uris=list(DEFAULT_REDIRECT_URIS),
         application_permissions=list(APP_PERMISSIONS),
         delegated_permissions=list(DELEGATED_PERMISSIONS),
+        # As the README tells a real admin to set it: ID tokens then carry the person's roles (`wids`).
+        group_membership_claims="DirectoryRole",
     )
 
 

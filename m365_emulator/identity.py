@@ -7,6 +7,7 @@ Browser-facing pages (authorize, sign-in, consent, admin consent) live in `pages
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 import re
@@ -387,8 +388,8 @@ def _user_claims(user: DirectoryUser, scopes: list[str]) -> dict[str, Any]:
 def issue_id_token(
     emulator: Emulator, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str], nonce: str | None
 ) -> str:
+    """A v2 ID token as Entra issues it to the app: signed RS256, `aud` the client id, `iss` per tenant."""
     now = now_seconds()
-    lowered = {s.lower() for s in scopes}
     claims: dict[str, Any] = {
         "aud": app.client_id,
         "iss": f"{emulator.base_url}/{tenant.id}/v2.0",
@@ -396,18 +397,43 @@ def issue_id_token(
         "nbf": now,
         "exp": now + ID_TOKEN_LIFETIME,
         "oid": user.id,
-        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"pairwise/{app.client_id}/{user.id}")),
+        "sub": pairwise_subject(app.client_id, user.id),
         "tid": tenant.id,
         "ver": "2.0",
         "uti": secrets.token_urlsafe(16),
+        **_id_token_profile(user, {s.lower() for s in scopes}),
+        **_group_claims(tenant, app, user),
     }
-    if "profile" in lowered:
-        claims.update({"name": user.display_name, "preferred_username": user.user_principal_name})
-    if "email" in lowered and user.mail:
-        claims["email"] = user.mail
     if nonce:
         claims["nonce"] = nonce
     return emulator.signer.sign(claims)
+
+
+def pairwise_subject(client_id: str, object_id: str) -> str:
+    """Entra's `sub`: the same person has a different, stable subject in every app (43 base64url chars)."""
+    digest = hashlib.sha256(f"pairwise/{client_id.lower()}/{object_id.lower()}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _id_token_profile(user: DirectoryUser, lowered: set[str]) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    if "profile" in lowered:
+        claims.update({"name": user.display_name, "preferred_username": user.user_principal_name})
+    # Entra never verifies `mail`: it is sent as it stands in the directory, and only when asked for.
+    if "email" in lowered and user.mail:
+        claims["email"] = user.mail
+    return claims
+
+
+def _group_claims(tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> dict[str, Any]:
+    """`wids` and `groups`, only as the app registration's groupMembershipClaims asks for them."""
+    claims: dict[str, Any] = {}
+    if app.claims_groups("DirectoryRole") and user.wids():  # like Entra, no empty claim (a guest without roles)
+        claims["wids"] = user.wids()
+    if app.claims_groups("SecurityGroup"):
+        security = {g.id for g in tenant.groups.values() if g.security_enabled}
+        claims["groups"] = sorted(user.group_ids & security)
+    return claims
 
 
 def user_token_response(

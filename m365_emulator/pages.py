@@ -254,9 +254,13 @@ def _continue_authorize(emulator: Emulator, request: Request, flow: Flow) -> Res
 
 
 def _needs_consent(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser) -> bool:
+    """Entra asks when scopes lack consent, and on the first sign-in to an app not yet in the tenant at all
+    (even for openid/profile alone: "Sign you in"); consenting puts the app in the tenant."""
     app = emulator.state.apps[flow.client_id]
     granted = identity.consented_scopes(tenant, app, user)
-    return flow.prompt == "consent" or any(s.lower() not in granted for s in identity.resource_scopes(flow.scopes))
+    if flow.prompt == "consent" or not identity.has_service_principal(tenant, app.client_id):
+        return True
+    return any(s.lower() not in granted for s in identity.resource_scopes(flow.scopes))
 
 
 def _after_sign_in(emulator: Emulator, request: Request, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:

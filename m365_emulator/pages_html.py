@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from m365_emulator.state import AppRegistration, DirectoryUser, Tenant
+from m365_emulator.state import ROLE_NAMES, AppRegistration, DirectoryUser, Tenant
 
 if TYPE_CHECKING:
     from m365_emulator.sessions import Flow
@@ -42,6 +42,11 @@ def _hidden(flow: Flow) -> str:
     return f"<input type='hidden' name='flow' value='{escape(flow.id)}'>"
 
 
+def _roles_note(person: DirectoryUser) -> str:
+    names = sorted(ROLE_NAMES.get(role, role) for role in person.directory_roles)
+    return f" ({', '.join(names)})" if names else ""
+
+
 def sign_in_page(
     flow: Flow, app_name: str, people: list[tuple[Tenant, DirectoryUser]], error: str | None = None
 ) -> Response:
@@ -52,7 +57,7 @@ def sign_in_page(
         if tenant is not current:
             buttons.append(f"<div class='tenant'>{escape(tenant.display_name)}</div>")
             current = tenant
-        disabled = " (disabled)" if not person.account_enabled else " (admin)" if person.is_admin else ""
+        disabled = " (disabled)" if not person.account_enabled else _roles_note(person)
         buttons.append(
             f"<button type='submit' name='pick' value='{escape(person.user_principal_name)}'>"
             f"{escape(person.display_name)}{disabled}<br><small>{escape(person.user_principal_name)}</small></button>"

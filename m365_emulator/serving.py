@@ -5,12 +5,14 @@ from __future__ import annotations
 import ssl
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import trustme
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from m365_emulator.fixtures import DEMO_CLIENT_ID, DEMO_DOMAIN, DEMO_TENANT_ID
+from m365_emulator.persist import KeptWorld, load
 from m365_emulator.server import Emulator
 
 
@@ -33,6 +35,7 @@ class RunningEmulator:
     http: BaseWSGIServer
     ca_file: str
     threads: list[threading.Thread]
+    kept: KeptWorld | None = None  # set with a state file: the world is saved after every change
 
     @property
     def base_url(self) -> str:
@@ -60,6 +63,8 @@ class RunningEmulator:
             server.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.kept is not None:
+            self.kept.save()
 
 
 def start(
@@ -71,16 +76,20 @@ def start(
     fixture: str = "demo",
     seed: int = 1,
     client_secret: str | None = None,
+    state_file: str | None = None,
 ) -> RunningEmulator:
     """Make a CA and a server certificate, write the CA (PEM) to `ca_out`, and serve in background threads.
 
     Port 0 picks a free port. The HTTPS server serves everything; the HTTP twin serves the same routes so
-    that sign-in and consent pages open in a browser without a certificate warning.
+    that sign-in and consent pages open in a browser without a certificate warning. With `state_file`, the
+    world kept there (if any) replaces the fixture's, and every change is saved back (see persist.py).
     """
     emulator = Emulator(fixture=fixture, seed=seed, client_secret=client_secret)
+    kept = _kept_world(emulator, state_file, client_secret)
+    app: Any = kept or emulator
     context = _tls_context(host, ca_out)
-    https = make_server(host, port, emulator, threaded=True, ssl_context=context, request_handler=_Handler)
-    http = make_server(host, browser_port, emulator, threaded=True, request_handler=_Handler)
+    https = make_server(host, port, app, threaded=True, ssl_context=context, request_handler=_Handler)
+    http = make_server(host, browser_port, app, threaded=True, request_handler=_Handler)
     emulator.base_url = f"https://{host}:{https.server_port}"
     emulator.browser_url = f"http://{host}:{http.server_port}"
     threads = [
@@ -89,7 +98,17 @@ def start(
     ]
     for thread in threads:
         thread.start()
-    return RunningEmulator(emulator, https, http, ca_out, threads)
+    return RunningEmulator(emulator, https, http, ca_out, threads, kept)
+
+
+def _kept_world(emulator: Emulator, state_file: str | None, client_secret: str | None) -> KeptWorld | None:
+    if not state_file:
+        return None
+    path = Path(state_file)
+    load(emulator, path, client_secret=client_secret)
+    kept = KeptWorld(emulator, path)
+    kept.save()  # the file exists from the start, even before the first change
+    return kept
 
 
 def _tls_context(host: str, ca_out: str) -> ssl.SSLContext:

@@ -24,6 +24,29 @@ class WorkingHours:
     time_zone: dict[str, Any]
 
 
+# Entra's built-in directory role template ids (the values of the `wids` claim).
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
+APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+# Every member holds the default "User" role; Entra lists it in `wids` too, so it proves nothing.
+MEMBER_USER_ROLE = "b79fbf4d-3ef9-4689-8143-76b194e85509"
+ROLE_NAMES = {
+    GLOBAL_ADMINISTRATOR: "Global Administrator",
+    PRIVILEGED_ROLE_ADMINISTRATOR: "Privileged Role Administrator",
+    CLOUD_APPLICATION_ADMINISTRATOR: "Cloud Application Administrator",
+    APPLICATION_ADMINISTRATOR: "Application Administrator",
+    USER_ADMINISTRATOR: "User Administrator",
+}
+# The roles that may grant tenant-wide admin consent to an app.
+CONSENT_ROLES = frozenset(
+    {GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR, APPLICATION_ADMINISTRATOR}
+)
+# Values of an app registration's `groupMembershipClaims` (its manifest), as Entra accepts them.
+GROUP_CLAIM_VALUES = ("None", "SecurityGroup", "DirectoryRole", "ApplicationGroup", "All")
+
+
 @dataclass
 class DirectoryUser:
     id: str  # object id (GUID)
@@ -35,12 +58,22 @@ class DirectoryUser:
     job_title: str = ""
     account_enabled: bool = True
     user_type: str = "Member"  # or "Guest"
-    is_admin: bool = False  # a Global/Privileged Role admin: may grant admin consent
+    directory_roles: set[str] = field(default_factory=set)  # role template ids assigned tenant-wide
     has_mailbox: bool = True
     mailbox_time_zone: str = "UTC"  # Windows name, the mailbox's own zone
     working_hours: WorkingHours | None = None
     shares_details: bool = False  # whether getSchedule shows subject/location to others
     group_ids: set[str] = field(default_factory=set)
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether one of the person's directory roles may grant tenant-wide admin consent."""
+        return bool(self.directory_roles & CONSENT_ROLES)
+
+    def wids(self) -> list[str]:
+        """The `wids` claim: assigned role template ids, plus the default member role for members."""
+        default = [MEMBER_USER_ROLE] if self.user_type == "Member" else []
+        return sorted(self.directory_roles) + default
 
 
 @dataclass
@@ -62,6 +95,13 @@ class AppRegistration:
     redirect_uris: list[str]
     application_permissions: list[str]  # e.g. ["Calendars.ReadWrite", "User.Read.All"]
     delegated_permissions: list[str]  # e.g. ["User.Read", "Calendars.ReadWrite", ...]
+    # The manifest's groupMembershipClaims, e.g. "DirectoryRole" or "SecurityGroup, DirectoryRole".
+    group_membership_claims: str = "None"
+
+    def claims_groups(self, kind: str) -> bool:
+        """Whether tokens for this app carry `kind` ("DirectoryRole" -> wids, "SecurityGroup" -> groups)."""
+        values = {v.strip().lower() for v in self.group_membership_claims.split(",")}
+        return kind.lower() in values or "all" in values
 
 
 @dataclass
@@ -90,6 +130,7 @@ class Tenant:
     service_principals: set[str] = field(default_factory=set)
     user_consents: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (client_id, user_id) -> scopes
     access_policy_group: dict[str, str] = field(default_factory=dict)  # client_id -> group id (RestrictAccess)
+    deleted_user_ids: set[str] = field(default_factory=set)  # never handed out again
     calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
     # Address -> user, rebuilt lazily; every hit is re-checked against the user's current fields, so a
     # rename or removal since the index was built can never resolve a stale address.

@@ -42,20 +42,26 @@ class EmulatorProcess:
     _session: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
-    def start_thread(cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None) -> EmulatorProcess:
+    def start_thread(
+        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None, state_file: str | None = None
+    ) -> EmulatorProcess:
         """In this process, on free ports; the quickest start, and the state is reachable for debugging."""
-        running = start(ca_out=_temp_ca(), fixture=fixture, seed=seed, client_secret=client_secret)
+        running = start(
+            ca_out=_temp_ca(), fixture=fixture, seed=seed, client_secret=client_secret, state_file=state_file
+        )
         return cls._from(running.announcement(), running=running)
 
     @classmethod
     def start_subprocess(
-        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None
+        cls, *, fixture: str = "demo", seed: int = 1, client_secret: str | None = None, state_file: str | None = None
     ) -> EmulatorProcess:
-        """`python -m m365_emulator` on free ports, as the demo runs it."""
+        """`python -m m365_emulator` on free ports, as the demo runs it (with `state_file`, a kept world)."""
         command = [sys.executable, "-m", "m365_emulator", "--port", "0", "--ca-out", _temp_ca()]
         command += ["--fixture", fixture, "--seed", str(seed)]
         if client_secret:
             command += ["--client-secret", client_secret]
+        if state_file:
+            command += ["--state-file", state_file]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         line = process.stdout.readline() if process.stdout else ""
         if not line:
@@ -118,6 +124,23 @@ class EmulatorProcess:
     def grant_admin_consent(self, tenant: str | None = None, *, granted: bool = True) -> None:
         body = {"client_id": self.client_id, "granted": granted}
         self.control("POST", f"/tenants/{tenant or self.tenant_id}/consent", body)
+
+    def set_group_membership_claims(self, value: str | None, client_id: str | None = None) -> str:
+        """Set the app registration's groupMembershipClaims ("DirectoryRole", "All", "None"...); the value kept."""
+        path = f"/apps/{client_id or self.client_id}/group-membership-claims"
+        return str(self.control("POST", path, {"value": value})["groupMembershipClaims"])
+
+    def update_user(self, address: str, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Patch a person (e.g. `mail=...`, `directoryRoles=[...]`, `accountEnabled=False`); the person as listed."""
+        body = {"user": address, **fields}
+        user: dict[str, Any] = self.control("POST", f"/tenants/{tenant or self.tenant_id}/users", body)["user"]
+        return user
+
+    def recreate_user(self, address: str, tenant: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Delete a person and make them again with the same address and a new object id; the new person."""
+        path = f"/tenants/{tenant or self.tenant_id}/users/{address}/recreate"
+        user: dict[str, Any] = self.control("POST", path, fields)["user"]
+        return user
 
     def user_id(self, address: str, tenant: str | None = None) -> str:
         wanted = address.lower()

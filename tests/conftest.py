@@ -1,10 +1,17 @@
-"""Fixtures every test may use: an organization with an admin and a member, and an outsider's organization."""
+"""Fixtures every test may use: an organization with an admin and a member, and an outsider's organization.
+
+Every test also runs behind `network_guard`: a socket to anything but loopback (or a name other than localhost
+being looked up) fails the test, naming the address, even if the code under test swallows the error.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -31,6 +38,79 @@ def require_service(name: str, url: str) -> None:
         if running_in_ci():
             pytest.fail(f"{message}; CI must provide it.")
         pytest.skip(message)
+
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_loopback(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if not isinstance(host, str):
+        return False
+    if host.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_address(host: Any) -> bool:
+    text = host.decode(errors="replace") if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class NetworkGuard:
+    """What the tests tried to reach beyond loopback; `refuse` fails the test at once and again at teardown."""
+
+    attempts: list[str] = field(default_factory=list)
+
+    def check(self, family: Any, address: Any) -> None:
+        if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+            return  # Unix sockets and the like stay on this machine
+        if not _is_loopback(address[0]):
+            self.refuse(f"{address[0]}:{address[1]}")
+
+    def resolve(self, host: Any, port: Any) -> None:
+        """A name lookup: only localhost; an address literal is judged when it is connected to."""
+        if host is not None and not _is_loopback(host) and not _is_address(host):
+            self.refuse(f"{host}:{port} (a name lookup)")
+
+    def refuse(self, where: str) -> None:
+        self.attempts.append(where)
+        pytest.fail(f"A test tried to reach {where}: tests may only talk to loopback (the emulator, services).")
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
+    """Refuse sockets and name lookups beyond loopback; `pytest.fail` is not an Exception, so no caller swallows it."""
+    guard = NetworkGuard()
+    connect, connect_ex, getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def guarded_connect(sock: socket.socket, address: Any) -> None:
+        guard.check(sock.family, address)
+        connect(sock, address)
+
+    def guarded_connect_ex(sock: socket.socket, address: Any) -> int:
+        guard.check(sock.family, address)
+        return connect_ex(sock, address)
+
+    def guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        guard.resolve(host, port)
+        return getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    yield guard
+    if guard.attempts:  # also catches an attempt made in another thread, where pytest.fail went unseen
+        pytest.fail(f"A test tried to reach beyond loopback: {', '.join(guard.attempts)}.")
 
 
 @dataclass

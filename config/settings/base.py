@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_optional, env_str, env_url
+from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,10 +31,13 @@ INSTALLED_APPS = [
     "accounts",
     "integrations",
     "booking",
+    "config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a parameter: NUL and other control characters never reach a view or the database.
+    "config.middleware.RefuseControlCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,7 +115,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -161,7 +164,7 @@ MICROSOFT_CA_BUNDLE = env_optional("MICROSOFT_CA_BUNDLE")
 if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"MICROSOFT_CA_BUNDLE names {MICROSOFT_CA_BUNDLE!r}, which is not a file.")
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
-TOKEN_ENCRYPTION_KEYS = env_list("TOKEN_ENCRYPTION_KEY")
+TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
 
 SOCIALACCOUNT_PROVIDERS = {
     "microsoft": {

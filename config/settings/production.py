@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_database_url, env_int, env_list, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import TOKEN_ENCRYPTION_KEYS
+from config.settings.base import MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET, REDIS_URL, TOKEN_ENCRYPTION_KEYS
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -17,6 +17,19 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS to the host names Overlap is served under.")
 if not TOKEN_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("Set TOKEN_ENCRYPTION_KEY (a Fernet key) so that tokens are encrypted at rest.")
+# PostgreSQL: SQLite loses writes under concurrent workers. Redis: without it Celery would run every task
+# inside the web request, silently.
+env_database_url("DATABASE_URL", engines=("postgres", "postgresql", "pgsql", "postgis"))
+if not REDIS_URL:
+    raise ImproperlyConfigured("Set REDIS_URL (redis://...): production runs tasks on a Celery worker through Redis.")
+for _name, _value in (
+    ("MICROSOFT_CLIENT_ID", MICROSOFT_CLIENT_ID),
+    ("MICROSOFT_CLIENT_SECRET", MICROSOFT_CLIENT_SECRET),
+):
+    if not _value:
+        raise ImproperlyConfigured(
+            f"Set {_name}: the app registration's credentials (see the README's App registration)."
+        )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

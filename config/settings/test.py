@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Microsoft's real hosts are never the default in tests: a test that forgets the emulator calls a name that
+# cannot resolve (RFC 2606 .invalid), and the network guard in tests/conftest.py fails it, naming the host.
+os.environ.setdefault("MICROSOFT_LOGIN_URL", "https://login.invalid")
+os.environ.setdefault("MICROSOFT_GRAPH_URL", "https://graph.invalid")
+
 from config.env import env_bool
 from config.settings.base import *  # noqa: F403
 

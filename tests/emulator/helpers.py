@@ -38,21 +38,34 @@ def graph(emulator: EmulatorProcess, method: str, path: str, token: str | None, 
 
 def delegated_token(emulator: EmulatorProcess, user: str, scope: str = "openid offline_access User.Read") -> str:
     """A user's access token through the authorize pages (consenting) and the code redemption."""
+    return str(signed_in_tokens(emulator, user, scope=scope)["access_token"])
+
+
+def signed_in_tokens(
+    emulator: EmulatorProcess,
+    user: str,
+    *,
+    scope: str,
+    authority: str | None = None,
+    redirect: str = "http://127.0.0.1:8000/integrations/microsoft/callback/",
+    **params: str,
+) -> dict[str, Any]:
+    """The token endpoint's answer after `user` signs in (consenting) through the authorize pages."""
     from urllib.parse import urlencode
 
     from m365_emulator.testing import Browser
 
-    redirect = "http://127.0.0.1:8000/integrations/microsoft/callback/"
+    authority = authority or emulator.tenant_id
     query = {"client_id": emulator.client_id, "response_type": "code", "redirect_uri": redirect, "scope": scope}
-    url = f"{emulator.browser_url}/{emulator.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
+    url = f"{emulator.browser_url}/{authority}/oauth2/v2.0/authorize?{urlencode({**query, **params})}"
     code = Browser(emulator).sign_in(url, user).params["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret,
-        "code": code,
-        "redirect_uri": redirect,
-    }
-    response = emulator.session.post(f"{emulator.base_url}/{emulator.tenant_id}/oauth2/v2.0/token", data=data)
+    response = token_endpoint(emulator, authority, grant_type="authorization_code", code=code, redirect_uri=redirect)
     assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def token_endpoint(emulator: EmulatorProcess, authority: str, **fields: str) -> requests.Response:
+    """A confidential client's POST to the token endpoint (the app's id and secret added)."""
+    data = {"client_id": emulator.client_id, "client_secret": emulator.client_secret, **fields}
+    return emulator.session.post(f"{emulator.base_url}/{authority}/oauth2/v2.0/token", data=data, timeout=10)

@@ -102,3 +102,25 @@ def test_a_redirect_uri_registered_through_the_control_api_is_accepted(emulator:
     emulator.control("POST", f"/apps/{emulator.client_id}/redirect-uris", {"add": [other]})
     landing = Browser(emulator).sign_in(_consent_url(emulator, redirect_uri=other), ADELE)
     assert landing.url is not None and landing.url.startswith(other)
+
+
+def test_a_user_administrator_holds_a_role_but_cannot_grant_consent(emulator: EmulatorProcess) -> None:
+    browser = Browser(emulator)
+    joni = "joni.sherman@contoso.onmicrosoft.com"
+    assert "Need admin approval" in browser.sign_in(_consent_url(emulator), joni, decision=None).page
+    landing = browser.sign_in(_consent_url(emulator), joni, decision="back")
+    assert landing.params["error"] == "access_denied"
+    assert token_request(emulator).json()["error_codes"] == [700016]
+
+
+def test_a_cloud_application_administrator_may_grant_consent(emulator: EmulatorProcess) -> None:
+    landing = Browser(emulator).sign_in(_consent_url(emulator), "allan.deyoung@contoso.onmicrosoft.com")
+    assert landing.params["admin_consent"] == "True" and "error" not in landing.params
+    assert token_request(emulator).status_code == 200
+
+
+def test_the_sign_in_page_names_each_persons_directory_roles(emulator: EmulatorProcess) -> None:
+    page = Browser(emulator).sign_in(_consent_url(emulator), None, decision=None).page
+    assert "Adele Vance (Global Administrator)" in page
+    assert "Joni Sherman (User Administrator)" in page
+    assert "Megan Bowen<br>" in page
