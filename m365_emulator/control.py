@@ -74,7 +74,8 @@ POST /_emulator/token-lifetime  {"seconds": int | null}
     Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
 GET  /_emulator/log?since=<seq>
     {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
-    request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped", "complete"};
+    request_id, client_request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped",
+    "complete"};
     secrets in form bodies are masked. `query` maps each parameter to every value sent, in order.
     `response_ids` / `response_ical_uids`: the ids of the events the response carried (created, read, updated,
     listed). The log keeps the newest 50,000 entries: "first_seq" is the oldest kept, "dropped" how many were

@@ -35,6 +35,7 @@ class LogEntry:
     app: str | None = None  # client id
     mailbox: str | None = None  # the mailbox a Graph call addressed, when it named one
     request_id: str | None = None
+    client_request_id: str | None = None  # the caller's `client-request-id` header, as Graph echoes it
     batch: int | None = None  # the seq of the $batch request this one came in
     response_ids: list[str] = field(default_factory=list)
     response_ical_uids: list[str] = field(default_factory=list)

@@ -303,6 +303,7 @@ class Emulator:
             app=outcome.app,
             mailbox=outcome.mailbox,
             request_id=outcome.request_id,
+            client_request_id=request.headers.get("client-request-id"),
             batch=batch_seq,
         )
         entry.response_ids, entry.response_ical_uids = response_ids(request.environ)

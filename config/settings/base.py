@@ -35,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's and view's log lines, and the tasks they enqueue, carry the request id.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads a parameter: NUL and other control characters never reach a view or the database.
     "config.middleware.RefuseControlCharacters",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_database_url, env_int, env_list, env_str
+from config.logs import logging_config
 from config.settings.base import *  # noqa: F403
 from config.settings.base import MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET, REDIS_URL, TOKEN_ENCRYPTION_KEYS
 
@@ -42,3 +43,24 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+# Connections kept between requests (checked before reuse), not one new connection per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+
+# Static files: collected at start (the Procfile's web line) and served by whitenoise from STATIC_ROOT;
+# hashed names are cached for good, the rest for a minute.
+
+# Structured logs: one JSON object per line on stderr, each with the request id (config/logs.py).
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json_lines=True)
+
+# Celery workers log through LOGGING above, not a handler of their own; a task is acknowledged only once it
+# has run (a worker killed mid-task leaves it to another), and a worker takes one task at a time beyond those
+# it runs, so a long task never holds others back. On SIGTERM a worker finishes what it runs (warm shutdown).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -11,7 +11,8 @@ class MicrosoftConfig:
 
     `login_url` is where Overlap's server talks to Entra ID; `browser_login_url` is where a person's
     browser is sent (they differ only with the emulator). `ca_bundle` is a CA file to trust instead of
-    the system's, for the emulator's certificate.
+    the system's, for the emulator's certificate. `redis_url` is where every process counts Graph calls in
+    flight per mailbox (`limits`); without it each process counts its own.
     """
 
     client_id: str
@@ -22,6 +23,7 @@ class MicrosoftConfig:
     ca_bundle: str | None = None
     # Fernet keys, newest first; older keys only decrypt (rotation).
     token_keys: tuple[str, ...] = field(default=(), repr=False)
+    redis_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls) -> MicrosoftConfig:
@@ -36,6 +38,7 @@ class MicrosoftConfig:
             graph_url=settings.MICROSOFT_GRAPH_URL.rstrip("/"),
             ca_bundle=settings.MICROSOFT_CA_BUNDLE or None,
             token_keys=tuple(settings.TOKEN_ENCRYPTION_KEYS),
+            redis_url=settings.REDIS_URL or None,
         )
 
     @property

@@ -1,6 +1,8 @@
 """HTTP to Microsoft: a shared `requests.Session` per configuration, timeouts, Retry-After-aware retries, $batch.
 
-The only module besides `auth` that touches `requests`; every failure leaves as a `MicrosoftError`.
+The only module besides `auth` that touches `requests`; every failure leaves as a `MicrosoftError`. Each call
+waits for a slot of its mailbox (`limits`) and carries the id bound in `correlation` (the web request's or the
+task's) as Graph's `client-request-id`, so that one id finds a booking's request, its task and its Graph calls.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 
 import requests
 
+from integrations.microsoft import correlation, limits
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import BadRequest, MicrosoftError, Timeout, Unavailable, graph_error
 
@@ -134,12 +137,15 @@ class GraphTransport:
         delegated: bool = False,
         session: requests.Session | None = None,
         policy: RetryPolicy | None = None,
+        limiter: limits.Limiter | None = None,
     ) -> None:
         self.base = config.graph_base
+        self.client_id = config.client_id
         self.tokens = tokens
         self.delegated = delegated
         self.session = session or shared_session(config)
         self.policy = policy or RetryPolicy()
+        self.limiter = limiter or limits.shared_limiter(config.redis_url)
 
     def request(
         self,
@@ -187,9 +193,12 @@ class GraphTransport:
         if not url.startswith(self.base + "/"):  # never send the token to a host a nextLink names
             raise BadRequest(f"Refusing to follow a link outside Graph: {url}", code="foreign_link")
         headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force_refresh)}", "Prefer": PREFER}
+        headers["client-request-id"] = correlation.current() or correlation.new()
+        slots = limits.mailbox_slots(self.client_id, url.removeprefix(self.base), body, me=self._me())
         started = time.monotonic()
         try:
-            raw = self.session.request(method, url, params=params, json=body, headers=headers)
+            with self.limiter.hold(slots):
+                raw = self.session.request(method, url, params=params, json=body, headers=headers)
         except requests.Timeout as exc:
             raise Timeout(f"Graph did not answer {method} {path} in time.", code="timeout") from exc
         except requests.RequestException as exc:
@@ -204,6 +213,11 @@ class GraphTransport:
             response.request_id,
         )
         return response
+
+    def _me(self) -> str | None:
+        """Whose mailbox /me is: the member's object id, for a delegated token."""
+        oid = getattr(self.tokens, "account_oid", None)
+        return str(oid) if oid else None
 
     def _error(self, response: GraphResponse) -> MicrosoftError:
         return graph_error(

@@ -1,0 +1,80 @@
+"""Gunicorn's configuration: `gunicorn --config config/gunicorn.py config.wsgi`.
+
+Every value comes from the environment, with defaults for a 2-core machine behind a TLS proxy:
+- `PORT` (8000) and `GUNICORN_BIND` (`0.0.0.0:$PORT`);
+- `WEB_CONCURRENCY` worker processes (default: the number of cores, at least 2) of `GUNICORN_THREADS` threads
+  each (default 4): a page mostly waits on PostgreSQL, Redis or Graph, so threads are cheaper than processes;
+- `GUNICORN_TIMEOUT` (30 s) before a stuck worker is replaced; `GUNICORN_GRACEFUL_TIMEOUT` (25 s) for requests
+  in flight to finish after SIGTERM;
+- `FORWARDED_ALLOW_IPS` (`127.0.0.1,::1`): the proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` are
+  believed. Set it to the load balancer's addresses; `*` only where nothing else can reach the port.
+Logs are JSON lines on stderr; each access line carries the request id the app answered with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+# Importing `config` below must not choose the development settings: the WSGI entry point's default, first.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+from config.logs import logging_config
+
+
+def _number(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_number('PORT', 8000)}"
+workers = _number("WEB_CONCURRENCY", max(2, os.cpu_count() or 1))
+threads = _number("GUNICORN_THREADS", 4)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _number("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = _number("GUNICORN_KEEPALIVE", 5)
+# A worker is replaced after this many requests (spread out, so they do not all restart at once).
+max_requests = _number("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
+max_requests_jitter = max_requests // 10
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+logconfig_dict = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), json_lines=True)
+
+
+class JsonAccessLogger(Logger):
+    """One access line per request, as fields of the JSON log line, with the id the app answered with."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
+        headers = {str(name).lower(): str(value) for name, value in (resp.headers or [])}
+        status = str(resp.status).split(None, 1)[0]
+        fields = {
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "query": environ.get("QUERY_STRING") or None,
+            "status": int(status) if status.isdigit() else status,
+            "bytes": getattr(resp, "sent", None),
+            "ms": round(request_time.total_seconds() * 1000, 1),
+            "remote": environ.get("REMOTE_ADDR"),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+            "request_id": headers.get("x-request-id"),
+        }
+        try:
+            self.access_log.info("%s %s %s", fields["method"], fields["path"], status, extra=fields)
+        except Exception:  # an access line must never fail a response
+            self.error_log.exception("Access log line failed: %s", json.dumps(fields, default=str))
+
+
+logger_class = JsonAccessLogger
