@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run test test-sqlite test-services lint format bench clean
+.PHONY: setup migrate seed run prod test test-sqlite test-services lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
@@ -25,6 +25,14 @@ seed: migrate
 
 run: seed
 	$(BIN)/python -m config.rundemo
+
+# The production stack on this machine (gunicorn, a Celery worker and beat, by the Procfile) against PostgreSQL
+# and Redis, with the emulator as Microsoft. PROD_DATABASE_URL is created if missing.
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap_prod
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+prod: setup
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(BIN)/python -m config.runprod
 
 lint: setup
 	$(BIN)/ruff check .
