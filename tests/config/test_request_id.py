@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -90,8 +91,7 @@ def test_a_json_line_keeps_extra_fields_and_the_exception() -> None:
     try:
         raise ValueError("boom")
     except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", ("once",), exc_info=True)
-        record.exc_info = __import__("sys").exc_info()
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", ("once",), sys.exc_info())
     record.booking = "b-1"
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "failed once" and entry["booking"] == "b-1"
