@@ -77,9 +77,9 @@ def _key(client_id: str, mailbox: str) -> str:
     return f"overlap:graph-mailbox:{client_id}:{mailbox.lower()}"
 
 
-def _busy(key: str) -> Throttled:
+def _busy(key: str, waited: float) -> Throttled:
     mailbox = key.rsplit(":", 1)[-1]
-    message = f"Mailbox {mailbox} already has {MAILBOX_CONCURRENCY} requests in flight for {WAIT_SECONDS:.0f}s."
+    message = f"Mailbox {mailbox} had {MAILBOX_CONCURRENCY} Graph requests in flight for {waited:.0f}s."
     return Throttled(message, code="mailbox_busy", retry_after=1.0)
 
 
@@ -102,7 +102,7 @@ class LocalLimiter:
                 for _ in range(min(slots[key], self.limit)):
                     semaphore = self._semaphore(key)
                     if not semaphore.acquire(timeout=self.wait):
-                        raise _busy(key)
+                        raise _busy(key, self.wait)
                     stack.callback(semaphore.release)
             yield
 
@@ -161,7 +161,7 @@ class RedisLimiter:
         pause = 0.005
         while not self._take(keys=[key], args=[self.limit, int(self.lease * 1000), count, token]):
             if time.monotonic() >= deadline:
-                raise _busy(key)
+                raise _busy(key, self.wait)
             time.sleep(pause + random.uniform(0, pause))  # jitter: waiters do not all ask at once
             pause = min(pause * 2, 0.05)
 

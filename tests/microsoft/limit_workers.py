@@ -13,10 +13,12 @@ ADELE = "adele.vance@contoso.onmicrosoft.com"
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 
 
-def hammer(config: dict[str, Any], tenant: str, threads: int, calls: int) -> int:
-    """`threads` threads, each making `calls` getSchedule calls on Adele's mailbox; how many failed."""
+def hammer(config: dict[str, Any], tenant: str, threads: int, calls: int, start_line: Any, results: Any) -> None:
+    """`threads` threads, each making `calls` getSchedule calls on Adele's mailbox, all processes starting
+    together at `start_line` (a Barrier); puts how many calls failed on `results`."""
     client = GraphClient.for_tenant(MicrosoftConfig(**config), tenant)
     client.transport.tokens()
+    start_line.wait(timeout=60)
     today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     start = today + timedelta(days=7 - today.weekday())
 
@@ -30,4 +32,4 @@ def hammer(config: dict[str, Any], tenant: str, threads: int, calls: int) -> int
         return failed
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return sum(pool.map(one_thread, range(threads)))
+        results.put(sum(pool.map(one_thread, range(threads))))

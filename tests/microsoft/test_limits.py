@@ -115,9 +115,18 @@ def _run_workers(emulator: EmulatorProcess, config: MicrosoftConfig) -> list[dic
     emulator.control("POST", "/latency", {"ms": 150})
     since = emulator.last_seq()
     context = multiprocessing.get_context("spawn")  # no fork of a process that runs the emulator's threads
-    with context.Pool(PROCESSES) as pool:
-        work = pool.starmap_async(hammer, [(asdict(config), emulator.tenant_id, THREADS, CALLS)] * PROCESSES)
-        errors = work.get(timeout=90)
+    start_line, results = context.Barrier(PROCESSES), context.Queue()
+    arguments = (asdict(config), emulator.tenant_id, THREADS, CALLS, start_line, results)
+    workers = [context.Process(target=hammer, args=arguments) for _ in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    try:
+        errors = [results.get(timeout=90) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.kill()
     assert errors == [0] * PROCESSES  # every call got its answer in the end
     return [c for c in graph_calls(emulator, since) if c["path"].endswith("/calendar/getSchedule")]
 
