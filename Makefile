@@ -51,6 +51,7 @@ format: setup
 
 bench: setup
 	$(BIN)/python -m m365_emulator.bench
+	$(BIN)/python -m bench.engine
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache

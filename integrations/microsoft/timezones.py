@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +14,7 @@ from tzlocal.windows_tz import win_tz
 
 from integrations.microsoft.errors import BadRequest
 
+_IANA_NAME = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # Names Outlook uses for UTC that are not in CLDR's table.
@@ -56,12 +59,33 @@ def windows_to_iana(name: str) -> str | None:
 
 
 def get_zone(name: str) -> tzinfo:
-    """A tzinfo for a Windows or IANA zone name."""
+    """A tzinfo for a Windows or IANA zone name, legacy IANA names (Asia/Calcutta, US/Pacific) included."""
     iana = windows_to_iana(name) or name.strip()
     try:
-        return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError):
+        return _iana_zone(iana)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimeZone(f"Unknown time zone {name!r}.", code="UnknownTimeZone") from None
+
+
+@lru_cache(maxsize=1024)
+def _iana_zone(name: str) -> tzinfo:
+    """The zone from the IANA data Overlap ships (the tzdata package), so that a host without legacy links or
+    with stale rules reads zones as Microsoft does; the host's data only for a name the package lacks."""
+    if not _IANA_NAME.fullmatch(name):
+        raise ValueError(name)
+    try:
+        with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+            return ShippedZone.from_file(data, key=name)
+    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return ZoneInfo(name)
+
+
+class ShippedZone(ZoneInfo):
+    """A zone read from the shipped IANA data. It pickles as its name (a plain ZoneInfo read from a file would
+    refuse), so that free/busy holding it can go through a cache."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (get_zone, (str(self.key),))
 
 
 def zone_from_graph(value: dict[str, Any]) -> tzinfo:
@@ -96,6 +120,7 @@ class TransitionRule:
             at=parse_time_of_day(str(value.get("time") or "00:00:00")),
         )
 
+    @lru_cache(maxsize=256)  # noqa: B019 - a handful of frozen rules, asked about the same few years
     def in_year(self, year: int) -> datetime:
         """The local wall time of this transition in `year` (naive)."""
         first = date(year, self.month, 1)
@@ -127,6 +152,7 @@ class CustomTimeZone(tzinfo):
         has_rules = to_daylight is not None and to_standard is not None and self.daylight != self.standard
         self.rules = (to_daylight, to_standard) if has_rules else None
         self.name = name
+        self._arguments = (bias, standard_bias, daylight_bias, to_daylight, to_standard, name)
 
     @classmethod
     def from_graph(cls, value: dict[str, Any]) -> CustomTimeZone:
@@ -176,5 +202,27 @@ class CustomTimeZone(tzinfo):
         repeated = not inside and end <= naive < end + (self.daylight - self.standard)
         return local.replace(tzinfo=self, fold=int(repeated))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # tzinfo's default pickling calls the class without arguments, which this one cannot take.
+        return (_custom_zone, self._arguments)
+
     def __repr__(self) -> str:
         return f"CustomTimeZone(standard={self.standard}, daylight={self.daylight}, rules={self.rules})"
+
+
+def _custom_zone(
+    bias: int,
+    standard_bias: int,
+    daylight_bias: int,
+    to_daylight: TransitionRule | None,
+    to_standard: TransitionRule | None,
+    name: str,
+) -> CustomTimeZone:
+    return CustomTimeZone(
+        bias=bias,
+        standard_bias=standard_bias,
+        daylight_bias=daylight_bias,
+        to_daylight=to_daylight,
+        to_standard=to_standard,
+        name=name,
+    )

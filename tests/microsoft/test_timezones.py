@@ -138,3 +138,55 @@ def test_the_repeated_hour_when_clocks_go_back_maps_to_both_instants() -> None:
     assert (first.astimezone(custom).hour, second.astimezone(custom).hour) == (1, 1)
     assert first.astimezone(custom).astimezone(UTC) == first
     assert second.astimezone(custom).astimezone(UTC) == second
+
+
+@pytest.mark.parametrize(
+    ("name", "offset"),
+    [
+        ("Asia/Calcutta", timedelta(hours=5, minutes=30)),
+        ("US/Pacific", timedelta(hours=-8)),
+        ("Europe/Kiev", timedelta(hours=2)),
+        ("India Standard Time", timedelta(hours=5, minutes=30)),
+        ("Asia/Rangoon", timedelta(hours=6, minutes=30)),
+    ],
+)
+def test_it_resolves_legacy_iana_names_and_windows_names(name: str, offset: timedelta) -> None:
+    assert get_zone(name).utcoffset(datetime(2026, 1, 15, 12)) == offset
+
+
+def test_it_reads_zones_from_the_shipped_iana_data_without_the_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zoneinfo
+
+    from integrations.microsoft import timezones
+
+    timezones._iana_zone.cache_clear()
+    zoneinfo.reset_tzpath(to=[])
+    try:
+        assert get_zone("Asia/Calcutta").utcoffset(datetime(2026, 1, 15)) == timedelta(hours=5, minutes=30)
+    finally:
+        zoneinfo.reset_tzpath()
+        timezones._iana_zone.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/localtime", "Asia", "Asia/../Europe/Berlin", ""])
+def test_it_refuses_names_that_are_paths_or_folders(name: str) -> None:
+    with pytest.raises(UnknownTimeZone):
+        get_zone(name)
+
+
+def test_graphs_working_hours_accept_a_legacy_iana_name() -> None:
+    zone = zone_from_graph({"name": "Asia/Calcutta"})
+
+    assert datetime(2026, 3, 9, 3, 30, tzinfo=UTC).astimezone(zone).hour == 9
+
+
+@pytest.mark.parametrize("zone", [{"name": "Asia/Calcutta"}, {"name": "Pacific Standard Time"}, PACIFIC_CUSTOM])
+def test_zones_survive_a_round_trip_through_a_cache(zone: dict[str, object]) -> None:
+    import pickle
+
+    original = zone_from_graph(zone)
+    restored = pickle.loads(pickle.dumps(original))
+    summer, winter = datetime(2026, 7, 1, 12, tzinfo=UTC), datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    assert summer.astimezone(restored).utcoffset() == summer.astimezone(original).utcoffset()
+    assert winter.astimezone(restored).utcoffset() == winter.astimezone(original).utcoffset()

@@ -1,0 +1,40 @@
+"""Overlap's availability engine: busy time and working hours in, fairly ranked slots with reasons out.
+
+Pure: no Django, no I/O. All arithmetic is on UTC instants; working hours stay put in each person's local time.
+"""
+
+from __future__ import annotations
+
+from booking.engine.search import search
+from booking.engine.types import (
+    ALWAYS_BLOCKING,
+    DAY_NAMES,
+    DEFAULT_BLOCKING,
+    STATUSES,
+    Busy,
+    Explanation,
+    Person,
+    PersonAtSlot,
+    Request,
+    Result,
+    Slot,
+    Unreadable,
+    WorkingHours,
+)
+
+__all__ = [
+    "ALWAYS_BLOCKING",
+    "DAY_NAMES",
+    "DEFAULT_BLOCKING",
+    "STATUSES",
+    "Busy",
+    "Explanation",
+    "Person",
+    "PersonAtSlot",
+    "Request",
+    "Result",
+    "Slot",
+    "Unreadable",
+    "WorkingHours",
+    "search",
+]

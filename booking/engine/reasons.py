@@ -1,0 +1,135 @@
+"""A slot in words: "10:00 for you, 14:30 for Ravi — mid-morning and early afternoon; keeps Ravi's afternoon
+focus block". Subjects and locations never reach the engine, so no reason can quote one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.engine.people import Frame, Prepared
+from booking.engine.ranking import assess
+from booking.engine.types import Explanation, Person, PersonAtSlot, Slot
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# (local minute of the day it starts at, words), latest first.
+_PARTS = (
+    (20 * 60, "night"),
+    (17 * 60 + 30, "evening"),
+    (15 * 60 + 30, "late afternoon"),
+    (13 * 60, "early afternoon"),
+    (12 * 60, "midday"),
+    (11 * 60 + 30, "late morning"),
+    (10 * 60, "mid-morning"),
+    (9 * 60, "morning"),
+    (6 * 60, "early morning"),
+    (0, "night"),
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What explaining a slot needs from its search."""
+
+    frame: Frame
+    duration: int
+    you: str | None
+    scored: Sequence[Prepared]  # required people, "you" first
+    optional: Sequence[tuple[Person, int | None]]  # with their free mask, None when unreadable
+
+    def explain(self, slot: Slot) -> Explanation:
+        start = self.frame.floor(slot.start)
+        people = tuple(self._at(person, start, slot.start) for person in self.scored)
+        free, busy, unknown = self._optional(start)
+        flags = tuple(
+            f"outside {self._owner(p)} working hours, {_clock(p.local_start)} for {self._who(p)}"
+            for p in people
+            if p.outside_hours
+        )
+        reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(free, busy, unknown)
+        summary = f"{self._times(people)} — {join_names(_unique(_part(p.local_start) for p in people))}"
+        if reasons:
+            summary += "; " + "; ".join(reasons)
+        return Explanation(people, free, busy, unknown, flags, reasons, summary)
+
+    def _at(self, person: Prepared, start: int, instant: datetime) -> PersonAtSlot:
+        assert person.person.hours is not None
+        tz = person.person.hours.tz
+        found = assess(person, start, self.duration)
+        focus_part = ""
+        if found.focus:
+            middle = self.frame.instant(found.focus_middle).astimezone(tz)
+            focus_part = "morning" if middle.hour < 12 else "afternoon" if middle.hour < 17 else "evening"
+        return PersonAtSlot(
+            person_id=person.person.id,
+            name=person.person.name,
+            local_start=instant.astimezone(tz),
+            cost=found.cost,
+            outside_hours=found.outside,
+            day_edge=found.edge,
+            lunch=found.lunch,
+            back_to_back=found.back_to_back,
+            focus=found.focus,
+            focus_part=focus_part,
+        )
+
+    def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        free = tuple(p.name for p, mask in self.optional if mask is not None and mask >> start & 1)
+        busy = tuple(p.name for p, mask in self.optional if mask is not None and not mask >> start & 1)
+        unknown = tuple(p.name for p, mask in self.optional if mask is None)
+        return free, busy, unknown
+
+    def _reasons(self, p: PersonAtSlot) -> list[str]:
+        owner, reasons = self._owner(p), []
+        if p.day_edge:
+            reasons.append(f"at the {p.day_edge} of {owner} working day")
+        if p.lunch:
+            reasons.append(f"over {owner} lunch hour")
+        if p.back_to_back:
+            where = {"after": "right after", "before": "right before", "between": "between two"}[p.back_to_back]
+            reasons.append(f"{where} {'of' if p.back_to_back == 'between' else 'another of'} {owner} meetings")
+        if p.focus:
+            reasons.append(f"{p.focus} {owner} {p.focus_part} focus block")
+        return reasons
+
+    def _times(self, people: Sequence[PersonAtSlot]) -> str:
+        first_day = people[0].local_start.date() if people else None
+        groups: dict[str, list[str]] = {}
+        for p in people:
+            clock = _clock(p.local_start)
+            if p.local_start.date() != first_day:
+                clock += " " + _WEEKDAYS[p.local_start.weekday()]
+            groups.setdefault(clock, []).append(self._who(p))
+        return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
+
+    def _who(self, p: PersonAtSlot) -> str:
+        return "you" if p.person_id == self.you else p.name
+
+    def _owner(self, p: PersonAtSlot) -> str:
+        return "your" if p.person_id == self.you else f"{p.name}'s"
+
+
+def _clock(local: datetime) -> str:
+    return f"{local.hour:02d}:{local.minute:02d}"  # strftime is several times slower
+
+
+def _part(local: datetime) -> str:
+    minute = local.hour * 60 + local.minute
+    return next(words for since, words in _PARTS if minute >= since)
+
+
+def _optional_reason(free: tuple[str, ...], busy: tuple[str, ...], unknown: tuple[str, ...]) -> tuple[str, ...]:
+    if not (free or busy or unknown):
+        return ()
+    states = ((free, "free"), (busy, "busy"), (unknown, "unknown"))
+    said = [f"{join_names(names)} {state}" for names, state in states if names]
+    return ("optional: " + ", ".join(said),)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def join_names(names: Sequence[str]) -> str:
+    """ "Anna", "Anna and Ravi", "Anna, Ravi and Sam"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

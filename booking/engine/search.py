@@ -1,0 +1,185 @@
+"""The search: hard rules as bitmasks over the window's minutes, then the fair ranking of what is left."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from booking.engine.masks import count_planes, every, set_bits, spread
+from booking.engine.people import Frame, Prepared, prepare
+from booking.engine.ranking import assess
+from booking.engine.reasons import Context, join_names
+from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
+
+
+def search(people: Sequence[Person], request: Request) -> Result:
+    """Every slot of the request that all required people can make, ranked fairly, with reasons.
+
+    Hard rules: each required person is free (no blocking status) for the slot and the buffers around it, and
+    the slot lies inside their working hours unless they are in `request.widened` (such slots carry a flag);
+    slots start on the granularity grid, no sooner than `now + minimum_notice`, and lie inside the window.
+    Fails closed: if any required person is unreadable, the result has no slot and says who and why; an
+    unreadable optional person is reported as unknown, never as free.
+
+    Ranking: the lowest cost paid by the worst-off required person, then the lowest total, then the most
+    optional people free, then the earliest. `best` holds up to `request.best_count` of the top slots that do
+    not overlap one another; `slots` holds every slot, earliest first. The same input always gives the same
+    result, whatever zones its datetimes were written in.
+    """
+    _check(people, request)
+    unreadable = tuple(Unreadable(p.id, p.name, p.unreadable, p.required) for p in people if p.unreadable is not None)
+    missing = [u for u in unreadable if u.required]
+    if missing:
+        return Result(unreadable=unreadable, failed=_failure(missing))
+    frame, duration = _frame(request), request.duration // MINUTE
+    required = sorted(
+        (prepare(p, frame, request.blocking) for p in people if p.required),
+        key=lambda prepared: prepared.person.id != request.you,  # "you" first, then as given
+    )
+    grid = allowed = _grid(frame, request, duration)
+    for person in required:
+        allowed &= ~_unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
+    if not allowed:
+        return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
+    optional = [(p, _free_starts(p, allowed, frame, request, duration)) for p in people if not p.required]
+    context = Context(frame, duration, request.you, required, optional)
+    slots = _ranked(allowed, required, [mask for _, mask in optional if mask is not None], context)
+    return Result(best=_best(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
+
+
+def _check(people: Sequence[Person], request: Request) -> None:
+    instants = (request.start, request.end, request.now)
+    if any(value.tzinfo is None or value.utcoffset() is None for value in instants):
+        raise ValueError("The window and now must be aware datetimes.")
+    for length in (request.duration, request.granularity):
+        if length < MINUTE or length % MINUTE:
+            raise ValueError("Duration and granularity must be whole minutes.")
+    if min(request.minimum_notice, request.buffer_before, request.buffer_after) < timedelta(0):
+        raise ValueError("Notice and buffers cannot be negative.")
+    if not any(p.required for p in people):
+        raise ValueError("A search needs at least one required person.")
+    if len({p.id for p in people}) != len(people):
+        raise ValueError("Each person may appear once.")
+
+
+def _failure(missing: Sequence[Unreadable]) -> str:
+    who = "; ".join(f"{u.name}: {u.reason}" for u in missing)
+    return f"No time can be suggested until every required person's calendar can be read ({who})."
+
+
+def _frame(request: Request) -> Frame:
+    start = _ceil_minute(request.start.astimezone(UTC))
+    end = _floor_minute(request.end.astimezone(UTC))
+    before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
+    return Frame(origin=start - before * MINUTE, size=max((end - start) // MINUTE, 0) + before + after)
+
+
+def _grid(frame: Frame, request: Request, duration: int) -> int:
+    """Slot starts on the grid, after the notice, whose slot ends inside the window."""
+    before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
+    earliest = max(before, frame.ceil(request.now + request.minimum_notice))
+    local = frame.instant(earliest).astimezone(request.grid_tz)
+    step = request.granularity // MINUTE
+    first = earliest + (-(local.hour * 60 + local.minute)) % step
+    return every(step, first, frame.size - after - duration)
+
+
+def _unavailable(person: Prepared, frame: Frame, request: Request, duration: int, *, keep_hours: bool) -> int:
+    """Slot starts this person cannot make: a blocking minute within the slot or its buffers, or, when their
+    working hours hold, a minute of the slot outside them."""
+    before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
+    bad = spread(person.blocked, before + duration + after) << before
+    if keep_hours:
+        outside = ((1 << frame.size) - 1) & ~person.working
+        bad |= spread(outside, duration)
+    return bad
+
+
+def _why_empty(
+    grid: int, required: Sequence[Prepared], frame: Frame, request: Request, duration: int
+) -> tuple[str, ...]:
+    """Why no slot fits, and what the member could try."""
+    if not grid:
+        return ("The range ends before the earliest time allowed (now plus the minimum notice).",)
+    overlap = grid
+    for person in required:
+        if person.person.id not in request.widened:
+            overlap &= ~spread(((1 << frame.size) - 1) & ~person.working, duration)
+    if not overlap:
+        names = [p.person.name for p in required if p.person.id not in request.widened]
+        return (
+            f"The working hours of {join_names(names)} never overlap for {duration} minutes in this range; "
+            "search outside someone's working hours, or try another range."
+            if len(names) > 1
+            else f"{join_names(names)} has no {duration} minutes of working hours in this range; try another range.",
+        )
+    return (
+        f"Everyone's working hours overlap, but no {duration} minutes are free in every calendar at once; "
+        "try a shorter meeting or a longer range.",
+    )
+
+
+def _free_starts(person: Person, allowed: int, frame: Frame, request: Request, duration: int) -> int | None:
+    """Among the allowed starts, those an optional person can make; None when they cannot be read."""
+    if person.unreadable is not None:
+        return None
+    prepared = prepare(person, frame, request.blocking)
+    return allowed & ~_unavailable(prepared, frame, request, duration, keep_hours=True)
+
+
+def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[Slot]:
+    counts = _counter(optional)
+    explain, instant, length = context.explain, context.frame.instant, context.duration * MINUTE
+    slots = []
+    duration = context.duration
+    for start in set_bits(allowed):
+        found = [assess(person, start, duration) for person in required]
+        worst = total = 0
+        outside = False
+        for assessment in found:
+            cost = assessment.cost
+            total += cost
+            worst = cost if cost > worst else worst
+            outside = outside or assessment.outside
+        begins = instant(start)
+        slots.append(Slot(begins, begins + length, worst, total, counts(start), outside, explain))
+    return slots
+
+
+def _counter(masks: Sequence[int]) -> _Count:
+    planes = [bin(plane)[:1:-1] for plane in count_planes(masks)]
+    return _Count(planes)
+
+
+class _Count:
+    """How many of the optional people are free at a minute, read from bit planes."""
+
+    def __init__(self, planes: list[str]) -> None:
+        self.planes = planes
+
+    def __call__(self, minute: int) -> int:
+        return sum(1 << k for k, plane in enumerate(self.planes) if minute < len(plane) and plane[minute] == "1")
+
+
+def _best(slots: Sequence[Slot], count: int) -> tuple[Slot, ...]:
+    """The top slots by rank that do not overlap one another, in rank order."""
+    chosen: list[Slot] = []
+    for slot in sorted(slots, key=lambda s: s.rank_key):
+        if len(chosen) == count:
+            break
+        if all(slot.end <= other.start or other.end <= slot.start for other in chosen):
+            chosen.append(slot)
+    return tuple(chosen)
+
+
+def _minutes(length: timedelta) -> int:
+    return -(-length // MINUTE)
+
+
+def _ceil_minute(instant: datetime) -> datetime:
+    floor = _floor_minute(instant)
+    return floor if floor == instant else floor + MINUTE
+
+
+def _floor_minute(instant: datetime) -> datetime:
+    return instant.replace(second=0, microsecond=0)

@@ -1,0 +1,162 @@
+"""The engine's inputs and outputs: plain, immutable dataclasses with aware datetimes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from functools import cached_property
+
+# Graph's freeBusyStatus values, in Graph's casing.
+STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
+# Busy, out of office and tentative block by default (an organization may choose otherwise). "unknown" always
+# blocks, whatever the choice: a status nobody could read must never be taken for free time.
+DEFAULT_BLOCKING = frozenset({"busy", "oof", "tentative"})
+ALWAYS_BLOCKING = frozenset({"unknown"})
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A stretch of someone's calendar with its Graph status. Only the statuses the request names block."""
+
+    start: datetime
+    end: datetime
+    status: str = "busy"
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """Working days (Monday = 0) and a local start and end, kept in local time across daylight-saving changes.
+
+    An end at or before the start runs into the next day (a night shift); equal start and end mean all day.
+    """
+
+    days: frozenset[int]
+    start: time
+    end: time
+    tz: tzinfo
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person of a search. A person with `unreadable` set has no known free/busy: the search fails closed
+    if they are required, and shows them as unknown if they are optional."""
+
+    id: str
+    name: str
+    required: bool = True
+    busy: tuple[Busy, ...] = ()
+    hours: WorkingHours | None = None
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to search for. Every datetime must be aware; the window is [start, end)."""
+
+    start: datetime
+    end: datetime
+    duration: timedelta
+    now: datetime
+    granularity: timedelta = timedelta(minutes=15)
+    minimum_notice: timedelta = timedelta(0)
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    blocking: frozenset[str] = DEFAULT_BLOCKING
+    # Ids of people the member allowed outside their working hours; such slots are flagged.
+    widened: frozenset[str] = frozenset()
+    # The person the reasons call "you" (the organizer), if any.
+    you: str | None = None
+    # Slots start where this zone's clock is on the granularity grid (e.g. :00, :15, :30, :45).
+    grid_tz: tzinfo = UTC
+    best_count: int = 5
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A person whose free/busy could not be read, and why (in words a member can act on)."""
+
+    person_id: str
+    name: str
+    reason: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class PersonAtSlot:
+    """How a slot sits in one required (or widened) person's day."""
+
+    person_id: str
+    name: str
+    local_start: datetime
+    cost: int
+    outside_hours: bool = False
+    day_edge: str = ""  # "start" or "end" of their working day, or ""
+    lunch: bool = False
+    back_to_back: str = ""  # "after", "before", "between" another meeting, or ""
+    focus: str = ""  # "cuts" or "keeps" a free block of two hours or more, or ""
+    focus_part: str = ""  # where that block lies in their day: "morning", "afternoon" or "evening"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A slot in words: each scored person's view of it, the optional people, flags and reasons."""
+
+    people: tuple[PersonAtSlot, ...]
+    optional_free: tuple[str, ...]  # names
+    optional_busy: tuple[str, ...]
+    optional_unknown: tuple[str, ...]
+    flags: tuple[str, ...]  # e.g. "outside Ravi's working hours, 18:30 for Ravi"
+    reasons: tuple[str, ...]  # e.g. "keeps Ravi's afternoon focus block"
+    summary: str  # "10:00 for you, 14:30 for Ravi — mid-morning and early afternoon; keeps Ravi's ..."
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A time that satisfies every hard rule, with its fairness scores.
+
+    Its words (`explanation`) are worked out when first asked for, so that a search over weeks stays cheap.
+    """
+
+    start: datetime
+    end: datetime
+    worst: int  # the highest cost any required person pays
+    total: int  # everyone's costs together
+    optional_free_count: int
+    outside_hours: bool  # outside some widened person's working hours
+    _explain: Callable[[Slot], Explanation] = field(compare=False, repr=False)
+
+    @property
+    def rank_key(self) -> tuple[int, int, int, datetime]:
+        """Worst-off person first, then everyone together, then more optional people free, then earliest."""
+        return (self.worst, self.total, -self.optional_free_count, self.start)
+
+    @cached_property
+    def explanation(self) -> Explanation:
+        return self._explain(self)
+
+    @property
+    def summary(self) -> str:
+        return self.explanation.summary
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to a search. When `failed` is set, `slots` is empty and `unreadable` says who and why."""
+
+    best: tuple[Slot, ...] = ()
+    slots: tuple[Slot, ...] = ()  # every slot, earliest first
+    unreadable: tuple[Unreadable, ...] = ()
+    failed: str = ""
+    notes: tuple[str, ...] = ()  # when there is no slot: why, and what to try
+
+    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Slot, ...]]]:
+        """Every slot grouped by the local day (in `tz`) it starts on; each day as its local midnight."""
+        days: dict[datetime, list[Slot]] = {}
+        for slot in self.slots:
+            local = slot.start.astimezone(tz)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            days.setdefault(midnight, []).append(slot)
+        return [(day, tuple(slots)) for day, slots in days.items()]
