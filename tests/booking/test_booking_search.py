@@ -66,18 +66,29 @@ def plant_alexs_week(emulator: EmulatorProcess, monday: datetime) -> list[tuple[
     all inside the two hours a day that Adele's and Alex's working hours share; returns what must stay free."""
     series = event(monday + timedelta(hours=15), 15, "Secret series")
     series["recurrence"] = {
-        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"]},
+        "pattern": {
+            "type": "weekly",
+            "interval": 1,
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        },
         "range": {"type": "numbered", "startDate": monday.date().isoformat(), "numberOfOccurrences": 5},
     }
     plant(emulator, ALEX, series)
     wednesday = (monday + timedelta(days=2)).date()
-    plant(emulator, ALEX, {
-        "subject": "Secret offsite",
-        "isAllDay": True,
-        "showAs": "busy",
-        "start": {"dateTime": f"{wednesday.isoformat()}T00:00:00", "timeZone": "Eastern Standard Time"},
-        "end": {"dateTime": f"{(wednesday + timedelta(days=1)).isoformat()}T00:00:00", "timeZone": "Eastern Standard Time"},
-    })  # fmt: skip
+    plant(
+        emulator,
+        ALEX,
+        {
+            "subject": "Secret offsite",
+            "isAllDay": True,
+            "showAs": "busy",
+            "start": {"dateTime": f"{wednesday.isoformat()}T00:00:00", "timeZone": "Eastern Standard Time"},
+            "end": {
+                "dateTime": f"{(wednesday + timedelta(days=1)).isoformat()}T00:00:00",
+                "timeZone": "Eastern Standard Time",
+            },
+        },
+    )
     plant(emulator, ALEX, event(monday + timedelta(days=1, hours=14), 60, "Secret maybe", showAs="tentative"))
     plant(emulator, ALEX, event(monday + timedelta(days=3, hours=14), 120, "Secret dentist", showAs="oof"))
     eastern = ZoneInfo("America/New_York")
@@ -95,7 +106,9 @@ def overlapping(starts: list[datetime], minutes: int, busy: list[tuple[datetime,
     return [s for s in starts if any(b_start < s + length and s < b_end for b_start, b_end in busy)]
 
 
-def blocking(busy: dict[str, list[tuple[datetime, datetime, str]]], people: list[str]) -> list[tuple[datetime, datetime]]:
+def blocking(
+    busy: dict[str, list[tuple[datetime, datetime, str]]], people: list[str]
+) -> list[tuple[datetime, datetime]]:
     return [(s, e) for who in people for s, e, status in busy[who] if status in {"busy", "oof", "tentative"}]
 
 
@@ -120,7 +133,7 @@ class TestTwoPeople:
     def test_times_show_in_the_members_zone_with_the_colleagues_clock_beside_them(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
-        adele, client = adele_books(org, emulator_settings, "domain_wide")
+        _adele, client = adele_books(org, emulator_settings, "domain_wide")
         alex = member(org, "Alex Wilber")
 
         page, starts = search_page(client, org, required=[alex])
@@ -145,9 +158,13 @@ class TestTenPeople:
         since = emulator_settings.last_seq()
 
         page, starts = search_page(
-            client, org, required=required, optional=optional, minutes=15,
+            client,
+            org,
+            required=required,
+            optional=optional,
+            minutes=15,
             days=(start.date(), (end - timedelta(days=1)).date()),
-        )  # fmt: skip
+        )
         searched = emulator_settings.last_seq()
 
         assert starts, page
@@ -161,7 +178,7 @@ class TestWorkingHours:
     def test_three_zones_one_of_them_custom_stay_in_everyones_hours_across_a_daylight_saving_change(
         self, org: Org, emulator_settings: EmulatorProcess, mode: str
     ) -> None:
-        adele, client = adele_books(org, emulator_settings, mode)
+        _adele, client = adele_books(org, emulator_settings, mode)
         lee, oliver = member(org, "Lee Gu"), member(org, "Oliver Smith")  # India (a custom zone), Britain
         change = date(2027, 3, 28) if date.today() < date(2027, 3, 20) else date(date.today().year + 1, 3, 26)
         first, last = change - timedelta(days=4), change + timedelta(days=4)
@@ -184,11 +201,12 @@ class TestFailsClosed:
     def test_a_required_person_who_cannot_be_read_yields_no_time_and_says_why(
         self, org: Org, emulator_settings: EmulatorProcess, mode: str
     ) -> None:
-        adele, client = adele_books(org, emulator_settings, mode)
+        _adele, client = adele_books(org, emulator_settings, mode)
         emulator_settings.control(
-            "POST", "/tenants/contoso.onmicrosoft.com/users",
+            "POST",
+            "/tenants/contoso.onmicrosoft.com/users",
             {"userPrincipalName": address("Nomail Person"), "displayName": "Nomail Person", "hasMailbox": False},
-        )  # fmt: skip
+        )
         nomail = member(org, "Nomail Person")
 
         page, starts = search_page(client, org, required=[member(org, "Alex Wilber"), nomail])
@@ -200,11 +218,12 @@ class TestFailsClosed:
     def test_an_optional_person_who_cannot_be_read_is_unknown_not_free(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
-        adele, client = adele_books(org, emulator_settings, "domain_wide")
+        _adele, client = adele_books(org, emulator_settings, "domain_wide")
         emulator_settings.control(
-            "POST", "/tenants/contoso.onmicrosoft.com/users",
+            "POST",
+            "/tenants/contoso.onmicrosoft.com/users",
             {"userPrincipalName": address("Nomail Person"), "displayName": "Nomail Person", "hasMailbox": False},
-        )  # fmt: skip
+        )
 
         page, starts = search_page(
             client, org, required=[member(org, "Alex Wilber")], optional=[member(org, "Nomail Person")]
@@ -220,13 +239,13 @@ class TestCallsAndCache:
     ) -> None:
         from booking.availability import availability_forget
 
-        adele, client = adele_books(org, emulator_settings, "domain_wide")
+        _adele, client = adele_books(org, emulator_settings, "domain_wide")
         people = [member(org, name) for name in WEST_EUROPE[:4]]
         since = emulator_settings.last_seq()
 
-        first_page, first = search_page(client, org, required=people[:2], optional=people[2:])
+        _first_page, first = search_page(client, org, required=people[:2], optional=people[2:])
         after_first = emulator_settings.last_seq()
-        second_page, second = search_page(client, org, required=people[:2], optional=people[2:])
+        _second_page, second = search_page(client, org, required=people[:2], optional=people[2:])
         after_second = emulator_settings.last_seq()
         availability_forget(organization=org.organization, people=[people[0]])
         search_page(client, org, required=people[:2], optional=people[2:])
@@ -240,26 +259,39 @@ class TestCallsAndCache:
     def test_subjects_and_locations_never_reach_the_cache_the_database_or_the_page(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
-        from django.core.cache import cache
-        from django.core.management import call_command
         from io import StringIO
 
-        adele, client = adele_books(org, emulator_settings, "domain_wide")
+        from django.core.cache import cache
+        from django.core.management import call_command
+
+        _adele, client = adele_books(org, emulator_settings, "domain_wide")
         alex = member(org, "Alex Wilber")
         monday, friday = next_week()
-        plant(emulator_settings, ALEX, event(monday + timedelta(hours=15), 60, "Zanzibar acquisition",
-                                             location={"displayName": "Room Xylophone"}))  # fmt: skip
+        plant(
+            emulator_settings,
+            ALEX,
+            event(monday + timedelta(hours=15), 60, "Zanzibar acquisition", location={"displayName": "Room Xylophone"}),
+        )
         emulator_settings.control(
             "POST", f"/tenants/contoso.onmicrosoft.com/mailboxes/{ALEX}/calendar-sharing", {"sharesDetails": True}
         )
         raw = emulator_settings.session.post(
             f"{emulator_settings.base_url}/v1.0/users/{ALEX}/calendar/getSchedule",
-            json={"schedules": [ALEX], "startTime": {"dateTime": monday.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
-                  "endTime": {"dateTime": friday.replace(tzinfo=None).isoformat(), "timeZone": "UTC"}},
-            headers={"Authorization": f"Bearer {app_token(emulator_settings)}"}, timeout=10,
-        )  # fmt: skip
+            json={
+                "schedules": [ALEX],
+                "startTime": {"dateTime": monday.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+                "endTime": {"dateTime": friday.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+            },
+            headers={"Authorization": f"Bearer {app_token(emulator_settings)}"},
+            timeout=10,
+        )
         assert "Zanzibar acquisition" in raw.text, "Microsoft does send the subject: Overlap must drop it"
-        seeded = {e["subject"] for e in emulator_settings.control("GET", f"/tenants/contoso.onmicrosoft.com/mailboxes/{ALEX}/events")["value"]}
+        seeded = {
+            e["subject"]
+            for e in emulator_settings.control("GET", f"/tenants/contoso.onmicrosoft.com/mailboxes/{ALEX}/events")[
+                "value"
+            ]
+        }
 
         page, starts = search_page(client, org, required=[alex])
 

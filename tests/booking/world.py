@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
 from django.test import Client
@@ -104,12 +105,13 @@ def search_page(
     optional: list[Membership] = (),  # type: ignore[assignment]
     minutes: int = 30,
     days: tuple[date, date] | None = None,
+    required_ids: list[str] | None = None,
     **extra: str | list[str],
 ) -> tuple[str, list[datetime]]:
     """Search as the page's htmx request does; returns the answer and the UTC starts of the times it links."""
     first, last = days or next_week_days()
-    query: dict[str, object] = {
-        "required": [str(m.user.uuid) for m in required],
+    query: dict[str, Any] = {
+        "required": required_ids if required_ids is not None else [str(m.user.uuid) for m in required],
         "optional": [str(m.user.uuid) for m in optional],
         "minutes": str(minutes),
         "start_date": first.isoformat(),
