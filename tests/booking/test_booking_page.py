@@ -317,7 +317,7 @@ class TestWithoutScript:
     def test_a_search_without_htmx_renders_the_whole_page_with_its_times(self, org: Org, adele: Membership) -> None:
         alex = member(org, "Alex Wilber")
         first, last = TODAY + timedelta(days=7), TODAY + timedelta(days=11)
-        query = {"required": str(alex.user.uuid), "minutes": "30", "start_date": first, "end_date": last}
+        query = {"required": str(alex.user.uuid), "minutes": "30", "start_date": str(first), "end_date": str(last)}
 
         page = signed_in(adele.user).get(url(org, "booking_page"), query).content.decode()
 
