@@ -312,3 +312,28 @@ class TestCallsAndCache:
         stored = dump.getvalue() + repr(cached)
         for secret in ["Zanzibar acquisition", "Room Xylophone", *(s for s in seeded if len(s) > 12)]:
             assert secret not in page and secret not in stored, secret
+
+
+class TestSlotCheck:
+    def test_a_slot_taken_since_the_search_is_no_longer_free_and_says_by_whom(
+        self, org: Org, emulator_settings: EmulatorProcess, mode: str
+    ) -> None:
+        from booking.availability import availability_check_slot
+
+        adele, client = adele_books(org, emulator_settings, mode)
+        alex = member(org, "Alex Wilber")
+        _, starts = search_page(client, org, required=[alex])
+        free, taken = starts[0], starts[-1]
+        plant(emulator_settings, ALEX, event(taken, 30, "Grabbed meanwhile"))
+        since = emulator_settings.last_seq()
+
+        still = availability_check_slot(
+            organizer=adele, required=[alex], optional=[], start=free, end=free + timedelta(minutes=30)
+        )
+        gone = availability_check_slot(
+            organizer=adele, required=[alex], optional=[], start=taken, end=taken + timedelta(minutes=30)
+        )
+
+        assert still.free and still.problems == ()
+        assert not gone.free and gone.problems == ("Alex Wilber is no longer free then (busy).",)
+        assert schedule_calls(emulator_settings, since) == 2  # fresh each time, never from the cache
