@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("orgs/<uuid:code>/", include("accounts.urls")),
     path("", include("integrations.urls")),
+    path("", include("booking.meeting_urls")),
     path("admin/", admin.site.urls),
 ]

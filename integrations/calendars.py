@@ -38,7 +38,7 @@ from integrations.microsoft.types import (
     ScheduleError,
     WorkingHours,
 )
-from integrations.models import Connection
+from integrations.models import CalendarGrant, Connection
 
 __all__ = [
     "Attendee",
@@ -54,8 +54,10 @@ __all__ = [
     "Schedule",
     "ScheduleError",
     "WorkingHours",
+    "booking_blocker",
     "event_cancel",
     "event_create",
+    "event_find_by_tag",
     "event_reschedule",
     "events_read",
     "free_busy",
@@ -73,11 +75,19 @@ class CalendarError(Exception):
 
     `permanent`: trying again will not help (transient ones were already retried within the client's
     budget); `gone`: the mailbox or the event no longer exists; `retry_after`: Microsoft's advice in
-    seconds; `reason`: words a member or an admin can read.
+    seconds; `reason`: words a member or an admin can read; `reconnect`: the organizer's own calendar
+    connection (individual mode) must be made again.
     """
 
     def __init__(
-        self, reason: str, *, code: str, permanent: bool, gone: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        code: str,
+        permanent: bool,
+        gone: bool = False,
+        retry_after: float | None = None,
+        reconnect: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -85,6 +95,21 @@ class CalendarError(Exception):
         self.permanent = permanent
         self.gone = gone
         self.retry_after = retry_after
+        self.reconnect = reconnect
+
+
+def booking_blocker(*, organizer: Membership) -> str:
+    """Why this organizer cannot book now ("" when they can): the connection, or their own calendar's."""
+    connection = Connection.objects.filter(organization=organizer.organization).first()
+    if connection is None or not connection.is_active:
+        return "Microsoft 365 is not connected for this organization; an admin must connect it first."
+    if connection.mode == Connection.Mode.DELEGATED and not _has_grant(organizer):
+        return "Connect your calendar first: in individual mode Overlap books in your own calendar."
+    return ""
+
+
+def _has_grant(organizer: Membership) -> bool:
+    return CalendarGrant.objects.filter(membership=organizer, status=CalendarGrant.Status.CONNECTED).exists()
 
 
 def graph_suggests_times(*, organizer: Membership) -> bool:
@@ -138,6 +163,16 @@ def event_create(*, organizer: Membership, new: NewEvent) -> Event:
         raise ValueError("An event is created with a transaction_id, so that a retry makes no second meeting.")
     client, mailbox = _client(organizer)
     return _call(organizer, lambda: client.create_event(mailbox, new))
+
+
+def event_find_by_tag(*, organizer: Membership, tag: str) -> Event | None:
+    """The event Overlap tagged with `tag` (a booking code) in the organizer's calendar, if it exists.
+
+    For an outcome nobody knows (a create whose reply was lost): a filter on Overlap's own extended
+    property, never a listing of the calendar.
+    """
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.find_event_by_tag(mailbox, tag))
 
 
 def event_reschedule(*, organizer: Membership, event_id: str, start: datetime, end: datetime) -> Event:
@@ -216,4 +251,5 @@ def _calendar_error(error: errors.MicrosoftError) -> CalendarError:
         permanent=error.permanent,
         gone=isinstance(error, errors.NotFound),
         retry_after=getattr(error, "retry_after", None),
+        reconnect=isinstance(error, errors.ReauthenticationRequired),
     )
