@@ -1,21 +1,147 @@
-"""Fresh availability for one slot (a stand-in until the booking page's module lands; same names)."""
+"""Where availability comes from: Microsoft's free/busy ranked by Overlap's engine, or Microsoft's own suggestions.
+
+Domain-wide, one getSchedule (through `calendars.free_busy`) reads the organizer and everyone asked; each
+mailbox's answer is cached briefly per organization, mailbox and window, so that a second search in that time
+asks Microsoft nothing, and `availability_forget` drops it when Overlap books. Individual mode asks Graph's
+findMeetingTimes as the organizer and shows its suggestions in its order. Only busy times, statuses and
+working hours are kept: the client drops subjects and locations before anything here sees them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time as clock
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from booking import engine
+from booking.rules import BookingRules, booking_rules_of
+from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 from integrations import calendars
 
-_BLOCKING = {"busy", "oof", "tentative", "unknown"}
+MOST_PEOPLE = 10  # colleagues in one search, required and optional together
+CACHE_SECONDS = 120
+_INTERVAL = 15  # minutes of getSchedule's availabilityView
+_CHUNK = 20  # mailboxes per getSchedule
+_DEFAULT_DAYS = frozenset(range(5))
+_EMPTY_REASONS = {
+    "attendeesunavailable": "Microsoft found no time when everyone is free in this range. Try a shorter meeting, "
+    "a longer range, or make someone optional.",
+    "attendeesunavailableorunknown": "Microsoft could not read someone's calendar, or found no time when everyone "
+    "is free. Check that everyone is in your organization, then try a longer range.",
+    "organizerunavailable": "Your own calendar has no free time in this range. Try a longer range.",
+    "locationsunavailable": "No meeting room is free in this range.",
+}
+_EMPTY_UNKNOWN = "Microsoft suggested no time and did not say why. Try another range or a shorter meeting."
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
+
+    `local_times`: (name, their clock at the start) for each person whose time zone Microsoft told.
+    From Graph (individual mode): `confidence`, `availability` as (name, status) and `reasons` (its
+    suggestionReason); from Overlap's engine: `summary`, `reasons` and `flags` (e.g. outside someone's hours).
+    """
+
+    start: datetime
+    end: datetime
+    summary: str = ""
+    reasons: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    local_times: tuple[tuple[str, datetime], ...] = ()
+    confidence: float | None = None
+    availability: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CouldNotRead:
+    name: str
+    reason: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
+
+    `source` is "overlap" (ranked from free/busy) or "microsoft" (Graph's findMeetingTimes). When `failed` is
+    set there is no time at all, and it says why; `notes` explain an empty result and what to try.
+    """
+
+    source: str
+    best: tuple[Suggestion, ...] = ()
+    slots: tuple[Suggestion, ...] = ()
+    unreadable: tuple[CouldNotRead, ...] = ()
+    failed: str = ""
+    notes: tuple[str, ...] = ()
+
+    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Suggestion, ...]]]:
+        """Every time grouped by the local day (in `tz`) it starts on; each day as its local midnight."""
+        days: dict[datetime, list[Suggestion]] = {}
+        for slot in self.slots:
+            midnight = slot.start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+            days.setdefault(midnight, []).append(slot)
+        return [(day, tuple(slots)) for day, slots in days.items()]
 
 
 @dataclass(frozen=True)
 class SlotCheck:
+    """Whether a slot is still free for every required person; `problems` say who is not and why."""
+
     free: bool
-    reasons: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def availability_search(
+    *,
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    minutes: int,
+    window_start: datetime,
+    window_end: datetime,
+    widened: Sequence[Membership] = (),
+    now: datetime | None = None,
+) -> SearchResult:
+    """Times for the organizer and the colleagues in [window_start, window_end), best first, with reasons.
+
+    The organization's rules (blocking statuses, notice, buffers, grid) apply. A required person whose
+    free/busy cannot be read fails the search closed; `widened` people may be booked outside their working
+    hours (each such time is flagged). Raises `ValueError` for a request the page should have refused, and
+    `calendars.ConnectionNotReady` when the organization is not connected; Microsoft's refusals come back as
+    a failed result with the reason.
+    """
+    _check_people(organizer, [*required, *optional, *widened])
+    rules = booking_rules_of(organization=organizer.organization)
+    now = now or timezone.now()
+    try:
+        if calendars.graph_suggests_times(organizer=organizer):
+            return _graph_search(organizer, required, minutes, window_start, window_end, rules, now)
+        schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
+    except calendars.CalendarError as error:
+        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
+    people = _people(organizer, required, optional, schedules, window_start)
+    request = engine.Request(
+        start=window_start,
+        end=window_end,
+        duration=timedelta(minutes=minutes),
+        now=now,
+        granularity=rules.granularity,
+        minimum_notice=rules.minimum_notice,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        blocking=rules.blocking,
+        widened=frozenset(str(m.user.uuid) for m in widened),
+        you=str(organizer.user.uuid),
+        grid_tz=member_zone(organizer),
+    )
+    return _from_engine(engine.search(people, request), people, organizer)
 
 
 def availability_check_slot(
@@ -25,20 +151,201 @@ def availability_check_slot(
     optional: Sequence[Membership],
     start: datetime,
     end: datetime,
+    now: datetime | None = None,
 ) -> SlotCheck:
+    """Fresh from Microsoft (no cache): is [start, end) still free, buffers included, for the organizer and every
+    required person? Optional people are not checked. Never raises for Microsoft's answers: a person who cannot
+    be read, or Microsoft not answering, makes the slot not free, with the reason."""
+    rules = booking_rules_of(organization=organizer.organization)
+    if start <= (now or timezone.now()):
+        return SlotCheck(False, ("This time has already begun.",))
     people = [organizer, *required]
-    schedules = calendars.free_busy(
-        organizer=organizer, people=[p.user.email for p in people], start=start, end=end
+    before, after = start - rules.buffer_before, end + rules.buffer_after
+    try:
+        schedules = calendars.free_busy(
+            organizer=organizer, people=[m.user.email for m in people], start=before, end=after
+        )
+    except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
+        return SlotCheck(False, (f"Microsoft 365 could not be asked: {getattr(error, 'reason', str(error))}",))
+    blocking = rules.blocking | engine.ALWAYS_BLOCKING
+    problems = [
+        problem
+        for membership in people
+        if (problem := _slot_problem(membership, schedules.get(membership.user.email), before, after, blocking))
+    ]
+    return SlotCheck(not problems, tuple(problems))
+
+
+def availability_forget(*, organization: Organization, people: Iterable[Membership]) -> None:
+    """Drop the cached free/busy of these people (every window), so that the next search reads it afresh."""
+    for membership in people:
+        cache.set(_version_key(organization, membership.user.email), clock.time_ns(), None)
+
+
+def member_zone(membership: Membership) -> tzinfo:
+    """The member's own time zone (as their browser told it), UTC until known."""
+    try:
+        return ZoneInfo(membership.user.time_zone) if membership.user.time_zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
+    if any(m.organization_id != organizer.organization_id or not m.is_active for m in people):
+        raise ValueError("Everyone must be an active member of the organizer's organization.")
+    if any(m.pk == organizer.pk for m in people):
+        raise ValueError("The organizer is always in the meeting; they are not also a colleague.")
+
+
+# Domain-wide: free/busy, cached per organization, mailbox and window
+
+
+def _free_busy(
+    organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
+) -> dict[str, calendars.Schedule]:
+    addresses = list(dict.fromkeys(m.user.email for m in people))
+    organization = organizer.organization
+    keys = {address: _cache_key(organization, address, start, end) for address in addresses}
+    found: dict[str, calendars.Schedule] = {
+        address: hit for address, key in keys.items() if (hit := cache.get(key)) is not None
+    }
+    missing = [address for address in addresses if address not in found]
+    for chunk in (missing[i : i + _CHUNK] for i in range(0, len(missing), _CHUNK)):
+        answer = calendars.free_busy(
+            organizer=organizer, people=chunk, start=start, end=end, interval_minutes=_INTERVAL
+        )
+        for address in chunk:
+            schedule = answer.get(address) or calendars.Schedule(
+                address, error=calendars.ScheduleError("Microsoft 365 returned nothing for this person", "")
+            )
+            found[address] = schedule
+            if schedule.error is None:  # an error is worth asking again next time
+                cache.set(keys[address], schedule, CACHE_SECONDS)
+    return found
+
+
+def _cache_key(organization: Organization, address: str, start: datetime, end: datetime) -> str:
+    version = cache.get(_version_key(organization, address), 0)
+    window = f"{start.astimezone(UTC):%Y%m%dT%H%M}-{end.astimezone(UTC):%Y%m%dT%H%M}"
+    return f"availability:{organization.pk}:{address.lower()}:{version}:{window}"
+
+
+def _version_key(organization: Organization, address: str) -> str:
+    return f"availability-version:{organization.pk}:{address.lower()}"
+
+
+def _people(
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    schedules: dict[str, calendars.Schedule],
+    window_start: datetime,
+) -> list[engine.Person]:
+    default = engine.WorkingHours(days=_DEFAULT_DAYS, start=time(9), end=time(17), tz=member_zone(organizer))
+    grid = ViewGrid(window_start, timedelta(minutes=_INTERVAL))
+    roles = [(organizer, True), *((m, True) for m in required), *((m, False) for m in optional)]
+    return [
+        person_from_schedule(
+            schedules[m.user.email],
+            person_id=str(m.user.uuid),
+            name=m.user.display_name if m.pk != organizer.pk else "you",
+            required=is_required,
+            default_hours=default,
+            view=grid,
+        )
+        for m, is_required in roles
+    ]
+
+
+def _from_engine(result: engine.Result, people: Sequence[engine.Person], organizer: Membership) -> SearchResult:
+    zones = [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
+
+    def local(slot: engine.Slot) -> tuple[tuple[str, datetime], ...]:
+        return tuple((name, slot.start.astimezone(tz)) for name, tz in zones)
+
+    def brief(slot: engine.Slot) -> Suggestion:
+        flags = slot.explanation.flags if slot.outside_hours else ()
+        return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
+
+    def full(slot: engine.Slot) -> Suggestion:
+        words = slot.explanation
+        return Suggestion(slot.start, slot.end, words.summary, words.reasons, words.flags, local(slot))
+
+    unreadable = tuple(CouldNotRead(u.name, u.reason, u.required) for u in result.unreadable)
+    return SearchResult(
+        source="overlap",
+        best=tuple(full(slot) for slot in result.best),
+        slots=tuple(brief(slot) for slot in result.slots),
+        unreadable=unreadable,
+        failed=result.failed,
+        notes=result.notes,
     )
-    reasons = []
-    for person in people:
-        schedule = schedules[person.user.email]
-        if schedule.error is not None:
-            reasons.append(f"{person.user.display_name}: {schedule.error.message}")
-        elif any(i.status in _BLOCKING and i.start < end and start < i.end for i in schedule.items):
-            reasons.append(f"{person.user.display_name} is busy then.")
-    return SlotCheck(free=not reasons, reasons=tuple(reasons))
 
 
-def availability_forget(*, organization: Organization, people: Sequence[Membership]) -> None:
-    return None
+def _slot_problem(
+    membership: Membership,
+    schedule: calendars.Schedule | None,
+    start: datetime,
+    end: datetime,
+    blocking: frozenset[str],
+) -> str:
+    name = membership.user.display_name
+    if schedule is None or schedule.error is not None:
+        why = schedule.error.message if schedule and schedule.error else "no answer"
+        return f"{name}'s calendar could not be read ({why})."
+    busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
+        busy_from_view(schedule.availability_view, ViewGrid(start, timedelta(minutes=_INTERVAL)))
+    )
+    clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
+    return f"{name} is no longer free then ({clash.status})." if clash else ""
+
+
+# Individual mode: Graph's findMeetingTimes as the organizer
+
+
+def _graph_search(
+    organizer: Membership,
+    required: Sequence[Membership],
+    minutes: int,
+    window_start: datetime,
+    window_end: datetime,
+    rules: BookingRules,
+    now: datetime,
+) -> SearchResult:
+    start = max(window_start, _on_grid(now + rules.minimum_notice, rules.granularity))
+    if start + timedelta(minutes=minutes) > window_end:
+        return SearchResult(source="microsoft", notes=("The range ends before the earliest time allowed.",))
+    found = calendars.suggest_times(
+        organizer=organizer,
+        attendees=[m.user.email for m in required],
+        start=start,
+        end=window_end,
+        duration=timedelta(minutes=minutes),
+    )
+    names = {m.user.email.lower(): m.user.display_name for m in required}
+    suggestions = tuple(_graph_suggestion(s, names) for s in found.suggestions)
+    if not suggestions:
+        words = _EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN)
+        return SearchResult(source="microsoft", notes=(words,))
+    return SearchResult(source="microsoft", best=suggestions, slots=tuple(sorted(suggestions, key=lambda s: s.start)))
+
+
+def _graph_suggestion(found: calendars.MeetingTimeSuggestion, names: dict[str, str]) -> Suggestion:
+    availability = (
+        ("you", found.organizer_availability),
+        *tuple((names.get(a.address.lower(), a.address), a.availability) for a in found.attendees),
+    )
+    return Suggestion(
+        found.start,
+        found.end,
+        summary=found.reason,
+        reasons=(found.reason,) if found.reason else (),
+        confidence=found.confidence,
+        availability=availability,
+    )
+
+
+def _on_grid(instant: datetime, step: timedelta) -> datetime:
+    """The first UTC instant at or after `instant` on the grid of `step` (whole minutes from midnight UTC)."""
+    midnight = instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + -(-(instant - midnight) // step) * step

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import membership_for, signed_in_user
 from accounts.models import Membership
 from booking import readback, selectors, services
-from booking.forms import BookingForm, CancelForm, SlotForm
+from booking.meeting_forms import BookingForm, CancelForm, SlotForm
 from booking.meetings import Booking
 from booking.services import BookingRefused
 
@@ -105,6 +105,7 @@ def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) ->
 def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)
+    services.organizer_only(booking=found, actor=signed_in_user(request))
     form = SlotForm(request.POST)
     try:
         if not form.is_valid():

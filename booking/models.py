@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from booking.meetings import Booking, BookingEvent, Participant
+from booking.rules import BookingRules
 
-__all__ = ["Booking", "BookingEvent", "Participant"]
+__all__ = ["Booking", "BookingEvent", "BookingRules", "Participant"]

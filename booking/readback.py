@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from booking.meetings import Booking, Participant
-from integrations import calendars
+import integrations.calendars as calendars
 from integrations.calendars import CalendarError, ConnectionNotReady, Event
 
 SOON = timedelta(hours=24)

@@ -50,7 +50,7 @@ def upcoming_and_past(*, member: Membership) -> tuple[list[Booking], list[Bookin
 
 def zone_of(user: User) -> tzinfo:
     """The person's own zone (chosen or detected in their browser), UTC until it is known."""
-    name = getattr(user, "time_zone", "") or ""
+    name = user.time_zone
     try:
         return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo("UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -18,9 +18,10 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from booking.availability import availability_check_slot, availability_forget
 from booking.meetings import Booking, IllegalMove, Participant
-from integrations import calendars
+import integrations.calendars as calendars
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
+NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
 TAKEN = "Someone's calendar is no longer free at this time"
 DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
 
@@ -50,9 +51,7 @@ def booking_create(
     teams: bool = True,
 ) -> Booking:
     """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation."""
-    blocker = calendars.booking_blocker(organizer=organizer)
-    if blocker:
-        raise BookingRefused(blocker)
+    _refuse_unless_ready(organizer)
     with transaction.atomic():
         booking = Booking.objects.create(
             organization=organizer.organization,
@@ -67,6 +66,12 @@ def booking_create(
         booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
         _enqueue_confirm(booking)
     return booking
+
+
+def _refuse_unless_ready(organizer: Membership) -> None:
+    problem = calendars.calendar_readiness(organizer=organizer).problem
+    if problem:
+        raise BookingRefused(problem)
 
 
 def _add_participants(
@@ -140,10 +145,24 @@ def _create_event(booking: Booking) -> Event | None:
         end=booking.end,
     )
     if not check.free:
-        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(check.reasons)}", fix="other_time")
+        _slot_not_free(booking, check.problems)
         return None
     Booking.objects.filter(pk=booking.pk).update(create_attempted_at=timezone.now())
     return calendars.event_create(organizer=booking.organizer, new=_new_event(booking, participants))
+
+
+def _slot_not_free(booking: Booking, problems: Sequence[str]) -> None:
+    """Why the fresh check said no: the organizer's calendar connection, Microsoft not answering, or a busy person.
+
+    Microsoft not answering is transient: it raises, for the task to try again after a while.
+    """
+    readiness = calendars.calendar_readiness(organizer=booking.organizer)
+    if readiness.problem:
+        booking_fail(booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin")
+    elif any(p.startswith(NOT_ASKED) for p in problems):
+        raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
+    else:
+        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(problems)}", fix="other_time")
 
 
 def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
@@ -198,12 +217,10 @@ def booking_fail(*, booking: Booking, reason: str, fix: str = "retry") -> str:
 
 def booking_retry(*, booking: Booking, actor: User) -> Booking:
     """Try a failed booking again: the same booking (same UUID, so never a second meeting), PENDING again."""
-    _organizer_only(booking, actor)
+    organizer_only(booking=booking, actor=actor)
     if booking.start <= timezone.now():
         raise BookingRefused("This time has passed; pick another time.")
-    blocker = calendars.booking_blocker(organizer=booking.organizer)
-    if blocker:
-        raise BookingRefused(blocker)
+    _refuse_unless_ready(booking.organizer)
     try:
         with transaction.atomic():
             booking.move(Booking.State.PENDING, actor=actor, kind="retried", failure_reason="", failure_fix="")
@@ -220,7 +237,7 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
 
     The guard is updated in the same transaction as the move; the Teams link is checked afterwards.
     """
-    _organizer_only(booking, actor)
+    organizer_only(booking=booking, actor=actor)
     if booking.state != Booking.State.CONFIRMED:
         raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be moved.")
     if slot.start <= timezone.now():
@@ -258,7 +275,7 @@ def _check_new_slot(booking: Booking, slot: Slot) -> None:
     # The meeting itself blocks its own old time: a new slot that overlaps it is judged by the guard alone.
     overlaps_itself = slot.start < booking.end and booking.start < slot.end
     if not check.free and not overlaps_itself:
-        raise BookingRefused(f"{TAKEN}: {' '.join(check.reasons)}")
+        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
 
 
 def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
@@ -275,7 +292,7 @@ def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
 
 def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booking:
     """Cancel as the organizer through Graph's cancel (the attendees are told, with `comment`)."""
-    _organizer_only(booking, actor)
+    organizer_only(booking=booking, actor=actor)
     if booking.state != Booking.State.CONFIRMED:
         raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be cancelled.")
     try:
@@ -290,7 +307,8 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     return booking
 
 
-def _organizer_only(booking: Booking, actor: User) -> None:
+def organizer_only(*, booking: Booking, actor: User) -> None:
+    """Only the organizer changes a meeting; anyone else invited gets 403."""
     if booking.organizer.user_id != actor.pk:
         raise PermissionDenied("Only the organizer can change this meeting.")
 

@@ -11,6 +11,7 @@ admins see it and no further call goes out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -51,10 +52,11 @@ __all__ = [
     "MeetingTimeSuggestions",
     "NewAttendee",
     "NewEvent",
+    "Readiness",
     "Schedule",
     "ScheduleError",
     "WorkingHours",
-    "booking_blocker",
+    "calendar_readiness",
     "event_cancel",
     "event_create",
     "event_find_by_tag",
@@ -98,18 +100,47 @@ class CalendarError(Exception):
         self.reconnect = reconnect
 
 
-def booking_blocker(*, organizer: Membership) -> str:
-    """Why this organizer cannot book now ("" when they can): the connection, or their own calendar's."""
+@dataclass(frozen=True)
+class Readiness:
+    """Whether booking can ask Microsoft for this organizer now, and if not, who must do what.
+
+    `problem` is empty when it can. `connect_calendar`: individual mode, and the organizer must connect
+    their own calendar first. `outside_group`: lowercased addresses the last reach check found outside
+    the admin's security group (or otherwise unreachable), with the reason.
+    """
+
+    problem: str = ""
+    connect_calendar: bool = False
+    graph_suggests: bool = False
+    outside_group: dict[str, str] = field(default_factory=dict)
+
+
+def calendar_readiness(*, organizer: Membership) -> Readiness:
+    """What the booking page needs to know before it searches; asks nothing of Microsoft."""
     connection = Connection.objects.filter(organization=organizer.organization).first()
     if connection is None or not connection.is_active:
-        return "Microsoft 365 is not connected for this organization; an admin must connect it first."
-    if connection.mode == Connection.Mode.DELEGATED and not _has_grant(organizer):
-        return "Connect your calendar first: in individual mode Overlap books in your own calendar."
-    return ""
-
-
-def _has_grant(organizer: Membership) -> bool:
-    return CalendarGrant.objects.filter(membership=organizer, status=CalendarGrant.Status.CONNECTED).exists()
+        status = connection.get_status_display().lower() if connection else "not configured"
+        fix = connection.last_error_fix if connection and connection.last_error_fix else ""
+        who = "you must" if organizer.is_admin else "an admin of your organization must"
+        problem = f"Microsoft 365 is {status} for {organizer.organization}: {who} connect it on the integration page."
+        return Readiness(problem=f"{problem} {fix}".strip())
+    outside = {
+        str(row.get("email", "")).lower(): str(row.get("reason", ""))
+        for row in connection.reach_report or []
+        if isinstance(row, dict) and not row.get("reachable", True)
+    }
+    delegated = connection.mode == Connection.Mode.DELEGATED
+    if (
+        delegated
+        and not CalendarGrant.objects.filter(membership=organizer, status=CalendarGrant.Status.CONNECTED).exists()
+    ):
+        return Readiness(
+            problem="Your organization uses individual calendar connections: connect your calendar first.",
+            connect_calendar=True,
+            graph_suggests=True,
+            outside_group=outside,
+        )
+    return Readiness(graph_suggests=delegated, outside_group=outside)
 
 
 def graph_suggests_times(*, organizer: Membership) -> bool:

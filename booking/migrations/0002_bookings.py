@@ -11,7 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_user_time_zone'),
+        ('booking', '0001_booking_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

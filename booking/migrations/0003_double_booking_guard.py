@@ -45,7 +45,7 @@ def _run(statements: dict[str, list[str]]):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booking", "0001_bookings")]
+    dependencies = [("booking", "0002_bookings")]
 
     operations = [
         migrations.RunPython(
