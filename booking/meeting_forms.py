@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.meetings import MAX_ATTENDEES
 from booking.services import Slot
@@ -74,6 +75,13 @@ class BookingForm(SlotForm):
             raise forms.ValidationError("You are the organizer; choose colleagues to invite.")
         if len(required) + len(optional) > MAX_ATTENDEES:
             raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
+        outside = calendars.calendar_readiness(organizer=self.organizer).outside_group
+        for person in [*required, *optional]:
+            if person.user.email.lower() in outside:
+                raise forms.ValidationError(
+                    f"{person.user.display_name} is not enabled for Overlap by your admin "
+                    f"({outside[person.user.email.lower()]})."
+                )
         data["required"], data["optional"] = required, optional
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)
         return data
