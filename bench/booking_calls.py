@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a file: make the project importable
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -67,7 +67,7 @@ def _organization(emulator: EmulatorProcess) -> tuple[Membership, Membership]:
 
 
 def _free_slots(organizer: Membership, colleague: Membership, count: int) -> list[datetime]:
-    """Free half hours for both, 16:00–22:00 UTC on weekdays from nine days ahead."""
+    """Free half hours for both, 16:00-22:00 UTC on weekdays from nine days ahead."""
     import integrations.calendars as calendars
 
     slots: list[datetime] = []
@@ -97,7 +97,7 @@ def _endpoint(path: str) -> str:
 
 def _describe(calls: list[dict[str, Any]]) -> str:
     names = Counter(f"{c['method']} {_endpoint(c['path'])}" for c in calls)
-    return ", ".join(f"{n} × {name}" for name, n in sorted(names.items())) or "none"
+    return ", ".join(f"{n} x {name}" for name, n in sorted(names.items())) or "none"
 
 
 def _line(action: str, calls: list[dict[str, Any]], expected: int) -> None:
@@ -124,13 +124,16 @@ def main() -> None:
         for start in slots:
             since = emulator.last_seq()
             booking = services.booking_create(
-                organizer=megan, required=[adele], optional=[], slot=services.Slot(start, start + timedelta(minutes=30)),
+                organizer=megan,
+                required=[adele],
+                optional=[],
+                slot=services.Slot(start, start + timedelta(minutes=30)),
                 subject="Benchmark",
             )
             booking.refresh_from_db()
             assert booking.state == Booking.State.CONFIRMED, booking.failure_reason
             per_booking.append(_calls(emulator, since))
-        _line("book (each of %d)" % len(slots), max(per_booking, key=len), 2)
+        _line(f"book (each of {len(slots)})", max(per_booking, key=len), 2)
         bookings = list(Booking.objects.order_by("start"))
         for n in args.meetings:
             since = emulator.last_seq()
@@ -139,7 +142,9 @@ def main() -> None:
         moved, cancelled = bookings[-1], bookings[0]
         since = emulator.last_seq()
         services.booking_reschedule(
-            booking=moved, actor=megan.user, slot=services.Slot(moved.start + timedelta(days=7), moved.end + timedelta(days=7))
+            booking=moved,
+            actor=megan.user,
+            slot=services.Slot(moved.start + timedelta(days=7), moved.end + timedelta(days=7)),
         )
         _line("reschedule", _calls(emulator, since), 2)
         since = emulator.last_seq()

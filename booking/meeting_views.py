@@ -24,7 +24,7 @@ def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = BookingForm(request.POST, organizer=member)
     if not form.is_valid():
-        return _refused(request, member, form.non_field_errors() + _field_errors(form), status=400)
+        return _refused(request, member, _problems(form), status=400)
     data = form.cleaned_data
     try:
         booking = services.booking_create(
@@ -41,9 +41,11 @@ def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     return redirect("meeting_detail", code=code, booking=booking.code)
 
 
-def _field_errors(form: BookingForm) -> list[str]:
-    return [f"{form.fields[name].label or name}: {error}" for name, errors in form.errors.items() if name != "__all__"
-            for error in errors]
+def _problems(form: BookingForm | SlotForm) -> list[str]:
+    """Every error of the form in words, each field's prefixed with its name."""
+    found = [str(error) for error in form.non_field_errors()]
+    found += [f"{name}: {error}" for name, errors in form.errors.items() if name != "__all__" for error in errors]
+    return found
 
 
 def _refused(request: HttpRequest, member: Membership, problems: list[str], *, status: int) -> HttpResponse:
@@ -109,7 +111,7 @@ def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID
     form = SlotForm(request.POST)
     try:
         if not form.is_valid():
-            raise BookingRefused(" ".join(e for errors in form.errors.values() for e in errors))
+            raise BookingRefused(" ".join(_problems(form)))
         services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])
         messages.success(request, "The meeting is moved; everyone invited was told by Microsoft 365.")
     except BookingRefused as refused:
@@ -123,6 +125,12 @@ def meetings(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     paused = [r.paused for r in readback.bookings_refresh(member=member) if r.paused]
     upcoming, past = selectors.upcoming_and_past(member=member)
-    context = {"organization": member.organization, "membership": member, "upcoming": upcoming, "past": past,
-               "paused": paused, "State": Booking.State}
+    context = {
+        "organization": member.organization,
+        "membership": member,
+        "upcoming": upcoming,
+        "past": past,
+        "paused": paused,
+        "State": Booking.State,
+    }
     return render(request, "booking/meetings.html", context)

@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.meetings import Booking, Participant
-import integrations.calendars as calendars
 from integrations.calendars import CalendarError, ConnectionNotReady, Event
 
 SOON = timedelta(hours=24)
@@ -103,8 +103,9 @@ def _apply(booking: Booking, found: Event | CalendarError) -> bool:
 
 
 def _cancelled_in_outlook(booking: Booking, detail: str) -> bool:
-    booking.move(Booking.State.CANCELLED, actor=None, kind="cancelled_in_outlook", detail=detail,
-                 cancelled_in_outlook=True)
+    booking.move(
+        Booking.State.CANCELLED, actor=None, kind="cancelled_in_outlook", detail=detail, cancelled_in_outlook=True
+    )
     return True
 
 
@@ -120,8 +121,13 @@ def _moved_in_outlook(booking: Booking, event: Event) -> bool:
         # Outlook already holds the overlap: record the truth, and let this booking stop guarding its people.
         booking.refresh_from_db()
         booking.participants.update(guarded=False)
-        booking.move(Booking.State.CONFIRMED, actor=None, kind="moved_in_outlook", detail=detail + " (overlaps "
-                     "another Overlap meeting)", **fields)
+        booking.move(
+            Booking.State.CONFIRMED,
+            actor=None,
+            kind="moved_in_outlook",
+            detail=detail + " (overlaps another Overlap meeting)",
+            **fields,
+        )
     return True
 
 

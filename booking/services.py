@@ -15,10 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking.availability import availability_check_slot, availability_forget
 from booking.meetings import Booking, IllegalMove, Participant
-import integrations.calendars as calendars
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
 NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
@@ -158,7 +158,9 @@ def _slot_not_free(booking: Booking, problems: Sequence[str]) -> None:
     """
     readiness = calendars.calendar_readiness(organizer=booking.organizer)
     if readiness.problem:
-        booking_fail(booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin")
+        booking_fail(
+            booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin"
+        )
     elif any(p.startswith(NOT_ASKED) for p in problems):
         raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
     else:

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from booking.models import Booking
-
 from tests.conftest import Org, signed_in
 
 
@@ -82,7 +81,11 @@ def _meeting(org: Org) -> Booking:
     invited = Membership.objects.get(user=org.member, organization=org.organization)
     start = timezone.now() + timedelta(days=3)
     booking = Booking.objects.create(
-        organization=org.organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="Plan"
+        organization=org.organization,
+        organizer=organizer,
+        start=start,
+        end=start + timedelta(minutes=30),
+        subject="Plan",
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
         booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)

@@ -54,7 +54,7 @@ def world_in(org: Org, emulator: EmulatorProcess, mode: str) -> World:
 
 
 def free_slot(world: World, people: list[Membership], *, minutes: int = 30, days: int = 9) -> datetime:
-    """The first half-hour mark, `days` ahead on a weekday, 16:00–22:00 UTC, when everyone's calendar is free."""
+    """The first half-hour mark, `days` ahead on a weekday, 16:00-22:00 UTC, when everyone's calendar is free."""
     day = (datetime.now(UTC) + timedelta(days=days)).replace(hour=16, minute=0, second=0, microsecond=0)
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -72,8 +72,14 @@ def free_slot(world: World, people: list[Membership], *, minutes: int = 30, days
 
 
 def form(
-    start: datetime, *, minutes: int = 30, required: list[Membership], optional: list[Membership] | None = None,
-    subject: str = "Quarterly plan", agenda: str = "1. Numbers\n2. Next steps", teams: bool = True,
+    start: datetime,
+    *,
+    minutes: int = 30,
+    required: list[Membership],
+    optional: list[Membership] | None = None,
+    subject: str = "Quarterly plan",
+    agenda: str = "1. Numbers\n2. Next steps",
+    teams: bool = True,
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "start": start.isoformat().replace("+00:00", "Z"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 
 from booking import services
 from booking.meetings import Booking
@@ -122,13 +123,15 @@ class TestNothingLostNothingDoubled:
 
 
 class TestRefusals:
-    def test_a_slot_taken_in_outlook_since_the_page_loaded_fails_with_other_times_offered(
-        self, world: World
-    ) -> None:
+    def test_a_slot_taken_in_outlook_since_the_page_loaded_fails_with_other_times_offered(self, world: World) -> None:
         start = free_slot(world, [world.megan, world.adele])
         book(world.client(world.megan), world.org, form(start, required=[world.adele]), run_tasks=False)
-        busy = calendars.NewEvent(subject="Dentist", start=start, end=start + timedelta(minutes=60),
-                                  transaction_id="4c1b2a3d-0000-4000-8000-0000000000d1")
+        busy = calendars.NewEvent(
+            subject="Dentist",
+            start=start,
+            end=start + timedelta(minutes=60),
+            transaction_id="4c1b2a3d-0000-4000-8000-0000000000d1",
+        )
         calendars.event_create(organizer=world.megan, new=busy)  # Megan fills the time in Outlook
 
         confirm_booking.delay(only_booking().pk)
@@ -155,21 +158,8 @@ class TestRefusals:
         assert "Reconnect your calendar" in client.get(meeting_url(booking)).content.decode()
         emulator_settings.control("POST", "/token-lifetime", {"seconds": None})
         connect_calendar(client, world.org, emulator_settings, MEGAN)
-        with TestCaseCallbacks():
+        with TestCase.captureOnCommitCallbacks(execute=True):
             client.post(meeting_url(booking, "meeting_retry"))
         booking.refresh_from_db()
         assert booking.state == Booking.State.CONFIRMED
         assert Booking.objects.count() == 1 and len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
-
-
-class TestCaseCallbacks:
-    """Run the on-commit callbacks (the enqueued task) of what happens inside."""
-
-    def __enter__(self) -> None:
-        from django.test import TestCase
-
-        self._context = TestCase.captureOnCommitCallbacks(execute=True)
-        self._context.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._context.__exit__(*exc)

@@ -51,11 +51,15 @@ class TestReschedule:
         new_start = free_slot(world, [world.megan, world.adele], days=10)
         since = world.emulator.last_seq()
 
-        page = world.client(world.megan).post(
-            meeting_url(meeting, "meeting_reschedule"),
-            {"start": new_start.isoformat(), "minutes": "30"},
-            follow=True,
-        ).content.decode()
+        page = (
+            world.client(world.megan)
+            .post(
+                meeting_url(meeting, "meeting_reschedule"),
+                {"start": new_start.isoformat(), "minutes": "30"},
+                follow=True,
+            )
+            .content.decode()
+        )
 
         meeting.refresh_from_db()
         assert "The meeting is moved" in page and meeting.start == new_start
@@ -103,9 +107,11 @@ class TestCancel:
     ) -> None:
         since = world.emulator.last_seq()
 
-        page = world.client(world.megan).post(
-            meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late"}, follow=True
-        ).content.decode()
+        page = (
+            world.client(world.megan)
+            .post(meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late"}, follow=True)
+            .content.decode()
+        )
 
         meeting.refresh_from_db()
         assert meeting.state == Booking.State.CANCELLED and "Numbers are late" in page
@@ -116,11 +122,11 @@ class TestCancel:
 
 
 class TestReadBack:
-    def test_a_decline_and_a_move_made_in_outlook_are_picked_up_and_shown(
-        self, world: World, meeting: Booking
-    ) -> None:
+    def test_a_decline_and_a_move_made_in_outlook_are_picked_up_and_shown(self, world: World, meeting: Booking) -> None:
         moved = meeting.start + timedelta(hours=1)
-        in_outlook(world, MEGAN, meeting.event_id, "move", {"start": utc(moved), "end": utc(moved + timedelta(minutes=30))})
+        in_outlook(
+            world, MEGAN, meeting.event_id, "move", {"start": utc(moved), "end": utc(moved + timedelta(minutes=30))}
+        )
         (adeles,) = copies(world.emulator, ADELE, meeting.ical_uid)  # a move resets answers: she answers after
         in_outlook(world, ADELE, adeles["id"], "respond", {"response": "declined"})
         since = world.emulator.last_seq()
@@ -191,7 +197,7 @@ def only_reads_by_id(emulator: EmulatorProcess, since: int, bookings: list[Booki
     assert all(set(c["query"]["$select"].split(",")) <= SHOWN for c in inner)
 
 
-SHOWN = set(
-    "id,iCalUId,subject,start,end,isCancelled,webLink,onlineMeeting,attendees,organizer,"
-    "transactionId,responseStatus,changeKey,showAs,isOrganizer".split(",")
-)
+SHOWN = {
+    *("id", "iCalUId", "subject", "start", "end", "isCancelled", "webLink", "onlineMeeting", "attendees"),
+    *("organizer", "transactionId", "responseStatus", "changeKey", "showAs", "isOrganizer"),
+}

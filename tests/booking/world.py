@@ -13,7 +13,7 @@ DOMAIN = "contoso.onmicrosoft.com"
 
 
 def address(name: str) -> str:
-    """"Megan Bowen" -> megan.bowen@contoso.onmicrosoft.com"""
+    """ "Megan Bowen" -> megan.bowen@contoso.onmicrosoft.com"""
     return name.lower().replace(" ", ".") + "@" + DOMAIN
 
 
