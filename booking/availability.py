@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.cache import cache
 from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from booking import engine
 from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
-from integrations import calendars
 
 MOST_PEOPLE = 10  # colleagues in one search, required and optional together
 CACHE_SECONDS = 120

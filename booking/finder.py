@@ -11,11 +11,11 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.availability import SearchResult, Suggestion, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
 from booking.rules import BookingRules, booking_rules_of
-from integrations import calendars
 
 
 @dataclass(frozen=True)

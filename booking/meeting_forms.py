@@ -10,12 +10,10 @@ from django import forms
 from django.utils import timezone
 
 import integrations.calendars as calendars
-from accounts.models import Membership
+from accounts.models import Membership, Organization
 from booking.meetings import MAX_ATTENDEES
+from booking.rules import LONGEST, SHORTEST, BookingRules, booking_rules_of
 from booking.services import Slot
-
-GRID_MINUTES = 15
-MAX_MINUTES = 8 * 60
 
 
 def parse_start(text: str) -> datetime:
@@ -29,15 +27,16 @@ def parse_start(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def slot_of(start_text: str, minutes: int) -> Slot:
-    """A slot on the grid, in the future, of a duration the booking page offers."""
+def slot_of(start_text: str, minutes: int, *, rules: BookingRules) -> Slot:
+    """A slot on the organization's grid, in the future, of a duration the booking page offers."""
     start = parse_start(start_text)
+    grid = rules.granularity_minutes
     if minutes <= 0:
         raise forms.ValidationError("A meeting must end after it starts.")
-    if minutes % GRID_MINUTES or minutes > MAX_MINUTES:
-        raise forms.ValidationError(f"A meeting lasts a multiple of {GRID_MINUTES} minutes, at most 8 hours.")
-    if start.second or start.microsecond or start.minute % GRID_MINUTES:
-        raise forms.ValidationError(f"A meeting starts on a {GRID_MINUTES}-minute mark.")
+    if minutes not in rules.durations:
+        raise forms.ValidationError(f"A meeting lasts {SHORTEST} to {LONGEST} minutes, a multiple of {grid} minutes.")
+    if start.second or start.microsecond or start.minute % grid:
+        raise forms.ValidationError(f"A meeting starts on a {grid}-minute mark.")
     if start <= timezone.now():
         raise forms.ValidationError("This time has passed; pick a time in the future.")
     return Slot(start, start + timedelta(minutes=minutes))
@@ -47,10 +46,14 @@ class SlotForm(forms.Form):
     start = forms.CharField(max_length=40)
     minutes = forms.IntegerField(min_value=-100000, max_value=100000)
 
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules = booking_rules_of(organization=organization)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if "start" in data and "minutes" in data:
-            data["slot"] = slot_of(data["start"], data["minutes"])
+            data["slot"] = slot_of(data["start"], data["minutes"], rules=self.rules)
         return data
 
 
@@ -60,7 +63,7 @@ class BookingForm(SlotForm):
     teams = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, organizer: Membership, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, organization=organizer.organization, **kwargs)
         self.organizer = organizer
 
     def clean(self) -> dict[str, Any]:

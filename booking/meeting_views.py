@@ -72,6 +72,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
         "is_organizer": selectors.is_organizer(booking=booking, user=member.user),
         "declined": selectors.declined(booking=booking),
         "history": booking.history.select_related("actor"),
+        "search_again": selectors.search_again_query(booking=booking),
     }
 
 
@@ -108,7 +109,7 @@ def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)
     services.organizer_only(booking=found, actor=signed_in_user(request))
-    form = SlotForm(request.POST)
+    form = SlotForm(request.POST, organization=member.organization)
     try:
         if not form.is_valid():
             raise BookingRefused(" ".join(_problems(form)))

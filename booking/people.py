@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+import integrations.calendars as calendars
 from accounts.models import Membership
-from integrations import calendars
 
 MOST_FOUND = 12
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.engine import DAY_NAMES, Busy, Person, WorkingHours
-from integrations.microsoft.types import Schedule, ScheduleError
-from integrations.microsoft.types import WorkingHours as GraphWorkingHours
+from integrations.calendars import Schedule, ScheduleError
+from integrations.calendars import WorkingHours as GraphWorkingHours
 
 # availabilityView digits; 0 is free (or working elsewhere). Older mailboxes may still send 4 for working
 # elsewhere; any other character is a status nobody documented, read as unknown (which blocks by default).

@@ -6,6 +6,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -91,3 +92,15 @@ def is_organizer(*, booking: Booking, user: User) -> bool:
 
 def declined(*, booking: Booking) -> list[Participant]:
     return list(booking.participants.filter(response=Participant.Response.DECLINED).select_related("membership__user"))
+
+
+def search_again_query(*, booking: Booking) -> str:
+    """The booking page's query for the same people, duration and subject: "find the next best times"."""
+    people = list(booking.participants.select_related("membership__user"))
+    query = {
+        "required": [str(p.user.uuid) for p in people if p.role == Participant.Role.REQUIRED],
+        "optional": [str(p.user.uuid) for p in people if p.role == Participant.Role.OPTIONAL],
+        "minutes": booking.minutes,
+        "subject": booking.subject,
+    }
+    return urlencode(query, doseq=True)

@@ -140,6 +140,7 @@ class TestRefusals:
         assert booking.state == Booking.State.FAILED and "no longer free" in booking.failure_reason
         page = world.client(world.megan).get(meeting_url(booking)).content.decode()
         assert "Find the next best times" in page and "Try again" in page
+        assert f"?required={world.adele.user.uuid}&amp;minutes=30" in page  # the same people, searched again
         assert not booking.participants.filter(active=True).exists()  # the time is free again for others
 
     def test_a_revoked_grant_fails_with_reconnect_and_trying_again_after_reconnecting_books_once(
