@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,11 +21,12 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from booking import engine
-from booking.rules import BookingRules, booking_rules_of
+from booking.rules import booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
 MOST_PEOPLE = 10  # colleagues in one search, required and optional together
 CACHE_SECONDS = 120
+MINUTE = timedelta(minutes=1)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
 _CHUNK = 20  # mailboxes per getSchedule
 _DEFAULT_DAYS = frozenset(range(5))
@@ -119,19 +120,11 @@ def availability_search(
     """
     _check_people(organizer, [*required, *optional, *widened])
     rules = booking_rules_of(organization=organizer.organization)
-    now = now or timezone.now()
-    try:
-        if calendars.graph_suggests_times(organizer=organizer):
-            return _graph_search(organizer, required, minutes, window_start, window_end, rules, now)
-        schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
-    except calendars.CalendarError as error:
-        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
-    people = _people(organizer, required, optional, schedules, window_start)
     request = engine.Request(
         start=window_start,
         end=window_end,
         duration=timedelta(minutes=minutes),
-        now=now,
+        now=now or timezone.now(),
         granularity=rules.granularity,
         minimum_notice=rules.minimum_notice,
         buffer_before=rules.buffer_before,
@@ -141,6 +134,14 @@ def availability_search(
         you=str(organizer.user.uuid),
         grid_tz=member_zone(organizer),
     )
+    graph = calendars.graph_suggests_times(organizer=organizer)
+    try:
+        schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
+        people = _people(organizer, required, optional, schedules, window_start)
+        if graph and not any(p.required and p.unreadable for p in people):
+            return _graph_search(organizer, required, people, request)
+    except calendars.CalendarError as error:
+        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
     return _from_engine(engine.search(people, request), people, organizer)
 
 
@@ -257,8 +258,13 @@ def _people(
     ]
 
 
+def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple[str, tzinfo]]:
+    """Each colleague's time zone, where Microsoft told it (their working hours)."""
+    return [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
+
+
 def _from_engine(result: engine.Result, people: Sequence[engine.Person], organizer: Membership) -> SearchResult:
-    zones = [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
+    zones = _zones(people, organizer)
 
     def local(slot: engine.Slot) -> tuple[tuple[str, datetime], ...]:
         return tuple((name, slot.start.astimezone(tz)) for name, tz in zones)
@@ -304,42 +310,68 @@ def _slot_problem(
 
 
 def _graph_search(
-    organizer: Membership,
-    required: Sequence[Membership],
-    minutes: int,
-    window_start: datetime,
-    window_end: datetime,
-    rules: BookingRules,
-    now: datetime,
+    organizer: Membership, required: Sequence[Membership], people: Sequence[engine.Person], request: engine.Request
 ) -> SearchResult:
-    start = max(window_start, _on_grid(now + rules.minimum_notice, rules.granularity))
-    if start + timedelta(minutes=minutes) > window_end:
+    """Graph's suggestions in Graph's order, keeping those that the organization's rules and everyone's working
+    hours allow (Graph weighs only free/busy, and only the organizer's hours)."""
+    start = max(request.start, _on_grid(request.now + request.minimum_notice, request.granularity))
+    if start + request.duration > request.end:
         return SearchResult(source="microsoft", notes=("The range ends before the earliest time allowed.",))
     found = calendars.suggest_times(
         organizer=organizer,
         attendees=[m.user.email for m in required],
         start=start,
-        end=window_end,
-        duration=timedelta(minutes=minutes),
+        end=request.end,
+        duration=request.duration,
     )
     names = {m.user.email.lower(): m.user.display_name for m in required}
-    suggestions = tuple(_graph_suggestion(s, names) for s in found.suggestions)
-    if not suggestions:
-        words = _EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN)
-        return SearchResult(source="microsoft", notes=(words,))
-    return SearchResult(source="microsoft", best=suggestions, slots=tuple(sorted(suggestions, key=lambda s: s.start)))
+    zones = _zones(people, organizer)
+    kept = []
+    for suggestion in found.suggestions:
+        check = engine.search(people, replace(request, start=suggestion.start, end=suggestion.end, granularity=MINUTE))
+        if check.slots:
+            kept.append(_graph_suggestion(suggestion, names, check.slots[0], zones))
+    notes = _graph_notes(found, len(kept))
+    return SearchResult(
+        source="microsoft",
+        best=tuple(kept),
+        slots=tuple(sorted(kept, key=lambda s: s.start)),
+        unreadable=tuple(CouldNotRead(p.name, p.unreadable, p.required) for p in people if p.unreadable),
+        notes=notes,
+    )
 
 
-def _graph_suggestion(found: calendars.MeetingTimeSuggestion, names: dict[str, str]) -> Suggestion:
+def _graph_notes(found: calendars.MeetingTimeSuggestions, kept: int) -> tuple[str, ...]:
+    if not found.suggestions:
+        return (_EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN),)
+    left_out = len(found.suggestions) - kept
+    if not left_out:
+        return ()
+    why = (
+        f"Microsoft suggested {left_out} more time(s) outside someone's working hours or over time your "
+        "organization counts as busy; they are left out."
+    )
+    return (why,) if kept else (why, "Try a longer range, or allow someone outside their working hours.")
+
+
+def _graph_suggestion(
+    found: calendars.MeetingTimeSuggestion,
+    names: dict[str, str],
+    slot: engine.Slot,
+    zones: list[tuple[str, tzinfo]],
+) -> Suggestion:
     availability = (
         ("you", found.organizer_availability),
         *tuple((names.get(a.address.lower(), a.address), a.availability) for a in found.attendees),
     )
+    words = slot.explanation
     return Suggestion(
         found.start,
         found.end,
         summary=found.reason,
         reasons=(found.reason,) if found.reason else (),
+        flags=words.flags,
+        local_times=tuple((name, found.start.astimezone(tz)) for name, tz in zones),
         confidence=found.confidence,
         availability=availability,
     )

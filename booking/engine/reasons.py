@@ -28,6 +28,16 @@ _PARTS = (
 
 
 @dataclass(frozen=True)
+class OptionalPerson:
+    """An optional person and the slot starts (as masks) their calendar leaves free and that they can make
+    (free and inside their working hours); both None when their calendar could not be read."""
+
+    person: Person
+    calendar_free: int | None
+    free: int | None
+
+
+@dataclass(frozen=True)
 class Context:
     """What explaining a slot needs from its search."""
 
@@ -35,22 +45,22 @@ class Context:
     duration: int
     you: str | None
     scored: Sequence[Prepared]  # required people, "you" first
-    optional: Sequence[tuple[Person, int | None]]  # with their free mask, None when unreadable
+    optional: Sequence[OptionalPerson]
 
     def explain(self, slot: Slot) -> Explanation:
         start = self.frame.floor(slot.start)
         people = tuple(self._at(person, start, slot.start) for person in self.scored)
-        free, busy, unknown = self._optional(start)
+        optional = self._optional(start)
         flags = tuple(
             f"outside {self._owner(p)} working hours, {_clock(p.local_start)} for {self._who(p)}"
             for p in people
             if p.outside_hours
         )
-        reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(free, busy, unknown)
+        reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(*optional)
         summary = f"{self._times(people)} — {join_names(_unique(_part(p.local_start) for p in people))}"
         if reasons:
             summary += "; " + "; ".join(reasons)
-        return Explanation(people, free, busy, unknown, flags, reasons, summary)
+        return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
 
     def _at(self, person: Prepared, start: int, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
@@ -73,11 +83,20 @@ class Context:
             focus_part=focus_part,
         )
 
-    def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-        free = tuple(p.name for p, mask in self.optional if mask is not None and mask >> start & 1)
-        busy = tuple(p.name for p, mask in self.optional if mask is not None and not mask >> start & 1)
-        unknown = tuple(p.name for p, mask in self.optional if mask is None)
-        return free, busy, unknown
+    def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """Names of the optional people: free, busy, free but outside their working hours, unknown."""
+        free: list[str] = []
+        busy: list[str] = []
+        outside: list[str] = []
+        unknown: list[str] = []
+        for o in self.optional:
+            if o.free is None or o.calendar_free is None:
+                unknown.append(o.person.name)
+            elif o.free >> start & 1:
+                free.append(o.person.name)
+            else:
+                (outside if o.calendar_free >> start & 1 else busy).append(o.person.name)
+        return tuple(free), tuple(busy), tuple(outside), tuple(unknown)
 
     def _reasons(self, p: PersonAtSlot) -> list[str]:
         owner, reasons = self._owner(p), []
@@ -118,10 +137,10 @@ def _part(local: datetime) -> str:
     return next(words for since, words in _PARTS if minute >= since)
 
 
-def _optional_reason(free: tuple[str, ...], busy: tuple[str, ...], unknown: tuple[str, ...]) -> tuple[str, ...]:
-    if not (free or busy or unknown):
+def _optional_reason(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    if not any(groups):
         return ()
-    states = ((free, "free"), (busy, "busy"), (unknown, "unknown"))
+    states = zip(groups, ("free", "busy", "outside working hours", "unknown"), strict=True)
     said = [f"{join_names(names)} {state}" for names, state in states if names]
     return ("optional: " + ", ".join(said),)
 
@@ -131,5 +150,5 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 def join_names(names: Sequence[str]) -> str:
-    """ "Anna", "Anna and Ravi", "Anna, Ravi and Sam"."""
+    """Names as a sentence joins them: Anna; Anna and Ravi; Anna, Ravi and Sam."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

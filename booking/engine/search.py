@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.ranking import assess
-from booking.engine.reasons import Context, join_names
+from booking.engine.reasons import Context, OptionalPerson, join_names
 from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
 
 
@@ -41,9 +41,9 @@ def search(people: Sequence[Person], request: Request) -> Result:
         allowed &= ~_unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
     if not allowed:
         return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
-    optional = [(p, _free_starts(p, allowed, frame, request, duration)) for p in people if not p.required]
+    optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
     context = Context(frame, duration, request.you, required, optional)
-    slots = _ranked(allowed, required, [mask for _, mask in optional if mask is not None], context)
+    slots = _ranked(allowed, required, [o.free for o in optional if o.free is not None], context)
     return Result(best=_best(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
 
 
@@ -58,6 +58,8 @@ def _check(people: Sequence[Person], request: Request) -> None:
         raise ValueError("Notice and buffers cannot be negative.")
     if not any(p.required for p in people):
         raise ValueError("A search needs at least one required person.")
+    if any(p.unreadable is None and p.hours is None for p in people):
+        raise ValueError("Everyone whose calendar was read needs working hours.")
     if len({p.id for p in people}) != len(people):
         raise ValueError("Each person may appear once.")
 
@@ -119,12 +121,15 @@ def _why_empty(
     )
 
 
-def _free_starts(person: Person, allowed: int, frame: Frame, request: Request, duration: int) -> int | None:
-    """Among the allowed starts, those an optional person can make; None when they cannot be read."""
+def _optional(person: Person, allowed: int, frame: Frame, request: Request, duration: int) -> OptionalPerson:
+    """Among the allowed starts, those an optional person's calendar leaves free, and those they can make."""
     if person.unreadable is not None:
-        return None
+        return OptionalPerson(person, None, None)
     prepared = prepare(person, frame, request.blocking)
-    return allowed & ~_unavailable(prepared, frame, request, duration, keep_hours=True)
+    calendar_free = allowed & ~_unavailable(prepared, frame, request, duration, keep_hours=False)
+    return OptionalPerson(
+        person, calendar_free, calendar_free & ~_unavailable(prepared, frame, request, duration, keep_hours=True)
+    )
 
 
 def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[Slot]:

@@ -107,7 +107,8 @@ class Explanation:
     people: tuple[PersonAtSlot, ...]
     optional_free: tuple[str, ...]  # names
     optional_busy: tuple[str, ...]
-    optional_unknown: tuple[str, ...]
+    optional_outside_hours: tuple[str, ...]  # free, but outside their working hours
+    optional_unknown: tuple[str, ...]  # their calendar could not be read
     flags: tuple[str, ...]  # e.g. "outside Ravi's working hours, 18:30 for Ravi"
     reasons: tuple[str, ...]  # e.g. "keeps Ravi's afternoon focus block"
     summary: str  # "10:00 for you, 14:30 for Ravi — mid-morning and early afternoon; keeps Ravi's ..."

@@ -53,6 +53,25 @@ def test_working_hours_stay_at_nine_to_five_local_across_europes_spring_change()
     ]
 
 
+def test_working_hours_stay_at_nine_to_five_local_across_europes_autumn_change() -> None:
+    anna = Person("anna", "Anna", hours=_hours(BERLIN))
+
+    days = _first_and_last_by_day([anna], _request(_utc(2026, 10, 23), 4, minutes=60))
+
+    assert days == [
+        (_utc(2026, 10, 23, 7), _utc(2026, 10, 23, 15)),  # Friday, CEST
+        (_utc(2026, 10, 26, 8), _utc(2026, 10, 26, 16)),  # Monday, CET
+    ]
+
+
+def test_night_shift_hours_run_past_midnight() -> None:
+    nora = Person("anna", "Nora", hours=WorkingHours(frozenset({0}), time(22), time(6), LONDON))
+
+    slots = search([nora], _request(_utc(2026, 3, 2), 3, minutes=60)).slots
+
+    assert (slots[0].start, slots[-1].end, len(slots)) == (_utc(2026, 3, 2, 22), _utc(2026, 3, 3, 6), 29)
+
+
 def test_a_custom_zone_with_graphs_transition_rules_moves_with_americas_spring_change() -> None:
     ravi = Person("anna", "Ravi", hours=_hours(zone_from_graph(PACIFIC_CUSTOM)))
 
@@ -186,6 +205,7 @@ def test_an_optional_person_who_cannot_be_read_is_shown_as_unknown() -> None:
     morning, afternoon = result.slots[0], result.slots[-1]
 
     assert morning.summary.endswith("optional: Kim busy, Sam unknown")
+    assert morning.explanation.optional_busy == ("Kim",) and morning.explanation.optional_unknown == ("Sam",)
     assert afternoon.summary.endswith("optional: Kim free, Sam unknown")
     assert afternoon.optional_free_count == 1 and morning.optional_free_count == 0
     assert [u.name for u in result.unreadable] == ["Sam"] and not result.failed
@@ -247,13 +267,15 @@ def test_it_refuses_a_request_it_cannot_answer_honestly(changes: dict[str, Any],
         search([anna], _request(_utc(2026, 3, 3), 1, **changes))
 
 
-def test_it_refuses_a_search_without_a_required_person_or_with_someone_twice() -> None:
+def test_it_refuses_a_search_without_a_required_person_with_someone_twice_or_without_working_hours() -> None:
     anna = Person("anna", "Anna", hours=_hours(LONDON))
 
     with pytest.raises(ValueError, match="required"):
         search([Person("anna", "Anna", required=False, hours=_hours(LONDON))], _request(_utc(2026, 3, 3), 1))
     with pytest.raises(ValueError, match="once"):
         search([anna, anna], _request(_utc(2026, 3, 3), 1))
+    with pytest.raises(ValueError, match="working hours"):
+        search([anna, Person("ravi", "Ravi")], _request(_utc(2026, 3, 3), 1))
 
 
 def test_an_empty_result_says_whose_working_hours_never_overlap() -> None:

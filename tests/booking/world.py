@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Membership, User
 from m365_emulator.testing import EmulatorProcess
@@ -38,3 +45,97 @@ def next_week(days: int = 5) -> tuple[datetime, datetime]:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     monday = today + timedelta(days=7 - today.weekday())
     return monday, monday + timedelta(days=days)
+
+
+TENANT_USERS = "/tenants/contoso.onmicrosoft.com/users"
+
+
+def set_zone(membership: Membership, zone: str) -> None:
+    membership.user.time_zone = zone
+    membership.user.save(update_fields=["time_zone"])
+
+
+def schedule_calls(emulator: EmulatorProcess, since: int, until: int | None = None) -> int:
+    """getSchedule calls Graph served after `since` (up to `until`), read from the emulator's own request log."""
+    return sum(
+        1
+        for e in emulator.log(since)
+        if e["path"].endswith("/calendar/getSchedule") and (until is None or e["seq"] <= until)
+    )
+
+
+def graph_calls(emulator: EmulatorProcess, since: int) -> list[str]:
+    return [f"{e['method']} {e['path']}" for e in emulator.log(since) if e["path"].startswith("/v1.0")]
+
+
+def raw_busy(
+    emulator: EmulatorProcess, token: str, addresses: list[str], start: datetime, end: datetime
+) -> dict[str, list[tuple[datetime, datetime, str]]]:
+    """Each person's busy items as Graph's own JSON says them (read apart from Overlap's client and parser)."""
+    body = {
+        "schedules": addresses,
+        "startTime": {"dateTime": start.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+        "endTime": {"dateTime": end.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+        "availabilityViewInterval": 15,
+    }
+    answer = emulator.session.post(
+        f"{emulator.base_url}/v1.0/users/{addresses[0]}/calendar/getSchedule",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Prefer": 'outlook.timezone="UTC"'},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+    def instant(value: dict[str, str]) -> datetime:
+        return datetime.fromisoformat(value["dateTime"][:19]).replace(tzinfo=UTC)
+
+    return {
+        entry["scheduleId"]: [
+            (instant(i["start"]), instant(i["end"]), i["status"]) for i in entry.get("scheduleItems", [])
+        ]
+        for entry in answer.json()["value"]
+    }
+
+
+def search_page(
+    client: Client,
+    org: Org,
+    *,
+    required: list[Membership],
+    optional: list[Membership] = (),  # type: ignore[assignment]
+    minutes: int = 30,
+    days: tuple[date, date] | None = None,
+    required_ids: list[str] | None = None,
+    **extra: str | list[str],
+) -> tuple[str, list[datetime]]:
+    """Search as the page's htmx request does; returns the answer and the UTC starts of the times it links."""
+    first, last = days or next_week_days()
+    query: dict[str, Any] = {
+        "required": required_ids if required_ids is not None else [str(m.user.uuid) for m in required],
+        "optional": [str(m.user.uuid) for m in optional],
+        "minutes": str(minutes),
+        "start_date": first.isoformat(),
+        "end_date": last.isoformat(),
+        "subject": "Quarterly planning",
+        "teams": "on",
+        **extra,
+    }
+    response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    page = response.content.decode()
+    return page, linked_starts(page)
+
+
+def linked_starts(page: str) -> list[datetime]:
+    """The distinct UTC starts of the times the page links to the confirmation step, sorted."""
+    found = {
+        datetime.fromisoformat(unquote(match).replace("Z", "+00:00"))
+        for match in re.findall(r"/book/confirm\?start=([^&\"]+)", html.unescape(page))
+    }
+    return sorted(found)
+
+
+def next_week_days() -> tuple[date, date]:
+    """Next Monday to Friday (dates)."""
+    start, _ = next_week()
+    return start.date(), start.date() + timedelta(days=4)
