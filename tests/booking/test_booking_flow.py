@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import TestCase
+from django.urls import reverse
 
 from booking import services
 from booking.meetings import Booking
@@ -164,3 +168,28 @@ class TestRefusals:
         booking.refresh_from_db()
         assert booking.state == Booking.State.CONFIRMED
         assert Booking.objects.count() == 1 and len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
+
+
+def test_the_confirm_pages_form_books_the_time_it_summarises(org: Org, emulator_settings: EmulatorProcess) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(world, [world.megan, world.adele])
+    client = world.client(world.megan)
+    query = form(start, required=[world.adele], subject="Roadmap")
+    confirm = client.get(reverse("booking_confirm", kwargs={"code": world.org.code}), query)
+    assert confirm.status_code == 200
+    snippet = render_to_string(
+        "booking/confirm_form.html",
+        {"organization": world.org.organization, "d": confirm.context["slot"].cleaned_data},
+        request=confirm.wsgi_request,
+    )
+    posted: dict[str, list[str]] = {}
+    for name, value in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', snippet):
+        posted.setdefault(name, []).append(html.unescape(value))
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("booking_create", kwargs={"code": world.org.code}), posted)
+
+    booking = only_booking()
+    assert response.status_code == 302 and booking.state == Booking.State.CONFIRMED
+    assert (booking.start, booking.subject, booking.teams) == (start, "Roadmap", True)
+    assert list(booking.participants.values_list("membership", flat=True)) == [world.megan.pk, world.adele.pk]
