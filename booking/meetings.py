@@ -10,13 +10,16 @@ the migration).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import ClassVar
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 
 MAX_ATTENDEES = 10
+STUCK_AFTER = timedelta(minutes=10)
 
 
 class IllegalMove(Exception):
@@ -74,6 +77,11 @@ class Booking(models.Model):
     @property
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+    @property
+    def is_stuck(self) -> bool:
+        """PENDING for longer than any worker should take: nobody ran the confirmation (no worker running)."""
+        return self.state == self.State.PENDING and self.updated < timezone.now() - STUCK_AFTER
 
     @property
     def is_active(self) -> bool:

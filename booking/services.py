@@ -218,11 +218,20 @@ def booking_fail(*, booking: Booking, reason: str, fix: str = "retry") -> str:
 
 
 def booking_retry(*, booking: Booking, actor: User) -> Booking:
-    """Try a failed booking again: the same booking (same UUID, so never a second meeting), PENDING again."""
+    """Try a failed booking again: the same booking (same UUID, so never a second meeting), PENDING again.
+
+    A booking stuck PENDING (no worker ran it) is sent to the workers again as it is.
+    """
     organizer_only(booking=booking, actor=actor)
     if booking.start <= timezone.now():
         raise BookingRefused("This time has passed; pick another time.")
     _refuse_unless_ready(booking.organizer)
+    if booking.is_stuck:  # nobody ran the confirmation: send it again (the task is idempotent)
+        with transaction.atomic():
+            booking.history.create(actor=actor, kind="retried", state=booking.state)
+            Booking.objects.filter(pk=booking.pk).update(updated=timezone.now())
+            _enqueue_confirm(booking)
+        return booking
     try:
         with transaction.atomic():
             booking.move(Booking.State.PENDING, actor=actor, kind="retried", failure_reason="", failure_fix="")

@@ -193,3 +193,23 @@ def test_the_confirm_pages_form_books_the_time_it_summarises(org: Org, emulator_
     assert response.status_code == 302 and booking.state == Booking.State.CONFIRMED
     assert (booking.start, booking.subject, booking.teams) == (start, "Roadmap", True)
     assert list(booking.participants.values_list("membership", flat=True)) == [world.megan.pk, world.adele.pk]
+
+
+def test_a_booking_no_worker_ran_says_so_and_can_be_sent_again_once(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(world, [world.megan, world.adele])
+    client = world.client(world.megan)
+    book(client, world.org, form(start, required=[world.adele]), run_tasks=False)  # the worker never ran it
+    booking = only_booking()
+    Booking.objects.filter(pk=booking.pk).update(updated=booking.updated - timedelta(minutes=11))
+
+    page = client.get(meeting_url(booking)).content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(meeting_url(booking, "meeting_retry"))
+
+    assert "workers may be down" in page and "Send it again" in page
+    booking.refresh_from_db()
+    assert booking.state == Booking.State.CONFIRMED
+    assert Booking.objects.count() == 1 and len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
