@@ -75,10 +75,10 @@ class TestConfirm:
 
         booking = only_booking()
         page = client.get(meeting_url(booking)).content.decode()
-        assert "Creating your meeting…" in page and "data-poll=" in page
+        assert "Creating your meeting…" in page and 'hx-trigger="every 2s"' in page and "htmx" in page
         confirm_booking.delay(booking.pk)
         fragment = client.get(meeting_url(booking) + "?part=status").content.decode()
-        assert "Confirmed" in fragment and "data-poll" not in fragment and "<html" not in fragment
+        assert "Confirmed" in fragment and "hx-trigger" not in fragment and "<html" not in fragment
 
 
 class TestNothingLostNothingDoubled:
