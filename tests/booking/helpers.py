@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,3 +113,31 @@ def copies(emulator: EmulatorProcess, address: str, ical_uid: str) -> list[dict[
 
 def graph_calls(emulator: EmulatorProcess, since: int, *, batched: bool = False) -> list[dict[str, Any]]:
     return [e for e in emulator.log(since) if e["path"].startswith("/v1.0") and (batched or e["batch"] is None)]
+
+
+_MAILBOX = r"/v1\.0/(me|users/[^/]+)"
+_ALLOWED = [
+    ("POST", rf"{_MAILBOX}/calendar/getSchedule"),
+    ("POST", r"/v1\.0/me/findMeetingTimes"),
+    ("POST", rf"{_MAILBOX}/events"),  # create
+    ("GET", rf"{_MAILBOX}/events/[^/]+"),  # one of our own ids
+    ("PATCH", rf"{_MAILBOX}/events/[^/]+"),
+    ("POST", rf"{_MAILBOX}/events/[^/]+/cancel"),
+    ("POST", r"/v1\.0/\$batch"),
+]
+
+
+def calendar_calls_keep_the_data_contract(emulator: EmulatorProcess, since: int) -> None:
+    """Every calendar call since `since` is one the data contract allows: free/busy, suggestions, our events by
+    id, a lookup by our tag; never a listing, calendarView, /messages or a search."""
+    for call in graph_calls(emulator, since, batched=True):
+        path = call["path"]
+        if "/calendar" not in path and "/events" not in path and "Meeting" not in path and "$batch" not in path:
+            assert "messages" not in path and "search" not in path.lower(), path
+            continue  # directory and sign-in calls of the test's own set-up
+        if call["method"] == "GET" and re.fullmatch(rf"{_MAILBOX}/events", path):
+            assert call["query"]["$filter"].startswith("singleValueExtendedProperties/Any("), call
+            continue
+        assert any(call["method"] == m and re.fullmatch(p, path) for m, p in _ALLOWED), (call["method"], path)
+        if call["method"] == "GET":
+            assert "$select" in call["query"], call

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from tests.booking.helpers import (
     MEGAN,
     World,
     book,
+    calendar_calls_keep_the_data_contract,
     copies,
     form,
     free_slot,
@@ -30,6 +32,18 @@ from tests.booking.helpers import (
 )
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO_ID, connect_calendar
+
+
+@pytest.fixture(autouse=True)
+def _data_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test here does, the calendar calls it causes keep Overlap's data contract."""
+    if "emulator_settings" not in request.fixturenames:
+        yield
+        return
+    emulator: EmulatorProcess = request.getfixturevalue("emulator_settings")
+    since = emulator.last_seq()
+    yield
+    calendar_calls_keep_the_data_contract(emulator, since)
 
 
 @pytest.fixture(params=["domain_wide", "delegated"])

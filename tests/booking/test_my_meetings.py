@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,9 +13,33 @@ from django.utils import timezone
 from booking.meetings import Booking, Participant
 from booking.tasks import read_back_due
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.helpers import ADELE, MEGAN, World, book, copies, form, free_slot, graph_calls, meeting_url, world_in
+from tests.booking.helpers import (
+    ADELE,
+    MEGAN,
+    World,
+    book,
+    calendar_calls_keep_the_data_contract,
+    copies,
+    form,
+    free_slot,
+    graph_calls,
+    meeting_url,
+    world_in,
+)
 from tests.conftest import Org, signed_in
 from tests.integrations.helpers import CONTOSO_ID
+
+
+@pytest.fixture(autouse=True)
+def _data_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test here does, the calendar calls it causes keep Overlap's data contract."""
+    if "emulator_settings" not in request.fixturenames:
+        yield
+        return
+    emulator: EmulatorProcess = request.getfixturevalue("emulator_settings")
+    since = emulator.last_seq()
+    yield
+    calendar_calls_keep_the_data_contract(emulator, since)
 
 
 @pytest.fixture(params=["domain_wide", "delegated"])
