@@ -31,8 +31,9 @@ def booking_for(*, member: Membership, code: uuid.UUID) -> Booking:
 
 
 def meetings_of(*, member: Membership) -> QuerySet[Booking]:
-    """Every booking the member organizes or attends, in their organization."""
-    mine = Q(organizer=member) | Q(participants__membership=member)
+    """Every booking the member organizes, and those they were invited to (a meeting that was never created
+    sent no invitation, so its attendees do not see it)."""
+    mine = Q(organizer=member) | (Q(participants__membership=member) & ~Q(event_id=""))
     return (
         Booking.objects.filter(mine, organization=member.organization)
         .select_related("organizer__user")

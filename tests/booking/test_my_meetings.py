@@ -190,6 +190,19 @@ class TestReadBack:
 
         assert "Adele Vance (required): Accepted" in organizers_page and "Open in Outlook" in organizers_page
         assert "Answer in Outlook" in attendees_page and meeting.join_url in attendees_page
+        failed = Booking.objects.create(
+            organization=meeting.organization,
+            organizer=world.megan,
+            start=meeting.start,
+            end=meeting.end,
+            subject="Never sent",
+            state=Booking.State.FAILED,
+        )
+        failed.participants.create(
+            membership=world.adele, role="required", start=failed.start, end=failed.end, active=False
+        )
+        assert "Never sent" not in world.client(world.adele).get(url).content.decode()
+        assert "Never sent" in world.client(world.megan).get(url).content.decode()
         only_reads_by_id(world.emulator, since, [meeting])  # one batch: the second page found it fresh
 
     def test_a_revoked_grant_pauses_read_back_until_the_organizer_reconnects(
