@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{_ORG}/meetings/", views.meetings, name="meetings"),
     path(f"{_MEETING}/", views.meeting_detail, name="meeting_detail"),
     path(f"{_MEETING}/retry", views.meeting_retry, name="meeting_retry"),
+    path(f"{_MEETING}/new-times", views.meeting_new_times, name="meeting_new_times"),
     path(f"{_MEETING}/reschedule", views.meeting_reschedule, name="meeting_reschedule"),
     path(f"{_MEETING}/cancel", views.meeting_cancel, name="meeting_cancel"),
 ]

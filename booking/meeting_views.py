@@ -122,6 +122,19 @@ def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID
 
 @login_required
 @require_GET
+def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    services.organizer_only(booking=found, actor=signed_in_user(request))
+    if found.state != Booking.State.CONFIRMED:
+        messages.error(request, f"A {found.get_state_display().lower()} meeting cannot be moved.")
+        return redirect("meeting_detail", code=code, booking=booking)
+    context = {**_meeting_context(member, found), "result": selectors.new_times_for(booking=found)}
+    return render(request, "booking/new_times.html", context)
+
+
+@login_required
+@require_GET
 def meetings(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     paused = [r.paused for r in readback.bookings_refresh(member=member) if r.paused]

@@ -55,6 +55,7 @@ EXPECTED: dict[str, Expect] = {
     # The organizer is told why nothing happened (not connected, not confirmed); an attendee may not change it.
     "meeting_retry": Expect("post", owner=302, member=403, meeting=True),
     "meeting_reschedule": Expect("post", owner=302, member=403, meeting=True),
+    "meeting_new_times": Expect("get", owner=302, member=403, meeting=True),  # not confirmed: nothing to move
     "meeting_cancel": Expect("post", owner=302, member=403, meeting=True),
 }
 

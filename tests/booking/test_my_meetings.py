@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from booking.tasks import read_back_due
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import (
     ADELE,
+    ALEX,
     MEGAN,
     World,
     book,
@@ -95,6 +97,29 @@ class TestReschedule:
         (patch,) = [c for c in graph_calls(world.emulator, since) if c["method"] == "PATCH"]
         assert set(patch["body"]) == {"start", "end"}
         assert [e.kind for e in meeting.history.all()][-1] == "rescheduled"
+
+    def test_the_organizer_picks_a_fresh_suggestion_and_the_meeting_moves_there(self, world: World) -> None:
+        # Alex (New York) shares working hours with Megan (Seattle); Adele (Berlin) does not.
+        book(
+            world.client(world.megan),
+            world.org,
+            form(free_slot(world, [world.megan, world.alex]), required=[world.alex]),
+        )
+        meeting = Booking.objects.get()
+        client = world.client(world.megan)
+
+        page = client.get(meeting_url(meeting, "meeting_new_times"))
+
+        assert page.status_code == 200
+        choices = re.findall(r'name="start" value="([^"]+)"', page.content.decode())
+        assert choices and meeting.start.isoformat() not in choices  # its own time is busy, never suggested
+        client.post(meeting_url(meeting, "meeting_reschedule"), {"start": choices[0], "minutes": "30"})
+        meeting.refresh_from_db()
+        assert meeting.start == datetime.fromisoformat(choices[0]) and meeting.state == Booking.State.CONFIRMED
+        assert copies(world.emulator, ALEX, meeting.ical_uid)[0]["start"]["dateTime"].startswith(
+            meeting.start.strftime("%Y-%m-%dT%H:%M")
+        )
+        assert world.client(world.alex).get(meeting_url(meeting, "meeting_new_times")).status_code == 403
 
     def test_an_attendee_may_not_move_or_cancel_and_an_outsider_does_not_find_it(
         self, world: World, meeting: Booking, other_org: Org
