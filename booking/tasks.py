@@ -22,7 +22,8 @@ def confirm_booking(self: Task, booking_id: int) -> str:
     try:
         return services.booking_confirm(booking=booking)
     except CalendarError as error:
-        if self.request.retries < MAX_RETRIES:
+        # In-process (no broker) there is nobody to come back later: waiting would hold the member's request.
+        if self.request.retries < MAX_RETRIES and not self.request.is_eager:
             raise self.retry(exc=error, countdown=_backoff(error, self.request.retries)) from error
         log.warning("Booking %s could not be created: %s", booking.code, error.reason)
         reason = f"Microsoft 365 did not answer after several tries ({error.reason}). Try again in a few minutes."

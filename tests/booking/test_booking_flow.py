@@ -227,3 +227,21 @@ def test_a_booking_no_worker_ran_says_so_and_can_be_sent_again_once(
     booking.refresh_from_db()
     assert booking.state == Booking.State.CONFIRMED
     assert Booking.objects.count() == 1 and len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
+
+
+def test_microsoft_throttling_beyond_patience_fails_in_words_and_makes_nothing(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(world, [world.megan, world.adele])
+    emulator_settings.control("POST", "/throttle", {"mailbox": MEGAN, "count": 50, "retry_after": 120})
+    since = emulator_settings.last_seq()
+
+    book(world.client(world.megan), world.org, form(start, required=[world.adele]))
+
+    booking = only_booking()
+    assert booking.state == Booking.State.FAILED and booking.failure_fix == "retry"
+    assert "did not answer after several tries" in booking.failure_reason
+    tries = [c for c in graph_calls(emulator_settings, since) if c["path"].endswith("getSchedule")]
+    assert tries and all(c["status"] == 429 for c in tries)  # in-process: one task run (a worker retries later)
+    assert not [c for c in graph_calls(emulator_settings, since) if c["path"].endswith("/events")]

@@ -64,3 +64,21 @@ def test_a_real_worker_confirms_the_booking_once_even_when_the_task_is_delivered
     time.sleep(1)  # let the second delivery finish
     assert len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
     assert len(copies(emulator_settings, ADELE, booking.ical_uid)) == 1
+
+
+def test_a_real_worker_comes_back_after_microsofts_retry_after_and_books_once(
+    org: Org, emulator_settings: EmulatorProcess, real_worker: None
+) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(world, [world.megan, world.adele])
+    # Longer than the client's own patience (30 s): the client gives up at once and the task comes back later.
+    emulator_settings.control("POST", "/throttle", {"mailbox": MEGAN, "count": 1, "retry_after": 31})
+    began = time.monotonic()
+
+    book(world.client(world.megan), world.org, form(start, required=[world.adele]))
+
+    booking = settled(Booking.objects.get(), timeout=60)
+    assert booking.state == Booking.State.CONFIRMED
+    # It came back later (the slot check reports no Retry-After, so the task's own 30 s back-off applies).
+    assert time.monotonic() - began >= 30
+    assert len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
