@@ -311,3 +311,34 @@ def test_the_integration_settings_page_links_to_the_booking_rules(admin_client: 
     page = admin_client.get(url(org, "integration_settings")).content.decode()
 
     assert "Booking rules" in page and url(org, "booking_rules") in page
+
+
+class TestWithoutScript:
+    def test_a_search_without_htmx_renders_the_whole_page_with_its_times(self, org: Org, adele: Membership) -> None:
+        alex = member(org, "Alex Wilber")
+        first, last = TODAY + timedelta(days=7), TODAY + timedelta(days=11)
+        query = {"required": str(alex.user.uuid), "minutes": "30", "start_date": str(first), "end_date": str(last)}
+
+        page = signed_in(adele.user).get(url(org, "booking_page"), query).content.decode()
+
+        assert "<h1>Book a meeting</h1>" in page and "Best times" in page and linked_starts(page)
+        assert 'class="chip" data-uuid="' + str(alex.user.uuid) in page  # the colleague stays picked
+
+
+class TestWidened:
+    def test_a_person_allowed_outside_their_hours_gets_flagged_times(self, org: Org, adele: Membership) -> None:
+        alex = member(org, "Alex Wilber")
+        client = signed_in(adele.user)
+
+        _, kept = search_page(client, org, required=[alex])
+        page, widened = search_page(client, org, required=[alex], widen=[str(alex.user.uuid)])
+
+        assert len(widened) > len(kept)
+        assert "outside Alex Wilber" in page and "working hours" in page
+
+    def test_only_people_in_the_meeting_can_be_widened(self, org: Org, adele: Membership) -> None:
+        page, starts = search_page(
+            signed_in(adele.user), org, required=[member(org, "Alex Wilber")], widen=[str(uuid.uuid4())]
+        )
+
+        assert "Only people in this meeting can be searched outside their working hours." in page and not starts

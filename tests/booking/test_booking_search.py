@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership
@@ -110,6 +111,15 @@ def blocking(
     busy: dict[str, list[tuple[datetime, datetime, str]]], people: list[str]
 ) -> list[tuple[datetime, datetime]]:
     return [(s, e) for who in people for s, e, status in busy[who] if status in {"busy", "oof", "tentative"}]
+
+
+def cache_contents() -> list[bytes]:
+    """Every value in Django's cache as stored (pickled), from local memory or from Redis."""
+    backend = cache._cache  # type: ignore[attr-defined]
+    if isinstance(backend, dict):
+        return [bytes(value) for value in backend.values()]
+    client = backend.get_client(None)
+    return [client.get(key) or b"" for key in client.keys("*")]
 
 
 class TestTwoPeople:
@@ -261,7 +271,6 @@ class TestCallsAndCache:
     ) -> None:
         from io import StringIO
 
-        from django.core.cache import cache
         from django.core.management import call_command
 
         _adele, client = adele_books(org, emulator_settings, "domain_wide")
@@ -298,6 +307,33 @@ class TestCallsAndCache:
         assert starts
         dump = StringIO()
         call_command("dumpdata", stdout=dump)
-        stored = dump.getvalue() + repr([v for v in cache._cache.values()])  # type: ignore[attr-defined]
+        cached = cache_contents()
+        assert cached and any(b"Europe/Berlin" in value or b"New_York" in value for value in cached)  # zones are kept
+        stored = dump.getvalue() + repr(cached)
         for secret in ["Zanzibar acquisition", "Room Xylophone", *(s for s in seeded if len(s) > 12)]:
             assert secret not in page and secret not in stored, secret
+
+
+class TestSlotCheck:
+    def test_a_slot_taken_since_the_search_is_no_longer_free_and_says_by_whom(
+        self, org: Org, emulator_settings: EmulatorProcess, mode: str
+    ) -> None:
+        from booking.availability import availability_check_slot
+
+        adele, client = adele_books(org, emulator_settings, mode)
+        alex = member(org, "Alex Wilber")
+        _, starts = search_page(client, org, required=[alex])
+        free, taken = starts[0], starts[-1]
+        plant(emulator_settings, ALEX, event(taken, 30, "Grabbed meanwhile"))
+        since = emulator_settings.last_seq()
+
+        still = availability_check_slot(
+            organizer=adele, required=[alex], optional=[], start=free, end=free + timedelta(minutes=30)
+        )
+        gone = availability_check_slot(
+            organizer=adele, required=[alex], optional=[], start=taken, end=taken + timedelta(minutes=30)
+        )
+
+        assert still.free and still.problems == ()
+        assert not gone.free and gone.problems == ("Alex Wilber is no longer free then (busy).",)
+        assert schedule_calls(emulator_settings, since) == 2  # fresh each time, never from the cache
