@@ -1,7 +1,8 @@
-"""Booking's tables. The rules live in `booking.rules`; they are re-exported here for Django."""
+"""Booking's tables, defined by domain in their own modules and registered here for Django."""
 
 from __future__ import annotations
 
+from booking.meetings import Booking, BookingEvent, Participant
 from booking.rules import BookingRules
 
-__all__ = ["BookingRules"]
+__all__ = ["Booking", "BookingEvent", "BookingRules", "Participant"]

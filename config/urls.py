@@ -13,5 +13,6 @@ urlpatterns = [
     path("orgs/<uuid:code>/", include("accounts.urls")),
     path("", include("integrations.urls")),
     path("orgs/<uuid:code>/book/", include("booking.urls")),
+    path("", include("booking.meeting_urls")),
     path("admin/", admin.site.urls),
 ]

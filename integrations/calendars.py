@@ -59,6 +59,7 @@ __all__ = [
     "calendar_readiness",
     "event_cancel",
     "event_create",
+    "event_find_by_tag",
     "event_reschedule",
     "events_read",
     "free_busy",
@@ -76,11 +77,19 @@ class CalendarError(Exception):
 
     `permanent`: trying again will not help (transient ones were already retried within the client's
     budget); `gone`: the mailbox or the event no longer exists; `retry_after`: Microsoft's advice in
-    seconds; `reason`: words a member or an admin can read.
+    seconds; `reason`: words a member or an admin can read; `reconnect`: the organizer's own calendar
+    connection (individual mode) must be made again.
     """
 
     def __init__(
-        self, reason: str, *, code: str, permanent: bool, gone: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        code: str,
+        permanent: bool,
+        gone: bool = False,
+        retry_after: float | None = None,
+        reconnect: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -88,6 +97,7 @@ class CalendarError(Exception):
         self.permanent = permanent
         self.gone = gone
         self.retry_after = retry_after
+        self.reconnect = reconnect
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,16 @@ def event_create(*, organizer: Membership, new: NewEvent) -> Event:
     return _call(organizer, lambda: client.create_event(mailbox, new))
 
 
+def event_find_by_tag(*, organizer: Membership, tag: str) -> Event | None:
+    """The event Overlap tagged with `tag` (a booking code) in the organizer's calendar, if it exists.
+
+    For an outcome nobody knows (a create whose reply was lost): a filter on Overlap's own extended
+    property, never a listing of the calendar.
+    """
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.find_event_by_tag(mailbox, tag))
+
+
 def event_reschedule(*, organizer: Membership, event_id: str, start: datetime, end: datetime) -> Event:
     """Move the meeting: only start and end are sent, so the Teams link and the body stay as they are."""
     if not start < end:
@@ -262,4 +282,5 @@ def _calendar_error(error: errors.MicrosoftError) -> CalendarError:
         permanent=error.permanent,
         gone=isinstance(error, errors.NotFound),
         retry_after=getattr(error, "retry_after", None),
+        reconnect=isinstance(error, errors.ReauthenticationRequired),
     )

@@ -79,8 +79,11 @@ def _database() -> dict[str, object]:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Overlap understands: {exc}") from exc
     if str(config.get("ENGINE", "")).endswith("sqlite3"):
         # Several threads (dev server, eager tasks) write to the file; wait rather than fail on a lock.
+        # IMMEDIATE takes the write lock when a transaction begins, so writes are serialised: the
+        # double-booking trigger then sees every committed booking (booking/migrations/0002).
         options = config.get("OPTIONS") or {}
-        config["OPTIONS"] = {"timeout": 20, **options} if isinstance(options, dict) else options
+        defaults = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["OPTIONS"] = {**defaults, **options} if isinstance(options, dict) else options
     return config
 
 
@@ -153,6 +156,10 @@ CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
     "task": "integrations.tasks.sync_all_directories",
     "schedule": 3600.0,
 }
+
+# Booking: read back Overlap's own upcoming meetings by id; each round takes only those due
+# (every 5 minutes within a day of their start, hourly after that).
+CELERY_BEAT_SCHEDULE["booking-read-back"] = {"task": "booking.tasks.read_back_due", "schedule": 60.0}
 
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
