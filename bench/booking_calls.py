@@ -29,13 +29,13 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.conf import settings
+from django.db import connection
+from django.test.utils import setup_test_environment
 
-from accounts.models import Membership, Organization, User  # noqa: E402
-from config.celery_app import app as _celery  # noqa: E402,F401  (tasks run in-process: no broker)
-from m365_emulator.testing import EmulatorProcess  # noqa: E402
+from accounts.models import Membership, Organization, User
+from config.celery_app import app as _celery  # noqa: F401  (tasks run in-process: no broker)
+from m365_emulator.testing import EmulatorProcess
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"

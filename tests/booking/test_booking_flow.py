@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.template.loader import render_to_string
 from django.test import TestCase
 from django.urls import reverse
 
@@ -114,7 +113,7 @@ class TestNothingLostNothingDoubled:
         assert len(copies(world.emulator, ADELE, booking.ical_uid)) == 1
         calls = graph_calls(world.emulator, since)
         assert [c["method"] for c in calls] == ["GET"]  # a lookup by Overlap's tag, no second create
-        assert calls[0]["query"]["$filter"].startswith("singleValueExtendedProperties/Any(")
+        assert calls[0]["query"]["$filter"][0].startswith("singleValueExtendedProperties/Any(")
 
     def test_a_task_killed_before_microsoft_answered_creates_the_meeting_once(self, world: World) -> None:
         start = free_slot(world, [world.megan, world.adele])
@@ -190,14 +189,10 @@ def test_the_confirm_pages_form_books_the_time_it_summarises(org: Org, emulator_
     client = world.client(world.megan)
     query = form(start, required=[world.adele], subject="Roadmap")
     confirm = client.get(reverse("booking_confirm", kwargs={"code": world.org.code}), query)
-    assert confirm.status_code == 200
-    snippet = render_to_string(
-        "booking/confirm_form.html",
-        {"organization": world.org.organization, "d": confirm.context["slot"].cleaned_data},
-        request=confirm.wsgi_request,
-    )
+    page = confirm.content.decode()
+    assert confirm.status_code == 200 and "Book this meeting" in page
     posted: dict[str, list[str]] = {}
-    for name, value in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', snippet):
+    for name, value in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page):
         posted.setdefault(name, []).append(html.unescape(value))
 
     with TestCase.captureOnCommitCallbacks(execute=True):
