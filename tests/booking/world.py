@@ -64,8 +64,18 @@ def schedule_calls(emulator: EmulatorProcess, since: int, until: int | None = No
     )
 
 
-def graph_calls(emulator: EmulatorProcess, since: int) -> list[str]:
-    return [f"{e['method']} {e['path']}" for e in emulator.log(since) if e["path"].startswith("/v1.0")]
+def graph_calls(emulator: EmulatorProcess, since: int, until: int | None = None) -> list[str]:
+    """Every Graph call served after `since` (up to `until`), as "METHOD path"."""
+    return [
+        f"{e['method']} {e['path']}"
+        for e in emulator.log(since)
+        if e["path"].startswith("/v1.0") and (until is None or e["seq"] <= until)
+    ]
+
+
+def find_bodies(emulator: EmulatorProcess, since: int) -> list[dict[str, Any]]:
+    """The request bodies of the findMeetingTimes calls served after `since`, as Graph received them."""
+    return [e["body"] for e in emulator.log(since) if e["path"] == "/v1.0/me/findMeetingTimes"]
 
 
 def raw_busy(
