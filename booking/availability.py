@@ -20,8 +20,8 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from booking import engine
-from booking.delegated import Wanted, delegated_check_slot, delegated_search, stored_zone
-from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion
+from booking.delegated import delegated_check_slot, delegated_search, stored_zone
+from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted
 from booking.rules import booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
@@ -64,42 +64,26 @@ def availability_search(
     organization is not connected; Microsoft's refusals come back as a failed result with the reason.
     """
     _check_people(organizer, [*required, *optional, *widened])
-    rules = booking_rules_of(organization=organizer.organization)
-    now = now or timezone.now()
+    wanted = Wanted(
+        organizer=organizer,
+        required=required,
+        optional=optional,
+        widened=widened,
+        duration=timedelta(minutes=minutes),
+        start=window_start,
+        end=window_end,
+        now=now or timezone.now(),
+        rules=booking_rules_of(organization=organizer.organization),
+        zone=member_zone(organizer),
+    )
     try:
         if calendars.graph_suggests_times(organizer=organizer):
-            wanted = Wanted(
-                organizer=organizer,
-                required=required,
-                optional=optional,
-                widened=widened,
-                duration=timedelta(minutes=minutes),
-                start=window_start,
-                end=window_end,
-                now=now,
-                rules=rules,
-                zone=member_zone(organizer),
-            )
             return delegated_search(wanted)
         schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
-    request = engine.Request(
-        start=window_start,
-        end=window_end,
-        duration=timedelta(minutes=minutes),
-        now=now,
-        granularity=rules.granularity,
-        minimum_notice=rules.minimum_notice,
-        buffer_before=rules.buffer_before,
-        buffer_after=rules.buffer_after,
-        blocking=rules.blocking,
-        widened=frozenset(str(m.user.uuid) for m in widened),
-        you=str(organizer.user.uuid),
-        grid_tz=member_zone(organizer),
-    )
     people = _people(organizer, required, optional, schedules, window_start)
-    return _from_engine(engine.search(people, request), people, organizer)
+    return _from_engine(engine.search(people, _engine_request(wanted)), people, organizer)
 
 
 def availability_check_slot(
@@ -153,6 +137,24 @@ def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
         raise ValueError("Everyone must be an active member of the organizer's organization.")
     if any(m.pk == organizer.pk for m in people):
         raise ValueError("The organizer is always in the meeting; they are not also a colleague.")
+
+
+def _engine_request(wanted: Wanted) -> engine.Request:
+    rules = wanted.rules
+    return engine.Request(
+        start=wanted.start,
+        end=wanted.end,
+        duration=wanted.duration,
+        now=wanted.now,
+        granularity=rules.granularity,
+        minimum_notice=rules.minimum_notice,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        blocking=rules.blocking,
+        widened=frozenset(str(m.user.uuid) for m in wanted.widened),
+        you=str(wanted.organizer.user.uuid),
+        grid_tz=wanted.zone,
+    )
 
 
 # Domain-wide: free/busy, cached per organization, mailbox and window

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking import engine
-from booking.results import SearchResult, SlotCheck, Suggestion
+from booking.results import SearchResult, SlotCheck, Suggestion, Wanted
 from booking.rules import BookingRules
 
 MOST_SUGGESTIONS = 30  # Graph documents no default; enough for a page, few enough to read
@@ -42,36 +41,12 @@ _EMPTY_UNKNOWN = "Microsoft 365 suggested no time and did not say why. Try anoth
 _OPTIONAL_HOURS = "Microsoft 365 keeps optional people's working hours too: without them it may find more times."
 
 
-@dataclass(frozen=True)
-class Wanted:
-    """One search in individual mode: who, how long, the range [start, end), and the organization's rules.
-
-    `zone` is the organizer's own zone: the grid is read on their clock, as Overlap's engine reads it.
-    """
-
-    organizer: Membership
-    required: Sequence[Membership]
-    optional: Sequence[Membership]
-    widened: Sequence[Membership]
-    duration: timedelta
-    start: datetime
-    end: datetime
-    now: datetime
-    rules: BookingRules
-    zone: tzinfo
-
-    @property
-    def earliest(self) -> datetime:
-        """The first start the rules allow: not before the range, nor before now plus the notice, on the grid."""
-        return max(self.start, grid_start(self.now + self.rules.minimum_notice, self.rules.granularity, self.zone))
-
-
 def delegated_search(wanted: Wanted) -> SearchResult:
     """Graph's suggestions for this search, in Graph's order, with its confidence, each person's availability
     and its reason, less those Graph's own answer shows to break the organization's rules (the notes say how
     many and why). Exactly one findMeetingTimes; raises `calendars.CalendarError` when Microsoft refuses."""
-    caveats = _caveats(wanted)
-    if wanted.earliest + wanted.duration > wanted.end:
+    caveats, earliest = _caveats(wanted), _earliest(wanted)
+    if earliest + wanted.duration > wanted.end:
         notice = wanted.rules.minimum_notice_minutes
         why = f"The range ends before the earliest time allowed ({notice} minutes' notice, on the grid)."
         return SearchResult(source=MICROSOFT, notes=(*caveats, why))
@@ -79,7 +54,7 @@ def delegated_search(wanted: Wanted) -> SearchResult:
         organizer=wanted.organizer,
         attendees=[m.user.email for m in wanted.required],
         optional=[m.user.email for m in wanted.optional],
-        start=wanted.earliest,
+        start=earliest,
         end=wanted.end,
         duration=wanted.duration,
         max_candidates=MOST_SUGGESTIONS,
@@ -160,6 +135,12 @@ def stored_zone(user: User) -> tzinfo | None:
 
 def status_words(status: str) -> str:
     return _STATUS_WORDS.get(status, status)
+
+
+def _earliest(wanted: Wanted) -> datetime:
+    """The first start the rules allow: not before the range, nor before now plus the notice, on the grid."""
+    rules = wanted.rules
+    return max(wanted.start, grid_start(wanted.now + rules.minimum_notice, rules.granularity, wanted.zone))
 
 
 def _caveats(wanted: Wanted) -> tuple[str, ...]:

@@ -1,9 +1,15 @@
-"""What a search answers, in either mode: the times to propose, who could not be read, and whether a slot is free."""
+"""What a search asks and answers, in either mode: times to propose, who could not be read, whether a slot is free."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accounts.models import Membership
+    from booking.rules import BookingRules
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,21 @@ class SlotCheck:
 
     free: bool
     problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One search: who (required, optional, allowed outside their hours), how long, the range [start, end),
+    the moment it is asked, and the organization's rules. `zone` is the organizer's own zone: slots start on
+    the grid of their clock."""
+
+    organizer: Membership
+    required: Sequence[Membership]
+    optional: Sequence[Membership]
+    widened: Sequence[Membership]
+    duration: timedelta
+    start: datetime
+    end: datetime
+    now: datetime
+    rules: BookingRules
+    zone: tzinfo

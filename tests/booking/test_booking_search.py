@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,9 +14,11 @@ from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
     connected,
+    event,
     graph_calls,
     member,
     next_week,
+    plant,
     raw_busy,
     schedule_calls,
     search_page,
@@ -41,26 +42,6 @@ def adele_books(org: Org, emulator: EmulatorProcess, mode: str) -> tuple[Members
     adele = connected(org, emulator, mode, organizer="Adele Vance")
     set_zone(adele, "Europe/Berlin")
     return adele, signed_in(adele.user)
-
-
-def plant(emulator: EmulatorProcess, mailbox: str, body: dict[str, Any]) -> None:
-    answer = emulator.session.post(
-        f"{emulator.base_url}/v1.0/users/{mailbox}/events",
-        json=body,
-        headers={"Authorization": f"Bearer {app_token(emulator)}"},
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-
-
-def event(start: datetime, minutes: int, subject: str, **fields: Any) -> dict[str, Any]:
-    end = start + timedelta(minutes=minutes)
-    return {
-        "subject": subject,
-        "start": {"dateTime": start.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
-        "end": {"dateTime": end.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
-        **fields,
-    }
 
 
 def plant_alexs_week(emulator: EmulatorProcess, monday: datetime) -> list[tuple[datetime, datetime]]:
