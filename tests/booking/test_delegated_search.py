@@ -107,7 +107,6 @@ class TestSearch:
         [body] = find_bodies(emulator_settings, since)
         token = delegated_token(emulator_settings, adele.user.email, "openid offline_access Calendars.Read.Shared")
         replayed = graph(emulator_settings, "POST", "/me/findMeetingTimes", token, json=body).json()
-        graphs_order = [instant(s["meetingTimeSlot"]["start"]) for s in replayed["meetingTimeSuggestions"]]
         alex_free = [
             instant(s["meetingTimeSlot"]["start"])
             for s in replayed["meetingTimeSuggestions"]
@@ -275,3 +274,24 @@ class TestSlotCheck:
 
         assert not check.free
         assert check.problems == ("Microsoft 365 could not tell whether Nomail Person is free then.",)
+
+
+class TestRulesOnGraphsAnswer:
+    def test_the_grid_is_read_on_the_organizers_clock(self) -> None:
+        from booking.delegated import grid_start, on_grid
+
+        kolkata = ZoneInfo("Asia/Kolkata")  # UTC+05:30: a whole UTC hour is half past there
+        ten_utc = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)
+
+        assert grid_start(ten_utc, timedelta(minutes=60), kolkata) == datetime(2027, 1, 11, 10, 30, tzinfo=UTC)
+        assert grid_start(ten_utc + timedelta(seconds=1), timedelta(minutes=15), BERLIN) == ten_utc + timedelta(
+            minutes=15
+        )
+        assert not on_grid(ten_utc, timedelta(minutes=60), kolkata) and on_grid(ten_utc, timedelta(minutes=60), BERLIN)
+
+    def test_graph_is_asked_for_everyone_free_only_when_nobody_is_optional(self) -> None:
+        from booking.delegated import attendee_threshold
+
+        assert attendee_threshold(3, 0) == 100
+        assert attendee_threshold(2, 1) == 66.66  # Alex and Diego free, Megan (optional) busy still comes back
+        assert attendee_threshold(1, 9) == 10
