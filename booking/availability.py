@@ -2,18 +2,17 @@
 
 Domain-wide, one getSchedule (through `calendars.free_busy`) reads the organizer and everyone asked; each
 mailbox's answer is cached briefly per organization, mailbox and window, so that a second search in that time
-asks Microsoft nothing, and `availability_forget` drops it when Overlap books. Individual mode asks Graph's
-findMeetingTimes as the organizer and shows its suggestions in its order. Only busy times, statuses and
-working hours are kept: the client drops subjects and locations before anything here sees them.
+asks Microsoft nothing, and `availability_forget` drops it when Overlap books. Individual mode asks only Graph's
+findMeetingTimes as the organizer (`booking.delegated`), once per search and once per check, and shows its
+suggestions in its order. Only busy times, statuses and working hours are kept: the client drops subjects and
+locations before anything here sees them.
 """
 
 from __future__ import annotations
 
 import time as clock
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -21,82 +20,27 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from booking import engine
+from booking.delegated import delegated_check_slot, delegated_search, stored_zone
+from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted
 from booking.rules import booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
+__all__ = [
+    "CouldNotRead",
+    "SearchResult",
+    "SlotCheck",
+    "Suggestion",
+    "availability_check_slot",
+    "availability_forget",
+    "availability_search",
+    "member_zone",
+]
+
 MOST_PEOPLE = 10  # colleagues in one search, required and optional together
 CACHE_SECONDS = 120
-MINUTE = timedelta(minutes=1)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
 _CHUNK = 20  # mailboxes per getSchedule
 _DEFAULT_DAYS = frozenset(range(5))
-_EMPTY_REASONS = {
-    "attendeesunavailable": "Microsoft found no time when everyone is free in this range. Try a shorter meeting, "
-    "a longer range, or make someone optional.",
-    "attendeesunavailableorunknown": "Microsoft could not read someone's calendar, or found no time when everyone "
-    "is free. Check that everyone is in your organization, then try a longer range.",
-    "organizerunavailable": "Your own calendar has no free time in this range. Try a longer range.",
-    "locationsunavailable": "No meeting room is free in this range.",
-}
-_EMPTY_UNKNOWN = "Microsoft suggested no time and did not say why. Try another range or a shorter meeting."
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
-
-    `local_times`: (name, their clock at the start) for each person whose time zone Microsoft told.
-    From Graph (individual mode): `confidence`, `availability` as (name, status) and `reasons` (its
-    suggestionReason); from Overlap's engine: `summary`, `reasons` and `flags` (e.g. outside someone's hours).
-    """
-
-    start: datetime
-    end: datetime
-    summary: str = ""
-    reasons: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
-    local_times: tuple[tuple[str, datetime], ...] = ()
-    confidence: float | None = None
-    availability: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class CouldNotRead:
-    name: str
-    reason: str
-    required: bool
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
-
-    `source` is "overlap" (ranked from free/busy) or "microsoft" (Graph's findMeetingTimes). When `failed` is
-    set there is no time at all, and it says why; `notes` explain an empty result and what to try.
-    """
-
-    source: str
-    best: tuple[Suggestion, ...] = ()
-    slots: tuple[Suggestion, ...] = ()
-    unreadable: tuple[CouldNotRead, ...] = ()
-    failed: str = ""
-    notes: tuple[str, ...] = ()
-
-    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Suggestion, ...]]]:
-        """Every time grouped by the local day (in `tz`) it starts on; each day as its local midnight."""
-        days: dict[datetime, list[Suggestion]] = {}
-        for slot in self.slots:
-            midnight = slot.start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-            days.setdefault(midnight, []).append(slot)
-        return [(day, tuple(slots)) for day, slots in days.items()]
-
-
-@dataclass(frozen=True)
-class SlotCheck:
-    """Whether a slot is still free for every required person; `problems` say who is not and why."""
-
-    free: bool
-    problems: tuple[str, ...] = ()
 
 
 def availability_search(
@@ -112,37 +56,34 @@ def availability_search(
 ) -> SearchResult:
     """Times for the organizer and the colleagues in [window_start, window_end), best first, with reasons.
 
-    The organization's rules (blocking statuses, notice, buffers, grid) apply. A required person whose
-    free/busy cannot be read fails the search closed; `widened` people may be booked outside their working
-    hours (each such time is flagged). Raises `ValueError` for a request the page should have refused, and
-    `calendars.ConnectionNotReady` when the organization is not connected; Microsoft's refusals come back as
-    a failed result with the reason.
+    Domain-wide: one getSchedule (or the cache) ranked by Overlap's engine under the organization's rules
+    (blocking statuses, notice, buffers, grid); a required person whose free/busy cannot be read fails the
+    search closed; `widened` people may be booked outside their working hours (each such time is flagged).
+    Individual mode: one findMeetingTimes, Graph's suggestions in Graph's order (see `booking.delegated`).
+    Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
+    organization is not connected; Microsoft's refusals come back as a failed result with the reason.
     """
     _check_people(organizer, [*required, *optional, *widened])
-    rules = booking_rules_of(organization=organizer.organization)
-    request = engine.Request(
+    wanted = Wanted(
+        organizer=organizer,
+        required=required,
+        optional=optional,
+        widened=widened,
+        duration=timedelta(minutes=minutes),
         start=window_start,
         end=window_end,
-        duration=timedelta(minutes=minutes),
         now=now or timezone.now(),
-        granularity=rules.granularity,
-        minimum_notice=rules.minimum_notice,
-        buffer_before=rules.buffer_before,
-        buffer_after=rules.buffer_after,
-        blocking=rules.blocking,
-        widened=frozenset(str(m.user.uuid) for m in widened),
-        you=str(organizer.user.uuid),
-        grid_tz=member_zone(organizer),
+        rules=booking_rules_of(organization=organizer.organization),
+        zone=member_zone(organizer),
     )
-    graph = calendars.graph_suggests_times(organizer=organizer)
     try:
+        if calendars.graph_suggests_times(organizer=organizer):
+            return delegated_search(wanted)
         schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
-        people = _people(organizer, required, optional, schedules, window_start)
-        if graph and not any(p.required and p.unreadable for p in people):
-            return _graph_search(organizer, required, people, request)
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
-    return _from_engine(engine.search(people, request), people, organizer)
+    people = _people(organizer, required, optional, schedules, window_start)
+    return _from_engine(engine.search(people, _engine_request(wanted)), people, organizer)
 
 
 def availability_check_slot(
@@ -155,14 +96,17 @@ def availability_check_slot(
     now: datetime | None = None,
 ) -> SlotCheck:
     """Fresh from Microsoft (no cache): is [start, end) still free, buffers included, for the organizer and every
-    required person? Optional people are not checked. Never raises for Microsoft's answers: a person who cannot
-    be read, or Microsoft not answering, makes the slot not free, with the reason."""
+    required person? Optional people are not checked. Domain-wide: one getSchedule; individual mode: one
+    findMeetingTimes for exactly that slot. Never raises for Microsoft's answers: a person who cannot be read,
+    or Microsoft not answering, makes the slot not free, with the reason."""
     rules = booking_rules_of(organization=organizer.organization)
     if start <= (now or timezone.now()):
         return SlotCheck(False, ("This time has already begun.",))
     people = [organizer, *required]
     before, after = start - rules.buffer_before, end + rules.buffer_after
     try:
+        if calendars.graph_suggests_times(organizer=organizer):
+            return delegated_check_slot(organizer=organizer, required=required, start=start, end=end, rules=rules)
         schedules = calendars.free_busy(
             organizer=organizer, people=[m.user.email for m in people], start=before, end=after
         )
@@ -185,10 +129,7 @@ def availability_forget(*, organization: Organization, people: Iterable[Membersh
 
 def member_zone(membership: Membership) -> tzinfo:
     """The member's own time zone (as their browser told it), UTC until known."""
-    try:
-        return ZoneInfo(membership.user.time_zone) if membership.user.time_zone else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return stored_zone(membership.user) or UTC
 
 
 def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
@@ -196,6 +137,24 @@ def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
         raise ValueError("Everyone must be an active member of the organizer's organization.")
     if any(m.pk == organizer.pk for m in people):
         raise ValueError("The organizer is always in the meeting; they are not also a colleague.")
+
+
+def _engine_request(wanted: Wanted) -> engine.Request:
+    rules = wanted.rules
+    return engine.Request(
+        start=wanted.start,
+        end=wanted.end,
+        duration=wanted.duration,
+        now=wanted.now,
+        granularity=rules.granularity,
+        minimum_notice=rules.minimum_notice,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        blocking=rules.blocking,
+        widened=frozenset(str(m.user.uuid) for m in wanted.widened),
+        you=str(wanted.organizer.user.uuid),
+        grid_tz=wanted.zone,
+    )
 
 
 # Domain-wide: free/busy, cached per organization, mailbox and window
@@ -304,80 +263,3 @@ def _slot_problem(
     )
     clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
     return f"{name} is no longer free then ({clash.status})." if clash else ""
-
-
-# Individual mode: Graph's findMeetingTimes as the organizer
-
-
-def _graph_search(
-    organizer: Membership, required: Sequence[Membership], people: Sequence[engine.Person], request: engine.Request
-) -> SearchResult:
-    """Graph's suggestions in Graph's order, keeping those that the organization's rules and everyone's working
-    hours allow (Graph weighs only free/busy, and only the organizer's hours)."""
-    start = max(request.start, _on_grid(request.now + request.minimum_notice, request.granularity))
-    if start + request.duration > request.end:
-        return SearchResult(source="microsoft", notes=("The range ends before the earliest time allowed.",))
-    found = calendars.suggest_times(
-        organizer=organizer,
-        attendees=[m.user.email for m in required],
-        start=start,
-        end=request.end,
-        duration=request.duration,
-    )
-    names = {m.user.email.lower(): m.user.display_name for m in required}
-    zones = _zones(people, organizer)
-    kept = []
-    for suggestion in found.suggestions:
-        check = engine.search(people, replace(request, start=suggestion.start, end=suggestion.end, granularity=MINUTE))
-        if check.slots:
-            kept.append(_graph_suggestion(suggestion, names, check.slots[0], zones))
-    notes = _graph_notes(found, len(kept))
-    return SearchResult(
-        source="microsoft",
-        best=tuple(kept),
-        slots=tuple(sorted(kept, key=lambda s: s.start)),
-        unreadable=tuple(CouldNotRead(p.name, p.unreadable, p.required) for p in people if p.unreadable),
-        notes=notes,
-    )
-
-
-def _graph_notes(found: calendars.MeetingTimeSuggestions, kept: int) -> tuple[str, ...]:
-    if not found.suggestions:
-        return (_EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN),)
-    left_out = len(found.suggestions) - kept
-    if not left_out:
-        return ()
-    why = (
-        f"Microsoft suggested {left_out} more time(s) outside someone's working hours or over time your "
-        "organization counts as busy; they are left out."
-    )
-    return (why,) if kept else (why, "Try a longer range, or allow someone outside their working hours.")
-
-
-def _graph_suggestion(
-    found: calendars.MeetingTimeSuggestion,
-    names: dict[str, str],
-    slot: engine.Slot,
-    zones: list[tuple[str, tzinfo]],
-) -> Suggestion:
-    availability = (
-        ("you", found.organizer_availability),
-        *tuple((names.get(a.address.lower(), a.address), a.availability) for a in found.attendees),
-    )
-    words = slot.explanation
-    return Suggestion(
-        found.start,
-        found.end,
-        summary=found.reason,
-        reasons=(found.reason,) if found.reason else (),
-        flags=words.flags,
-        local_times=tuple((name, found.start.astimezone(tz)) for name, tz in zones),
-        confidence=found.confidence,
-        availability=availability,
-    )
-
-
-def _on_grid(instant: datetime, step: timedelta) -> datetime:
-    """The first UTC instant at or after `instant` on the grid of `step` (whole minutes from midnight UTC)."""
-    midnight = instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight + -(-(instant - midnight) // step) * step

@@ -170,9 +170,18 @@ def suggest_times(
     start: datetime,
     end: datetime,
     duration: timedelta,
+    optional: Sequence[str] = (),
     max_candidates: int = 20,
+    activity_domain: str = "work",
+    minimum_attendee_percentage: float = 100.0,
 ) -> MeetingTimeSuggestions:
-    """Graph's suggested times for the organizer and `attendees`, with its reasons (individual mode only)."""
+    """Graph's suggested times in [start, end) for the organizer, the required `attendees` and the `optional`
+    ones, in Graph's order with its reasons (individual mode only: one findMeetingTimes as the organizer).
+
+    `activity_domain`: `work` keeps everyone's working hours, `unrestricted` any hour. Graph returns only
+    suggestions whose confidence (the attendees' average chance of attending) reaches
+    `minimum_attendee_percentage`.
+    """
     if not graph_suggests_times(organizer=organizer):
         raise CalendarError(
             "Microsoft suggests times only in individual mode; use free_busy.", code="mode", permanent=True
@@ -180,7 +189,16 @@ def suggest_times(
     client, _ = _client(organizer)
     return _call(
         organizer,
-        lambda: client.find_meeting_times(list(attendees), start, end, duration, max_candidates=max_candidates),
+        lambda: client.find_meeting_times(
+            list(attendees),
+            start,
+            end,
+            duration,
+            optional=list(optional),
+            max_candidates=max_candidates,
+            activity_domain=activity_domain,
+            minimum_attendee_percentage=minimum_attendee_percentage,
+        ),
     )
 
 

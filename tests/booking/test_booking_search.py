@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,8 +14,11 @@ from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
     connected,
+    event,
+    graph_calls,
     member,
     next_week,
+    plant,
     raw_busy,
     schedule_calls,
     search_page,
@@ -40,26 +42,6 @@ def adele_books(org: Org, emulator: EmulatorProcess, mode: str) -> tuple[Members
     adele = connected(org, emulator, mode, organizer="Adele Vance")
     set_zone(adele, "Europe/Berlin")
     return adele, signed_in(adele.user)
-
-
-def plant(emulator: EmulatorProcess, mailbox: str, body: dict[str, Any]) -> None:
-    answer = emulator.session.post(
-        f"{emulator.base_url}/v1.0/users/{mailbox}/events",
-        json=body,
-        headers={"Authorization": f"Bearer {app_token(emulator)}"},
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-
-
-def event(start: datetime, minutes: int, subject: str, **fields: Any) -> dict[str, Any]:
-    end = start + timedelta(minutes=minutes)
-    return {
-        "subject": subject,
-        "start": {"dateTime": start.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
-        "end": {"dateTime": end.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
-        **fields,
-    }
 
 
 def plant_alexs_week(emulator: EmulatorProcess, monday: datetime) -> list[tuple[datetime, datetime]]:
@@ -181,7 +163,11 @@ class TestTenPeople:
         everyone = [adele.user.email, *(m.user.email for m in required)]
         busy = raw_busy(emulator_settings, app_token(emulator_settings), everyone, start, end)
         assert overlapping(starts, 15, blocking(busy, everyone)) == []
-        assert schedule_calls(emulator_settings, since, searched) == 1  # eleven mailboxes, one getSchedule
+        asked = graph_calls(emulator_settings, since, searched)
+        if mode == "domain_wide":  # eleven mailboxes, one getSchedule
+            assert asked == [f"POST /v1.0/users/{adele.user.email}/calendar/getSchedule"]
+        else:  # Microsoft's suggestions only, never free/busy
+            assert asked == ["POST /v1.0/me/findMeetingTimes"]
 
 
 class TestWorkingHours:
@@ -222,8 +208,11 @@ class TestFailsClosed:
         page, starts = search_page(client, org, required=[member(org, "Alex Wilber"), nomail])
 
         assert starts == []
-        assert "Nomail Person</strong> (required)" in page and "could not find a mailbox" in page
-        assert "No time can be suggested until every required person" in page
+        if mode == "domain_wide":
+            assert "Nomail Person</strong> (required)" in page and "could not find a mailbox" in page
+            assert "No time can be suggested until every required person" in page
+        else:  # findMeetingTimes says only that someone could not be read, not who
+            assert "Microsoft 365 could not read someone&#x27;s calendar" in page
 
     def test_an_optional_person_who_cannot_be_read_is_unknown_not_free(
         self, org: Org, emulator_settings: EmulatorProcess
@@ -336,4 +325,6 @@ class TestSlotCheck:
 
         assert still.free and still.problems == ()
         assert not gone.free and gone.problems == ("Alex Wilber is no longer free then (busy).",)
-        assert schedule_calls(emulator_settings, since) == 2  # fresh each time, never from the cache
+        asked = {"domain_wide": f"POST /v1.0/users/{adele.user.email}/calendar/getSchedule"}
+        one_check = asked.get(mode, "POST /v1.0/me/findMeetingTimes")
+        assert graph_calls(emulator_settings, since) == [one_check] * 2  # fresh each time, never from the cache

@@ -14,6 +14,7 @@ from django.urls import reverse
 from accounts.models import Membership, User
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
+from tests.emulator.helpers import app_token
 from tests.integrations.helpers import browser, connect, connect_calendar
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -64,8 +65,18 @@ def schedule_calls(emulator: EmulatorProcess, since: int, until: int | None = No
     )
 
 
-def graph_calls(emulator: EmulatorProcess, since: int) -> list[str]:
-    return [f"{e['method']} {e['path']}" for e in emulator.log(since) if e["path"].startswith("/v1.0")]
+def graph_calls(emulator: EmulatorProcess, since: int, until: int | None = None) -> list[str]:
+    """Every Graph call served after `since` (up to `until`), as "METHOD path"."""
+    return [
+        f"{e['method']} {e['path']}"
+        for e in emulator.log(since)
+        if e["path"].startswith("/v1.0") and (until is None or e["seq"] <= until)
+    ]
+
+
+def find_bodies(emulator: EmulatorProcess, since: int) -> list[dict[str, Any]]:
+    """The request bodies of the findMeetingTimes calls served after `since`, as Graph received them."""
+    return [e["body"] for e in emulator.log(since) if e["path"] == "/v1.0/me/findMeetingTimes"]
 
 
 def raw_busy(
@@ -139,3 +150,25 @@ def next_week_days() -> tuple[date, date]:
     """Next Monday to Friday (dates)."""
     start, _ = next_week()
     return start.date(), start.date() + timedelta(days=4)
+
+
+def plant(emulator: EmulatorProcess, mailbox: str, body: dict[str, Any]) -> None:
+    """An event put straight into a mailbox (as its owner would in Outlook), through Graph with the app's token."""
+    answer = emulator.session.post(
+        f"{emulator.base_url}/v1.0/users/{mailbox}/events",
+        json=body,
+        headers={"Authorization": f"Bearer {app_token(emulator)}"},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def event(start: datetime, minutes: int, subject: str, **fields: Any) -> dict[str, Any]:
+    """An event body in UTC; `fields` add e.g. showAs or a recurrence."""
+    end = start + timedelta(minutes=minutes)
+    return {
+        "subject": subject,
+        "start": {"dateTime": start.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+        "end": {"dateTime": end.replace(tzinfo=None).isoformat(), "timeZone": "UTC"},
+        **fields,
+    }
