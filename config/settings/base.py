@@ -26,8 +26,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.microsoft",
     "django_htmx",
     "accounts",
     "integrations",
@@ -107,9 +105,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_ONLY = False
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: people are invited, or come by Microsoft
+# Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
+# identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -154,6 +152,13 @@ CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
     "schedule": 3600.0,
 }
 
+# Every connection is checked this often (a fresh token and one harmless call), so a revoked consent shows.
+CONNECTION_CHECK_MINUTES = env_int("CONNECTION_CHECK_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
+    "task": "integrations.tasks.check_all_connections",
+    "schedule": 60.0 * CONNECTION_CHECK_MINUTES,
+}
+
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
 MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")
@@ -167,25 +172,6 @@ if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"MICROSOFT_CA_BUNDLE names {MICROSOFT_CA_BUNDLE!r}, which is not a file.")
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
-
-SOCIALACCOUNT_PROVIDERS = {
-    "microsoft": {
-        "SCOPE": ["openid", "profile", "email", "User.Read"],
-        "APPS": [
-            {
-                "client_id": MICROSOFT_CLIENT_ID,
-                "secret": MICROSOFT_CLIENT_SECRET,
-                "settings": {
-                    "tenant": "organizations",
-                    "login_url": MICROSOFT_LOGIN_BROWSER_URL,
-                    "graph_url": MICROSOFT_GRAPH_URL,
-                },
-            }
-        ]
-        if MICROSOFT_CLIENT_ID
-        else [],
-    }
-}
 
 LOGGING = {
     "version": 1,
