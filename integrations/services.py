@@ -191,7 +191,7 @@ def consent_prove(
         )
     tenant_bind(connection=connection, actor=actor, identity=identity)
     state = issue_state(
-        session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk, extra={"t": expected}
+        session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk, tenant=expected
     )
     config = microsoft_config()
     return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state)

@@ -162,8 +162,9 @@ def organization_start(*, identity: VerifiedSignIn) -> tuple[User, Organization]
             organization = accounts.organization_create(name=_organization_name(identity.username))
             membership, _ = accounts.membership_ensure(user=user, organization=organization, role=Membership.Role.ADMIN)
             _entry(membership, identity)
-            connection = Connection.objects.create(
-                organization=organization, tenant=identity.tid, status=Connection.Status.AWAITING_CONSENT
+            connection = Connection.objects.create(organization=organization, tenant=identity.tid)
+            connection.mark_awaiting_consent(
+                actor=user, why=IntegrationEvent.Kind.TENANT_CHANGED, detail=f"(none) → {identity.tid}"
             )
             tenant_bind(connection=connection, actor=user, identity=identity)
     except accounts.AddressTaken:

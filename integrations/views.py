@@ -129,7 +129,7 @@ def consent_callback(request: HttpRequest) -> HttpResponse:
         organization=membership.organization,
         actor=_user(request),
         params=request.GET.dict(),
-        proven_tenant=str(redeemed.extra.get("t") or ""),
+        proven_tenant=redeemed.tenant,
     )
     _say_outcome(request, outcome.explanation)
     return redirect(_settings_url(redeemed.organization_code))
@@ -162,7 +162,11 @@ def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @require_POST
 def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
-    if request.POST.get("confirm") != "yes":
+    connected = selectors.connection_of(organization=membership.organization).status not in (
+        Connection.Status.NOT_CONFIGURED,
+        Connection.Status.DISCONNECTED,
+    )
+    if connected and request.POST.get("confirm") != "yes":
         return _confirm(
             request,
             membership,

@@ -406,9 +406,6 @@ def issue_id_token(
     }
     if nonce:
         claims["nonce"] = nonce
-    # Directory role template ids (Entra sends them with groupMembershipClaims "DirectoryRole"): every member
-    # holds the default user role; admins Global Administrator too.
-    claims["wids"] = ["62e90394-69f5-4237-9190-012177145e10"] * user.is_admin + ["b79fbf4d-3ef9-4689-8143-76b194e85509"]
     return emulator.signer.sign(claims)
 
 

@@ -44,6 +44,9 @@ EXPECTED: dict[str, Expect] = {
     "booking_confirm": Expect("get", owner=400, member=400),  # a link without a time names nothing to book
     "booking_time_zone": Expect("post", owner=302, member=302),  # no zone given: back to the page with the message
     "booking_rules": Expect("get", owner=200, member=200),  # members read how times are chosen
+    "integration_sync_confirm": Expect("post", owner=302, member=403),
+    "invitations": Expect("get", owner=200, member=403),
+    "microsoft_link": Expect("post", owner=302, member=302),  # to Microsoft's sign-in, or back with why not
 }
 
 

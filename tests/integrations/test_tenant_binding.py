@@ -105,18 +105,54 @@ class TestConsentHijack:
         with pytest.raises(IntegrityError):
             Connection.objects.create(organization=other_org.organization, tenant_guid=CONTOSO_ID)
 
-    @pytest.mark.xfail(strict=True, reason="needs the emulator's wids")
     def test_a_registration_without_the_roles_claim_is_explained_in_plain_words(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
-        emulator_settings.control("POST", f"/apps/{emulator_settings.client_id}", {"groupMembershipClaims": "None"})
+        emulator_settings.control(
+            "POST", f"/apps/{emulator_settings.client_id}/group-membership-claims", {"value": "None"}
+        )
         client = browser(org.admin)
         save_tenant(client, org, CONTOSO)
+        before = emulator_settings.last_seq()
 
         page = consent_at_microsoft(client, org, emulator_settings, ADELE, "accept")
 
-        assert any("Token configuration → Add groups claim" in m for m in messages_of(page))
+        assert any("Microsoft did not say which admin roles you hold" in m for m in messages_of(page))
+        assert any("Token configuration → Add groups claim" in m and "Directory roles" in m for m in messages_of(page))
         assert _connection(org).tenant_guid == ""
+        assert not any("adminconsent" in e["path"] for e in emulator_settings.log(before))
+
+    def test_an_admin_whose_role_cannot_grant_consent_is_refused_before_consent(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org, CONTOSO)
+        joni = "joni.sherman@contoso.onmicrosoft.com"  # User Administrator
+
+        page = consent_at_microsoft(client, org, emulator_settings, joni, "accept")
+
+        assert any(f"{joni} holds no Microsoft Entra role that can grant consent" in m for m in messages_of(page))
+        assert _connection(org).tenant_guid == ""
+
+    @pytest.mark.parametrize(
+        "login",
+        [
+            "nestor.wilke@contoso.onmicrosoft.com",  # Privileged Role Administrator
+            "allan.deyoung@contoso.onmicrosoft.com",  # Cloud Application Administrator
+            "henrietta.mueller@contoso.onmicrosoft.com",  # Application Administrator
+        ],
+    )
+    def test_each_role_that_can_grant_consent_is_accepted(
+        self, login: str, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        save_tenant(client, org, CONTOSO)
+
+        location = client.post(f"/orgs/{org.code}/integrations/microsoft/consent")["Location"]
+        onward = sign_in_then(client, MicrosoftBrowser(emulator_settings), location, login)
+
+        assert "/adminconsent?" in onward
+        assert _connection(org).tenant_guid == CONTOSO_ID
 
 
 class TestStartWithMicrosoft365:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, User
-from integrations.models import Connection, DirectoryEntry
+from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 
 DEMO_ORGANIZATION = "Contoso"
 DEMO_PASSWORD = "overlap-demo"
@@ -47,10 +47,13 @@ class Command(BaseCommand):
         existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
         organization = existing or accounts.organization_create(name=DEMO_ORGANIZATION)
         connection, _ = Connection.objects.get_or_create(organization=organization)
-        connection.tenant, connection.tenant_guid = DEMO_DOMAIN, DEMO_TENANT_ID
         if connection.status == Connection.Status.NOT_CONFIGURED:
-            connection.status = Connection.Status.AWAITING_CONSENT
-        connection.save()
+            connection.tenant = DEMO_DOMAIN
+            connection.mark_awaiting_consent(
+                actor=None, why=IntegrationEvent.Kind.TENANT_CHANGED, detail=f"(none) → {DEMO_DOMAIN}"
+            )
+        connection.tenant_guid = DEMO_TENANT_ID  # the demo's admin proves it again when she consents
+        connection.save(update_fields=["tenant", "tenant_guid", "updated"])
         return organization
 
     def _person(self, organization: Organization, email: str, name: str, role: str, object_id: str) -> None:
