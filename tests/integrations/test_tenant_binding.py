@@ -49,6 +49,22 @@ def _people(org: Org) -> int:
 
 
 class TestConsentHijack:
+    def test_the_reported_hijack_typing_the_callback_without_visiting_microsoft_connects_nothing(
+        self, org: Org, other_org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)  # Contoso uses Overlap
+        attacker = browser(other_org.admin)
+        save_tenant(attacker, other_org, CONTOSO)
+        own_state = query(attacker.post(f"/orgs/{other_org.code}/integrations/microsoft/consent")["Location"])["state"]
+        before, people = emulator_settings.last_seq(), _people(other_org)
+
+        page = come_back(attacker, admin_consent="True", tenant=CONTOSO_ID, state=own_state)
+
+        assert any("not issued by Overlap" in m and "Nothing was changed" in m for m in messages_of(page))
+        assert (_connection(other_org).status, _connection(other_org).tenant_guid) == ("awaiting_consent", "")
+        assert _people(other_org) == people
+        assert emulator_settings.log(before) == []
+
     def test_a_typed_callback_with_another_tenants_id_connects_nothing(
         self, org: Org, other_org: Org, emulator_settings: EmulatorProcess
     ) -> None:
