@@ -62,8 +62,4 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, help_text='The tenant an admin of it proved by signing in at Microsoft.', max_length=64),
         ),
         migrations.RunPython(move_typed_tenant, move_back),
-        migrations.AddConstraint(
-            model_name='connection',
-            constraint=models.UniqueConstraint(condition=models.Q(('tenant_guid', ''), _negated=True), fields=('tenant_guid',), name='one_organization_per_tenant', violation_error_message='This Microsoft 365 tenant is already connected to Overlap.'),
-        ),
     ]

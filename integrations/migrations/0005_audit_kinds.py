@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_tenant_on_connection'),
+        ('integrations', '0004_one_organization_per_tenant'),
     ]
 
     operations = [
