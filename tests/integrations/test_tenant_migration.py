@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("accounts", "0001_initial"), ("integrations", "0002_connection_disconnected_and_reach_task")]
-AFTER = [("accounts", "0002_invitation_and_tenant_moved"), ("integrations", "0005_audit_kinds")]
+BEFORE = [("accounts", "0002_user_time_zone"), ("integrations", "0002_connection_disconnected_and_reach_task")]
+AFTER = [("accounts", "0003_invitation_and_tenant_moved"), ("integrations", "0005_audit_kinds")]
 CONTOSO_ID = "a1b2c3d4-0000-4000-8000-00000000c0de"
 
 

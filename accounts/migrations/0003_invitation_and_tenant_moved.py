@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_user_time_zone'),
         ('integrations', '0003_tenant_on_connection'),  # the typed tenant is copied there first
     ]
 
