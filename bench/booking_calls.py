@@ -51,10 +51,11 @@ def _point_at(emulator: EmulatorProcess) -> None:
 def _organization(emulator: EmulatorProcess) -> tuple[Membership, Membership]:
     from integrations.models import Connection
 
-    organization = Organization.objects.create(name="Contoso", azure_tenant_id=emulator.tenant_domain)
+    organization = Organization.objects.create(name="Contoso")
     emulator.grant_admin_consent()
     Connection.objects.create(
         organization=organization,
+        tenant=emulator.tenant_domain,
         mode=Connection.Mode.DOMAIN_WIDE,
         status=Connection.Status.ACTIVE,
         tenant_guid=emulator.tenant_id,

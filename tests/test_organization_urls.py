@@ -57,6 +57,9 @@ EXPECTED: dict[str, Expect] = {
     "meeting_reschedule": Expect("post", owner=302, member=403, meeting=True),
     "meeting_new_times": Expect("get", owner=302, member=403, meeting=True),  # not confirmed: nothing to move
     "meeting_cancel": Expect("post", owner=302, member=403, meeting=True),
+    "integration_sync_confirm": Expect("post", owner=302, member=403),
+    "invitations": Expect("get", owner=200, member=403),
+    "microsoft_link": Expect("post", owner=302, member=302),  # to Microsoft's sign-in, or back with why not
 }
 
 

@@ -26,8 +26,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.microsoft",
     "django_htmx",
     "accounts",
     "integrations",
@@ -110,9 +108,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_ONLY = False
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: people are invited, or come by Microsoft
+# Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
+# identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -160,6 +158,12 @@ CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
 # Booking: read back Overlap's own upcoming meetings by id; each round takes only those due
 # (every 5 minutes within a day of their start, hourly after that).
 CELERY_BEAT_SCHEDULE["booking-read-back"] = {"task": "booking.tasks.read_back_due", "schedule": 60.0}
+# Every connection is checked this often (a fresh token and one harmless call), so a revoked consent shows.
+CONNECTION_CHECK_MINUTES = env_int("CONNECTION_CHECK_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
+    "task": "integrations.tasks.check_all_connections",
+    "schedule": 60.0 * CONNECTION_CHECK_MINUTES,
+}
 
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
@@ -174,25 +178,6 @@ if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"MICROSOFT_CA_BUNDLE names {MICROSOFT_CA_BUNDLE!r}, which is not a file.")
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
-
-SOCIALACCOUNT_PROVIDERS = {
-    "microsoft": {
-        "SCOPE": ["openid", "profile", "email", "User.Read"],
-        "APPS": [
-            {
-                "client_id": MICROSOFT_CLIENT_ID,
-                "secret": MICROSOFT_CLIENT_SECRET,
-                "settings": {
-                    "tenant": "organizations",
-                    "login_url": MICROSOFT_LOGIN_BROWSER_URL,
-                    "graph_url": MICROSOFT_GRAPH_URL,
-                },
-            }
-        ]
-        if MICROSOFT_CLIENT_ID
-        else [],
-    }
-}
 
 LOGGING = {
     "version": 1,
