@@ -60,6 +60,7 @@ format: setup
 bench: setup
 	$(BIN)/python -m m365_emulator.bench
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.booking_calls
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -25,5 +25,5 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "azure_tenant_id", "code")
+    list_display = ("name", "code")
     inlines = (MembershipInline,)

@@ -6,4 +6,5 @@ from accounts import views
 
 urlpatterns = [
     path("", views.organization_home, name="organization_home"),
+    path("invitations/", views.invitations, name="invitations"),
 ]

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.access import membership_for, signed_in_user
+from accounts import services
+from accounts.access import admin_membership_for, membership_for, signed_in_user
+from accounts.forms import AcceptInvitationForm, InvitationForm
 from accounts.models import Membership
 
 
@@ -29,3 +36,57 @@ def organization_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "accounts/organization_home.html",
         {"membership": membership, "organization": membership.organization},
     )
+
+
+@login_required
+def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """An admin invites a person by email; the page lists who was invited and whether they came."""
+    membership = admin_membership_for(request, code)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        new = services.invitation_create(
+            organization=membership.organization,
+            invited_by=signed_in_user(request),
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        link = request.build_absolute_uri(reverse("accept_invitation", kwargs={"secret": new.secret}))
+        send_mail(
+            f"You are invited to {membership.organization.name} on Overlap",
+            f"{signed_in_user(request)} invited you to book meetings with colleagues on Overlap.\n\n"
+            f"Choose your password here (the link works once, for {services.INVITATION_DAYS} days):\n{link}\n",
+            None,
+            [new.invitation.email],
+        )
+        messages.success(request, f"Invitation sent to {new.invitation.email}.")
+        return redirect("invitations", code=code)
+    context = {
+        "organization": membership.organization,
+        "membership": membership,
+        "form": form,
+        "invitations": membership.organization.invitations.select_related("invited_by")[:50],
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/invitations.html", context)
+
+
+def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:
+    """The invited person chooses a name and password once; the link is then used up."""
+    try:
+        invitation = services.invitation_open(secret=secret)
+    except services.InvitationInvalid as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                secret=secret, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
+            )
+        except services.AddressTaken:
+            messages.error(request, "An account with this address exists already. Sign in with it instead.")
+            return redirect("account_login")
+        except services.InvitationInvalid as exc:
+            return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("organization_home", code=invitation.organization.code)
+    return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": form})

@@ -10,7 +10,10 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("invitations/<str:secret>", account_views.accept_invitation, name="accept_invitation"),
     path("orgs/<uuid:code>/", include("accounts.urls")),
     path("", include("integrations.urls")),
+    path("orgs/<uuid:code>/book/", include("booking.urls")),
+    path("", include("booking.meeting_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ admins see it and no further call goes out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -38,7 +39,7 @@ from integrations.microsoft.types import (
     ScheduleError,
     WorkingHours,
 )
-from integrations.models import Connection
+from integrations.models import CalendarGrant, Connection
 
 __all__ = [
     "Attendee",
@@ -51,11 +52,14 @@ __all__ = [
     "MeetingTimeSuggestions",
     "NewAttendee",
     "NewEvent",
+    "Readiness",
     "Schedule",
     "ScheduleError",
     "WorkingHours",
+    "calendar_readiness",
     "event_cancel",
     "event_create",
+    "event_find_by_tag",
     "event_reschedule",
     "events_read",
     "free_busy",
@@ -73,11 +77,19 @@ class CalendarError(Exception):
 
     `permanent`: trying again will not help (transient ones were already retried within the client's
     budget); `gone`: the mailbox or the event no longer exists; `retry_after`: Microsoft's advice in
-    seconds; `reason`: words a member or an admin can read.
+    seconds; `reason`: words a member or an admin can read; `reconnect`: the organizer's own calendar
+    connection (individual mode) must be made again.
     """
 
     def __init__(
-        self, reason: str, *, code: str, permanent: bool, gone: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        code: str,
+        permanent: bool,
+        gone: bool = False,
+        retry_after: float | None = None,
+        reconnect: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -85,6 +97,50 @@ class CalendarError(Exception):
         self.permanent = permanent
         self.gone = gone
         self.retry_after = retry_after
+        self.reconnect = reconnect
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether booking can ask Microsoft for this organizer now, and if not, who must do what.
+
+    `problem` is empty when it can. `connect_calendar`: individual mode, and the organizer must connect
+    their own calendar first. `outside_group`: lowercased addresses the last reach check found outside
+    the admin's security group (or otherwise unreachable), with the reason.
+    """
+
+    problem: str = ""
+    connect_calendar: bool = False
+    graph_suggests: bool = False
+    outside_group: dict[str, str] = field(default_factory=dict)
+
+
+def calendar_readiness(*, organizer: Membership) -> Readiness:
+    """What the booking page needs to know before it searches; asks nothing of Microsoft."""
+    connection = Connection.objects.filter(organization=organizer.organization).first()
+    if connection is None or not connection.is_active:
+        status = connection.get_status_display().lower() if connection else "not configured"
+        fix = connection.last_error_fix if connection and connection.last_error_fix else ""
+        who = "you must" if organizer.is_admin else "an admin of your organization must"
+        problem = f"Microsoft 365 is {status} for {organizer.organization}: {who} connect it on the integration page."
+        return Readiness(problem=f"{problem} {fix}".strip())
+    outside = {
+        str(row.get("email", "")).lower(): str(row.get("reason", ""))
+        for row in connection.reach_report or []
+        if isinstance(row, dict) and not row.get("reachable", True)
+    }
+    delegated = connection.mode == Connection.Mode.DELEGATED
+    if (
+        delegated
+        and not CalendarGrant.objects.filter(membership=organizer, status=CalendarGrant.Status.CONNECTED).exists()
+    ):
+        return Readiness(
+            problem="Your organization uses individual calendar connections: connect your calendar first.",
+            connect_calendar=True,
+            graph_suggests=True,
+            outside_group=outside,
+        )
+    return Readiness(graph_suggests=delegated, outside_group=outside)
 
 
 def graph_suggests_times(*, organizer: Membership) -> bool:
@@ -114,9 +170,18 @@ def suggest_times(
     start: datetime,
     end: datetime,
     duration: timedelta,
+    optional: Sequence[str] = (),
     max_candidates: int = 20,
+    activity_domain: str = "work",
+    minimum_attendee_percentage: float = 100.0,
 ) -> MeetingTimeSuggestions:
-    """Graph's suggested times for the organizer and `attendees`, with its reasons (individual mode only)."""
+    """Graph's suggested times in [start, end) for the organizer, the required `attendees` and the `optional`
+    ones, in Graph's order with its reasons (individual mode only: one findMeetingTimes as the organizer).
+
+    `activity_domain`: `work` keeps everyone's working hours, `unrestricted` any hour. Graph returns only
+    suggestions whose confidence (the attendees' average chance of attending) reaches
+    `minimum_attendee_percentage`.
+    """
     if not graph_suggests_times(organizer=organizer):
         raise CalendarError(
             "Microsoft suggests times only in individual mode; use free_busy.", code="mode", permanent=True
@@ -124,7 +189,16 @@ def suggest_times(
     client, _ = _client(organizer)
     return _call(
         organizer,
-        lambda: client.find_meeting_times(list(attendees), start, end, duration, max_candidates=max_candidates),
+        lambda: client.find_meeting_times(
+            list(attendees),
+            start,
+            end,
+            duration,
+            optional=list(optional),
+            max_candidates=max_candidates,
+            activity_domain=activity_domain,
+            minimum_attendee_percentage=minimum_attendee_percentage,
+        ),
     )
 
 
@@ -138,6 +212,16 @@ def event_create(*, organizer: Membership, new: NewEvent) -> Event:
         raise ValueError("An event is created with a transaction_id, so that a retry makes no second meeting.")
     client, mailbox = _client(organizer)
     return _call(organizer, lambda: client.create_event(mailbox, new))
+
+
+def event_find_by_tag(*, organizer: Membership, tag: str) -> Event | None:
+    """The event Overlap tagged with `tag` (a booking code) in the organizer's calendar, if it exists.
+
+    For an outcome nobody knows (a create whose reply was lost): a filter on Overlap's own extended
+    property, never a listing of the calendar.
+    """
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.find_event_by_tag(mailbox, tag))
 
 
 def event_reschedule(*, organizer: Membership, event_id: str, start: datetime, end: datetime) -> Event:
@@ -216,4 +300,5 @@ def _calendar_error(error: errors.MicrosoftError) -> CalendarError:
         permanent=error.permanent,
         gone=isinstance(error, errors.NotFound),
         retry_after=getattr(error, "retry_after", None),
+        reconnect=isinstance(error, errors.ReauthenticationRequired),
     )

@@ -72,6 +72,11 @@ def member_client(*, membership: Membership) -> GraphClient:
     return GraphClient.for_member(config, tenant, tokens)
 
 
+def refuses_the_tenant(error: errors.MicrosoftError) -> bool:
+    """A permanent refusal of the whole connection (consent revoked, app removed, tenant gone), not of one mailbox."""
+    return isinstance(error, errors.TenantNotFound | errors.ConsentMissing | errors.ClientConfigurationError)
+
+
 def connection_report_error(*, organization: Organization, error: errors.MicrosoftError) -> Connection | None:
     """What any caller does when Microsoft refuses the organization's connection (not one mailbox).
 

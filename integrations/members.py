@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from integrations.connection import ConnectionNotReady, audit, member_client, microsoft_config, usable_tenant
 from integrations.microsoft import auth, errors
-from integrations.models import CalendarGrant, IntegrationEvent
+from integrations.models import CalendarGrant, DirectoryEntry, IntegrationEvent
 from integrations.state import InvalidState
 
 _FLOW_KEY = "integrations_member_flows"
@@ -71,8 +71,9 @@ def member_connect_complete(
         grant = auth.finish_delegated_sign_in(microsoft_config(), tenant=tenant, flow=flow, params=dict(params))
     except (errors.MicrosoftError, ConnectionNotReady) as exc:
         return MemberOutcome(membership, False, f"Microsoft did not complete the sign-in ({exc}). Try again.")
-    if str(grant.tid).lower() != tenant.lower():
-        return MemberOutcome(membership, False, _OTHER_TENANT)
+    refusal = _not_own_account(membership, grant, tenant)
+    if refusal:
+        return MemberOutcome(membership, False, refusal)
     _store_grant(membership, grant)
     return MemberOutcome(membership, True, "Your calendar is connected. You can book meetings now.")
 
@@ -141,7 +142,33 @@ def _sign_in_error(params: Mapping[str, str]) -> str:
     return f"Microsoft did not complete the sign-in ({description or params.get('error')}). Try again."
 
 
-_OTHER_TENANT = (
-    "You signed in with an account of another organization's Microsoft 365. Connect again and sign in with your "
-    "work account of this organization."
-)
+def _not_own_account(membership: Membership, grant: Any, tenant: str) -> str | None:
+    """Why this sign-in is not the member's own Microsoft account, naming the account used; or None.
+
+    The member's account is their directory entry's object id; a member without one (an invited password
+    account) gets it linked here, unless it is already someone else's in Overlap.
+    """
+    used = grant.username or grant.email or "another account"
+    if str(grant.tid).lower() != tenant.lower():
+        return f"You signed in at Microsoft as {used}, an account of another organization. " + _USE_YOUR_OWN
+    own = DirectoryEntry.objects.filter(membership=membership).first()
+    if own is not None:
+        return None if own.object_id == str(grant.oid).lower() else _someone_else(used)
+    taken = DirectoryEntry.objects.filter(organization=membership.organization, object_id=str(grant.oid).lower())
+    if taken.exists():
+        return _someone_else(used)
+    DirectoryEntry.objects.create(
+        organization=membership.organization,
+        membership=membership,
+        object_id=str(grant.oid).lower(),
+        user_principal_name=str(grant.username or "").lower(),
+        synced_at=timezone.now(),
+    )
+    return None
+
+
+def _someone_else(used: str) -> str:
+    return f"You signed in at Microsoft as {used}, which is not your account. Nothing was stored. " + _USE_YOUR_OWN
+
+
+_USE_YOUR_OWN = "Click “Connect my calendar” again and sign in with your own work account."

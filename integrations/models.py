@@ -1,7 +1,8 @@
 """An organization's Microsoft 365 connection, its audit log, and the people it brings in.
 
-The tenant the admin typed stays on ``Organization.azure_tenant_id``; what Microsoft confirmed at
-consent time (the tenant GUID) lives on the connection, because only a verified value may be used.
+The tenant the admin typed (``Connection.tenant``) is only a wish; ``Connection.tenant_guid`` is the tenant
+an admin of it proved with their own verified sign-in at Microsoft, and a tenant is bound to at most one
+organization (a database constraint).
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ class Connection(models.Model):
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="microsoft_connection")
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.DOMAIN_WIDE)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_CONFIGURED)
-    tenant_guid = models.CharField(max_length=64, blank=True, help_text="The tenant Microsoft confirmed.")
+    tenant = models.CharField(
+        "Azure AD tenant", max_length=255, blank=True, help_text="What the admin typed: a tenant GUID or a domain."
+    )
+    tenant_guid = models.CharField(
+        max_length=64, blank=True, help_text="The tenant an admin of it proved by signing in at Microsoft."
+    )
     consented_at = models.DateTimeField(null=True, blank=True)
     consented_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -57,7 +63,21 @@ class Connection(models.Model):
     reach_report = models.JSONField(default=list, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_summary = models.CharField(max_length=300, blank=True)
+    # Directory records the last sync could not apply: [{"object_id", "name", "reason"}].
+    sync_skipped = models.JSONField(default=list, blank=True)
+    # A sync that would have taken access from many people waits for an admin: {"deactivate": [...], "at": ...}.
+    sync_held = models.JSONField(default=dict, blank=True)
     updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["tenant_guid"],
+                condition=~models.Q(tenant_guid=""),
+                name="one_organization_per_tenant",
+                violation_error_message="This Microsoft 365 tenant is already connected to Overlap.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} ({self.get_status_display()})"
@@ -168,6 +188,7 @@ class IntegrationEvent(models.Model):
     class Kind(models.TextChoices):
         TENANT_CHANGED = "tenant_changed", "Tenant ID changed"
         MODE_CHANGED = "mode_changed", "Mode changed"
+        TENANT_PROVEN = "tenant_proven", "Tenant proven by an admin's sign-in"
         CONSENT_GRANTED = "consent_granted", "Consent granted"
         CONSENT_FAILED = "consent_failed", "Consent not completed"
         CONSENT_REVOKED = "consent_revoked", "Consent revoked"
@@ -180,6 +201,8 @@ class IntegrationEvent(models.Model):
         DIRECTORY_SYNCED = "directory_synced", "Directory synchronised"
         MEMBER_CONNECTED = "member_connected", "Member connected a calendar"
         MEMBER_DISCONNECTED = "member_disconnected", "Member disconnected a calendar"
+        MICROSOFT_LINKED = "microsoft_linked", "Member connected their Microsoft account"
+        SYNC_HELD = "sync_held", "Directory sync waits for an admin"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="integration_events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

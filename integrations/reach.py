@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from integrations.connection import organization_client
+from integrations.connection import connection_report_error, organization_client, refuses_the_tenant
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.models import Connection
@@ -36,7 +36,14 @@ def reach_check(*, organization: Organization) -> list[Reach]:
     """
     client = organization_client(organization=organization)
     people = Membership.objects.filter(organization=organization, is_active=True).select_related("user")
-    report = [_try(client, membership) for membership in people.order_by("user__name", "user__email")]
+    report = []
+    for membership in people.order_by("user__name", "user__email"):
+        try:
+            report.append(_try(client, membership))
+        except errors.MicrosoftError as error:  # the whole tenant refuses: no more calls, the connection says why
+            connection_report_error(organization=organization, error=error)
+            reach_abandoned(organization=organization)
+            return report
     Connection.objects.filter(organization=organization).update(
         reach_checked_at=timezone.now(), reach_report=[asdict(row) for row in report]
     )
@@ -59,6 +66,8 @@ def _try(client: GraphClient, membership: Membership) -> Reach:
     except errors.NotFound:
         return Reach(str(user), user.email, False, "No mailbox with this address in your tenant.")
     except errors.MicrosoftError as error:
+        if refuses_the_tenant(error):
+            raise
         return Reach(str(user), user.email, False, f"Microsoft answered: {error.message}")
     found = schedule[user.email]
     if found.error:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -24,6 +24,7 @@ from integrations.connection import (
 )
 from integrations.explain import Explanation, explain_consent_error, explain_error
 from integrations.microsoft import auth, errors
+from integrations.microsoft.oidc import VerifiedSignIn
 from integrations.models import Connection, IntegrationEvent
 from integrations.state import issue_state
 
@@ -52,7 +53,7 @@ def connection_configure(*, organization: Organization, actor: User, tenant: str
                 detail=f"{connection.get_mode_display()} → {Connection.Mode(mode).label}",
             )
             connection.mode = mode
-        if tenant != organization.azure_tenant_id:
+        if tenant != connection.tenant:
             _change_tenant(connection, actor=actor, tenant=tenant)
         connection.save()
     if connection.is_active and connection.mode == Connection.Mode.DOMAIN_WIDE:
@@ -60,13 +61,75 @@ def connection_configure(*, organization: Organization, actor: User, tenant: str
     return connection
 
 
+DISCONNECT_CONSEQUENCES = [
+    "Overlap stops every call to your Microsoft 365 tenant at once: no free/busy, no new meetings, no directory "
+    "synchronisation.",
+    "It forgets the tenant's tokens and every member's calendar connection; people keep their Overlap accounts and "
+    "the meetings already in their calendars.",
+    "Your tenant is no longer bound to this organization; reconnecting means signing in at Microsoft as a tenant "
+    "admin and granting consent again.",
+    "The consent stays at Microsoft until you delete Overlap under Enterprise applications in the Entra admin center.",
+]
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    """What saving a tenant and mode would do, for the confirmation page and the message afterwards."""
+
+    consequences: list[str]
+    title: str = ""
+    button: str = ""
+    done: str = "Saved. Next: grant admin consent at Microsoft."
+
+
+def connection_change(*, organization: Organization, tenant: str, mode: str) -> ConnectionChange:
+    """What changes if the admin saves this; consequences only when a working connection would be affected."""
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or connection.consented_at is None or connection.status == Connection.Status.NOT_CONFIGURED:
+        return ConnectionChange([])
+    if tenant != connection.tenant:
+        return ConnectionChange(
+            [
+                f"Overlap stops using your current tenant ({connection.tenant}) at once and forgets its tokens and "
+                "every member's calendar connection.",
+                "Nobody can book until an admin of the new tenant signs in at Microsoft and grants consent.",
+                "People and their bookings stay; a later synchronisation with the new tenant never takes access from "
+                "more than half of them without asking you.",
+            ],
+            title=f"Change the tenant to {tenant}?",
+            button="Change the tenant",
+        )
+    if mode != connection.mode and connection.is_active:
+        return _mode_change(mode)
+    return ConnectionChange([], done="Saved. Nothing else changed.")
+
+
+def _mode_change(mode: str) -> ConnectionChange:
+    label = Connection.Mode(mode).label
+    if mode == Connection.Mode.DELEGATED:
+        lines = [
+            "Overlap stops using the tenant-wide access for booking: each person must connect their own calendar "
+            "before they can book.",
+            "The directory is no longer synchronised; people who sign in with Microsoft join as they come.",
+        ]
+    else:
+        lines = [
+            "Overlap books with the tenant-wide access; nobody needs to connect a calendar.",
+            "It brings in your directory now and every hour: new people join, people disabled there lose access.",
+        ]
+    return ConnectionChange(
+        [*lines, "The consent covers both modes: no new consent is needed."],
+        title=f"Switch to {label.lower()} mode?",
+        button=f"Switch to {label.lower()}",
+        done=f"Switched to {label.lower()} mode. The connection stays active; no new consent is needed.",
+    )
+
+
 def _change_tenant(connection: Connection, *, actor: User, tenant: str) -> None:
-    organization = connection.organization
-    old = organization.azure_tenant_id
+    old = connection.tenant
     if connection.tenant_guid:
         auth.forget_tenant(microsoft_config(), connection.tenant_guid)
-    organization.azure_tenant_id = tenant
-    organization.save(update_fields=["azure_tenant_id"])
+    connection.tenant = tenant
     connection.mark_awaiting_consent(
         actor=actor, why=IntegrationEvent.Kind.TENANT_CHANGED, detail=f"{old or '(none)'} → {tenant}"
     )
@@ -87,22 +150,106 @@ def tenant_problem(*, tenant: str) -> str | None:
     return None
 
 
-def consent_url(*, organization: Organization, actor: User, session: SessionBase, redirect_uri: str) -> str:
-    """Where to send the admin to grant consent for the whole tenant, with a fresh single-use state."""
-    if not organization.azure_tenant_id:
+class ConsentRefused(Exception):
+    """The admin's sign-in did not prove they may connect this tenant; the message says why and what to do."""
+
+
+TENANT_TAKEN = (
+    "This Microsoft 365 tenant is already connected to another organization in Overlap, so it cannot be connected "
+    "here. If your colleagues already use Overlap, ask one of their admins to invite you."
+)
+NO_ROLES_CLAIM = (
+    "Microsoft did not say which admin roles you hold, so Overlap cannot tell whether you may grant consent. "
+    "Overlap's app registration must send directory roles in its tokens: in the Entra admin center, open App "
+    "registrations → Overlap → Token configuration → Add groups claim, and tick “Directory roles” (this sets "
+    "groupMembershipClaims). Then try again."
+)
+
+
+def consent_tenant(*, organization: Organization) -> str:
+    """The tenant the admin typed, where they must sign in before consenting; raises `ConnectionNotReady`."""
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or not connection.tenant:
         raise ConnectionNotReady("Enter your tenant ID first.")
-    state = issue_state(session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk)
-    return auth.admin_consent_url(
-        microsoft_config(), tenant=organization.azure_tenant_id, redirect_uri=redirect_uri, state=state
+    return connection.tenant
+
+
+def consent_prove(
+    *, organization: Organization, actor: User, identity: VerifiedSignIn, session: SessionBase, redirect_uri: str
+) -> str:
+    """Step two: the verified sign-in must be an admin of the typed tenant, free for this organization.
+
+    Binds the tenant to the organization and returns Microsoft's admin-consent URL, with a state that names
+    the proven tenant. Raises `ConsentRefused` with the reason; nothing changes then.
+    """
+    connection = Connection.objects.get(organization=organization)
+    expected = _typed_tenant_guid(connection)
+    if identity.tid != expected:
+        raise ConsentRefused(
+            f"You signed in at Microsoft as {identity.username or 'an account'} of another tenant than "
+            f"“{connection.tenant}”. Sign in with an admin account of that tenant, or correct the tenant ID."
+        )
+    tenant_bind(connection=connection, actor=actor, identity=identity)
+    state = issue_state(
+        session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk, tenant=expected
+    )
+    config = microsoft_config()
+    return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state)
+
+
+def consent_role_problem(identity: VerifiedSignIn) -> str | None:
+    """Why this person may not grant tenant-wide consent, or None."""
+    if identity.wids is None:
+        return NO_ROLES_CLAIM
+    if not identity.consent_roles:
+        return (
+            f"{identity.username or 'This account'} holds no Microsoft Entra role that can grant consent for the "
+            "whole organization. Ask a Global Administrator, Privileged Role Administrator, Cloud Application "
+            "Administrator or Application Administrator to do this step."
+        )
+    return None
+
+
+def tenant_bind(*, connection: Connection, actor: User, identity: VerifiedSignIn) -> None:
+    """Bind the proven tenant to the connection; raises `ConsentRefused` for a role or a tenant taken elsewhere."""
+    problem = consent_role_problem(identity)
+    if problem:
+        raise ConsentRefused(problem)
+    if Connection.objects.filter(tenant_guid=identity.tid).exclude(pk=connection.pk).exists():
+        raise ConsentRefused(TENANT_TAKEN)
+    if connection.tenant_guid == identity.tid:
+        return
+    try:
+        with transaction.atomic():
+            connection.tenant_guid = identity.tid
+            connection.save(update_fields=["tenant_guid", "updated"])
+    except IntegrityError:
+        connection.tenant_guid = ""
+        raise ConsentRefused(TENANT_TAKEN) from None
+    audit(
+        organization=connection.organization,
+        actor=actor,
+        kind=IntegrationEvent.Kind.TENANT_PROVEN,
+        detail=f"Tenant {identity.tid}, by {identity.username} ({', '.join(identity.consent_roles)})",
     )
 
 
-def consent_complete(*, organization: Organization, actor: User, params: Mapping[str, str]) -> ConsentOutcome:
+def _typed_tenant_guid(connection: Connection) -> str:
+    try:
+        return auth.tenant_id(microsoft_config(), connection.tenant).lower()
+    except errors.MicrosoftError as error:
+        raise ConsentRefused(f"{explain_error(error).message} Check the tenant ID.") from error
+
+
+def consent_complete(
+    *, organization: Organization, actor: User, params: Mapping[str, str], proven_tenant: str
+) -> ConsentOutcome:
     """Finish the consent round trip (the state was already checked): verify, never trust, then connect.
 
-    Microsoft's redirect says which tenant consented, but anybody can type that URL. So the tenant must
-    be the one the admin entered, and Overlap gets an app-only token and makes one harmless call there
-    before it calls the connection active.
+    Microsoft's redirect says which tenant consented, but anybody can type that URL: what counts is the
+    tenant the admin proved by signing in (carried in the signed state), which must still be the one bound
+    to this organization. Then Overlap gets an app-only token and makes one harmless call there before it
+    calls the connection active.
     """
     connection, _ = Connection.objects.get_or_create(organization=organization)
     if params.get("error"):
@@ -111,26 +258,14 @@ def consent_complete(*, organization: Organization, actor: User, params: Mapping
         )
         return _consent_failed(connection, actor=actor, explanation=explanation)
     returned = str(params.get("tenant", "")).strip().lower()
-    mismatch = _tenant_mismatch(organization, returned)
-    if mismatch:
+    if not proven_tenant or proven_tenant != connection.tenant_guid or returned != proven_tenant:
+        mismatch = Explanation(
+            "tenant_mismatch",
+            "This consent does not match the tenant you signed in for, so Overlap ignored it.",
+            "Click “Grant admin consent” again and finish it at Microsoft in one go.",
+        )
         return _consent_failed(connection, actor=actor, explanation=mismatch)
     return _verify_and_activate(connection, actor=actor, tenant_guid=returned)
-
-
-def _tenant_mismatch(organization: Organization, returned: str) -> Explanation | None:
-    entered = organization.azure_tenant_id.lower()
-    try:
-        confirmed = auth.tenant_id(microsoft_config(), entered)
-    except errors.MicrosoftError as error:
-        return explain_error(error)
-    if returned and returned == confirmed.lower():
-        return None
-    return Explanation(
-        "tenant_mismatch",
-        f"Consent came back from a different tenant ({returned or 'none'}) than the one entered here ({entered}).",
-        "Sign in at Microsoft with an admin account of the tenant entered above (or correct the tenant ID), "
-        "then grant consent again.",
-    )
 
 
 def _consent_failed(connection: Connection, *, actor: User, explanation: Explanation) -> ConsentOutcome:
@@ -207,6 +342,22 @@ def connection_disconnect(*, organization: Organization, actor: User) -> Connect
     return connection
 
 
+def access_group_problem(*, organization: Organization, group: str) -> str | None:
+    """Why this address cannot be the security group, as far as Overlap may look (its permission reads users,
+    not groups): a person's own address is refused. None when it is fine, or when Microsoft cannot be asked."""
+    connection = Connection.objects.filter(organization=organization).first()
+    if not group or connection is None or not connection.is_active:
+        return None
+    try:
+        person = tenant_client(tenant=connection.tenant_guid).get_user(group)
+    except errors.MicrosoftError:
+        return None  # not a user (a group gives 404 here), or Microsoft cannot tell now
+    return (
+        f"{group} is the address of a person in your directory ({person.display_name or person.user_principal_name}), "
+        "not of a mail-enabled security group. Enter the group's own address, as shown in the Exchange admin center."
+    )
+
+
 def connection_set_access_group(*, organization: Organization, actor: User, group: str) -> Connection:
     connection, _ = Connection.objects.get_or_create(organization=organization)
     if group != connection.access_group:
@@ -240,12 +391,15 @@ def client_id() -> str:
     return microsoft_config().client_id
 
 
-def directory_sync_soon(*, organization: Organization) -> None:
-    """Queue a directory sync now (the admin's "Synchronise now"); only for an active domain-wide connection."""
+def directory_sync_soon(*, organization: Organization, confirmed: bool = False) -> None:
+    """Queue a directory sync now (the admin's "Synchronise now"); only for an active domain-wide connection.
+
+    `confirmed`: the admin agreed to the large deactivation an earlier sync held back.
+    """
     usable_tenant(organization=organization)
-    _enqueue_directory_sync(organization)
+    _enqueue_directory_sync(organization, confirmed=confirmed)
 
 
-def _enqueue_directory_sync(organization: Organization) -> None:
+def _enqueue_directory_sync(organization: Organization, *, confirmed: bool = False) -> None:
     organization_id = organization.pk
-    transaction.on_commit(lambda: tasks.sync_directory.delay(organization_id))
+    transaction.on_commit(lambda: tasks.sync_directory.delay(organization_id, confirmed))

@@ -27,6 +27,7 @@ class InvalidState(Exception):
 @dataclass(frozen=True)
 class RedeemedState:
     organization_code: uuid.UUID
+    tenant: str = ""  # admin consent: the tenant its admin proved by signing in just before
 
 
 def issue_state(
@@ -35,12 +36,13 @@ def issue_state(
     purpose: str,
     organization_code: uuid.UUID,
     user_id: int,
+    tenant: str = "",
 ) -> str:
     """A new signed state for one round trip to Microsoft; remembers its nonce in the session."""
     nonce = secrets.token_urlsafe(16)
     pending = list(session.get(_SESSION_KEY, []))[-(_MAX_PENDING - 1) :]
     session[_SESSION_KEY] = [*pending, nonce]
-    payload = {"p": purpose, "o": str(organization_code), "u": user_id, "n": nonce}
+    payload = {"p": purpose, "o": str(organization_code), "u": user_id, "n": nonce, "t": tenant}
     return signing.dumps(payload, salt=_SALT, compress=True)
 
 
@@ -55,7 +57,7 @@ def redeem_state(session: SessionBase, state: str, *, purpose: str, user_id: int
     if payload.get("p") != purpose or payload.get("u") != user_id:
         raise InvalidState("This sign-in link belongs to another person or another step.")
     _use_nonce(session, str(payload.get("n")))
-    return RedeemedState(organization_code=uuid.UUID(payload["o"]))
+    return RedeemedState(organization_code=uuid.UUID(payload["o"]), tenant=str(payload.get("t") or ""))
 
 
 def _use_nonce(session: SessionBase, nonce: str) -> None:

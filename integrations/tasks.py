@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.app.task import Task
 
 from accounts.models import Organization
-from integrations import directory, reach
+from integrations import directory, health, reach
 from integrations.connection import ConnectionNotReady, connection_report_error
 from integrations.microsoft import errors
 from integrations.models import Connection
@@ -18,11 +18,11 @@ _MAX_RETRIES = 5
 
 
 @shared_task(bind=True, max_retries=_MAX_RETRIES, acks_late=True)
-def sync_directory(self: Task, organization_id: int) -> str:
+def sync_directory(self: Task, organization_id: int, confirmed: bool = False) -> str:
     """Bring one organization's members in step with Entra ID; retries when Microsoft is briefly unavailable."""
     organization = Organization.objects.get(pk=organization_id)
     try:
-        return directory.directory_sync(organization=organization).summary
+        return directory.directory_sync(organization=organization, confirmed=confirmed).summary
     except ConnectionNotReady as exc:
         return f"skipped: {exc}"
     except errors.MicrosoftError as error:
@@ -56,6 +56,21 @@ def check_reach(organization_id: int) -> str:
         reach.reach_abandoned(organization=organization)
         return f"skipped: {exc}"
     return f"{sum(row.reachable for row in report)} of {len(report)} reachable"
+
+
+@shared_task
+def check_all_connections() -> int:
+    """The periodic connection check (CONNECTION_CHECK_MINUTES): one task per connection in use."""
+    ids = health.connections_in_use()
+    for organization_id in ids:
+        check_connection.delay(organization_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def check_connection(organization_id: int) -> str:
+    connection = health.connection_check(organization=Organization.objects.get(pk=organization_id))
+    return connection.status if connection else "none"
 
 
 def _backoff(error: errors.MicrosoftError, retries: int) -> float:

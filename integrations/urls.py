@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations import views
+from integrations import signin_views, views
 
 _ORG = "orgs/<uuid:code>/integrations/microsoft"
 
@@ -21,10 +21,16 @@ urlpatterns = [
     path(f"{_ORG}/group", views.save_group, name="integration_group"),
     path(f"{_ORG}/reach", views.check_reach, name="integration_reach"),
     path(f"{_ORG}/sync", views.sync_now, name="integration_sync"),
+    path(f"{_ORG}/sync/confirm", views.sync_confirm, name="integration_sync_confirm"),
     path(f"{_ORG}/calendar/", views.calendar_page, name="calendar_connection"),
     path(f"{_ORG}/calendar/connect", views.calendar_connect, name="calendar_connect"),
     path(f"{_ORG}/calendar/check", views.calendar_check, name="calendar_check"),
     path(f"{_ORG}/calendar/disconnect", views.calendar_disconnect, name="calendar_disconnect"),
+    path(f"{_ORG}/link", signin_views.link, name="microsoft_link"),
+    path("start", signin_views.start_page, name="start"),
+    path("start/microsoft", signin_views.start, name="start_microsoft"),
+    path("sign-in/microsoft", signin_views.sign_in, name="microsoft_sign_in"),
+    path("integrations/microsoft/signin/callback", signin_views.sign_in_callback, name="sign_in_callback"),
     path("integrations/microsoft/consent/callback", views.consent_callback, name="consent_callback"),
     path("integrations/microsoft/connect/callback", views.calendar_callback, name="calendar_callback"),
 ]

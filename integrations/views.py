@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import admin_membership_for, membership_for
 from accounts.models import Membership, User
-from integrations import members, selectors, services
+from integrations import members, selectors, services, signin
 from integrations.connection import ConnectionNotReady
 from integrations.explain import Explanation
 from integrations.forms import AccessGroupForm, TenantForm
@@ -49,8 +49,7 @@ def _render_settings(
         "organization": organization,
         "membership": membership,
         "connection": connection,
-        "tenant_form": tenant_form
-        or TenantForm(initial={"tenant": organization.azure_tenant_id, "mode": connection.mode}),
+        "tenant_form": tenant_form or TenantForm(initial={"tenant": connection.tenant, "mode": connection.mode}),
         "group_form": group_form or AccessGroupForm(initial={"access_group": connection.access_group}),
         "events": selectors.audit_log(organization=organization)[:50],
         "disconnected_by": selectors.last_disconnect(organization=organization),
@@ -73,26 +72,40 @@ def save_tenant(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         form.add_error("tenant", problem)
     if not form.is_valid():
         return _render_settings(request, membership, tenant_form=form)
-    services.connection_configure(
-        organization=membership.organization,
-        actor=_user(request),
-        tenant=form.cleaned_data["tenant"],
-        mode=form.cleaned_data["mode"],
-    )
-    messages.success(request, "Saved. Next: grant admin consent at Microsoft.")
+    tenant, mode = form.cleaned_data["tenant"], form.cleaned_data["mode"]
+    change = services.connection_change(organization=membership.organization, tenant=tenant, mode=mode)
+    if change.consequences and request.POST.get("confirm") != "yes":
+        return _confirm(
+            request,
+            membership,
+            title=change.title,
+            consequences=change.consequences,
+            action=reverse("integration_tenant", kwargs={"code": code}),
+            fields=[("tenant", tenant), ("mode", mode)],
+            button=change.button,
+        )
+    services.connection_configure(organization=membership.organization, actor=_user(request), tenant=tenant, mode=mode)
+    messages.success(request, change.done)
     return redirect(_settings_url(code))
+
+
+def _confirm(request: HttpRequest, membership: Membership, **context: object) -> HttpResponse:
+    return render(request, "integrations/confirm.html", {"organization": membership.organization, **context})
 
 
 @login_required
 @require_POST
 def start_consent(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """First the admin signs in at Microsoft (who they are, which tenant, which role), then consents."""
     membership = admin_membership_for(request, code)
     try:
-        url = services.consent_url(
-            organization=membership.organization,
-            actor=_user(request),
+        url = signin.sign_in_url(
             session=request.session,
-            redirect_uri=request.build_absolute_uri(reverse("consent_callback")),
+            purpose=signin.Purpose.CONSENT,
+            redirect_uri=request.build_absolute_uri(reverse("sign_in_callback")),
+            tenant=services.consent_tenant(organization=membership.organization),
+            organization=membership.organization,
+            user=_user(request),
         )
     except ConnectionNotReady as exc:
         messages.error(request, str(exc))
@@ -113,7 +126,10 @@ def consent_callback(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     membership = admin_membership_for(request, redeemed.organization_code)
     outcome = services.consent_complete(
-        organization=membership.organization, actor=_user(request), params=request.GET.dict()
+        organization=membership.organization,
+        actor=_user(request),
+        params=request.GET.dict(),
+        proven_tenant=redeemed.tenant,
     )
     _say_outcome(request, outcome.explanation)
     return redirect(_settings_url(redeemed.organization_code))
@@ -146,6 +162,20 @@ def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @require_POST
 def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
+    connected = selectors.connection_of(organization=membership.organization).status not in (
+        Connection.Status.NOT_CONFIGURED,
+        Connection.Status.DISCONNECTED,
+    )
+    if connected and request.POST.get("confirm") != "yes":
+        return _confirm(
+            request,
+            membership,
+            title="Disconnect Microsoft 365?",
+            consequences=services.DISCONNECT_CONSEQUENCES,
+            action=reverse("integration_disconnect", kwargs={"code": code}),
+            fields=[],
+            button="Disconnect",
+        )
     try:
         services.connection_disconnect(organization=membership.organization, actor=_user(request))
     except ConnectionNotReady as exc:
@@ -164,12 +194,26 @@ def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def save_group(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     form = AccessGroupForm(request.POST)
+    problem = (
+        services.access_group_problem(organization=membership.organization, group=form.cleaned_data["access_group"])
+        if form.is_valid()
+        else None
+    )
+    if problem:
+        form.add_error("access_group", problem)
     if not form.is_valid():
         return _render_settings(request, membership, group_form=form)
     services.connection_set_access_group(
         organization=membership.organization, actor=_user(request), group=form.cleaned_data["access_group"]
     )
-    messages.success(request, "Saved the security group. Run “Check who Overlap can reach” once the policy is set.")
+    if form.cleaned_data["access_group"]:
+        messages.success(request, "Saved the security group. Run “Check who Overlap can reach” once the policy is set.")
+    else:
+        messages.success(
+            request,
+            "Removed the security group. Overlap no longer expects an access policy; if your tenant still has one, "
+            "people outside its group show as “not enabled by your admin”.",
+        )
     return redirect(_settings_url(code) + "#scoping")
 
 
@@ -196,6 +240,20 @@ def sync_now(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Synchronisation started; the result shows below when it has finished.")
+    return redirect(_settings_url(code) + "#members")
+
+
+@login_required
+@require_POST
+def sync_confirm(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """An admin agrees to the large deactivation a synchronisation held back."""
+    membership = admin_membership_for(request, code)
+    try:
+        services.directory_sync_soon(organization=membership.organization, confirmed=True)
+    except ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Confirmed. Synchronisation started; the result shows below when it has finished.")
     return redirect(_settings_url(code) + "#members")
 
 

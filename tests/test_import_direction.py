@@ -10,8 +10,6 @@ import ast
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("config", "accounts", "integrations", "booking")
 
@@ -74,10 +72,6 @@ def test_the_microsoft_package_imports_nothing_from_overlaps_apps() -> None:
     assert _offending(("integrations",), allowed, ("accounts", "integrations", "booking", "config")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/adapters.py imports integrations.signin until the Microsoft sign-in adapter moves to integrations",
-)
 def test_accounts_imports_no_app() -> None:
     assert _offending(("accounts",), _nothing_allowed, ("integrations", "booking", "config")) == []
 
@@ -141,8 +135,5 @@ def test_the_microsoft_configuration_is_read_from_the_settings_only_by_the_conne
     assert [m for m in _settings_readers() if m != "integrations.signin"] == ["integrations.connection"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="integrations/signin.py builds its own client; it changes with the sign-in rewrite"
-)
 def test_the_microsoft_configuration_is_read_from_the_settings_in_one_place() -> None:
     assert _settings_readers() == ["integrations.connection"]

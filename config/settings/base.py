@@ -26,8 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    "allauth.socialaccount",
-    "allauth.socialaccount.providers.microsoft",
+    "django_htmx",
     "accounts",
     "integrations",
     "booking",
@@ -48,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,8 +79,11 @@ def _database() -> dict[str, object]:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Overlap understands: {exc}") from exc
     if str(config.get("ENGINE", "")).endswith("sqlite3"):
         # Several threads (dev server, eager tasks) write to the file; wait rather than fail on a lock.
+        # IMMEDIATE takes the write lock when a transaction begins, so writes are serialised: the
+        # double-booking trigger then sees every committed booking (booking/migrations/0002).
         options = config.get("OPTIONS") or {}
-        config["OPTIONS"] = {"timeout": 20, **options} if isinstance(options, dict) else options
+        defaults = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["OPTIONS"] = {**defaults, **options} if isinstance(options, dict) else options
     return config
 
 
@@ -107,9 +110,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_ONLY = False
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: people are invited, or come by Microsoft
+# Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
+# identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -154,6 +157,16 @@ CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
     "schedule": 3600.0,
 }
 
+# Booking: read back Overlap's own upcoming meetings by id; each round takes only those due
+# (every 5 minutes within a day of their start, hourly after that).
+CELERY_BEAT_SCHEDULE["booking-read-back"] = {"task": "booking.tasks.read_back_due", "schedule": 60.0}
+# Every connection is checked this often (a fresh token and one harmless call), so a revoked consent shows.
+CONNECTION_CHECK_MINUTES = env_int("CONNECTION_CHECK_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
+    "task": "integrations.tasks.check_all_connections",
+    "schedule": 60.0 * CONNECTION_CHECK_MINUTES,
+}
+
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
 MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")
@@ -167,25 +180,6 @@ if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"MICROSOFT_CA_BUNDLE names {MICROSOFT_CA_BUNDLE!r}, which is not a file.")
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
-
-SOCIALACCOUNT_PROVIDERS = {
-    "microsoft": {
-        "SCOPE": ["openid", "profile", "email", "User.Read"],
-        "APPS": [
-            {
-                "client_id": MICROSOFT_CLIENT_ID,
-                "secret": MICROSOFT_CLIENT_SECRET,
-                "settings": {
-                    "tenant": "organizations",
-                    "login_url": MICROSOFT_LOGIN_BROWSER_URL,
-                    "graph_url": MICROSOFT_GRAPH_URL,
-                },
-            }
-        ]
-        if MICROSOFT_CLIENT_ID
-        else [],
-    }
-}
 
 LOGGING = {
     "version": 1,

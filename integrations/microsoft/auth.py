@@ -41,7 +41,10 @@ GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 # Delegated mode's permissions; MSAL adds openid, profile and offline_access itself.
 DELEGATED_SCOPES = ("User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared")
 _RESERVED_SCOPES = {"openid", "profile", "offline_access"}
-_TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
+# A GUID, a domain, or "organizations" (any work account: Overlap's own sign-in only).
+_TENANT = re.compile(
+    r"^(?:organizations|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$"
+)
 _MICROSOFT_HOSTS = {"login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net"}
 T = TypeVar("T")
 

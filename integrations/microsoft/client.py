@@ -159,13 +159,19 @@ class GraphClient:
         end: datetime,
         duration: timedelta,
         *,
+        optional: Iterable[str] = (),
         max_candidates: int = 20,
         activity_domain: str = "work",
         minimum_attendee_percentage: float = 100.0,
     ) -> MeetingTimeSuggestions:
-        """Graph's own suggestions for the signed-in organizer and `attendees` (delegated only)."""
+        """Graph's own suggestions for the signed-in organizer, the required `attendees` and the `optional`
+        ones (delegated only), in Graph's order, each with its reason.
+
+        `activity_domain` is Graph's: `work` keeps every attendee's working hours, `unrestricted` any hour.
+        """
+        people = [("required", a) for a in attendees] + [("optional", a) for a in optional]
         body = {
-            "attendees": [{"type": "required", "emailAddress": {"address": a}} for a in attendees],
+            "attendees": [{"type": kind, "emailAddress": {"address": a}} for kind, a in people],
             "timeConstraint": {
                 "activityDomain": activity_domain,
                 "timeSlots": [{"start": date_time_zone(start), "end": date_time_zone(end)}],

@@ -22,6 +22,7 @@ CONTOSO_ID = "a1b2c3d4-0000-4000-8000-00000000c0de"
 CONTOSO = "contoso.onmicrosoft.com"
 FABRIKAM_ID = "f0000000-0000-4000-8000-00000000fab1"
 HOST = "127.0.0.1:8000"
+ADELE = "adele.vance@contoso.onmicrosoft.com"  # Global Administrator of Contoso
 
 
 def browser(user: User) -> Client:
@@ -43,11 +44,15 @@ def save_tenant(client: Client, org: Org, tenant: str = CONTOSO, mode: str = "do
     assert response.status_code == 302, response.content.decode()[:2000]
 
 
-def start_consent(client: Client, org: Org) -> str:
-    """Click "Grant admin consent"; returns the state Overlap sent to Microsoft."""
-    response = client.post(url(org, "integration_consent"))
-    assert response.status_code == 302
-    return query(response["Location"])["state"]
+def start_consent(
+    client: Client, org: Org, emulator: EmulatorProcess, login: str = ADELE, via: str | None = None
+) -> str:
+    """Click "Grant admin consent" (or follow `via`, its redirect) and sign in at Microsoft as a tenant admin;
+    returns the admin-consent URL Overlap then sends the browser to (the consent itself is left to the test)."""
+    location = via or client.post(url(org, "integration_consent"))["Location"]
+    onward = sign_in_then(client, MicrosoftBrowser(emulator), location, login)
+    assert onward.startswith(emulator.browser_url), re.findall(r"class=\"message[^\"]*\">(.*?)</li>", onward, re.S)
+    return onward
 
 
 def come_back(client: Client, **params: str) -> str:
@@ -57,12 +62,10 @@ def come_back(client: Client, **params: str) -> str:
         return client.get(callback, follow=True).content.decode()
 
 
-def connect(client: Client, org: Org, emulator: EmulatorProcess, mode: str = "domain_wide") -> str:
-    """The whole set-up as an admin does it, with consent granted in the emulator's tenant."""
+def connect(client: Client, org: Org, emulator: EmulatorProcess, mode: str = "domain_wide", login: str = ADELE) -> str:
+    """The whole set-up as an admin does it: tenant, sign-in at Microsoft as a tenant admin, consent, back."""
     save_tenant(client, org, CONTOSO, mode)
-    state = start_consent(client, org)
-    emulator.grant_admin_consent()
-    return come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state, scope=GRAPH_DEFAULT)
+    return consent_at_microsoft(client, org, emulator, login, "accept")
 
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
@@ -112,12 +115,33 @@ def back_to_overlap(client: Client, microsoft_answer: requests.Response) -> str:
         return client.get(location[len(f"http://{HOST}") :], follow=True).content.decode()
 
 
+def sign_in_then(client: Client, ms: MicrosoftBrowser, location: str, login: str) -> str:
+    """Sign in at Microsoft from `location` and come back to Overlap. Returns the next URL at Microsoft when
+    Overlap sends the browser on (admin consent), else the Overlap page shown."""
+    answer = ms.sign_in(ms.open(location), login)
+    if answer.status_code == 200 and "decision" in answer.text:  # first sign-in in this tenant: consent to it
+        answer = ms.decide(answer, "accept")
+    assert answer.status_code == 302, (answer.status_code, answer.text[:800])
+    back = answer.headers["Location"]
+    assert back.startswith(f"http://{HOST}/"), back
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.get(back[len(f"http://{HOST}") :])
+    onward = response.get("Location", "")
+    if response.status_code == 302 and onward.startswith(ms.emulator.browser_url):
+        return onward
+    assert response.status_code == 302, response.status_code
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.get(onward, follow=True).content.decode()
+
+
 def consent_at_microsoft(client: Client, org: Org, emulator: EmulatorProcess, login: str, decision: str) -> str:
-    """Click "Grant admin consent", sign in at the emulator as `login`, answer, and come back."""
+    """Click "Grant admin consent", sign in at the emulator as `login`, answer the consent, and come back."""
     location = client.post(url(org, "integration_consent"))["Location"]
     ms = MicrosoftBrowser(emulator)
-    consent_page = ms.sign_in(ms.open(location), login)
-    return back_to_overlap(client, ms.decide(consent_page, decision))
+    onward = sign_in_then(client, ms, location, login)
+    if not onward.startswith(emulator.browser_url):
+        return onward  # Overlap refused before consent: the page it shows
+    return back_to_overlap(client, ms.decide(ms.open(onward), decision))
 
 
 def connect_calendar(client: Client, org: Org, emulator: EmulatorProcess, login: str) -> str:

@@ -30,20 +30,24 @@ def _connection(org: Org) -> Connection:
 
 
 class TestGrantingConsent:
-    def test_it_sends_the_admin_to_the_tenants_admin_consent_endpoint(
+    def test_the_admin_first_signs_in_at_the_tenant_then_goes_to_its_admin_consent_endpoint(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
         client = browser(org.admin)
         save_tenant(client, org, CONTOSO)
 
         location = client.post(url(org, "integration_consent"))["Location"]
+        sign_in = query(location)
+        consent = query(start_consent(client, org, emulator_settings, via=location))
 
-        assert location.startswith(f"{emulator_settings.browser_url}/{CONTOSO}/v2.0/adminconsent?")
-        sent = query(location)
-        assert sent["scope"] == GRAPH_DEFAULT
-        assert sent["client_id"] == emulator_settings.client_id
-        assert sent["redirect_uri"] == "http://127.0.0.1:8000/integrations/microsoft/consent/callback"
-        assert sent["state"]
+        assert location.startswith(f"{emulator_settings.browser_url}/{CONTOSO_ID}/oauth2/v2.0/authorize?")
+        assert {"openid", "profile"} <= set(sign_in["scope"].split())
+        assert sign_in["code_challenge_method"] == "S256" and sign_in["nonce"] and sign_in["state"]
+        assert sign_in["redirect_uri"] == "http://127.0.0.1:8000/integrations/microsoft/signin/callback"
+        assert consent["scope"] == GRAPH_DEFAULT
+        assert consent["client_id"] == emulator_settings.client_id
+        assert consent["redirect_uri"] == "http://127.0.0.1:8000/integrations/microsoft/consent/callback"
+        assert consent["state"]
 
     def test_it_shows_connected_only_after_an_app_only_token_and_a_harmless_call(
         self, org: Org, emulator_settings: EmulatorProcess
@@ -82,7 +86,7 @@ class TestWhenConsentDoesNotHappen:
     ) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
 
         page = come_back(
             client,
@@ -99,7 +103,7 @@ class TestWhenConsentDoesNotHappen:
     def test_a_cancelled_consent_says_nothing_was_granted(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
 
         page = come_back(
             client,
@@ -117,7 +121,7 @@ class TestWhenConsentDoesNotHappen:
     ) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
 
         page = come_back(
             client,
@@ -135,10 +139,10 @@ class TestStateAndTenantChecks:
     def test_it_refuses_a_replayed_state(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
         emulator_settings.grant_admin_consent()
         come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
-        client.post(url(org, "integration_disconnect"))
+        client.post(url(org, "integration_disconnect"), {"confirm": "yes"})
 
         page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
 
@@ -158,7 +162,7 @@ class TestStateAndTenantChecks:
     def test_it_refuses_a_state_started_by_another_admin(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
         emulator_settings.grant_admin_consent()
         other_admin = browser(org.member)
         Membership.objects.filter(user=org.member).update(role="admin")
@@ -171,27 +175,27 @@ class TestStateAndTenantChecks:
     def test_it_refuses_consent_from_another_tenant(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         client = browser(org.admin)
         save_tenant(client, org, CONTOSO)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
         emulator_settings.grant_admin_consent(FABRIKAM_ID)
 
         page = come_back(client, admin_consent="True", tenant=FABRIKAM_ID, state=state)
 
-        assert "different tenant" in page and FABRIKAM_ID in page
+        assert "does not match the tenant you signed in for" in page
         connection = _connection(org)
-        assert (connection.status, connection.tenant_guid) == ("awaiting_consent", "")
+        assert (connection.status, connection.tenant_guid) == ("awaiting_consent", CONTOSO_ID)
 
     def test_it_does_not_trust_a_success_redirect_without_consent(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
         client = browser(org.admin)
         save_tenant(client, org, CONTOSO_ID)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
 
         page = come_back(client, admin_consent="True", tenant=CONTOSO_ID, state=state)
 
-        assert "Overlap no longer has consent in your tenant" in page
+        assert "Microsoft refused Overlap&#x27;s permissions" in page and "Grant admin consent" in page
         assert 'data-status="awaiting_consent"' in page
-        assert _connection(org).tenant_guid == ""
+        assert _connection(org).consented_at is None
 
 
 class TestAfterwards:
@@ -214,7 +218,7 @@ class TestAfterwards:
         client = browser(org.admin)
         connect(client, org, emulator_settings)
 
-        page = client.post(url(org, "integration_disconnect"), follow=True).content.decode()
+        page = client.post(url(org, "integration_disconnect"), {"confirm": "yes"}, follow=True).content.decode()
         after = emulator_settings.last_seq()
         client.post(url(org, "integration_sync"))
         client.post(url(org, "integration_reach"))
@@ -228,7 +232,7 @@ class TestAfterwards:
     ) -> None:
         client = browser(org.admin)
         save_tenant(client, org)
-        state = start_consent(client, org)
+        state = query(start_consent(client, org, emulator_settings))["state"]
         emulator_settings.grant_admin_consent()
 
         outsider = Client(HTTP_HOST="127.0.0.1:8000")

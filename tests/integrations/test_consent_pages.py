@@ -39,14 +39,17 @@ def test_an_admin_who_cancels_at_microsoft_is_told_nothing_was_granted(
     assert _status(org) == "awaiting_consent"
 
 
-def test_a_person_who_is_not_a_tenant_admin_is_told_who_must_consent(
+def test_a_person_who_is_not_a_tenant_admin_is_told_who_must_consent_before_any_consent(
     org: Org, emulator_settings: EmulatorProcess
 ) -> None:
     client = browser(org.admin)
     save_tenant(client, org, CONTOSO)
+    before = emulator_settings.last_seq()
 
-    page = consent_at_microsoft(client, org, emulator_settings, MEGAN, "back")
+    page = consent_at_microsoft(client, org, emulator_settings, MEGAN, "accept")
 
-    assert "may not grant consent for the whole organization" in page
-    assert "Global Administrator or Privileged Role Administrator" in page
+    assert f"{MEGAN} holds no Microsoft Entra role that can grant consent" in page
+    assert "Global Administrator, Privileged Role Administrator, Cloud Application Administrator" in page
     assert _status(org) == "awaiting_consent"
+    assert Connection.objects.get(organization=org.organization).tenant_guid == ""
+    assert not any("adminconsent" in e["path"] for e in emulator_settings.log(before))

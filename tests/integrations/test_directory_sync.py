@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import html
+
 from django.test import TestCase
 
 from accounts.models import Membership, User
 from integrations import tasks
-from integrations.models import Connection
+from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO_ID, browser, connect, url
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 NEWCOMER = "nora.newcomer@contoso.onmicrosoft.com"
+ADELE = "adele.vance@contoso.onmicrosoft.com"
 
 
 def _active(org: Org) -> set[str]:
@@ -90,3 +93,107 @@ class TestDirectoryChanges:
 
         assert tasks.sync_all_directories() == 0
         assert MEGAN not in _active(org)
+
+
+def _settings_page(org: Org) -> str:
+    return html.unescape(browser(org.admin).get(url(org)).content.decode())
+
+
+class TestOddRecords:
+    def test_a_person_deleted_and_recreated_with_the_same_address_is_a_new_person(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+        old_megan = User.objects.get(email=MEGAN)
+        old_id = emulator_settings.user_id(MEGAN)
+        emulator_settings.control("DELETE", f"/tenants/{CONTOSO_ID}/users/{MEGAN}")
+        emulator_settings.control(
+            "POST",
+            f"/tenants/{CONTOSO_ID}/users",
+            {"userPrincipalName": MEGAN, "displayName": "Megan Bowen", "id": "0e0e0e0e-0000-4000-8000-00000000beef"},
+        )
+        assert emulator_settings.user_id(MEGAN) != old_id
+
+        page = _sync_now(org)
+
+        new_megan = User.objects.get(email=MEGAN)
+        assert new_megan != old_megan
+        assert DirectoryEntry.objects.get(membership__user=new_megan).object_id == emulator_settings.user_id(MEGAN)
+        old_megan.refresh_from_db()
+        assert not Membership.objects.get(user=old_megan).is_active  # kept, with its history
+        assert "replaced by a new Microsoft account" in html.unescape(page)
+        assert "Last synchronised" in page and "1 added" in page
+
+    def test_an_address_held_by_a_password_account_is_skipped_reported_and_the_sync_goes_on(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        early_bird = User.objects.create_user(email=NEWCOMER, password="squatting-the-address")
+        connect(browser(org.admin), org, emulator_settings)
+        emulator_settings.control(
+            "POST", f"/tenants/{CONTOSO_ID}/users", {"userPrincipalName": NEWCOMER, "displayName": "Nora Newcomer"}
+        )
+
+        _sync_now(org)
+
+        page = _settings_page(org)
+        assert "1 record of your directory could not be applied" in page
+        assert f"Nora Newcomer: the address {NEWCOMER} belongs to another Overlap account; it was not merged" in page
+        assert not early_bird.memberships.exists()
+        assert MEGAN in _active(org)
+
+    def test_a_forged_address_copying_a_colleagues_is_skipped_not_guessed(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+        megan = User.objects.get(email=MEGAN)
+        emulator_settings.control(
+            "POST",
+            f"/tenants/{CONTOSO_ID}/users",
+            {"userPrincipalName": NEWCOMER, "displayName": "Mallory", "mail": MEGAN},
+        )
+
+        _sync_now(org)
+
+        assert f"the address {MEGAN} is also given by another person in Entra ID" in _settings_page(org)
+        assert Membership.objects.get(user=megan).is_active and User.objects.get(pk=megan.pk).email == MEGAN
+
+
+class TestSafetyLimits:
+    def test_a_sync_never_takes_access_from_the_last_active_admin(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+        Membership.objects.filter(organization=org.organization, role="admin").update(role="member")
+        Membership.objects.filter(user__email=ADELE).update(role="admin")
+        emulator_settings.control("POST", f"/tenants/{CONTOSO_ID}/users", {"user": ADELE, "accountEnabled": False})
+
+        tasks.sync_directory(org.organization.pk)
+
+        assert ADELE in _active(org)
+        page = html.unescape(browser(User.objects.get(email=ADELE)).get(url(org)).content.decode())
+        assert "the last active admin keeps access; make someone else admin first" in page
+
+    def test_a_sync_that_would_deactivate_most_people_waits_for_an_admin_who_can_confirm(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+        active_before = _active(org)
+        people = [e for e in active_before if e.endswith("@contoso.onmicrosoft.com") and e != ADELE]
+        for address in people[: len(active_before) // 2 + 2]:
+            emulator_settings.control("DELETE", f"/tenants/{CONTOSO_ID}/users/{address}")
+
+        _sync_now(org)
+
+        assert _active(org) == active_before
+        page = _settings_page(org)
+        assert "The last synchronisation stopped before taking access from" in page and "Nobody lost access" in page
+        assert IntegrationEvent.objects.filter(kind="sync_held").exists()
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            browser(org.admin).post(url(org, "integration_sync_confirm"))
+
+        assert len(_active(org)) == len(active_before) - (len(active_before) // 2 + 2)
+        assert 'id="sync-held"' not in _settings_page(org)
+
+    def test_a_member_cannot_confirm_a_held_sync(self, org: Org, emulator_settings: EmulatorProcess) -> None:
+        assert browser(org.member).post(url(org, "integration_sync_confirm")).status_code == 403

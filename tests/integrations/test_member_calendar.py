@@ -8,11 +8,12 @@ from django.test import Client
 from accounts.models import Membership, User
 from integrations.connection import member_client
 from integrations.microsoft import errors
-from integrations.models import CalendarGrant, IntegrationEvent
+from integrations.models import CalendarGrant, DirectoryEntry, IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import (
     CONTOSO_ID,
+    FABRIKAM_ID,
     MicrosoftBrowser,
     back_to_overlap,
     browser,
@@ -22,6 +23,8 @@ from tests.integrations.helpers import (
 )
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+ALEX = "alex.wilber@contoso.onmicrosoft.com"
+DIEGO = "diego.siciliani@fabrikam.onmicrosoft.com"
 
 
 @pytest.fixture
@@ -157,7 +160,7 @@ class TestWhenTheGrantDies:
     ) -> None:
         _connect_calendar(browser(megan), org, delegated)
 
-        browser(org.admin).post(url(org, "integration_disconnect"))
+        browser(org.admin).post(url(org, "integration_disconnect"), {"confirm": "yes"})
 
         assert _grant(megan).token_cache == ""
         page = browser(megan).get(url(org, "calendar_connection")).content.decode()
@@ -171,3 +174,54 @@ def test_an_outsider_cannot_see_or_start_a_members_connection(
 
     assert outsider.get(url(org, "calendar_connection")).status_code == 404
     assert outsider.post(url(org, "calendar_connect")).status_code == 404
+
+
+class TestSomeoneElsesAccount:
+    """Megan's "Connect my calendar" must end with Megan's own Microsoft account, or store nothing."""
+
+    @pytest.fixture
+    def linked_megan(self, org: Org, megan: User, delegated: EmulatorProcess) -> User:
+        DirectoryEntry.objects.create(
+            organization=org.organization,
+            membership=Membership.objects.get(user=megan),
+            object_id=delegated.user_id(MEGAN),
+            user_principal_name=MEGAN,
+        )
+        return megan
+
+    def test_signing_in_as_a_colleague_is_refused_naming_the_account_used(
+        self, org: Org, linked_megan: User, delegated: EmulatorProcess
+    ) -> None:
+        page = _connect_calendar(browser(linked_megan), org, delegated, login=ALEX)
+
+        assert f"You signed in at Microsoft as {ALEX}, which is not your account. Nothing was stored." in page
+        assert not CalendarGrant.objects.filter(membership__user=linked_megan).exists()
+        assert not IntegrationEvent.objects.filter(kind="member_connected").exists()
+
+    def test_signing_in_with_another_organizations_account_is_refused(
+        self, org: Org, linked_megan: User, delegated: EmulatorProcess
+    ) -> None:
+        delegated.grant_admin_consent(FABRIKAM_ID)
+        client = browser(linked_megan)
+        location = client.post(url(org, "calendar_connect"))["Location"]
+        ms = MicrosoftBrowser(delegated)
+        answer = ms.sign_in(ms.open(location), DIEGO)
+
+        assert answer.status_code == 200  # Contoso's sign-in does not take a Fabrikam account
+        assert not CalendarGrant.objects.filter(membership__user=linked_megan).exists()
+
+    def test_an_account_that_is_already_a_colleagues_in_overlap_is_refused_for_an_unlinked_member(
+        self, org: Org, megan: User, delegated: EmulatorProcess
+    ) -> None:
+        alex = User.objects.create_user(email=ALEX)
+        DirectoryEntry.objects.create(
+            organization=org.organization,
+            membership=Membership.objects.create(user=alex, organization=org.organization),
+            object_id=delegated.user_id(ALEX),
+        )
+
+        page = _connect_calendar(browser(megan), org, delegated, login=ALEX)
+
+        assert f"You signed in at Microsoft as {ALEX}, which is not your account." in page
+        assert not CalendarGrant.objects.filter(membership__user=megan).exists()
+        assert not DirectoryEntry.objects.filter(membership__user=megan).exists()

@@ -51,7 +51,7 @@ def test_a_check_whose_connection_was_disconnected_meanwhile_asks_nothing_and_st
     connect(client, org, emulator_settings)
     with TestCase.captureOnCommitCallbacks(execute=False) as queued:
         client.post(url(org, "integration_reach"))
-    client.post(url(org, "integration_disconnect"))
+    client.post(url(org, "integration_disconnect"), {"confirm": "yes"})
     since = emulator_settings.last_seq()
 
     for run in queued:

@@ -1,0 +1,127 @@
+"""Writes to accounts' own tables: people, organizations, memberships, invitations.
+
+Other apps call these instead of creating users or memberships themselves. Nothing here looks a
+person up by email address for identity: callers pass the user they found by a verified identifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Organization, User
+
+INVITATION_DAYS = 7
+
+
+class InvitationInvalid(Exception):
+    """The invitation link is unknown, already used, or expired."""
+
+
+class AddressTaken(Exception):
+    """Another account already uses this email address."""
+
+
+def user_create(*, email: str, name: str = "", password: str | None = None) -> User:
+    """A new person; raises `AddressTaken` rather than touch an existing account with the same address."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise AddressTaken(email)
+    return User.objects.create_user(email=email, password=password, name=name)
+
+
+def user_holding(*, email: str) -> User | None:
+    """Who holds this address now, so that a caller can refuse to touch them (never to link or merge)."""
+    return User.objects.filter(email__iexact=email.strip()).first() if email.strip() else None
+
+
+def user_retire_address(*, user: User, reason: str) -> None:
+    """Free a person's address for someone new (Entra re-created it): the old account keeps its history."""
+    local, _, domain = user.email.partition("@")
+    user.email = f"{local}+{reason}-{secrets.token_hex(4)}@{domain}"
+    user.save(update_fields=["email"])
+
+
+def organization_create(*, name: str) -> Organization:
+    return Organization.objects.create(name=name[:200] or "My organization")
+
+
+def membership_ensure(
+    *, user: User, organization: Organization, role: str = Membership.Role.MEMBER, is_active: bool = True
+) -> tuple[Membership, bool]:
+    """The person's membership of the organization, made when missing (with `role`, `is_active`); (it, created)."""
+    return Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": role, "is_active": is_active}
+    )
+
+
+def membership_set_active(*, membership: Membership, is_active: bool) -> bool:
+    """Give or take away access; True when it changed."""
+    if membership.is_active == is_active:
+        return False
+    membership.is_active = is_active
+    membership.save(update_fields=["is_active"])
+    return True
+
+
+def active_admin_count(*, organization: Organization) -> int:
+    return Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN, is_active=True).count()
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    secret: str  # goes into the link only; never stored
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def invitation_create(*, organization: Organization, invited_by: User, email: str, role: str) -> NewInvitation:
+    """A single-use invitation valid for INVITATION_DAYS; earlier open invitations for the address lapse."""
+    email = email.strip().lower()
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        invitation = Invitation.objects.create(
+            organization=organization,
+            email=email,
+            role=role,
+            secret_hash=_hash(secret),
+            invited_by=invited_by,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+    return NewInvitation(invitation, secret)
+
+
+def invitation_open(*, secret: str) -> Invitation:
+    """The open invitation behind a link; raises `InvitationInvalid` for a used, expired or unknown one."""
+    invitation = Invitation.objects.select_related("organization").filter(secret_hash=_hash(secret)).first()
+    if invitation is None:
+        raise InvitationInvalid("This invitation link is not valid. Ask your admin for a new one.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation was already used. Sign in with your password instead.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("This invitation has expired. Ask your admin to invite you again.")
+    return invitation
+
+
+def invitation_accept(*, secret: str, name: str, password: str) -> User:
+    """Use the invitation once: a new password account and its membership. Raises the two errors above."""
+    with transaction.atomic():
+        invitation = invitation_open(secret=secret)
+        Invitation.objects.select_for_update().filter(pk=invitation.pk, accepted_at__isnull=True).get()
+        user = user_create(email=invitation.email, name=name, password=password)
+        membership_ensure(user=user, organization=invitation.organization, role=invitation.role)
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user

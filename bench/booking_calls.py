@@ -1,0 +1,159 @@
+"""How many Graph calls each booking action makes, counted from the Microsoft 365 emulator's request log.
+
+    python -m bench.booking_calls [--meetings 1 20 21 45]
+
+Starts the emulator in-process, makes a throw-away in-memory database with a domain-wide organization, then:
+- books meetings through the booking service (the confirmation task runs in-process, as without Redis):
+  each should cost 1 availability check (getSchedule) + 1 create;
+- reads n meetings back at once: ⌈n/20⌉ $batch calls, each holding only GETs of Overlap's own ids;
+- moves one (1 availability check + 1 PATCH) and cancels one (1 cancel).
+Prints one line per action: the Graph calls by method and endpoint, and the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.db import connection
+from django.test.utils import setup_test_environment
+
+from accounts.models import Membership, Organization, User
+from config.celery_app import app as _celery  # noqa: F401  (tasks run in-process: no broker)
+from m365_emulator.testing import EmulatorProcess
+
+MEGAN = "megan.bowen@contoso.onmicrosoft.com"
+ADELE = "adele.vance@contoso.onmicrosoft.com"
+
+
+def _point_at(emulator: EmulatorProcess) -> None:
+    settings.MICROSOFT_LOGIN_URL = settings.MICROSOFT_GRAPH_URL = emulator.base_url
+    settings.MICROSOFT_CA_BUNDLE = emulator.ca_file
+    settings.MICROSOFT_CLIENT_ID = emulator.client_id
+    settings.MICROSOFT_CLIENT_SECRET = emulator.client_secret
+
+
+def _organization(emulator: EmulatorProcess) -> tuple[Membership, Membership]:
+    from integrations.models import Connection
+
+    organization = Organization.objects.create(name="Contoso")
+    emulator.grant_admin_consent()
+    Connection.objects.create(
+        organization=organization,
+        tenant=emulator.tenant_domain,
+        mode=Connection.Mode.DOMAIN_WIDE,
+        status=Connection.Status.ACTIVE,
+        tenant_guid=emulator.tenant_id,
+    )
+    people = []
+    for address, name in ((MEGAN, "Megan Bowen"), (ADELE, "Adele Vance")):
+        user = User.objects.create_user(address, name=name)
+        people.append(Membership.objects.create(user=user, organization=organization))
+    return people[0], people[1]
+
+
+def _free_slots(organizer: Membership, colleague: Membership, count: int) -> list[datetime]:
+    """Free half hours for both, 16:00-22:00 UTC on weekdays from nine days ahead."""
+    import integrations.calendars as calendars
+
+    slots: list[datetime] = []
+    day = (datetime.now(UTC) + timedelta(days=9)).replace(hour=16, minute=0, second=0, microsecond=0)
+    while len(slots) < count:
+        if day.weekday() < 5:
+            found = calendars.free_busy(
+                organizer=organizer, people=[MEGAN, ADELE], start=day, end=day + timedelta(hours=6)
+            )
+            busy = [i for s in found.values() for i in s.items if i.status != "free"]
+            for n in range(12):
+                start = day + timedelta(minutes=30 * n)
+                if not any(i.start < start + timedelta(minutes=30) and start < i.end for i in busy):
+                    slots.append(start)
+        day += timedelta(days=1)
+    return slots[:count]
+
+
+def _calls(emulator: EmulatorProcess, since: int) -> list[dict[str, Any]]:
+    return [e for e in emulator.log(since) if e["path"].startswith("/v1.0") and e["batch"] is None]
+
+
+def _endpoint(path: str) -> str:
+    parts = path.split("/")
+    return "events/{id}" if len(parts) > 2 and parts[-2] == "events" else parts[-1]
+
+
+def _describe(calls: list[dict[str, Any]]) -> str:
+    names = Counter(f"{c['method']} {_endpoint(c['path'])}" for c in calls)
+    return ", ".join(f"{n} x {name}" for name, n in sorted(names.items())) or "none"
+
+
+def _line(action: str, calls: list[dict[str, Any]], expected: int) -> None:
+    verdict = "ok" if len(calls) == expected else f"EXPECTED {expected}"
+    print(f"{action:<34} {len(calls):>3} calls  ({_describe(calls)})  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meetings", type=int, nargs="+", default=[1, 20, 21, 45])
+    args = parser.parse_args()
+    from booking import readback, services
+    from booking.meetings import Booking
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0)
+    emulator = EmulatorProcess.start_thread()
+    try:
+        emulator.reset(fixture="demo", seed=1)
+        _point_at(emulator)
+        megan, adele = _organization(emulator)
+        slots = _free_slots(megan, adele, max(args.meetings) + 1)
+        per_booking = []
+        for start in slots:
+            since = emulator.last_seq()
+            booking = services.booking_create(
+                organizer=megan,
+                required=[adele],
+                optional=[],
+                slot=services.Slot(start, start + timedelta(minutes=30)),
+                subject="Benchmark",
+            )
+            booking.refresh_from_db()
+            assert booking.state == Booking.State.CONFIRMED, booking.failure_reason
+            per_booking.append(_calls(emulator, since))
+        _line(f"book (each of {len(slots)})", max(per_booking, key=len), 2)
+        bookings = list(Booking.objects.order_by("start"))
+        for n in args.meetings:
+            since = emulator.last_seq()
+            readback.read_back(organizer=megan, bookings=bookings[:n])
+            _line(f"read back {n} meeting(s)", _calls(emulator, since), -(-n // 20))
+        moved, cancelled = bookings[-1], bookings[0]
+        since = emulator.last_seq()
+        services.booking_reschedule(
+            booking=moved,
+            actor=megan.user,
+            slot=services.Slot(moved.start + timedelta(days=7), moved.end + timedelta(days=7)),
+        )
+        _line("reschedule", _calls(emulator, since), 2)
+        since = emulator.last_seq()
+        services.booking_cancel(booking=cancelled, actor=megan.user, comment="Benchmark")
+        _line("cancel", _calls(emulator, since), 1)
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

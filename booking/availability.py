@@ -1,0 +1,265 @@
+"""Where availability comes from: Microsoft's free/busy ranked by Overlap's engine, or Microsoft's own suggestions.
+
+Domain-wide, one getSchedule (through `calendars.free_busy`) reads the organizer and everyone asked; each
+mailbox's answer is cached briefly per organization, mailbox and window, so that a second search in that time
+asks Microsoft nothing, and `availability_forget` drops it when Overlap books. Individual mode asks only Graph's
+findMeetingTimes as the organizer (`booking.delegated`), once per search and once per check, and shows its
+suggestions in its order. Only busy times, statuses and working hours are kept: the client drops subjects and
+locations before anything here sees them.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+from django.core.cache import cache
+from django.utils import timezone
+
+import integrations.calendars as calendars
+from accounts.models import Membership, Organization
+from booking import engine
+from booking.delegated import delegated_check_slot, delegated_search, stored_zone
+from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted
+from booking.rules import booking_rules_of
+from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
+
+__all__ = [
+    "CouldNotRead",
+    "SearchResult",
+    "SlotCheck",
+    "Suggestion",
+    "availability_check_slot",
+    "availability_forget",
+    "availability_search",
+    "member_zone",
+]
+
+MOST_PEOPLE = 10  # colleagues in one search, required and optional together
+CACHE_SECONDS = 120
+_INTERVAL = 15  # minutes of getSchedule's availabilityView
+_CHUNK = 20  # mailboxes per getSchedule
+_DEFAULT_DAYS = frozenset(range(5))
+
+
+def availability_search(
+    *,
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    minutes: int,
+    window_start: datetime,
+    window_end: datetime,
+    widened: Sequence[Membership] = (),
+    now: datetime | None = None,
+) -> SearchResult:
+    """Times for the organizer and the colleagues in [window_start, window_end), best first, with reasons.
+
+    Domain-wide: one getSchedule (or the cache) ranked by Overlap's engine under the organization's rules
+    (blocking statuses, notice, buffers, grid); a required person whose free/busy cannot be read fails the
+    search closed; `widened` people may be booked outside their working hours (each such time is flagged).
+    Individual mode: one findMeetingTimes, Graph's suggestions in Graph's order (see `booking.delegated`).
+    Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
+    organization is not connected; Microsoft's refusals come back as a failed result with the reason.
+    """
+    _check_people(organizer, [*required, *optional, *widened])
+    wanted = Wanted(
+        organizer=organizer,
+        required=required,
+        optional=optional,
+        widened=widened,
+        duration=timedelta(minutes=minutes),
+        start=window_start,
+        end=window_end,
+        now=now or timezone.now(),
+        rules=booking_rules_of(organization=organizer.organization),
+        zone=member_zone(organizer),
+    )
+    try:
+        if calendars.graph_suggests_times(organizer=organizer):
+            return delegated_search(wanted)
+        schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
+    except calendars.CalendarError as error:
+        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
+    people = _people(organizer, required, optional, schedules, window_start)
+    return _from_engine(engine.search(people, _engine_request(wanted)), people, organizer)
+
+
+def availability_check_slot(
+    *,
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+) -> SlotCheck:
+    """Fresh from Microsoft (no cache): is [start, end) still free, buffers included, for the organizer and every
+    required person? Optional people are not checked. Domain-wide: one getSchedule; individual mode: one
+    findMeetingTimes for exactly that slot. Never raises for Microsoft's answers: a person who cannot be read,
+    or Microsoft not answering, makes the slot not free, with the reason."""
+    rules = booking_rules_of(organization=organizer.organization)
+    if start <= (now or timezone.now()):
+        return SlotCheck(False, ("This time has already begun.",))
+    people = [organizer, *required]
+    before, after = start - rules.buffer_before, end + rules.buffer_after
+    try:
+        if calendars.graph_suggests_times(organizer=organizer):
+            return delegated_check_slot(organizer=organizer, required=required, start=start, end=end, rules=rules)
+        schedules = calendars.free_busy(
+            organizer=organizer, people=[m.user.email for m in people], start=before, end=after
+        )
+    except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
+        return SlotCheck(False, (f"Microsoft 365 could not be asked: {getattr(error, 'reason', str(error))}",))
+    blocking = rules.blocking | engine.ALWAYS_BLOCKING
+    problems = [
+        problem
+        for membership in people
+        if (problem := _slot_problem(membership, schedules.get(membership.user.email), before, after, blocking))
+    ]
+    return SlotCheck(not problems, tuple(problems))
+
+
+def availability_forget(*, organization: Organization, people: Iterable[Membership]) -> None:
+    """Drop the cached free/busy of these people (every window), so that the next search reads it afresh."""
+    for membership in people:
+        cache.set(_version_key(organization, membership.user.email), clock.time_ns(), None)
+
+
+def member_zone(membership: Membership) -> tzinfo:
+    """The member's own time zone (as their browser told it), UTC until known."""
+    return stored_zone(membership.user) or UTC
+
+
+def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
+    if any(m.organization_id != organizer.organization_id or not m.is_active for m in people):
+        raise ValueError("Everyone must be an active member of the organizer's organization.")
+    if any(m.pk == organizer.pk for m in people):
+        raise ValueError("The organizer is always in the meeting; they are not also a colleague.")
+
+
+def _engine_request(wanted: Wanted) -> engine.Request:
+    rules = wanted.rules
+    return engine.Request(
+        start=wanted.start,
+        end=wanted.end,
+        duration=wanted.duration,
+        now=wanted.now,
+        granularity=rules.granularity,
+        minimum_notice=rules.minimum_notice,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        blocking=rules.blocking,
+        widened=frozenset(str(m.user.uuid) for m in wanted.widened),
+        you=str(wanted.organizer.user.uuid),
+        grid_tz=wanted.zone,
+    )
+
+
+# Domain-wide: free/busy, cached per organization, mailbox and window
+
+
+def _free_busy(
+    organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
+) -> dict[str, calendars.Schedule]:
+    addresses = list(dict.fromkeys(m.user.email for m in people))
+    organization = organizer.organization
+    keys = {address: _cache_key(organization, address, start, end) for address in addresses}
+    found: dict[str, calendars.Schedule] = {
+        address: hit for address, key in keys.items() if (hit := cache.get(key)) is not None
+    }
+    missing = [address for address in addresses if address not in found]
+    for chunk in (missing[i : i + _CHUNK] for i in range(0, len(missing), _CHUNK)):
+        answer = calendars.free_busy(
+            organizer=organizer, people=chunk, start=start, end=end, interval_minutes=_INTERVAL
+        )
+        for address in chunk:
+            schedule = answer.get(address) or calendars.Schedule(
+                address, error=calendars.ScheduleError("Microsoft 365 returned nothing for this person", "")
+            )
+            found[address] = schedule
+            if schedule.error is None:  # an error is worth asking again next time
+                cache.set(keys[address], schedule, CACHE_SECONDS)
+    return found
+
+
+def _cache_key(organization: Organization, address: str, start: datetime, end: datetime) -> str:
+    version = cache.get(_version_key(organization, address), 0)
+    window = f"{start.astimezone(UTC):%Y%m%dT%H%M}-{end.astimezone(UTC):%Y%m%dT%H%M}"
+    return f"availability:{organization.pk}:{address.lower()}:{version}:{window}"
+
+
+def _version_key(organization: Organization, address: str) -> str:
+    return f"availability-version:{organization.pk}:{address.lower()}"
+
+
+def _people(
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    schedules: dict[str, calendars.Schedule],
+    window_start: datetime,
+) -> list[engine.Person]:
+    default = engine.WorkingHours(days=_DEFAULT_DAYS, start=time(9), end=time(17), tz=member_zone(organizer))
+    grid = ViewGrid(window_start, timedelta(minutes=_INTERVAL))
+    roles = [(organizer, True), *((m, True) for m in required), *((m, False) for m in optional)]
+    return [
+        person_from_schedule(
+            schedules[m.user.email],
+            person_id=str(m.user.uuid),
+            name=m.user.display_name if m.pk != organizer.pk else "you",
+            required=is_required,
+            default_hours=default,
+            view=grid,
+        )
+        for m, is_required in roles
+    ]
+
+
+def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple[str, tzinfo]]:
+    """Each colleague's time zone, where Microsoft told it (their working hours)."""
+    return [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
+
+
+def _from_engine(result: engine.Result, people: Sequence[engine.Person], organizer: Membership) -> SearchResult:
+    zones = _zones(people, organizer)
+
+    def local(slot: engine.Slot) -> tuple[tuple[str, datetime], ...]:
+        return tuple((name, slot.start.astimezone(tz)) for name, tz in zones)
+
+    def brief(slot: engine.Slot) -> Suggestion:
+        flags = slot.explanation.flags if slot.outside_hours else ()
+        return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
+
+    def full(slot: engine.Slot) -> Suggestion:
+        words = slot.explanation
+        return Suggestion(slot.start, slot.end, words.summary, words.reasons, words.flags, local(slot))
+
+    unreadable = tuple(CouldNotRead(u.name, u.reason, u.required) for u in result.unreadable)
+    return SearchResult(
+        source="overlap",
+        best=tuple(full(slot) for slot in result.best),
+        slots=tuple(brief(slot) for slot in result.slots),
+        unreadable=unreadable,
+        failed=result.failed,
+        notes=result.notes,
+    )
+
+
+def _slot_problem(
+    membership: Membership,
+    schedule: calendars.Schedule | None,
+    start: datetime,
+    end: datetime,
+    blocking: frozenset[str],
+) -> str:
+    name = membership.user.display_name
+    if schedule is None or schedule.error is not None:
+        why = schedule.error.message if schedule and schedule.error else "no answer"
+        return f"{name}'s calendar could not be read ({why})."
+    busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
+        busy_from_view(schedule.availability_view, ViewGrid(start, timedelta(minutes=_INTERVAL)))
+    )
+    clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
+    return f"{name} is no longer free then ({clash.status})." if clash else ""

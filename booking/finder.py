@@ -1,0 +1,161 @@
+"""The booking page's one service: read the member's search, ask for availability, and lay out the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+
+import integrations.calendars as calendars
+from accounts.models import Membership
+from booking.availability import SearchResult, Suggestion, availability_search, member_zone
+from booking.forms import SearchForm, SlotForm, next_working_days
+from booking.rules import BookingRules, booking_rules_of
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A suggested time as the page shows it: in the member's zone, with the link that picks it."""
+
+    suggestion: Suggestion
+    local_start: datetime
+    local_end: datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class Day:
+    day: datetime
+    choices: tuple[Choice, ...]
+
+
+@dataclass
+class Finding:
+    """Everything the page shows: the form, why a search cannot run, and the times found."""
+
+    form: SearchForm
+    rules: BookingRules
+    zone: tzinfo
+    readiness: calendars.Readiness
+    searched: bool = False
+    result: SearchResult | None = None
+    best: tuple[Choice, ...] = ()
+    days: tuple[Day, ...] = ()
+    chosen: list[tuple[Membership, bool, bool]] = field(default_factory=list)  # (person, required, widened)
+
+
+def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
+    """The page for this query: an empty form with the defaults, or the search's answer (or its refusals).
+
+    Nothing is asked of Microsoft unless the whole request is valid and the connection can be used.
+    """
+    rules = booking_rules_of(organization=organizer.organization)
+    zone = member_zone(organizer)
+    today = timezone.now().astimezone(zone).date()
+    readiness = calendars.calendar_readiness(organizer=organizer)
+    searched = "minutes" in query
+    data = query if searched else None
+    form = SearchForm(data, organizer=organizer, rules=rules, zone=zone, today=today, initial=_initial(rules, today))
+    finding = Finding(form, rules, zone, readiness, searched=searched)
+    if not searched or not form.is_valid():
+        return finding
+    finding.chosen = _chosen(form)
+    if readiness.problem:
+        return finding
+    not_enabled = _not_enabled(form, readiness)
+    if not_enabled:
+        form.add_error(None, not_enabled)
+        return finding
+    return _answer(finding, organizer, form)
+
+
+@dataclass(frozen=True)
+class ChosenSlot:
+    """The confirmation link's parameters, validated, and the time in the member's zone."""
+
+    form: SlotForm
+    zone: tzinfo
+    local_start: datetime | None = None
+    local_end: datetime | None = None
+
+
+def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
+    """The chosen slot's parameters, validated (the confirmation step)."""
+    rules = booking_rules_of(organization=organizer.organization)
+    form, zone = SlotForm(query, organizer=organizer, rules=rules), member_zone(organizer)
+    if not form.is_valid():
+        return ChosenSlot(form, zone)
+    start = form.cleaned_data["start"].astimezone(zone)
+    return ChosenSlot(form, zone, start, start + timedelta(minutes=form.cleaned_data["minutes"]))
+
+
+def _initial(rules: BookingRules, today: date) -> dict[str, object]:
+    start, end = next_working_days(today)
+    return {"minutes": rules.default_duration_minutes, "start_date": start, "end_date": end, "teams": True}
+
+
+def _chosen(form: SearchForm) -> list[tuple[Membership, bool, bool]]:
+    widened = {m.pk for m in form.cleaned_data["widened_members"]}
+    people = [(m, True) for m in form.cleaned_data["required_members"]]
+    people += [(m, False) for m in form.cleaned_data["optional_members"]]
+    return [(m, required, m.pk in widened) for m, required in people]
+
+
+def _not_enabled(form: SearchForm, readiness: calendars.Readiness) -> str:
+    """A required person the admin's security group keeps out cannot be searched: say so before asking."""
+    names = [
+        m.user.display_name for m in form.cleaned_data["required_members"] if m.user.email in readiness.outside_group
+    ]
+    if not names:
+        return ""
+    who = ", ".join(names)
+    return f"{who}: not enabled by your admin (outside the security group). Ask your admin, or make them optional."
+
+
+def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
+    start, end = form.window
+    data = form.cleaned_data
+    result = availability_search(
+        organizer=organizer,
+        required=data["required_members"],
+        optional=data["optional_members"],
+        minutes=data["minutes"],
+        window_start=start,
+        window_end=end,
+        widened=data["widened_members"],
+    )
+    base = _confirm_base(organizer, data)
+    finding.result = result
+    finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
+    finding.days = tuple(
+        Day(day, tuple(_choice(s, finding.zone, base) for s in slots)) for day, slots in result.by_day(finding.zone)
+    )
+    return finding
+
+
+def _confirm_base(organizer: Membership, data: Mapping[str, object]) -> tuple[str, list[tuple[str, str]]]:
+    path = reverse("booking_confirm", kwargs={"code": organizer.organization.code})
+    params: list[tuple[str, str]] = [("minutes", str(data["minutes"]))]
+    params += [("required", str(m.user.uuid)) for m in _members(data["required_members"])]
+    params += [("optional", str(m.user.uuid)) for m in _members(data["optional_members"])]
+    params += [("subject", str(data["subject"])), ("agenda", str(data["agenda"]))]
+    if data["teams"]:
+        params.append(("teams", "on"))
+    return path, params
+
+
+def _members(value: object) -> Sequence[Membership]:
+    assert isinstance(value, list)
+    return value
+
+
+def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, list[tuple[str, str]]]) -> Choice:
+    path, params = base
+    start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = f"{path}?{urlencode([('start', start), *params])}"
+    return Choice(suggestion, suggestion.start.astimezone(zone), suggestion.end.astimezone(zone), url)

@@ -1,0 +1,233 @@
+"""The booking page's forms: the search, the chosen slot (the confirmation link), the member's time zone, the rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+
+from accounts.models import Membership
+from booking.availability import MOST_PEOPLE
+from booking.people import colleagues_by_uuid
+from booking.rules import CHOOSABLE_STATUSES, GRANULARITIES, LONGEST, LONGEST_WINDOW_DAYS, SHORTEST, BookingRules
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name of the shipped data, sorted."""
+    return tuple(sorted(available_timezones()))
+
+
+def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
+    """From today (or the next working day) to the `count`th working day: the default range."""
+    start = today
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    end, seen = start, 1
+    while seen < count:
+        end += timedelta(days=1)
+        seen += end.weekday() < 5
+    return start, end
+
+
+class _People(forms.Form):
+    """Required and optional colleagues by User.uuid, looked up in the organizer's organization only."""
+
+    required = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    optional = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args: Any, organizer: Membership, rules: BookingRules, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organizer, self.rules = organizer, rules
+
+    def _values(self, name: str) -> list[str]:
+        data = self.data
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+        return [str(v).strip() for v in values if str(v).strip()]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["required_members"], cleaned["optional_members"] = [], []
+        problem = self._people_problem(cleaned)
+        if problem:
+            self.add_error(None, problem)
+        return cleaned
+
+    def _people_problem(self, cleaned: dict[str, Any]) -> str:
+        required, optional = self._values("required"), self._values("optional")
+        wanted = required + optional
+        if str(self.organizer.user.uuid) in wanted:
+            return "You are always in the meeting: pick colleagues, not yourself."
+        if len(set(wanted)) != len(wanted):
+            return "Each colleague can be picked once, as required or as optional."
+        if len(wanted) > MOST_PEOPLE:
+            return f"At most {MOST_PEOPLE} colleagues in one meeting (you picked {len(wanted)})."
+        if not required:
+            return "Pick at least one required colleague."
+        found = colleagues_by_uuid(organizer=self.organizer, uuids=wanted)
+        if len(found) != len(wanted):
+            return "One of the people picked is not a member of your organization: pick colleagues from the list."
+        cleaned["required_members"] = [found[u] for u in required]
+        cleaned["optional_members"] = [found[u] for u in optional]
+        return ""
+
+    def clean_minutes(self) -> int:
+        minutes: int = self.cleaned_data["minutes"]
+        if minutes not in self.rules.durations:
+            raise forms.ValidationError(
+                f"Pick a duration from {SHORTEST} to {LONGEST} minutes, in steps of {self.rules.granularity_minutes}."
+            )
+        return minutes
+
+
+class SearchForm(_People):
+    """What the member asks for; dates are days in the member's own time zone."""
+
+    minutes = forms.IntegerField(label="Duration (minutes)")
+    start_date = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    subject = forms.CharField(max_length=255, required=False)
+    agenda = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    teams = forms.BooleanField(label="Teams meeting", required=False)
+    widen = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args: Any, zone: tzinfo, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone, self.today = zone, today
+        self.fields["minutes"].widget = forms.Select(choices=[(m, f"{m} minutes") for m in self.rules.durations])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and (problem := self._range_problem(start, end)):
+            self.add_error(None, problem)
+        chosen = {str(m.user.uuid) for m in [*cleaned["required_members"], *cleaned["optional_members"]]}
+        widen = self._values("widen")
+        if any(value not in chosen for value in widen):
+            self.add_error(None, "Only people in this meeting can be searched outside their working hours.")
+        cleaned["widened_members"] = [m for m in cleaned["required_members"] if str(m.user.uuid) in widen]
+        return cleaned
+
+    def _range_problem(self, start: date, end: date) -> str:
+        longest = min(self.rules.longest_window_days, LONGEST_WINDOW_DAYS)
+        if end < self.today:
+            return "This range is in the past: pick days from today on."
+        if start < self.today:
+            return "This range starts in the past: start today or later."
+        if end < start:
+            return "The range ends before it starts."
+        if (end - start).days + 1 > longest:
+            return f"The range can be at most {longest} days long ({longest // 7} weeks)."
+        return ""
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        """From the first day's local midnight to the midnight after the last day, in UTC."""
+        start, end = self.cleaned_data["start_date"], self.cleaned_data["end_date"] + timedelta(days=1)
+        return _midnight(start, self.zone), _midnight(end, self.zone)
+
+
+class SlotForm(_People):
+    """The chosen slot, as the confirmation link carries it."""
+
+    start = forms.CharField()
+    minutes = forms.IntegerField()
+    subject = forms.CharField(max_length=255, required=False)
+    agenda = forms.CharField(max_length=4000, required=False)
+    teams = forms.BooleanField(required=False)
+
+    def clean_start(self) -> datetime:
+        text = self.cleaned_data["start"]
+        try:
+            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError("The start time is not a time (expected e.g. 2027-01-05T14:00:00Z).") from None
+        if start.tzinfo is None:
+            raise forms.ValidationError("The start time must say its zone (e.g. 2027-01-05T14:00:00Z).")
+        if start.astimezone(UTC) <= datetime.now(UTC):
+            raise forms.ValidationError("This time has already passed: search again for a later one.")
+        return start.astimezone(UTC)
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.CharField(max_length=64, label="Your time zone")
+
+    def clean_time_zone(self) -> str:
+        name: str = self.cleaned_data["time_zone"].strip()
+        if name not in zone_names():
+            raise forms.ValidationError(f"“{name}” is not a time zone Overlap knows: pick one from the list.")
+        return name
+
+
+class RulesForm(forms.ModelForm):
+    blocking_statuses = forms.MultipleChoiceField(
+        choices=CHOOSABLE_STATUSES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Statuses that block a time",
+        help_text="A status nobody could read always blocks.",
+    )
+    granularity_minutes = forms.TypedChoiceField(
+        choices=[(g, f"every {g} minutes") for g in GRANULARITIES], coerce=int, label="Times start"
+    )
+
+    class Meta:
+        model = BookingRules
+        fields = (
+            "blocking_statuses",
+            "minimum_notice_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "granularity_minutes",
+            "default_duration_minutes",
+            "longest_window_days",
+        )
+        labels = {
+            "minimum_notice_minutes": "Minimum notice (minutes)",
+            "buffer_before_minutes": "Free time before a meeting (minutes)",
+            "buffer_after_minutes": "Free time after a meeting (minutes)",
+            "default_duration_minutes": "Default duration (minutes)",
+            "longest_window_days": "Longest range (days)",
+        }
+
+    def clean_minimum_notice_minutes(self) -> int:
+        return _at_most(self.cleaned_data["minimum_notice_minutes"], 7 * 24 * 60, "The notice")
+
+    def clean_buffer_before_minutes(self) -> int:
+        return _at_most(self.cleaned_data["buffer_before_minutes"], 120, "A buffer")
+
+    def clean_buffer_after_minutes(self) -> int:
+        return _at_most(self.cleaned_data["buffer_after_minutes"], 120, "A buffer")
+
+    def clean_longest_window_days(self) -> int:
+        days = _at_most(self.cleaned_data["longest_window_days"], LONGEST_WINDOW_DAYS, "The range")
+        if days < 1:
+            raise forms.ValidationError("The range must allow at least one day.")
+        return days
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        duration, step = cleaned.get("default_duration_minutes"), cleaned.get("granularity_minutes")
+        if duration is not None and step and (duration % step or not SHORTEST <= duration <= LONGEST):
+            self.add_error(
+                "default_duration_minutes",
+                f"The default duration must be {SHORTEST} to {LONGEST} minutes, a multiple of {step}.",
+            )
+        return cleaned
+
+
+def _at_most(value: int, most: int, what: str) -> int:
+    if value > most:
+        raise forms.ValidationError(f"{what} can be at most {most}.")
+    return value
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def zone_of(name: str) -> tzinfo:
+    return ZoneInfo(name) if name in zone_names() else UTC

@@ -1,0 +1,150 @@
+"""The booking's own pages: the POST that books, the meeting's page (progress, then details), My meetings."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import membership_for, signed_in_user
+from accounts.models import Membership
+from booking import readback, selectors, services
+from booking.meeting_forms import BookingForm, CancelForm, SlotForm
+from booking.meetings import Booking
+from booking.services import BookingRefused
+
+
+@login_required
+@require_POST
+def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    form = BookingForm(request.POST, organizer=member)
+    if not form.is_valid():
+        return _refused(request, member, _problems(form), status=400)
+    data = form.cleaned_data
+    try:
+        booking = services.booking_create(
+            organizer=member,
+            required=data["required"],
+            optional=data["optional"],
+            slot=data["slot"],
+            subject=data["subject"],
+            agenda=data["agenda"],
+            teams=data["teams"],
+        )
+    except BookingRefused as refused:
+        return _refused(request, member, [refused.message], status=409)
+    return redirect("meeting_detail", code=code, booking=booking.code)
+
+
+def _problems(form: BookingForm | SlotForm) -> list[str]:
+    """Every error of the form in words, each field's prefixed with its name."""
+    found = [str(error) for error in form.non_field_errors()]
+    found += [f"{name}: {error}" for name, errors in form.errors.items() if name != "__all__" for error in errors]
+    return found
+
+
+def _refused(request: HttpRequest, member: Membership, problems: list[str], *, status: int) -> HttpResponse:
+    context = {"organization": member.organization, "problems": problems}
+    return render(request, "booking/refused.html", context, status=status)
+
+
+@login_required
+@require_GET
+def meeting_detail(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    template = "booking/_status.html" if request.GET.get("part") == "status" else "booking/meeting.html"
+    return render(request, template, _meeting_context(member, found))
+
+
+def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
+    return {
+        "organization": member.organization,
+        "membership": member,
+        "booking": booking,
+        "State": Booking.State,
+        "times": selectors.times_for_everyone(booking=booking),
+        "is_organizer": selectors.is_organizer(booking=booking, user=member.user),
+        "declined": selectors.declined(booking=booking),
+        "history": booking.history.select_related("actor"),
+        "search_again": selectors.search_again_query(booking=booking),
+    }
+
+
+@login_required
+@require_POST
+def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    try:
+        services.booking_retry(booking=found, actor=signed_in_user(request))
+    except BookingRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("meeting_detail", code=code, booking=booking)
+
+
+@login_required
+@require_POST
+def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    form = CancelForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        services.booking_cancel(booking=found, actor=signed_in_user(request), comment=comment)
+        messages.success(request, "The meeting is cancelled; Microsoft 365 told everyone invited.")
+    except BookingRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("meeting_detail", code=code, booking=booking)
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    services.organizer_only(booking=found, actor=signed_in_user(request))
+    form = SlotForm(request.POST, organization=member.organization)
+    try:
+        if not form.is_valid():
+            raise BookingRefused(" ".join(_problems(form)))
+        services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])
+        messages.success(request, "The meeting is moved; everyone invited was told by Microsoft 365.")
+    except BookingRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("meeting_detail", code=code, booking=booking)
+
+
+@login_required
+@require_GET
+def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    services.organizer_only(booking=found, actor=signed_in_user(request))
+    if found.state != Booking.State.CONFIRMED:
+        messages.error(request, f"A {found.get_state_display().lower()} meeting cannot be moved.")
+        return redirect("meeting_detail", code=code, booking=booking)
+    context = {**_meeting_context(member, found), "result": selectors.new_times_for(booking=found)}
+    return render(request, "booking/new_times.html", context)
+
+
+@login_required
+@require_GET
+def meetings(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    member = membership_for(request, code)
+    paused = [r.paused for r in readback.bookings_refresh(member=member) if r.paused]
+    upcoming, past = selectors.upcoming_and_past(member=member)
+    context = {
+        "organization": member.organization,
+        "membership": member,
+        "upcoming": upcoming,
+        "past": past,
+        "paused": paused,
+        "State": Booking.State,
+    }
+    return render(request, "booking/meetings.html", context)

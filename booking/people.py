@@ -1,0 +1,75 @@
+"""The organizer's colleagues: found as they type, and looked up by the UUIDs a form or a link carries.
+
+Every lookup starts from the organizer's own organization and its active members: a person of another
+organization is exactly as unknown as a UUID nobody has.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+import integrations.calendars as calendars
+from accounts.models import Membership
+
+MOST_FOUND = 12
+
+
+@dataclass(frozen=True)
+class Colleague:
+    membership: Membership
+    not_enabled: str = ""  # why the admin's security group keeps Overlap out of their calendar, if it does
+
+    @property
+    def uuid(self) -> str:
+        return str(self.membership.user.uuid)
+
+    @property
+    def name(self) -> str:
+        return self.membership.user.display_name
+
+    @property
+    def email(self) -> str:
+        return self.membership.user.email
+
+
+def colleagues(*, organizer: Membership) -> QuerySet[Membership]:
+    """The organizer's organization's active members, the organizer left out."""
+    return (
+        Membership.objects.filter(organization_id=organizer.organization_id, is_active=True, user__is_active=True)
+        .exclude(pk=organizer.pk)
+        .select_related("user", "organization")
+    )
+
+
+def colleagues_matching(*, organizer: Membership, query: str) -> list[Colleague]:
+    """Up to `MOST_FOUND` colleagues whose name or email contains every word typed, by name."""
+    words = query.split()[:5]
+    if not words:
+        return []
+    found = colleagues(organizer=organizer)
+    for word in words:
+        found = found.filter(Q(user__name__icontains=word) | Q(user__email__icontains=word))
+    outside = calendars.calendar_readiness(organizer=organizer).outside_group
+    return [
+        Colleague(m, outside.get(m.user.email.lower(), ""))
+        for m in found.order_by("user__name", "user__email")[:MOST_FOUND]
+    ]
+
+
+def colleagues_by_uuid(*, organizer: Membership, uuids: Iterable[str]) -> dict[str, Membership]:
+    """Each UUID that names an active colleague, mapped to their membership; anything else is left out."""
+    valid = [value for value in uuids if _is_uuid(value)]
+    found = colleagues(organizer=organizer).filter(user__uuid__in=valid)
+    return {str(m.user.uuid): m for m in found}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True

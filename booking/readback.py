@@ -1,0 +1,146 @@
+"""Reading back Overlap's own meetings: by id, 20 to a $batch, never a calendar listing.
+
+What Outlook changed is recorded on the booking: each attendee's answer, a move (new times, the guard
+updated), a cancellation or deletion. Meetings that start within a day are read more often than later
+ones. An organizer whose calendar cannot be read now (grant revoked, Microsoft busy) is skipped and
+read again on the next round: nothing is marked read that was not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import integrations.calendars as calendars
+from accounts.models import Membership
+from booking.meetings import Booking, Participant
+from integrations.calendars import CalendarError, ConnectionNotReady, Event
+
+SOON = timedelta(hours=24)
+SOON_EVERY = timedelta(minutes=5)
+LATER_EVERY = timedelta(hours=1)
+FRESH_FOR = timedelta(minutes=1)  # "My meetings" reads again what is older than this
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    read: int = 0
+    changed: int = 0
+    paused: str = ""
+
+    @property
+    def summary(self) -> str:
+        return f"paused: {self.paused}" if self.paused else f"{self.read} read, {self.changed} changed"
+
+
+def _upcoming() -> Q:
+    return Q(state=Booking.State.CONFIRMED, end__gt=timezone.now()) & ~Q(event_id="")
+
+
+def _due() -> Q:
+    now = timezone.now()
+    soon = Q(start__lt=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - SOON_EVERY))
+    later = Q(start__gte=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - LATER_EVERY))
+    return _upcoming() & (soon | later)
+
+
+def organizers_due() -> list[int]:
+    """The organizers with at least one upcoming meeting due for reading back."""
+    return list(Booking.objects.filter(_due()).values_list("organizer_id", flat=True).distinct())
+
+
+def read_back_organizer(*, membership_id: int) -> ReadBack:
+    organizer = Membership.objects.select_related("user", "organization").get(pk=membership_id)
+    return read_back(organizer=organizer, bookings=Booking.objects.filter(_due(), organizer=organizer))
+
+
+def bookings_refresh(*, member: Membership) -> list[ReadBack]:
+    """Read again the member's upcoming meetings (as organizer or attendee) older than a minute; one batch each."""
+    stale = Q(read_back_at__isnull=True) | Q(read_back_at__lt=timezone.now() - FRESH_FOR)
+    mine = Q(organizer=member) | Q(participants__membership=member)
+    bookings = Booking.objects.filter(_upcoming(), stale, mine, organization=member.organization).distinct()
+    by_organizer: dict[int, list[Booking]] = defaultdict(list)
+    for booking in bookings.select_related("organizer__user", "organizer__organization"):
+        by_organizer[booking.organizer_id].append(booking)
+    return [read_back(organizer=group[0].organizer, bookings=group) for group in by_organizer.values()]
+
+
+def read_back(*, organizer: Membership, bookings: Iterable[Booking]) -> ReadBack:
+    """Read these bookings' events in the organizer's calendar and record what Outlook changed."""
+    by_event = {b.event_id: b for b in bookings if b.event_id}
+    if not by_event:
+        return ReadBack()
+    try:
+        results = calendars.events_read(organizer=organizer, event_ids=list(by_event))
+    except (CalendarError, ConnectionNotReady) as error:
+        return ReadBack(paused=getattr(error, "reason", str(error)))
+    changed = sum(_apply(by_event[event_id], found) for event_id, found in results.items())
+    read = [b.pk for event_id, b in by_event.items() if not isinstance(results.get(event_id), CalendarError)]
+    Booking.objects.filter(pk__in=read).update(read_back_at=timezone.now())
+    gone = [b.pk for event_id, b in by_event.items() if _is_gone(results.get(event_id))]
+    Booking.objects.filter(pk__in=gone).update(read_back_at=timezone.now())
+    return ReadBack(read=len(read) + len(gone), changed=changed)
+
+
+def _is_gone(found: Event | CalendarError | None) -> bool:
+    return isinstance(found, CalendarError) and found.gone
+
+
+def _apply(booking: Booking, found: Event | CalendarError) -> bool:
+    """Record one event's news on its booking; True when something changed."""
+    if isinstance(found, CalendarError):
+        return _cancelled_in_outlook(booking, "deleted in Outlook") if found.gone else False
+    if found.is_cancelled:
+        return _cancelled_in_outlook(booking, "cancelled in Outlook")
+    moved = _moved_in_outlook(booking, found)
+    return _record_responses(booking, found) or moved
+
+
+def _cancelled_in_outlook(booking: Booking, detail: str) -> bool:
+    booking.move(
+        Booking.State.CANCELLED, actor=None, kind="cancelled_in_outlook", detail=detail, cancelled_in_outlook=True
+    )
+    return True
+
+
+def _moved_in_outlook(booking: Booking, event: Event) -> bool:
+    if event.start is None or event.end is None or (event.start, event.end) == (booking.start, booking.end):
+        return False
+    detail = f"Moved in Outlook from {booking.start:%Y-%m-%d %H:%M} UTC"
+    fields = {"start": event.start, "end": event.end, "moved_in_outlook": True}
+    try:
+        with transaction.atomic():
+            booking.move(Booking.State.CONFIRMED, actor=None, kind="moved_in_outlook", detail=detail, **fields)
+    except IntegrityError:
+        # Outlook already holds the overlap: record the truth, and let this booking stop guarding its people.
+        booking.refresh_from_db()
+        booking.participants.update(guarded=False)
+        booking.move(
+            Booking.State.CONFIRMED,
+            actor=None,
+            kind="moved_in_outlook",
+            detail=detail + " (overlaps another Overlap meeting)",
+            **fields,
+        )
+    return True
+
+
+def _record_responses(booking: Booking, event: Event) -> bool:
+    changed = False
+    for participant in booking.participants.exclude(role=Participant.Role.ORGANIZER).select_related("membership__user"):
+        attendee = event.attendee(participant.user.email)
+        answer = attendee.response if attendee else Participant.Response.NONE
+        if answer in Participant.Response.values and answer != participant.response:
+            participant.response = answer
+            participant.responded_at = attendee.response_time if attendee else None
+            participant.save(update_fields=["response", "responded_at"])
+            if answer == Participant.Response.DECLINED:
+                booking.history.create(kind="declined", state=booking.state, detail=participant.user.display_name)
+            changed = True
+    return changed

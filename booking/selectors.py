@@ -1,0 +1,129 @@
+"""Booking's reads: a booking as its people may see it, a member's meetings, times in each person's zone."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from urllib.parse import urlencode
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from booking.availability import SearchResult, availability_forget, availability_search
+from booking.meetings import Booking, Participant
+
+
+def booking_for(*, member: Membership, code: uuid.UUID) -> Booking:
+    """A booking of the member's organization in which they take part; anything else is 404."""
+    try:
+        return (
+            Booking.objects.filter(organization=member.organization, code=code)
+            .filter(Q(organizer=member) | Q(participants__membership=member))
+            .select_related("organizer__user", "organization")
+            .distinct()
+            .get()
+        )
+    except Booking.DoesNotExist:
+        raise Http404("No such meeting.") from None
+
+
+def meetings_of(*, member: Membership) -> QuerySet[Booking]:
+    """Every booking the member organizes, and those they were invited to (a meeting that was never created
+    sent no invitation, so its attendees do not see it)."""
+    mine = Q(organizer=member) | (Q(participants__membership=member) & ~Q(event_id=""))
+    return (
+        Booking.objects.filter(mine, organization=member.organization)
+        .select_related("organizer__user")
+        .prefetch_related("participants__membership__user")
+        .distinct()
+    )
+
+
+def upcoming_and_past(*, member: Membership) -> tuple[list[Booking], list[Booking]]:
+    now = timezone.now()
+    meetings = meetings_of(member=member).order_by("start")
+    upcoming = [b for b in meetings if b.end > now]
+    past = [b for b in meetings if b.end <= now][::-1]
+    return upcoming, past
+
+
+def zone_of(user: User) -> tzinfo:
+    """The person's own zone (chosen or detected in their browser), UTC until it is known."""
+    name = user.time_zone
+    try:
+        return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo("UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    person: str
+    zone: str
+    start: datetime
+    end: datetime
+    role: str
+    response: str
+
+
+def times_for_everyone(*, booking: Booking) -> list[LocalTime]:
+    """The meeting's time in each person's zone, with their role and answer, the organizer first."""
+    rows = []
+    for participant in booking.participants.select_related("membership__user"):
+        zone = zone_of(participant.user)
+        rows.append(
+            LocalTime(
+                person=participant.user.display_name,
+                zone=str(zone),
+                start=booking.start.astimezone(zone),
+                end=booking.end.astimezone(zone),
+                role=participant.get_role_display(),
+                response=participant.get_response_display(),
+            )
+        )
+    return rows
+
+
+def is_organizer(*, booking: Booking, user: User) -> bool:
+    return booking.organizer.user_id == user.pk
+
+
+def declined(*, booking: Booking) -> list[Participant]:
+    return list(booking.participants.filter(response=Participant.Response.DECLINED).select_related("membership__user"))
+
+
+def search_again_query(*, booking: Booking) -> str:
+    """The booking page's query for the same people, duration and subject: "find the next best times"."""
+    people = list(booking.participants.select_related("membership__user"))
+    query = {
+        "required": [str(p.user.uuid) for p in people if p.role == Participant.Role.REQUIRED],
+        "optional": [str(p.user.uuid) for p in people if p.role == Participant.Role.OPTIONAL],
+        "minutes": booking.minutes,
+        "subject": booking.subject,
+    }
+    return urlencode(query, doseq=True)
+
+
+NEW_TIMES_DAYS = 7
+
+
+def new_times_for(*, booking: Booking) -> SearchResult:
+    """Fresh suggestions (nothing cached) to move the meeting to, for the same people and duration, in the next
+    week. The meeting's own time shows as busy in everyone's calendar, so it is never suggested."""
+    people = list(booking.participants.select_related("membership__user"))
+    required = [p.membership for p in people if p.role == Participant.Role.REQUIRED]
+    optional = [p.membership for p in people if p.role == Participant.Role.OPTIONAL]
+    availability_forget(organization=booking.organization, people=[booking.organizer, *required, *optional])
+    now = timezone.now()
+    return availability_search(
+        organizer=booking.organizer,
+        required=required,
+        optional=optional,
+        minutes=booking.minutes,
+        window_start=now,
+        window_end=now + timedelta(days=NEW_TIMES_DAYS),
+    )

@@ -1,0 +1,328 @@
+"""Booking's writes: book, confirm in Microsoft 365, try again, reschedule, cancel.
+
+Every move of a booking goes through `Booking.move` (checked, recorded once). Microsoft is reached only
+through `integrations.calendars`. The meeting is created once, in the organizer's mailbox, with the
+booking's UUID as transactionId and its code as Overlap's tag, so that no retry makes a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import integrations.calendars as calendars
+from accounts.models import Membership, User
+from booking.availability import availability_check_slot, availability_forget
+from booking.meetings import Booking, IllegalMove, Participant
+from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
+
+NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
+TAKEN = "Someone's calendar is no longer free at this time"
+DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
+
+
+class BookingRefused(Exception):
+    """A booking, a reschedule or a cancel that cannot be done; `message` says why in words a member reads."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+def booking_create(
+    *,
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    slot: Slot,
+    subject: str,
+    agenda: str = "",
+    teams: bool = True,
+) -> Booking:
+    """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation."""
+    _refuse_unless_ready(organizer)
+    with transaction.atomic():
+        booking = Booking.objects.create(
+            organization=organizer.organization,
+            organizer=organizer,
+            start=slot.start,
+            end=slot.end,
+            subject=subject,
+            agenda=agenda,
+            teams=teams,
+        )
+        _add_participants(booking, organizer, required, optional)
+        booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
+        _enqueue_confirm(booking)
+    return booking
+
+
+def _refuse_unless_ready(organizer: Membership) -> None:
+    problem = calendars.calendar_readiness(organizer=organizer).problem
+    if problem:
+        raise BookingRefused(problem)
+
+
+def _add_participants(
+    booking: Booking, organizer: Membership, required: Sequence[Membership], optional: Sequence[Membership]
+) -> None:
+    roles = [(organizer, Participant.Role.ORGANIZER), *((m, Participant.Role.REQUIRED) for m in required)]
+    roles += [(m, Participant.Role.OPTIONAL) for m in optional]
+    for membership, role in roles:
+        response = Participant.Response.ORGANIZER if role == Participant.Role.ORGANIZER else Participant.Response.NONE
+        try:
+            with transaction.atomic():
+                booking.participants.create(
+                    membership=membership,
+                    role=role,
+                    response=response,
+                    start=booking.start,
+                    end=booking.end,
+                    guarded=role != Participant.Role.OPTIONAL,
+                )
+        except IntegrityError:
+            raise BookingRefused(f"{DOUBLE_BOOKED} {membership.user.display_name}.") from None
+
+
+def _enqueue_confirm(booking: Booking) -> None:
+    from booking.tasks import confirm_booking  # tasks import this module
+
+    booking_id = booking.pk
+    transaction.on_commit(lambda: confirm_booking.delay(booking_id))
+
+
+def booking_confirm(*, booking: Booking) -> str:
+    """Create the meeting in Microsoft 365 and confirm the booking; idempotent, safe to run again.
+
+    A permanent refusal fails the booking with its reason; a transient `CalendarError` propagates, for
+    the task to retry later. A booking whose create was already attempted (the reply may have been lost)
+    is first looked up by its tag, so that a retry adopts the meeting rather than making a second one.
+    """
+    booking.refresh_from_db()
+    if booking.state != Booking.State.PENDING:
+        return booking.state
+    organizer = booking.organizer
+    try:
+        event = _existing_event(booking) or _create_event(booking)
+    except ConnectionNotReady as exc:
+        return booking_fail(booking=booking, reason=str(exc), fix="admin")
+    except CalendarError as error:
+        if not error.permanent and not error.reconnect:
+            raise
+        return booking_fail(booking=booking, reason=error.reason, fix="reconnect" if error.reconnect else "admin")
+    if event is None:
+        return booking.state
+    _confirm(booking, event, actor=None)
+    availability_forget(organization=organizer.organization, people=_people(booking))
+    return booking.state
+
+
+def _existing_event(booking: Booking) -> Event | None:
+    if booking.create_attempted_at is None:
+        return None
+    return calendars.event_find_by_tag(organizer=booking.organizer, tag=str(booking.code))
+
+
+def _create_event(booking: Booking) -> Event | None:
+    """Check the slot with fresh availability, then create the event once; None when the slot is taken."""
+    participants = list(booking.participants.select_related("membership__user"))
+    check = availability_check_slot(
+        organizer=booking.organizer,
+        required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
+        optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
+        start=booking.start,
+        end=booking.end,
+    )
+    if not check.free:
+        _slot_not_free(booking, check.problems)
+        return None
+    Booking.objects.filter(pk=booking.pk).update(create_attempted_at=timezone.now())
+    return calendars.event_create(organizer=booking.organizer, new=_new_event(booking, participants))
+
+
+def _slot_not_free(booking: Booking, problems: Sequence[str]) -> None:
+    """Why the fresh check said no: the organizer's calendar connection, Microsoft not answering, or a busy person.
+
+    Microsoft not answering is transient: it raises, for the task to try again after a while.
+    """
+    readiness = calendars.calendar_readiness(organizer=booking.organizer)
+    if readiness.problem:
+        booking_fail(
+            booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin"
+        )
+    elif any(p.startswith(NOT_ASKED) for p in problems):
+        raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
+    else:
+        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(problems)}", fix="other_time")
+
+
+def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
+    attendees = tuple(
+        NewAttendee(p.user.email, p.user.display_name, p.role)
+        for p in participants
+        if p.role != Participant.Role.ORGANIZER
+    )
+    return NewEvent(
+        subject=booking.subject,
+        start=booking.start,
+        end=booking.end,
+        attendees=attendees,
+        body=booking.agenda,
+        teams=booking.teams,
+        transaction_id=str(booking.code),
+        tag=str(booking.code),
+    )
+
+
+def _confirm(booking: Booking, event: Event, *, actor: User | None) -> None:
+    with transaction.atomic():
+        claimed = Booking.objects.select_for_update().get(pk=booking.pk)
+        if claimed.state != Booking.State.PENDING:
+            return
+        claimed.move(
+            Booking.State.CONFIRMED,
+            actor=actor,
+            kind="confirmed",
+            detail="The meeting stands in Microsoft 365; Exchange sent the invitations.",
+            event_id=event.id,
+            ical_uid=event.ical_uid or "",
+            web_link=event.web_link or "",
+            join_url=event.join_url or "",
+            failure_reason="",
+            failure_fix="",
+        )
+    booking.refresh_from_db()
+
+
+def booking_fail(*, booking: Booking, reason: str, fix: str = "retry") -> str:
+    """End a PENDING booking FAILED with words the member can read and what to do ("retry", "reconnect"…)."""
+    with transaction.atomic():
+        claimed = Booking.objects.select_for_update().get(pk=booking.pk)
+        if claimed.state == Booking.State.PENDING:
+            claimed.move(
+                Booking.State.FAILED, actor=None, kind="failed", detail=reason, failure_reason=reason, failure_fix=fix
+            )
+    booking.refresh_from_db()
+    return booking.state
+
+
+def booking_retry(*, booking: Booking, actor: User) -> Booking:
+    """Try a failed booking again: the same booking (same UUID, so never a second meeting), PENDING again.
+
+    A booking stuck PENDING (no worker ran it) is sent to the workers again as it is.
+    """
+    organizer_only(booking=booking, actor=actor)
+    if booking.start <= timezone.now():
+        raise BookingRefused("This time has passed; pick another time.")
+    _refuse_unless_ready(booking.organizer)
+    if booking.is_stuck:  # nobody ran the confirmation: send it again (the task is idempotent)
+        with transaction.atomic():
+            booking.history.create(actor=actor, kind="retried", state=booking.state)
+            Booking.objects.filter(pk=booking.pk).update(updated=timezone.now())
+            _enqueue_confirm(booking)
+        return booking
+    try:
+        with transaction.atomic():
+            booking.move(Booking.State.PENDING, actor=actor, kind="retried", failure_reason="", failure_fix="")
+            _enqueue_confirm(booking)
+    except IllegalMove as exc:
+        raise BookingRefused(str(exc)) from None
+    except IntegrityError:
+        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it; pick another time.") from None
+    return booking
+
+
+def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
+    """Move the meeting (organizer only): fresh availability, then a PATCH of start and end only.
+
+    The guard is updated in the same transaction as the move; the Teams link is checked afterwards.
+    """
+    organizer_only(booking=booking, actor=actor)
+    if booking.state != Booking.State.CONFIRMED:
+        raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be moved.")
+    if slot.start <= timezone.now():
+        raise BookingRefused("Pick a time in the future.")
+    _check_new_slot(booking, slot)
+    previous = (booking.start, booking.end)
+    try:
+        with transaction.atomic():
+            booking.move(Booking.State.CONFIRMED, actor=actor, kind="rescheduled", start=slot.start, end=slot.end)
+            event = calendars.event_reschedule(
+                organizer=booking.organizer, event_id=booking.event_id, start=slot.start, end=slot.end
+            )
+    except IntegrityError:
+        booking.start, booking.end = previous
+        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
+    except (CalendarError, ConnectionNotReady) as error:
+        booking.start, booking.end = previous
+        raise BookingRefused(getattr(error, "reason", str(error))) from None
+    _after_reschedule(booking, event, actor)
+    return booking
+
+
+def _check_new_slot(booking: Booking, slot: Slot) -> None:
+    participants = list(booking.participants.select_related("membership__user"))
+    try:
+        check = availability_check_slot(
+            organizer=booking.organizer,
+            required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
+            optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
+            start=slot.start,
+            end=slot.end,
+        )
+    except (CalendarError, ConnectionNotReady) as error:
+        raise BookingRefused(getattr(error, "reason", str(error))) from None
+    # The meeting itself blocks its own old time: a new slot that overlaps it is judged by the guard alone.
+    overlaps_itself = slot.start < booking.end and booking.start < slot.end
+    if not check.free and not overlaps_itself:
+        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
+
+
+def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
+    """Responses reset as Exchange resets them; a lost Teams link is recorded for the organizer to see."""
+    booking.participants.exclude(role=Participant.Role.ORGANIZER).update(
+        response=Participant.Response.NONE, responded_at=None
+    )
+    if booking.teams and booking.join_url and event.join_url != booking.join_url:
+        detail = "Microsoft changed the Teams link" if event.join_url else "Microsoft dropped the Teams link"
+        booking.history.create(actor=actor, kind="teams_link_changed", state=booking.state, detail=detail)
+        Booking.objects.filter(pk=booking.pk).update(join_url=event.join_url or "")
+    availability_forget(organization=booking.organization, people=_people(booking))
+
+
+def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booking:
+    """Cancel as the organizer through Graph's cancel (the attendees are told, with `comment`)."""
+    organizer_only(booking=booking, actor=actor)
+    if booking.state != Booking.State.CONFIRMED:
+        raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be cancelled.")
+    try:
+        calendars.event_cancel(organizer=booking.organizer, event_id=booking.event_id, comment=comment)
+    except CalendarError as error:
+        if not error.gone:
+            raise BookingRefused(error.reason) from None
+    except ConnectionNotReady as exc:
+        raise BookingRefused(str(exc)) from None
+    booking.move(Booking.State.CANCELLED, actor=actor, kind="cancelled", detail=comment, cancel_comment=comment)
+    availability_forget(organization=booking.organization, people=_people(booking))
+    return booking
+
+
+def organizer_only(*, booking: Booking, actor: User) -> None:
+    """Only the organizer changes a meeting; anyone else invited gets 403."""
+    if booking.organizer.user_id != actor.pk:
+        raise PermissionDenied("Only the organizer can change this meeting.")
+
+
+def _people(booking: Booking) -> list[Membership]:
+    return [p.membership for p in booking.participants.select_related("membership__user")]

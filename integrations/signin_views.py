@@ -1,0 +1,143 @@
+"""Pages of the Microsoft sign-in: sign in, "Start with Microsoft 365", link an account, and their one callback."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import admin_membership_for, membership_for
+from accounts.models import Membership, User
+from integrations import services, signin
+from integrations.microsoft import errors
+from integrations.microsoft.oidc import VerifiedSignIn
+from integrations.signin import PendingSignIn, Purpose, SignInRefused
+from integrations.state import InvalidState
+
+_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _callback(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("sign_in_callback"))
+
+
+def _go(request: HttpRequest, purpose: Purpose, membership: Membership | None = None) -> HttpResponse:
+    try:
+        url = signin.sign_in_url(
+            session=request.session,
+            purpose=purpose,
+            redirect_uri=_callback(request),
+            organization=membership.organization if membership else None,
+            user=membership.user if membership else None,
+        )
+    except errors.MicrosoftError as error:
+        messages.error(request, f"Microsoft cannot be reached right now ({error.message}). Try again in a minute.")
+        return redirect("account_login")
+    return HttpResponseRedirect(url)
+
+
+@require_GET
+def start_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "integrations/start.html")
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    return _go(request, Purpose.START)
+
+
+@require_POST
+def sign_in(request: HttpRequest) -> HttpResponse:
+    return _go(request, Purpose.SIGN_IN)
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = membership_for(request, code)
+    return _go(request, Purpose.LINK, membership)
+
+
+@require_GET
+def sign_in_callback(request: HttpRequest) -> HttpResponse:
+    """Microsoft sends the person back here; what happens next depends on why they went."""
+    user_id = request.user.pk if request.user.is_authenticated else None
+    try:
+        pending = signin.pending_sign_in(session=request.session, state=request.GET.get("state", ""), user_id=user_id)
+    except InvalidState as exc:
+        messages.error(request, f"{exc} Nothing was changed. Start again.")
+        return redirect("home" if user_id else "account_login")
+    try:
+        identity = signin.finish(pending=pending, params=request.GET.dict())
+    except errors.ConsentMissing:
+        messages.error(request, "You cancelled the sign-in at Microsoft. Nothing was changed.")
+        return _back(pending)
+    except errors.MicrosoftError as error:
+        messages.error(request, f"Microsoft did not complete the sign-in ({error.message}). Nothing was changed.")
+        return _back(pending)
+    try:
+        return _STEPS[pending.purpose](request, pending, identity)
+    except (SignInRefused, services.ConsentRefused) as exc:
+        messages.error(request, str(exc))
+        return _back(pending)
+
+
+def _back(pending: PendingSignIn) -> HttpResponse:
+    if pending.purpose == Purpose.CONSENT and pending.organization_code:
+        return redirect("integration_settings", code=pending.organization_code)
+    if pending.purpose == Purpose.LINK and pending.organization_code:
+        return redirect("organization_home", code=pending.organization_code)
+    if pending.purpose == Purpose.START:
+        return redirect("start")
+    return redirect("account_login")
+
+
+def _signed_in(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
+    login(request, signin.person_for_sign_in(identity=identity), backend=_BACKEND)
+    return redirect("home")
+
+
+def _started(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
+    user, organization = signin.organization_start(identity=identity)
+    login(request, user, backend=_BACKEND)
+    messages.success(request, f"{organization.name} is ready. Now grant Overlap access to your Microsoft 365.")
+    return _to_admin_consent(request, user, organization.code, identity)
+
+
+def _consent(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
+    membership = admin_membership_for(request, uuid.UUID(str(pending.organization_code)))
+    assert isinstance(request.user, User)
+    return _to_admin_consent(request, request.user, membership.organization.code, identity)
+
+
+def _to_admin_consent(request: HttpRequest, user: User, code: uuid.UUID, identity: VerifiedSignIn) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    url = services.consent_prove(
+        organization=membership.organization,
+        actor=user,
+        identity=identity,
+        session=request.session,
+        redirect_uri=request.build_absolute_uri(reverse("consent_callback")),
+    )
+    return HttpResponseRedirect(url)
+
+
+def _linked(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
+    membership = membership_for(request, uuid.UUID(str(pending.organization_code)))
+    signin.membership_link(membership=membership, identity=identity)
+    messages.success(request, f"Your Microsoft account {identity.username} is connected. You can sign in with it.")
+    return redirect("organization_home", code=membership.organization.code)
+
+
+_STEPS = {
+    Purpose.SIGN_IN: _signed_in,
+    Purpose.START: _started,
+    Purpose.CONSENT: _consent,
+    Purpose.LINK: _linked,
+}

@@ -1,0 +1,55 @@
+// The booking page: picked colleagues as chips (required or optional), and the browser's time zone on first visit.
+(function () {
+  "use strict";
+
+  function chosen() { return document.getElementById("chosen"); }
+
+  function refreshEmpty() {
+    var empty = document.getElementById("chosen-empty");
+    if (empty) { empty.hidden = chosen().children.length > 0; }
+  }
+
+  function setRole(chip, role) {
+    chip.querySelector("input[type=hidden]").name = role;
+    chip.querySelector("select[data-role]").value = role;
+  }
+
+  function add(uuid, name, role) {
+    var list = chosen();
+    var existing = list.querySelector('[data-uuid="' + CSS.escape(uuid) + '"]');
+    if (existing) { setRole(existing, role); return; }
+    var chip = document.getElementById("chip-template").content.firstElementChild.cloneNode(true);
+    chip.dataset.uuid = uuid;
+    chip.querySelector(".name").textContent = name;
+    chip.querySelector("input[type=hidden]").value = uuid;
+    chip.querySelector("input[name=widen]").value = uuid;
+    chip.querySelector("[data-remove]").setAttribute("aria-label", "Remove " + name);
+    setRole(chip, role);
+    list.appendChild(chip);
+    refreshEmpty();
+  }
+
+  document.addEventListener("click", function (event) {
+    var adder = event.target.closest("button[data-add]");
+    if (adder) { add(adder.dataset.uuid, adder.dataset.name, adder.dataset.add); return; }
+    var remover = event.target.closest("button[data-remove]");
+    if (remover) { remover.closest("li").remove(); refreshEmpty(); }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-role]")) { setRole(event.target.closest("li"), event.target.value); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.id === "people-q") { event.preventDefault(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("tz");
+    if (!form || form.dataset.stored || !window.Intl || !window.htmx) { return; }
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) { return; }
+    form.querySelector("[name=time_zone]").value = zone;
+    htmx.trigger(form, "submit");
+  });
+})();

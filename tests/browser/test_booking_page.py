@@ -1,0 +1,53 @@
+"""The booking page in headless Chromium: find a colleague as you type, search without a reload, pick a time."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.models import User
+from m365_emulator.testing import EmulatorProcess
+from tests.booking.world import connected
+from tests.browser_fixtures import screenshot
+from tests.conftest import Org
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 780)])
+def test_a_member_finds_a_colleague_sees_times_in_their_zone_and_picks_one(
+    browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess, width: int, height: int
+) -> None:
+    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+    adele.user.set_password(PASSWORD)
+    adele.user.save()
+    context = browser.new_context(viewport={"width": width, "height": height}, timezone_id="Europe/Berlin")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(adele.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+    page.goto(f"{live_server.url}/orgs/{org.code}/book/")
+    expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")  # detected, stored, reloaded
+    assert User.objects.get(pk=adele.user.pk).time_zone == "Europe/Berlin"
+    page.get_by_label("Find colleagues").fill("alex")
+    page.get_by_role("button", name="Required").first.click()
+    expect(page.locator("#chosen .chip .name")).to_have_text(["Alex Wilber"])
+    page.get_by_label("Subject").fill("Plans for spring")
+    page.get_by_role("button", name="Find times").click()
+
+    expect(page.get_by_role("heading", name="Best times")).to_be_visible()
+    expect(page.locator("#best .local").first).to_contain_text("Alex Wilber")
+    screenshot(page, f"booking-page-{width}")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=f"test-artifacts/booking-top-{width}.png")
+    page.get_by_role("link", name="Pick this time").first.click()
+
+    expect(page.get_by_role("heading", name="Confirm the meeting")).to_be_visible()
+    expect(page.locator("#summary")).to_contain_text("Alex Wilber")
+    expect(page.locator("#summary")).to_contain_text("Plans for spring")
+    screenshot(page, f"booking-confirm-{width}")
+    context.close()
