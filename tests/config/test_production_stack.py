@@ -173,9 +173,10 @@ def load_the_booking_page(session: requests.Session, base_url: str, code: str) -
 
 
 def book_through_the_worker(session: requests.Session, stack: Stack, code: str) -> None:
-    """Where the booking step plugs in, once booking is on main: book a slot from the booking page, then poll
-    the booking until the stack's real Celery worker has created the meeting (CONFIRMED), and find the
-    emulator's `POST /users/{organizer}/events` carrying the booking request's id as its client-request-id."""
+    """Where the booking step plugs in (booking is on main; this step is still to write): Adele grants admin
+    consent through the emulator's pages (`m365_emulator.testing.Browser`, over this stack's URLs), books
+    Megan from the booking page, and the booking is polled until the stack's own Celery worker confirmed it,
+    with the emulator's `POST /users/{organizer}/events` carrying the booking request's client-request-id."""
 
 
 def test_make_prod_serves_health_and_static_signs_in_and_stops_cleanly(stack: Stack) -> None:
