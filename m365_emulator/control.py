@@ -68,6 +68,12 @@ POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_afte
     "clear": drop every rule first (alone, it only clears).
     "status" (with "count"): 503, 504, 500 or 502 instead of 429, to model an outage (Retry-After is sent
     only when "retry_after" is given).
+POST /_emulator/lost-replies  {"count": int, "mailbox"?: <address>}
+    The next `count` event creates (POST .../events) in that mailbox (any mailbox without "mailbox") succeed:
+    the event and the attendees' copies stand, as Exchange made them; but the reply is lost on the way and the
+    caller gets 504 GatewayTimeout (the log records 504 with the created event's id in response_ids).
+    Answers {"ok", "pending": {mailbox id or "*": count left}, "lost": replies lost since the reset}.
+    A count of 0 with "mailbox" drops that mailbox's pending count; reset drops them all.
 POST /_emulator/latency    {"ms": number}
     Delay every Graph request by that many milliseconds (0 turns it off).
 POST /_emulator/token-lifetime  {"seconds": int | null}
@@ -541,6 +547,23 @@ def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:
     return address.lower()
 
 
+def lost_replies(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    try:
+        count = int(body.get("count", 0))
+    except (TypeError, ValueError):
+        raise ControlError(400, "count must be a whole number.") from None
+    if count < 0:
+        raise ControlError(400, "count must not be negative.")
+    mailbox = _mailbox_id(emulator, None, str(body["mailbox"])) if body.get("mailbox") else None
+    if count == 0:
+        emulator.lost_replies.pending.pop(mailbox, None)
+    else:
+        emulator.lost_replies.add(mailbox, count)
+    pending = {key or "*": left for key, left in emulator.lost_replies.pending.items() if left}
+    return reply({"ok": True, "pending": pending, "lost": emulator.lost_replies.lost})
+
+
 def latency(emulator: Emulator, request: Request) -> Response:
     body = _body(request)
     try:
@@ -585,6 +608,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/apps/<client_id>/group-membership-claims", group_membership_claims),
     ("POST", "/apps/<client_id>/redirect-uris", redirect_uris),
     ("POST", "/throttle", throttle),
+    ("POST", "/lost-replies", lost_replies),
     ("POST", "/latency", latency),
     ("POST", "/token-lifetime", token_lifetime),
     ("GET", "/log", read_log),
