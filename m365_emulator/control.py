@@ -78,6 +78,10 @@ POST /_emulator/latency    {"ms": number}
     Delay every Graph request by that many milliseconds (0 turns it off).
 POST /_emulator/token-lifetime  {"seconds": int | null}
     Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
+POST /_emulator/access-tokens/expire
+    Every access token issued before this second expires now, wherever it is (a cache, a request in flight):
+    Graph answers 401 InvalidAuthenticationToken "Lifetime validation failed, the token is expired."; tokens
+    issued from now on are good. Answers {"ok", "expired_before": epoch seconds}.
 GET  /_emulator/log?since=<seq>
     {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
     request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped", "complete"};
@@ -92,6 +96,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -581,6 +586,11 @@ def token_lifetime(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "seconds": seconds})
 
 
+def expire_access_tokens(emulator: Emulator, request: Request) -> Response:
+    emulator.tokens_expired_before = int(time.time())
+    return reply({"ok": True, "expired_before": emulator.tokens_expired_before})
+
+
 def read_log(emulator: Emulator, request: Request) -> Response:
     try:
         since = int(request.args.get("since", "0"))
@@ -611,5 +621,6 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/lost-replies", lost_replies),
     ("POST", "/latency", latency),
     ("POST", "/token-lifetime", token_lifetime),
+    ("POST", "/access-tokens/expire", expire_access_tokens),
     ("GET", "/log", read_log),
 ]

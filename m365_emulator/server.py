@@ -80,6 +80,7 @@ class Emulator:
         self.latency_ms = 0.0
         self.token_lifetime: int | None = None  # None: Entra's default, random between 60 and 90 minutes
         self.lost_replies = LostReplies()
+        self.tokens_expired_before = 0  # access tokens issued before this second are refused as expired
         self.epoch = ""
         self.fixture = fixture
         self.seed = seed
@@ -109,6 +110,7 @@ class Emulator:
         self.latency_ms = 0.0
         self.token_lifetime = None
         self.lost_replies.clear()
+        self.tokens_expired_before = 0
         self.log.clear()
 
     def tenant(self, key: str) -> Tenant | None:
@@ -273,6 +275,8 @@ class Emulator:
         app = self.state.apps.get(str(claims.get("appid")))
         if claims.get("emu_epoch") != self.epoch or tenant is None or app is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        if int(claims.get("iat") or 0) < self.tokens_expired_before:
+            raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
         outcome.tenant, outcome.app = tenant.id, app.client_id
         caller: DirectoryUser | None = None
         if claims.get("idtyp") == "user":

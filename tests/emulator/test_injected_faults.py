@@ -1,6 +1,8 @@
-"""A reply lost after Exchange created the event: the meeting stands, the caller hears 504."""
+"""Faults the emulator injects on request: a reply lost after Exchange made the event; access tokens expiring."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -14,6 +16,7 @@ from tests.emulator.calendar_support import (
     post_event,
     quiet_saturday,
 )
+from tests.emulator.helpers import graph
 
 
 def test_a_lost_reply_leaves_the_event_and_its_copies_but_answers_504(emulator: EmulatorProcess) -> None:
@@ -60,3 +63,17 @@ def test_a_reset_forgets_pending_lost_replies(emulator: EmulatorProcess) -> None
 def test_a_negative_count_is_refused(emulator: EmulatorProcess) -> None:
     with pytest.raises(ControlFailed):
         emulator.control("POST", "/lost-replies", {"count": -1})
+
+
+def test_expiring_access_tokens_refuses_the_ones_already_issued_and_not_the_next(emulator: EmulatorProcess) -> None:
+    token = consented_app_token(emulator)
+    assert graph(emulator, "GET", f"/users/{ADELE}", token).status_code == 200
+    time.sleep(1.01)  # tokens are stamped to the second
+
+    emulator.control("POST", "/access-tokens/expire")
+    refused = graph(emulator, "GET", f"/users/{ADELE}", token)
+    fresh = graph(emulator, "GET", f"/users/{ADELE}", consented_app_token(emulator))
+
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["error"]["message"]
+    assert fresh.status_code == 200
