@@ -168,7 +168,7 @@ class GraphTransport:
             retryable = response.status in _RETRYABLE and (idempotent or response.status == 429)
             if not retryable or not self._wait(attempt, error, deadline):
                 raise error
-            attempt += 1
+            attempt, refreshed = attempt + 1, False  # a token may lapse again during the next wait
             response = self._send(method, path, params, body)
         return response
 
