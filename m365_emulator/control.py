@@ -81,8 +81,7 @@ POST /_emulator/token-lifetime  {"seconds": int | null}
 POST /_emulator/access-tokens/expire
     Every access token issued so far expires now, wherever it is (a cache, a request in flight):
     Graph answers 401 InvalidAuthenticationToken "Lifetime validation failed, the token is expired."; tokens
-    issued after the answer are good (it waits for the next whole second, as tokens carry whole seconds).
-    Answers {"ok", "expired_before": epoch seconds}.
+    issued from this instant on are good. Answers {"ok", "expired_before": epoch seconds}.
 GET  /_emulator/log?since=<seq>
     {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
     request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped", "complete"};
@@ -588,11 +587,7 @@ def token_lifetime(emulator: Emulator, request: Request) -> Response:
 
 
 def expire_access_tokens(emulator: Emulator, request: Request) -> Response:
-    # Tokens carry whole seconds: every token of this second expires too, and the answer waits for the next
-    # second, so that a token issued after the answer is good.
-    now = time.time()
-    emulator.tokens_expired_before = int(now) + 1
-    time.sleep(emulator.tokens_expired_before - now)
+    emulator.tokens_expired_before = time.time()  # tokens carry the instant they were issued (emu_issued)
     return reply({"ok": True, "expired_before": emulator.tokens_expired_before})
 
 

@@ -80,7 +80,7 @@ class Emulator:
         self.latency_ms = 0.0
         self.token_lifetime: int | None = None  # None: Entra's default, random between 60 and 90 minutes
         self.lost_replies = LostReplies()
-        self.tokens_expired_before = 0  # access tokens issued before this second are refused as expired
+        self.tokens_expired_before = 0.0  # access tokens issued before this instant are refused as expired
         self.epoch = ""
         self.fixture = fixture
         self.seed = seed
@@ -110,7 +110,7 @@ class Emulator:
         self.latency_ms = 0.0
         self.token_lifetime = None
         self.lost_replies.clear()
-        self.tokens_expired_before = 0
+        self.tokens_expired_before = 0.0
         self.log.clear()
 
     def tenant(self, key: str) -> Tenant | None:
@@ -275,7 +275,7 @@ class Emulator:
         app = self.state.apps.get(str(claims.get("appid")))
         if claims.get("emu_epoch") != self.epoch or tenant is None or app is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
-        if int(claims.get("iat") or 0) < self.tokens_expired_before:
+        if float(claims.get("emu_issued") or claims.get("iat") or 0) < self.tokens_expired_before:
             raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
         outcome.tenant, outcome.app = tenant.id, app.client_id
         caller: DirectoryUser | None = None

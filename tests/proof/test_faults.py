@@ -8,14 +8,24 @@ import os
 import time
 
 import pytest
+from django.conf import settings
 
 from booking import services
 from booking.meetings import Booking
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.helpers import ADELE, MEGAN, world_in
+from tests.booking.helpers import ADELE, MEGAN, calendar_calls_keep_the_data_contract, world_in
 from tests.conftest import Org
 from tests.proof.conftest import WorkerProcess, figure, promise
-from tests.proof.world import graph_statuses, meetings_by_subject, pending, quiet_slots, wait_until
+from tests.proof.world import (
+    cached_bytes,
+    foreign_words,
+    graph_statuses,
+    meetings_by_subject,
+    pending,
+    quiet_slots,
+    stored_text,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -83,6 +93,22 @@ def test_every_booking_ends_confirmed_or_failed_with_a_reason_and_no_meeting_is_
     )
     if reasons:
         figure("faults", f"failure reasons: {reasons}")
+    others = foreign_words(emulator, [MEGAN, ADELE], ours="Proof fault")
+    stored, cached = stored_text(), cached_bytes(settings.REDIS_URL or "")
+    kept = sorted(w for w in others if w in stored or w.encode() in cached)
+    calendar_calls = [e for e in emulator.log(since) if e["path"].startswith("/v1.0")]
+    try:
+        calendar_calls_keep_the_data_contract(emulator, since)
+        outside_contract = ""
+    except AssertionError as exc:
+        outside_contract = str(exc)[:300]
+    figure(
+        "privacy",
+        f"over the fault run, {len(calendar_calls)} Graph calls, {int(bool(outside_contract))} outside the data "
+        f"contract (free/busy, our own events by id or tag); {len(others)} subjects and locations of people's "
+        f"other events, {len(kept)} of them in the database ({len(stored)} characters) or the cache "
+        f"({len(cached)} bytes)",
+    )
 
     promise(settled and not lost, f"no booking is lost: {len(lost)} still {sorted({b.state for b in lost})}")
     promise(all(b.failure_reason for b in failed), "a failed booking says why")
@@ -92,4 +118,6 @@ def test_every_booking_ends_confirmed_or_failed_with_a_reason_and_no_meeting_is_
     promise(len(worker.killed) == KILLS, "the worker's processes were killed mid-run")
     injected = statuses[429] >= THROTTLED and statuses[503] >= OUTAGES and statuses[504] >= LOST_REPLIES
     promise(injected and statuses[401] > 0, f"the faults were injected and met: {dict(statuses)}")
+    promise(not outside_contract, f"every call is one the data contract allows: {outside_contract}")
+    promise(not kept, f"no subject or location of anyone's other events is stored: {kept[:5]}")
     promise(len(confirmed) >= BOOKINGS * 0.9, f"most bookings are confirmed: {len(confirmed)} of {BOOKINGS}")

@@ -36,7 +36,8 @@ class Revocation:
 
 
 def _remove_app(emulator: EmulatorProcess) -> object:
-    return emulator.grant_admin_consent(granted=False)
+    emulator.grant_admin_consent(granted=False)
+    return None
 
 
 def _revoke_sessions(emulator: EmulatorProcess) -> object:

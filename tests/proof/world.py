@@ -56,3 +56,38 @@ def wait_until(done: Callable[[], bool], *, timeout: float, every: float = 0.5) 
 
 def pending(bookings: Iterable[Booking]) -> int:
     return Booking.objects.filter(pk__in=[b.pk for b in bookings], state=Booking.State.PENDING).count()
+
+
+def foreign_words(emulator: EmulatorProcess, addresses: Iterable[str], ours: str) -> set[str]:
+    """The subjects and locations of events in these mailboxes that Overlap did not make (not starting `ours`)."""
+    words: set[str] = set()
+    for address in addresses:
+        for event in mailbox(emulator, address):
+            if str(event.get("subject", "")).startswith(ours):
+                continue
+            location = (event.get("location") or {}).get("displayName") or ""
+            words |= {w for w in (str(event.get("subject") or ""), str(location)) if len(w) >= 8}
+    return words
+
+
+def stored_text() -> str:
+    """Every text the database holds (each model's rows, as text)."""
+    from django.apps import apps
+
+    parts: list[str] = []
+    for model in apps.get_models():
+        for row in model._default_manager.all().values():
+            parts.extend(str(value) for value in row.values() if value is not None)
+    return "\n".join(parts)
+
+
+def cached_bytes(redis_url: str) -> bytes:
+    """Every value the Redis database behind the cache holds."""
+    import redis
+
+    server = redis.Redis.from_url(redis_url)
+    values: list[bytes] = []
+    for key in server.scan_iter(count=500):
+        if server.type(key) == b"string":
+            values.append(key + b"=" + (server.get(key) or b""))
+    return b"\n".join(values)
