@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run prod test test-sqlite test-services lint format bench clean
+.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
@@ -51,6 +51,18 @@ test-services: setup
 		DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) $(BIN)/pytest -m "not browser" -p no:cacheprovider; \
 	else \
 		echo "PostgreSQL or Redis does not answer: the PostgreSQL/Redis pass was left out (CI runs it)."; \
+	fi
+
+# The proof of Overlap's promises (tests/proof/, marked `proof`): PostgreSQL, Redis, a real Celery worker process
+# and the emulator under faults, races, revocation and attack; prints each figure at the end. Its own database.
+PROOF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap_proof
+PROOF_REDIS_URL ?= redis://127.0.0.1:6379/14
+
+proof: setup
+	@if [ "$$CI" = "true" ] || $(BIN)/python -m config.services_up $(PROOF_DATABASE_URL) $(PROOF_REDIS_URL); then \
+		DATABASE_URL=$(PROOF_DATABASE_URL) REDIS_URL=$(PROOF_REDIS_URL) $(BIN)/pytest -m proof -p no:cacheprovider tests/proof; \
+	else \
+		echo "PostgreSQL or Redis does not answer: the proof needs both (CI runs it)."; exit 1; \
 	fi
 
 format: setup

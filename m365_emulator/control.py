@@ -68,10 +68,20 @@ POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_afte
     "clear": drop every rule first (alone, it only clears).
     "status" (with "count"): 503, 504, 500 or 502 instead of 429, to model an outage (Retry-After is sent
     only when "retry_after" is given).
+POST /_emulator/lost-replies  {"count": int, "mailbox"?: <address>}
+    The next `count` event creates (POST .../events) in that mailbox (any mailbox without "mailbox") succeed:
+    the event and the attendees' copies stand, as Exchange made them; but the reply is lost on the way and the
+    caller gets 504 GatewayTimeout (the log records 504 with the created event's id in response_ids).
+    Answers {"ok", "pending": {mailbox id or "*": count left}, "lost": replies lost since the reset}.
+    A count of 0 with "mailbox" drops that mailbox's pending count; reset drops them all.
 POST /_emulator/latency    {"ms": number}
     Delay every Graph request by that many milliseconds (0 turns it off).
 POST /_emulator/token-lifetime  {"seconds": int | null}
     Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
+POST /_emulator/access-tokens/expire
+    Every access token issued so far expires now, wherever it is (a cache, a request in flight):
+    Graph answers 401 InvalidAuthenticationToken "Lifetime validation failed, the token is expired."; tokens
+    issued from this instant on are good. Answers {"ok", "expired_before": epoch seconds}.
 GET  /_emulator/log?since=<seq>
     {"entries": [{seq, time, method, path, query, body, status, tenant, token_kind, user, app, mailbox,
     request_id, client_request_id, batch, response_ids, response_ical_uids}], "last_seq", "first_seq", "dropped",
@@ -87,6 +97,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -542,6 +553,23 @@ def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:
     return address.lower()
 
 
+def lost_replies(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    try:
+        count = int(body.get("count", 0))
+    except (TypeError, ValueError):
+        raise ControlError(400, "count must be a whole number.") from None
+    if count < 0:
+        raise ControlError(400, "count must not be negative.")
+    mailbox = _mailbox_id(emulator, None, str(body["mailbox"])) if body.get("mailbox") else None
+    if count == 0:
+        emulator.lost_replies.pending.pop(mailbox, None)
+    else:
+        emulator.lost_replies.add(mailbox, count)
+    pending = {key or "*": left for key, left in emulator.lost_replies.pending.items() if left}
+    return reply({"ok": True, "pending": pending, "lost": emulator.lost_replies.lost})
+
+
 def latency(emulator: Emulator, request: Request) -> Response:
     body = _body(request)
     try:
@@ -557,6 +585,11 @@ def token_lifetime(emulator: Emulator, request: Request) -> Response:
         raise ControlError(400, "seconds must be a positive whole number or null.")
     emulator.token_lifetime = seconds
     return reply({"ok": True, "seconds": seconds})
+
+
+def expire_access_tokens(emulator: Emulator, request: Request) -> Response:
+    emulator.tokens_expired_before = time.time()  # tokens carry the instant they were issued (emu_issued)
+    return reply({"ok": True, "expired_before": emulator.tokens_expired_before})
 
 
 def read_log(emulator: Emulator, request: Request) -> Response:
@@ -586,7 +619,9 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/apps/<client_id>/group-membership-claims", group_membership_claims),
     ("POST", "/apps/<client_id>/redirect-uris", redirect_uris),
     ("POST", "/throttle", throttle),
+    ("POST", "/lost-replies", lost_replies),
     ("POST", "/latency", latency),
     ("POST", "/token-lifetime", token_lifetime),
+    ("POST", "/access-tokens/expire", expire_access_tokens),
     ("GET", "/log", read_log),
 ]

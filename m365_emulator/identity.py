@@ -12,6 +12,7 @@ import json
 import random
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -360,6 +361,7 @@ def issue_access_token(
         "uti": secrets.token_urlsafe(16),
         "ver": "1.0",
         "emu_epoch": emulator.epoch,
+        "emu_issued": time.time(),  # to the microsecond, for /_emulator/access-tokens/expire
     }
     if user is None:
         sp_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sp/{tenant.id}/{app.client_id}"))

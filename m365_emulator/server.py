@@ -8,6 +8,7 @@ back through the same function.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 import time
@@ -27,7 +28,7 @@ from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body, response_ids
 from m365_emulator.sessions import IdentityStore
 from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
-from m365_emulator.throttle import Key, Refusal, Throttler
+from m365_emulator.throttle import OUTAGES, Key, LostReplies, Refusal, Throttler
 from m365_emulator.tokens import Signer, TokenRejected
 
 GraphHandler = Callable[..., Response]
@@ -38,6 +39,7 @@ _CHALLENGE = {
     'client_id="00000003-0000-0000-c000-000000000000"'
 }
 VERSION_ROOTS = ("/v1.0", "/beta")
+_EVENT_CREATE = re.compile(r"/(me|users/[^/]+)(/calendar)?/events/?$", re.IGNORECASE)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Emulator:
         self.identity = IdentityStore()
         self.latency_ms = 0.0
         self.token_lifetime: int | None = None  # None: Entra's default, random between 60 and 90 minutes
+        self.lost_replies = LostReplies()
+        self.tokens_expired_before = 0.0  # access tokens issued before this instant are refused as expired
         self.epoch = ""
         self.fixture = fixture
         self.seed = seed
@@ -105,6 +109,8 @@ class Emulator:
         self.throttler.clear()
         self.latency_ms = 0.0
         self.token_lifetime = None
+        self.lost_replies.clear()
+        self.tokens_expired_before = 0.0
         self.log.clear()
 
     def tenant(self, key: str) -> Tenant | None:
@@ -215,7 +221,11 @@ class Emulator:
                 return _refused(refusal, call.request_id)
             if batch_seq is None:
                 self._delay()  # inside the admitted section: a slow call counts against the concurrency limit
-            return self._graph_handlers[endpoint](call, **values)
+            response = self._graph_handlers[endpoint](call, **values)
+        created = request.method == "POST" and response.status_code == 201 and _EVENT_CREATE.search(relative)
+        if created and self.lost_replies.take(mailbox):  # the event stands in the mailbox; the caller never hears so
+            raise GraphError(504, *OUTAGES[504])
+        return response
 
     def _delay(self) -> None:
         if self.latency_ms > 0:
@@ -265,6 +275,8 @@ class Emulator:
         app = self.state.apps.get(str(claims.get("appid")))
         if claims.get("emu_epoch") != self.epoch or tenant is None or app is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        if float(claims.get("emu_issued") or claims.get("iat") or 0) < self.tokens_expired_before:
+            raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
         outcome.tenant, outcome.app = tenant.id, app.client_id
         caller: DirectoryUser | None = None
         if claims.get("idtyp") == "user":

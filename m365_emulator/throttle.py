@@ -139,3 +139,33 @@ def _retry(matching: list[Rule]) -> float:
 def _round_up(seconds: float) -> float:
     # Graph's Retry-After may be fractional (e.g. 2.128); keep three decimals, never round down to zero.
     return math.ceil(seconds * 1000) / 1000
+
+
+@dataclass
+class LostReplies:
+    """Event creates whose reply is lost: the event is made in the mailbox, the caller gets 504 GatewayTimeout.
+
+    Counted per mailbox object id (None: any mailbox), as a reply lost between Exchange and the caller.
+    """
+
+    pending: dict[str | None, int] = field(default_factory=dict)
+    lost: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.pending.clear()
+            self.lost = 0
+
+    def add(self, mailbox: str | None, count: int) -> None:
+        with self._lock:
+            self.pending[mailbox] = self.pending.get(mailbox, 0) + count
+
+    def take(self, mailbox: str | None) -> bool:
+        with self._lock:
+            for key in (mailbox, None):
+                if self.pending.get(key, 0) > 0:
+                    self.pending[key] -= 1
+                    self.lost += 1
+                    return True
+        return False

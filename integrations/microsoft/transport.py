@@ -162,16 +162,19 @@ class GraphTransport:
         503 or 504 it might have taken effect, so the error is raised instead.
         """
         deadline = self.policy.clock() + self.policy.budget
-        attempt = 0
+        attempt, refreshed = 0, False
         response = self._send(method, path, params, body)
-        if response.status == 401:  # the token expired or was revoked since it was cached
-            response = self._send(method, path, params, body, force_refresh=True)
         while response.status >= 400:
+            if response.status == 401 and not refreshed:
+                # The token expired (also while waiting out a Retry-After) or was revoked since it was cached.
+                refreshed = True
+                response = self._send(method, path, params, body, force_refresh=True)
+                continue
             error = self._error(response)
             retryable = response.status in _RETRYABLE and (idempotent or response.status == 429)
             if not retryable or not self._wait(attempt, error, deadline):
                 raise error
-            attempt += 1
+            attempt, refreshed = attempt + 1, False  # a token may lapse again during the next wait
             response = self._send(method, path, params, body)
         return response
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -163,3 +164,18 @@ def test_an_outage_longer_than_the_budget_is_unavailable_and_transient(
 
     assert caught.value.permanent is False
     assert caught.value.status == 503
+
+
+def test_a_token_that_expires_while_waiting_out_a_retry_after_is_renewed_and_the_call_succeeds(
+    graph: GraphClient, emulator: EmulatorProcess
+) -> None:
+    throttle(emulator, mailbox=ADELE, count=1, retry_after=1.5)
+    since = emulator.last_seq()
+    expiry = threading.Timer(1.1, lambda: emulator.control("POST", "/access-tokens/expire"))
+    expiry.start()
+
+    schedule = graph.get_schedules(ADELE, [MEGAN], next_monday(), next_monday() + timedelta(days=1))[MEGAN]
+
+    expiry.join()
+    assert schedule.error is None
+    assert [c["status"] for c in graph_calls(emulator, since)] == [429, 401, 200]

@@ -1,0 +1,156 @@
+"""The proof: Overlap's promises under faults, races, revocation and attack, each ending in a figure.
+
+Run by `make proof` (marked `proof`; left out of the other passes) against PostgreSQL, Redis, the emulator and,
+where tasks run, a real Celery worker process. Each test records its figures with `figure(...)`; they are
+printed at the end of the run, and a failed assertion names the promise it broke.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from m365_emulator.testing import EmulatorProcess
+from tests.conftest import require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES: list[str] = []
+
+
+def figure(area: str, text: str) -> None:
+    """One line of the final report, e.g. figure("faults", "60 bookings, 0 lost, 0 duplicates")."""
+    FIGURES.append(f"{area}: {text}")
+
+
+def promise(kept: bool, words: str) -> None:
+    """Fail naming the promise broken (an assert whose message reads as the promise)."""
+    if not kept:
+        pytest.fail(f"PROMISE BROKEN: {words}", pytrace=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The proof runs only when asked for (`-m proof`, as `make proof` does): it is long and needs every service."""
+    if "proof" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if "proof" not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "proof" in item.keywords])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("Overlap's promises, in figures")
+    for line in FIGURES:
+        terminalreporter.write_line(line)
+    report = os.environ.get("PROOF_REPORT")
+    if report:
+        Path(report).write_text("\n".join(FIGURES) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _services_required() -> None:
+    """The proof is about PostgreSQL and Redis: without them it fails (under CI) or is skipped, never faked."""
+    require_service("Redis", settings.REDIS_URL or "")
+    if connection.vendor != "postgresql":
+        message = "the proof runs on PostgreSQL (set DATABASE_URL=postgres://...)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@dataclass
+class WorkerProcess:
+    """`celery worker` in its own process (prefork, two children), on the test database and the emulator."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    killed: list[int] = field(default_factory=list)
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def kill_a_child(self) -> int | None:
+        """SIGKILL one pool process (as the OOM killer would) while it runs a task; the parent redelivers it."""
+        children = self.children()
+        if not children:
+            return None
+        victim = children[0]
+        os.kill(victim, signal.SIGKILL)
+        self.killed.append(victim)
+        return victim
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def _worker_environment(emulator: EmulatorProcess) -> dict[str, str]:
+    database = settings.DATABASES["default"]
+    host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
+    user, password = database.get("USER") or "postgres", database.get("PASSWORD") or ""
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{credentials}{host}:{port}/{database['NAME']}",
+        "REDIS_URL": settings.REDIS_URL or "",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MICROSOFT_LOGIN_URL": emulator.base_url,
+        "MICROSOFT_GRAPH_URL": emulator.base_url,
+        "MICROSOFT_LOGIN_BROWSER_URL": emulator.browser_url,
+        "MICROSOFT_CA_BUNDLE": emulator.ca_file,
+        "MICROSOFT_CLIENT_ID": emulator.client_id,
+        "MICROSOFT_CLIENT_SECRET": emulator.client_secret,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def worker_process(emulator_settings: EmulatorProcess, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A real worker process; tasks the test enqueues go to it through Redis (eager mode is off meanwhile)."""
+    from config.celery_app import app as celery_app
+
+    celery_app.control.purge()
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
+    command += ["--concurrency=2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=_worker_environment(emulator_settings), stdout=out, stderr=out
+        )
+    worker = WorkerProcess(process, log)
+    deadline = time.monotonic() + 60
+    while len(worker.children()) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    if len(worker.children()) < 2:
+        worker.stop()
+        pytest.fail(f"The Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+    celery_app.conf.task_always_eager = False
+    try:
+        yield worker
+    finally:
+        celery_app.conf.task_always_eager = True
+        worker.stop()
+        celery_app.control.purge()
