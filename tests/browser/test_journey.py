@@ -34,9 +34,14 @@ def tab_to(page: Page, target: Locator, most: int = 80) -> None:
     raise AssertionError(f"{target} never got the focus after {most} presses of Tab")
 
 
-def picture(page: Page, name: str) -> None:
-    """Check the page (axe, no sideways scrolling) and keep it under docs/screenshots/ at its width."""
+def picture(page: Page, name: str, at: str = "") -> None:
+    """Check the page (axe, no sideways scrolling) and keep it under docs/screenshots/ at its width.
+
+    `at`: a selector to scroll to the top of the picture (the suggestions sit below the search form).
+    """
     assert_accessible(page)
+    if at:
+        page.locator(at).evaluate("el => el.scrollIntoView({block: 'start'})")
     width = page.viewport_size["width"] if page.viewport_size else 0
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{page.url} scrolls sideways"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -79,7 +84,7 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
     expect(page.get_by_role("heading", name="Best times")).to_be_visible()
     expect(page.locator("#best .local").first).to_contain_text("Alex Wilber")
     search_url = page.url
-    picture(page, "booking-suggestions")
+    picture(page, "booking-suggestions", at="#results")
 
     tab_to(page, page.get_by_role("link", name="Pick this time").first)
     page.keyboard.press("Enter")
@@ -104,17 +109,17 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
 
     phone = browser.new_context(viewport=PHONE, timezone_id="Europe/Berlin", storage_state=member.storage_state())
     small = phone.new_page()
-    for name, url in [
-        ("booking-suggestions", search_url),
-        ("confirm", confirm_url),
-        ("meeting-confirmed", meeting_url),
-        ("my-meetings", f"{live_server.url}/orgs/{org.code}/meetings/"),
-        ("people", f"{live_server.url}/orgs/{org.code}/people/"),
-        ("settings", f"{live_server.url}/orgs/{org.code}/integrations/microsoft/"),
+    for name, url, at in [
+        ("booking-suggestions", search_url, "#results"),
+        ("confirm", confirm_url, ""),
+        ("meeting-confirmed", meeting_url, ""),
+        ("my-meetings", f"{live_server.url}/orgs/{org.code}/meetings/", ""),
+        ("people", f"{live_server.url}/orgs/{org.code}/people/", ""),
+        ("settings", f"{live_server.url}/orgs/{org.code}/integrations/microsoft/", ""),
     ]:
         small.goto(url)
         small.wait_for_load_state("networkidle")
-        picture(small, name)
+        picture(small, name, at)
     phone.close()
     member.close()
     visitor = browser.new_context(viewport=PHONE)
