@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Membership
@@ -21,8 +21,8 @@ from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE = ViewportSize(width=360, height=780)
+DESKTOP = ViewportSize(width=1280, height=860)
 
 
 def tab_to(page: Page, target: Locator, most: int = 80) -> None:
@@ -106,6 +106,9 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
     picture(page, "people")
     page.goto(f"{live_server.url}/orgs/{org.code}/integrations/microsoft/")
     picture(page, "settings")
+    page.goto(f"{live_server.url}/orgs/{org.code}/book/rules")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)  # the admin's rules form, whose help the checkboxes point to
 
     phone = browser.new_context(viewport=PHONE, timezone_id="Europe/Berlin", storage_state=member.storage_state())
     small = phone.new_page()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from integrations.models import CalendarGrant, Connection
 from tests.conftest import Org, signed_in
 from tests.factories import MembershipFactory, UserFactory
@@ -15,7 +15,7 @@ def _url(org: Org, action: str = "") -> str:
     return f"/orgs/{org.code}/people/{action}"
 
 
-def _membership(org: Org, user: object) -> Membership:
+def _membership(org: Org, user: User) -> Membership:
     return Membership.objects.get(organization=org.organization, user=user)
 
 
