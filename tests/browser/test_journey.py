@@ -98,9 +98,25 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
     meeting_url = page.url
     picture(page, "meeting-confirmed")
 
+    tab_to(page, page.get_by_role("link", name="Find a new time"))  # a reschedule, still without the mouse
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Pick a new time")).to_be_visible()
+    assert_accessible(page)
+    before = Booking.objects.get().start
+    tab_to(page, page.get_by_role("button", name="Move the meeting to").first)
+    page.keyboard.press("Enter")
+    expect(page.locator("#booking-status")).to_contain_text("Confirmed", timeout=15_000)
+    assert Booking.objects.get().start != before
+    assert_accessible(page)
+
     page.goto(f"{live_server.url}/orgs/{org.code}/meetings/")
     expect(page.get_by_role("link", name="Plans for spring")).to_be_visible()
     picture(page, "my-meetings")
+    page.goto(f"{live_server.url}/orgs/{org.code}/invitations/")
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/orgs/{org.code}/no-such-page")
+    expect(page.get_by_role("heading", name="There is nothing here")).to_be_visible()
+    assert_accessible(page)
     page.goto(f"{live_server.url}/orgs/{org.code}/people/")
     expect(page.get_by_role("button", name="Make Alex Wilber an admin")).to_be_visible()
     picture(page, "people")
