@@ -103,6 +103,8 @@ def membership_set_role(*, membership: Membership, role: str) -> bool:
 def membership_change_access(*, membership: Membership, is_active: bool, by: User) -> bool:
     """An admin deactivates or reactivates a person; True when it changed.
 
+    A deactivation stands until an admin reactivates the person: the directory sync does not undo it.
+
     Raises `NotOnYourself` when an admin deactivates themselves, and `LastAdmin` for the last active admin.
     """
     if not is_active and membership.user_id == by.pk:
@@ -110,7 +112,10 @@ def membership_change_access(*, membership: Membership, is_active: bool, by: Use
     with transaction.atomic():
         if not is_active and membership.is_admin and membership.is_active and _other_active_admins(membership) == 0:
             raise LastAdmin("An organization keeps at least one active admin: make someone else admin first.")
-        return membership_set_active(membership=membership, is_active=is_active)
+        changed = membership_set_active(membership=membership, is_active=is_active)
+        membership.deactivated_by_admin = not is_active
+        membership.save(update_fields=["deactivated_by_admin"])
+        return changed
 
 
 def active_admin_count(*, organization: Organization) -> int:
