@@ -40,3 +40,13 @@ def admin_membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:
     if not membership.is_admin:
         raise PermissionDenied("Only the organization's admins can do this.")
     return membership
+
+
+def person_in(*, organization_code: uuid.UUID, person: uuid.UUID) -> Membership:
+    """A person's membership (active or not) of the organization, looked up inside it first; 404 otherwise."""
+    try:
+        return Membership.objects.select_related("organization", "user").get(
+            organization__code=organization_code, user__uuid=person
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such person in this organization.") from None

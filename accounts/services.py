@@ -69,6 +69,55 @@ def membership_set_active(*, membership: Membership, is_active: bool) -> bool:
     return True
 
 
+class LastAdmin(Exception):
+    """The change would leave the organization without an active admin."""
+
+
+class NotOnYourself(Exception):
+    """An admin may not take away their own access."""
+
+
+def _other_active_admins(membership: Membership) -> int:
+    """Active admins besides this person, locked until the transaction ends so two admins cannot both leave."""
+    others = Membership.objects.select_for_update().filter(
+        organization_id=membership.organization_id, role=Membership.Role.ADMIN, is_active=True
+    )
+    return len(others.exclude(pk=membership.pk))
+
+
+def membership_set_role(*, membership: Membership, role: str) -> bool:
+    """Make the person an admin or a member; True when it changed.
+
+    Raises `LastAdmin` rather than leave the organization without an active admin.
+    """
+    with transaction.atomic():
+        if membership.role == role:
+            return False
+        if membership.is_admin and membership.is_active and _other_active_admins(membership) == 0:
+            raise LastAdmin("An organization keeps at least one active admin: make someone else admin first.")
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return True
+
+
+def membership_change_access(*, membership: Membership, is_active: bool, by: User) -> bool:
+    """An admin deactivates or reactivates a person; True when it changed.
+
+    A deactivation stands until an admin reactivates the person: the directory sync does not undo it.
+
+    Raises `NotOnYourself` when an admin deactivates themselves, and `LastAdmin` for the last active admin.
+    """
+    if not is_active and membership.user_id == by.pk:
+        raise NotOnYourself("You cannot deactivate yourself; another admin can.")
+    with transaction.atomic():
+        if not is_active and membership.is_admin and membership.is_active and _other_active_admins(membership) == 0:
+            raise LastAdmin("An organization keeps at least one active admin: make someone else admin first.")
+        changed = membership_set_active(membership=membership, is_active=is_active)
+        membership.deactivated_by_admin = not is_active
+        membership.save(update_fields=["deactivated_by_admin"])
+        return changed
+
+
 def active_admin_count(*, organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN, is_active=True).count()
 

@@ -17,9 +17,10 @@ from accounts.forms import AcceptInvitationForm, InvitationForm
 from accounts.models import Membership
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send a person to their organization; with several, let them choose."""
+    """A visitor learns what Overlap does and signs in; a person goes to their organization or chooses one."""
+    if not request.user.is_authenticated:
+        return render(request, "account/login.html")
     memberships = list(
         Membership.objects.filter(user=signed_in_user(request), is_active=True).select_related("organization")
     )

@@ -185,6 +185,9 @@ def _set_active(membership: Membership, enabled: bool, email: str, result: SyncR
     if not enabled and membership.is_active:
         result.to_deactivate.append((membership, email))
         return
+    if enabled and membership.deactivated_by_admin:  # enabled in Entra ID, but an admin here said no
+        result.unchanged += 1
+        return
     if not accounts.membership_set_active(membership=membership, is_active=enabled):
         result.unchanged += 1
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations import signin_views, views
+from integrations import people_views, signin_views, views
 
 _ORG = "orgs/<uuid:code>/integrations/microsoft"
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path(f"{_ORG}/calendar/check", views.calendar_check, name="calendar_check"),
     path(f"{_ORG}/calendar/disconnect", views.calendar_disconnect, name="calendar_disconnect"),
     path(f"{_ORG}/link", signin_views.link, name="microsoft_link"),
+    path("orgs/<uuid:code>/people/", people_views.people, name="people"),
+    path("orgs/<uuid:code>/people/<uuid:person>/role", people_views.change_role, name="people_role"),
+    path("orgs/<uuid:code>/people/<uuid:person>/access", people_views.change_access, name="people_access"),
     path("start", signin_views.start_page, name="start"),
     path("start/microsoft", signin_views.start, name="start_microsoft"),
     path("sign-in/microsoft", signin_views.sign_in, name="microsoft_sign_in"),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import running_in_ci
@@ -52,6 +53,30 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+# WCAG 2.1 AA: the rules axe-core tags for levels A and AA of WCAG 2.0 and 2.1.
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+_AXE = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail with axe-core's own report when the page as it stands breaks a WCAG 2.1 AA rule."""
+    results = _AXE.run(page, options={**WCAG_21_AA, "resultTypes": ["violations"]})
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in_with_password(page: Page, base_url: str, email: str) -> None:
+    """An invited person signs in from the first screen (checked by axe before anything is typed)."""
+    page.goto(f"{base_url}/")
+    assert_accessible(page)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
 
 
 def screenshot(page: Page, name: str) -> Path:

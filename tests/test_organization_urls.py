@@ -27,6 +27,7 @@ class Expect:
     outsider: int = 404  # "missing" and "not yours" look the same
     anonymous: int = 302  # to the sign-in page
     meeting: bool = False  # the URL names a meeting too: the owner organizes it, the member is invited
+    person: bool = False  # the URL names a person of the organization (the member)
 
 
 # Nothing here is connected to Microsoft, so every action ends on the page that explains why.
@@ -59,6 +60,9 @@ EXPECTED: dict[str, Expect] = {
     "meeting_cancel": Expect("post", owner=302, member=403, meeting=True),
     "integration_sync_confirm": Expect("post", owner=302, member=403),
     "invitations": Expect("get", owner=200, member=403),
+    "people": Expect("get", owner=200, member=403),
+    "people_role": Expect("post", owner=302, member=403, person=True),  # no role chosen: back with why
+    "people_access": Expect("post", owner=302, member=403, person=True),
     "microsoft_link": Expect("post", owner=302, member=302),  # to Microsoft's sign-in, or back with why not
 }
 
@@ -106,6 +110,8 @@ def test_each_person_gets_what_their_place_allows(name: str, who: str, org: Org,
     kwargs: dict[str, object] = {"code": org.organization.code}
     if expect.meeting:
         kwargs["booking"] = _meeting(org).code
+    if expect.person:
+        kwargs["person"] = org.member.uuid
 
     response = getattr(client, expect.method)(reverse(name, kwargs=kwargs))
 

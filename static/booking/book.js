@@ -14,9 +14,15 @@
     chip.querySelector("select[data-role]").value = role;
   }
 
+  function say(text) {
+    var status = document.getElementById("chosen-status");
+    if (status) { status.textContent = text; }
+  }
+
   function add(uuid, name, role) {
     var list = chosen();
     var existing = list.querySelector('[data-uuid="' + CSS.escape(uuid) + '"]');
+    say(name + (existing ? " is now " : " added, ") + role);
     if (existing) { setRole(existing, role); return; }
     var chip = document.getElementById("chip-template").content.firstElementChild.cloneNode(true);
     chip.dataset.uuid = uuid;
@@ -33,7 +39,13 @@
     var adder = event.target.closest("button[data-add]");
     if (adder) { add(adder.dataset.uuid, adder.dataset.name, adder.dataset.add); return; }
     var remover = event.target.closest("button[data-remove]");
-    if (remover) { remover.closest("li").remove(); refreshEmpty(); }
+    if (remover) {
+      var chip = remover.closest("li");
+      say(chip.querySelector(".name").textContent + " removed");
+      chip.remove();
+      refreshEmpty();
+      document.getElementById("people-q").focus();  // the removed button took the focus with it
+    }
   });
 
   document.addEventListener("change", function (event) {

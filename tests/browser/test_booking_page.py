@@ -9,7 +9,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import User
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import assert_accessible, screenshot, sign_in_with_password
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,14 +25,12 @@ def test_a_member_finds_a_colleague_sees_times_in_their_zone_and_picks_one(
     adele.user.save()
     context = browser.new_context(viewport={"width": width, "height": height}, timezone_id="Europe/Berlin")
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(adele.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in_with_password(page, live_server.url, adele.user.email)
 
     page.goto(f"{live_server.url}/orgs/{org.code}/book/")
     expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")  # detected, stored, reloaded
     assert User.objects.get(pk=adele.user.pk).time_zone == "Europe/Berlin"
+    assert_accessible(page)
     page.get_by_label("Find colleagues").fill("alex")
     page.get_by_role("button", name="Required").first.click()
     expect(page.locator("#chosen .chip .name")).to_have_text(["Alex Wilber"])
@@ -42,6 +40,7 @@ def test_a_member_finds_a_colleague_sees_times_in_their_zone_and_picks_one(
     expect(page.get_by_role("heading", name="Best times")).to_be_visible()
     expect(page.locator("#best .local").first).to_contain_text("Alex Wilber")
     screenshot(page, f"booking-page-{width}")
+    assert_accessible(page)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=f"test-artifacts/booking-top-{width}.png")
     page.get_by_role("link", name="Pick this time").first.click()
@@ -50,4 +49,5 @@ def test_a_member_finds_a_colleague_sees_times_in_their_zone_and_picks_one(
     expect(page.locator("#summary")).to_contain_text("Alex Wilber")
     expect(page.locator("#summary")).to_contain_text("Plans for spring")
     screenshot(page, f"booking-confirm-{width}")
+    assert_accessible(page)
     context.close()

@@ -10,7 +10,7 @@ from booking.meetings import Booking
 from booking.tasks import confirm_booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form, free_slot, meeting_url, world_in
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import assert_accessible, screenshot, sign_in_with_password
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,13 +31,11 @@ def test_the_page_updates_itself_from_creating_to_confirmed(
     world.megan.user.save()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(world.megan.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in_with_password(page, live_server.url, world.megan.user.email)
 
     page.goto(f"{live_server.url}{meeting_url(booking)}")
     expect(page.get_by_role("heading", name="Creating your meeting…")).to_be_visible()
+    assert_accessible(page)
     page.evaluate("window.stayedOnThisPage = true")
     confirm_booking.delay(booking.pk)
 
@@ -45,4 +43,5 @@ def test_the_page_updates_itself_from_creating_to_confirmed(
     expect(page.get_by_role("link", name="Join the Teams meeting")).to_be_visible()
     assert page.evaluate("window.stayedOnThisPage") is True  # updated in place, no reload
     screenshot(page, "meeting-confirmed")
+    assert_accessible(page)
     context.close()

@@ -61,6 +61,21 @@ class TestDirectoryChanges:
 
         assert MEGAN in _active(org)
 
+    def test_a_person_an_admin_deactivated_stays_out_until_an_admin_lets_them_back(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        connect(browser(org.admin), org, emulator_settings)
+        megan = User.objects.get(email=MEGAN)
+        people = f"/orgs/{org.organization.code}/people/{megan.uuid}/access"
+        browser(org.admin).post(people, {"active": "no"})
+
+        _sync_now(org)  # Megan is still enabled in Entra ID
+
+        assert MEGAN not in _active(org)
+        browser(org.admin).post(people, {"active": "yes"})
+        _sync_now(org)
+        assert MEGAN in _active(org)
+
     def test_a_person_removed_from_entra_id_loses_access_but_is_not_deleted(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from m365_emulator.testing import EmulatorProcess
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import assert_accessible, screenshot
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,3 +43,4 @@ def test_an_admin_connects_the_organization_from_the_pages_alone(
     page.reload()
     expect(page.get_by_text("Last synchronised")).to_be_visible()
     screenshot(page, "integration-settings-connected")
+    assert_accessible(page)

@@ -8,7 +8,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Membership
 from m365_emulator.testing import EmulatorProcess
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_tenant_admin_starts_with_microsoft_365_in_one_path(
     page: Page, live_server: LiveServer, emulator_settings: EmulatorProcess
 ) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_role("link", name="starts your organization with Microsoft 365").click()
-    page.get_by_role("button", name="Start with Microsoft 365").click()
+    page.goto(f"{live_server.url}/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start with Microsoft 365").click()  # straight to Microsoft, no page between
     page.locator("input[name=login]").fill("diego.siciliani@fabrikam.onmicrosoft.com")
     page.get_by_role("button", name="Next").click()
     page.get_by_role("button", name="Accept").click()  # signing in to Overlap, the first time in this tenant
@@ -27,5 +27,6 @@ def test_a_tenant_admin_starts_with_microsoft_365_in_one_path(
     expect(page.get_by_text("Connected. Overlap checked the connection")).to_be_visible()
     expect(page.locator("[data-status=active]")).to_be_visible()
     screenshot(page, "start-with-microsoft-365-connected")
+    assert_accessible(page)
     admin = Membership.objects.get(user__email="diego.siciliani@fabrikam.onmicrosoft.com")
     assert admin.role == "admin" and admin.organization.name == "Fabrikam"

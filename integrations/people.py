@@ -1,0 +1,52 @@
+"""The people page's reads: an organization's members, one page at a time, with what Microsoft says of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+from accounts.models import Membership, Organization
+from integrations.models import CalendarGrant, Connection
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    membership: Membership
+    calendar: str  # individual mode: the person's own calendar connection
+    calendar_badge: str
+    reachable: bool | None  # domain-wide mode: from the last reach check; None when it did not cover them
+    reach_reason: str
+
+
+def people_matching(*, organization: Organization, query: str) -> QuerySet[Membership]:
+    """Everyone in the organization, active or not, whose name or address contains `query`."""
+    people = Membership.objects.filter(organization=organization).select_related("user", "calendar_grant")
+    if query:
+        people = people.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
+    return people.order_by("-is_active", "user__name", "user__email", "pk")
+
+
+def people_page(*, organization: Organization, connection: Connection, query: str, number: str | None) -> Page:
+    """One page of `people_matching`; its `rows` carry each person's calendar or reach."""
+    page = Paginator(people_matching(organization=organization, query=query), PER_PAGE).get_page(number)
+    reach = {row["email"].lower(): row for row in connection.reach_report or [] if isinstance(row, dict)}
+    page.rows = [_row(membership, reach) for membership in page.object_list]  # type: ignore[attr-defined]
+    return page
+
+
+def _row(membership: Membership, reach: dict[str, dict]) -> PersonRow:
+    grant = getattr(membership, "calendar_grant", None)
+    status = grant.status if grant else CalendarGrant.Status.DISCONNECTED
+    badge = {CalendarGrant.Status.CONNECTED: "ok", CalendarGrant.Status.RECONNECT_NEEDED: "bad"}.get(status, "warn")
+    checked = reach.get(membership.user.email.lower())
+    return PersonRow(
+        membership=membership,
+        calendar=CalendarGrant.Status(status).label,
+        calendar_badge=badge,
+        reachable=bool(checked["reachable"]) if checked else None,
+        reach_reason=str(checked.get("reason", "")) if checked else "",
+    )

@@ -1,0 +1,74 @@
+"""The people page (admins): who is in the organization, their role and access, and their calendar."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services as accounts
+from accounts.access import admin_membership_for, person_in, signed_in_user
+from accounts.models import Membership
+from integrations import selectors
+from integrations.models import Connection
+from integrations.people import people_page
+
+
+@login_required
+@require_GET
+def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    organization = membership.organization
+    connection = selectors.connection_of(organization=organization)
+    query = request.GET.get("q", "").strip()[:100]
+    page = people_page(organization=organization, connection=connection, query=query, number=request.GET.get("page"))
+    context = {"organization": organization, "connection": connection, "Mode": Connection.Mode}
+    return render(request, "integrations/people.html", {**context, "page": page, "query": query})
+
+
+@login_required
+@require_POST
+def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
+    admin_membership_for(request, code)
+    target = person_in(organization_code=code, person=person)
+    role = request.POST.get("role", "")
+    if role not in Membership.Role.values:
+        messages.error(request, "Choose admin or member.")
+    else:
+        try:
+            if accounts.membership_set_role(membership=target, role=role):
+                messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
+        except accounts.LastAdmin as why:
+            messages.error(request, str(why))
+    return _back(request, code)
+
+
+@login_required
+@require_POST
+def change_access(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
+    admin = admin_membership_for(request, code)
+    target = person_in(organization_code=code, person=person)
+    active = request.POST.get("active", "")
+    if active not in ("yes", "no"):
+        messages.error(request, "Choose to deactivate or reactivate.")
+        return _back(request, code)
+    try:
+        if accounts.membership_change_access(membership=target, is_active=active == "yes", by=signed_in_user(request)):
+            done = "can use Overlap again" if active == "yes" else "can no longer use Overlap"
+            messages.success(request, f"{target.user.display_name} {done} in {admin.organization.name}.")
+    except (accounts.LastAdmin, accounts.NotOnYourself) as why:
+        messages.error(request, str(why))
+    return _back(request, code)
+
+
+def _back(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Back to the same search and page the admin acted from."""
+    keep = {key: request.POST[key][:100] for key in ("q", "page") if request.POST.get(key)}
+    url = reverse("people", kwargs={"code": code})
+    return redirect(f"{url}?{urlencode(keep)}" if keep else url)
