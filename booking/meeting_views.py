@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -79,42 +80,55 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
 @login_required
 @require_POST
 def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
-    member = membership_for(request, code)
-    found = selectors.booking_for(member=member, code=booking)
-    try:
+    def retry(found: Booking, member: Membership) -> str:
         services.booking_retry(booking=found, actor=signed_in_user(request))
-    except BookingRefused as refused:
-        messages.error(request, refused.message)
-    return redirect("meeting_detail", code=code, booking=booking)
+        return ""
+
+    return _change(request, code, booking, retry)
 
 
 @login_required
 @require_POST
 def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
-    member = membership_for(request, code)
-    found = selectors.booking_for(member=member, code=booking)
-    form = CancelForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    try:
+    def cancel(found: Booking, member: Membership) -> str:
+        form = CancelForm(request.POST)
+        comment = form.cleaned_data["comment"] if form.is_valid() else ""
         services.booking_cancel(booking=found, actor=signed_in_user(request), comment=comment)
-        messages.success(request, "The meeting is cancelled; Microsoft 365 told everyone invited.")
-    except BookingRefused as refused:
-        messages.error(request, refused.message)
-    return redirect("meeting_detail", code=code, booking=booking)
+        return "The meeting is cancelled; Microsoft 365 told everyone invited."
+
+    return _change(request, code, booking, cancel)
 
 
 @login_required
 @require_POST
 def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
-    member = membership_for(request, code)
-    found = selectors.booking_for(member=member, code=booking)
-    services.organizer_only(booking=found, actor=signed_in_user(request))
-    form = SlotForm(request.POST, organization=member.organization)
-    try:
+    def reschedule(found: Booking, member: Membership) -> str:
+        form = SlotForm(request.POST, organization=member.organization)
         if not form.is_valid():
             raise BookingRefused(" ".join(_problems(form)))
         services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])
-        messages.success(request, "The meeting is moved; everyone invited was told by Microsoft 365.")
+        return "The meeting is moved; everyone invited was told by Microsoft 365."
+
+    return _change(request, code, booking, reschedule, organizer_only=True)
+
+
+def _change(
+    request: HttpRequest,
+    code: uuid.UUID,
+    booking: uuid.UUID,
+    change: Callable[[Booking, Membership], str],
+    *,
+    organizer_only: bool = False,
+) -> HttpResponse:
+    """Apply one change to the member's booking and go back to its page, saying what happened or why not."""
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    if organizer_only:
+        services.organizer_only(booking=found, actor=signed_in_user(request))
+    try:
+        done = change(found, member)
+        if done:
+            messages.success(request, done)
     except BookingRefused as refused:
         messages.error(request, refused.message)
     return redirect("meeting_detail", code=code, booking=booking)

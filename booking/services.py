@@ -17,7 +17,7 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
-from booking.availability import availability_check_slot, availability_forget
+from booking.availability import SlotCheck, availability_check_slot, availability_forget
 from booking.meetings import Booking, IllegalMove, Participant
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
@@ -136,14 +136,8 @@ def _existing_event(booking: Booking) -> Event | None:
 
 def _create_event(booking: Booking) -> Event | None:
     """Check the slot with fresh availability, then create the event once; None when the slot is taken."""
-    participants = list(booking.participants.select_related("membership__user"))
-    check = availability_check_slot(
-        organizer=booking.organizer,
-        required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
-        optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
-        start=booking.start,
-        end=booking.end,
-    )
+    participants = _participants(booking)
+    check = _check_slot(booking, participants, booking.start, booking.end)
     if not check.free:
         _slot_not_free(booking, check.problems)
         return None
@@ -271,16 +265,24 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
     return booking
 
 
+def _participants(booking: Booking) -> list[Participant]:
+    return list(booking.participants.select_related("membership__user"))
+
+
+def _check_slot(booking: Booking, participants: list[Participant], start: datetime, end: datetime) -> SlotCheck:
+    """Fresh availability of [start, end) for the booking's people (the organizer and every required colleague)."""
+    return availability_check_slot(
+        organizer=booking.organizer,
+        required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
+        optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
+        start=start,
+        end=end,
+    )
+
+
 def _check_new_slot(booking: Booking, slot: Slot) -> None:
-    participants = list(booking.participants.select_related("membership__user"))
     try:
-        check = availability_check_slot(
-            organizer=booking.organizer,
-            required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
-            optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
-            start=slot.start,
-            end=slot.end,
-        )
+        check = _check_slot(booking, _participants(booking), slot.start, slot.end)
     except (CalendarError, ConnectionNotReady) as error:
         raise BookingRefused(getattr(error, "reason", str(error))) from None
     # The meeting itself blocks its own old time: a new slot that overlaps it is judged by the guard alone.

@@ -30,11 +30,11 @@ DEMO_LOGINS = [
 ]
 
 
-def kept_secret(name: str, make: str) -> str:
-    """A value made on the first run and read back on every later one."""
-    path = RUN_DIR / name
+def kept_secret(name: str, make: str, run_dir: Path = RUN_DIR) -> str:
+    """A value made on the first run and read back on every later one (mode 600)."""
+    path = run_dir / name
     if not path.exists():
-        RUN_DIR.mkdir(exist_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(make)
         path.chmod(0o600)
     return path.read_text().strip()
@@ -43,23 +43,30 @@ def kept_secret(name: str, make: str) -> str:
 EMULATOR_STATE = RUN_DIR / "m365-emulator-state.pickle"
 
 
-def emulator_command(client_secret: str) -> list[str]:
-    """`python -m m365_emulator` on the demo's ports, with the demo's secret and its kept world."""
+def emulator_command(
+    client_secret: str,
+    *,
+    port: int = EMULATOR_PORT,
+    http_port: int = EMULATOR_HTTP_PORT,
+    ca_file: Path = RUN_DIR / "m365-emulator-ca.pem",
+    state_file: Path = EMULATOR_STATE,
+) -> list[str]:
+    """`python -m m365_emulator` on the demo's ports (or others), with a kept secret and a kept world."""
     return [
         sys.executable,
         "-m",
         "m365_emulator",
         "--port",
-        str(EMULATOR_PORT),
+        str(port),
         "--http-port",
-        str(EMULATOR_HTTP_PORT),
+        str(http_port),
         "--ca-out",
-        str(RUN_DIR / "m365-emulator-ca.pem"),
+        str(ca_file),
         "--client-secret",
         client_secret,
         # Consents, refresh tokens, people and events outlive a restart, as they do at Microsoft.
         "--state-file",
-        str(EMULATOR_STATE),
+        str(state_file),
     ]
 
 
@@ -81,13 +88,20 @@ def read_announcement(stream: IO[str] | None) -> dict[str, str]:
 def web_environment(emulator: dict[str, str], token_key: str) -> dict[str, str]:
     return {
         **os.environ,
+        **microsoft_environment(emulator),
+        "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY", token_key),
+    }
+
+
+def microsoft_environment(emulator: dict[str, str]) -> dict[str, str]:
+    """The MICROSOFT_* settings that point Overlap at the emulator, from its announcement line."""
+    return {
         "MICROSOFT_LOGIN_URL": emulator["base_url"],
         "MICROSOFT_LOGIN_BROWSER_URL": emulator["browser_url"],
         "MICROSOFT_GRAPH_URL": emulator["base_url"],
         "MICROSOFT_CA_BUNDLE": emulator["ca_file"],
         "MICROSOFT_CLIENT_ID": emulator["client_id"],
         "MICROSOFT_CLIENT_SECRET": emulator["client_secret"],
-        "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY", token_key),
     }
 
 

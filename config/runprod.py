@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
-from config.rundemo import DEMO_LOGINS, read_announcement
+from config.rundemo import DEMO_LOGINS, emulator_command, kept_secret, microsoft_environment, read_announcement
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
@@ -46,16 +46,6 @@ def procfile(path: Path = PROCFILE) -> dict[str, str]:
         if sep and name.strip() and not line.lstrip().startswith("#"):
             commands[name.strip()] = command.strip()
     return commands
-
-
-def kept_secret(run_dir: Path, name: str, make: str) -> str:
-    """A value made on the first run and read back on every later one (mode 600)."""
-    path = run_dir / name
-    if not path.exists():
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(make)
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def ensure_database(url: str) -> None:
@@ -98,22 +88,14 @@ class Settings:
         )
 
 
-def emulator_command(settings: Settings, client_secret: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "m365_emulator",
-        "--port",
-        str(settings.emulator_port),
-        "--http-port",
-        str(settings.emulator_http_port),
-        "--ca-out",
-        str(settings.run_dir / "prod-m365-emulator-ca.pem"),
-        "--client-secret",
+def prod_emulator_command(settings: Settings, client_secret: str) -> list[str]:
+    return emulator_command(
         client_secret,
-        "--state-file",
-        str(settings.run_dir / "prod-m365-emulator-state.pickle"),
-    ]
+        port=settings.emulator_port,
+        http_port=settings.emulator_http_port,
+        ca_file=settings.run_dir / "prod-m365-emulator-ca.pem",
+        state_file=settings.run_dir / "prod-m365-emulator-state.pickle",
+    )
 
 
 def stack_environment(settings: Settings, emulator: dict[str, str]) -> dict[str, str]:
@@ -123,8 +105,8 @@ def stack_environment(settings: Settings, emulator: dict[str, str]) -> dict[str,
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": kept_secret(run_dir, "prod-django-secret-key", secrets.token_urlsafe(50)),
-        "TOKEN_ENCRYPTION_KEY": kept_secret(run_dir, "prod-token-encryption-key", Fernet.generate_key().decode()),
+        "DJANGO_SECRET_KEY": kept_secret("prod-django-secret-key", secrets.token_urlsafe(50), run_dir),
+        "TOKEN_ENCRYPTION_KEY": kept_secret("prod-token-encryption-key", Fernet.generate_key().decode(), run_dir),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Browsers keep Secure cookies for http://localhost; a real deployment keeps the redirect to HTTPS.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
@@ -134,12 +116,7 @@ def stack_environment(settings: Settings, emulator: dict[str, str]) -> dict[str,
         "GUNICORN_BIND": f"127.0.0.1:{settings.port}",
         "DJANGO_STATIC_ROOT": os.environ.get("DJANGO_STATIC_ROOT", str(run_dir / "prod-static")),
         "CELERY_BEAT_SCHEDULE_FILE": str(run_dir / "prod-celerybeat-schedule"),
-        "MICROSOFT_LOGIN_URL": emulator["base_url"],
-        "MICROSOFT_LOGIN_BROWSER_URL": emulator["browser_url"],
-        "MICROSOFT_GRAPH_URL": emulator["base_url"],
-        "MICROSOFT_CA_BUNDLE": emulator["ca_file"],
-        "MICROSOFT_CLIENT_ID": emulator["client_id"],
-        "MICROSOFT_CLIENT_SECRET": emulator["client_secret"],
+        **microsoft_environment(emulator),
     }
 
 
@@ -221,8 +198,8 @@ def main() -> None:
     commands = procfile()
     ensure_database(settings.database_url)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    client_secret = kept_secret(settings.run_dir, "prod-emulator-client-secret", secrets.token_urlsafe(32))
-    emulator_process = start(emulator_command(settings, client_secret), stdout=subprocess.PIPE)
+    client_secret = kept_secret("prod-emulator-client-secret", secrets.token_urlsafe(32), settings.run_dir)
+    emulator_process = start(prod_emulator_command(settings, client_secret), stdout=subprocess.PIPE)
     running: dict[str, subprocess.Popen[str]] = {}
     try:
         emulator = read_announcement(emulator_process.stdout)

@@ -23,6 +23,23 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
 
 
+@pytest.fixture
+def real_worker() -> Iterator[None]:
+    """A real Celery worker (in a thread) on the Redis broker for the test; tasks stop running eagerly meanwhile."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from config.celery_app import app as celery_app
+
+    require_service("Redis", settings.REDIS_URL or "")
+    celery_app.conf.task_always_eager = False
+    try:
+        with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -220,6 +220,7 @@ def start_delegated_sign_in(
     scopes: Iterable[str] = DELEGATED_SCOPES,
     login_hint: str | None = None,
     response_mode: str = "query",
+    prompt: str | None = None,
 ) -> dict[str, Any]:
     """Begin the auth-code flow with PKCE. Keep the returned dict in the session; send the browser to its "auth_uri"."""
     app = _authority(config, tenant).app
@@ -232,6 +233,7 @@ def start_delegated_sign_in(
                 redirect_uri=redirect_uri,
                 login_hint=login_hint,
                 response_mode=response_mode,
+                prompt=prompt,
             )
         )
     flow["auth_uri"] = _for_browser(config, str(flow["auth_uri"]))

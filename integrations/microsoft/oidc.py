@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from integrations.microsoft.auth import _authority, _for_browser, _msal_call
+from integrations.microsoft.auth import _authority, _msal_call, start_delegated_sign_in
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import BadRequest, ConsentMissing, MicrosoftError
 from integrations.microsoft.transport import new_session
@@ -65,18 +64,14 @@ def start_sign_in(
 ) -> dict[str, Any]:
     """Begin an OpenID Connect sign-in (code + PKCE + nonce). Keep the dict in the session; send the browser to
     its "auth_uri". `tenant` is a tenant id or domain, or "organizations" for any work account."""
-    app = _authority(config, tenant).app
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
-        flow = _msal_call(
-            lambda: app.initiate_auth_code_flow(
-                scopes=list(SIGN_IN_SCOPES),
-                redirect_uri=redirect_uri,
-                login_hint=login_hint,
-                prompt="select_account",
-            )
-        )
-    flow["auth_uri"] = _for_browser(config, str(flow["auth_uri"]))
+    flow = start_delegated_sign_in(
+        config,
+        tenant=tenant,
+        redirect_uri=redirect_uri,
+        scopes=SIGN_IN_SCOPES,
+        login_hint=login_hint,
+        prompt="select_account",
+    )
     flow["tenant"] = tenant
     return dict(flow)
 

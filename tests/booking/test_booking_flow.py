@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,6 @@ from tests.booking.helpers import (
     MEGAN,
     World,
     book,
-    calendar_calls_keep_the_data_contract,
     copies,
     form,
     free_slot,
@@ -32,22 +30,8 @@ from tests.booking.helpers import (
 from tests.conftest import Org
 from tests.integrations.helpers import CONTOSO_ID, connect_calendar
 
-
-@pytest.fixture(autouse=True)
-def _data_contract(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Whatever a test here does, the calendar calls it causes keep Overlap's data contract."""
-    if "emulator_settings" not in request.fixturenames:
-        yield
-        return
-    emulator: EmulatorProcess = request.getfixturevalue("emulator_settings")
-    since = emulator.last_seq()
-    yield
-    calendar_calls_keep_the_data_contract(emulator, since)
-
-
-@pytest.fixture(params=["domain_wide", "delegated"])
-def world(request: pytest.FixtureRequest, org: Org, emulator_settings: EmulatorProcess) -> World:
-    return world_in(org, emulator_settings, request.param)
+# Whatever a test here does, the calendar calls it causes keep Overlap's data contract (tests/booking/conftest.py).
+pytestmark = pytest.mark.usefixtures("data_contract")
 
 
 def only_booking() -> Booking:

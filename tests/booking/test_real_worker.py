@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from booking.meetings import Booking
 from booking.tasks import confirm_booking
-from config.celery_app import app as celery_app
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, book, copies, form, free_slot, world_in
-from tests.conftest import Org, require_service
+from tests.conftest import Org
 
 pytestmark = [
     pytest.mark.redis,
@@ -24,17 +20,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="runs on the PostgreSQL/Redis pass"),
 ]
-
-
-@pytest.fixture
-def real_worker() -> Iterator[None]:
-    require_service("Redis", settings.REDIS_URL or "")
-    celery_app.conf.task_always_eager = False
-    try:
-        with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = True
 
 
 def settled(booking: Booking, timeout: float = 30) -> Booking:

@@ -13,17 +13,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
 from config import request_id
-from config.celery_app import app as celery_app
 from config.logs import JsonFormatter, RequestIdFilter
 from integrations.microsoft import auth
 from m365_emulator.testing import EmulatorProcess
-from tests.conftest import require_service
 
 pytestmark = pytest.mark.django_db
 
@@ -127,17 +123,6 @@ def test_a_graph_call_outside_any_request_gets_an_id_of_its_own(emulator_setting
     probe_graph(emulator_settings.tenant_id)
     ids = [e["client_request_id"] for e in emulator_settings.log(since) if e["path"] == "/v1.0/users"]
     assert len(ids) == 2 and len(set(ids)) == 2 and all(uuid.UUID(str(i)) for i in ids)
-
-
-@pytest.fixture
-def real_worker() -> Iterator[None]:
-    require_service("Redis", settings.REDIS_URL or "")
-    celery_app.conf.task_always_eager = False
-    try:
-        with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = True
 
 
 @pytest.mark.redis
