@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -11,7 +12,17 @@ from m365_emulator.testing import EmulatorProcess
 from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser
-REDIRECT = "http://localhost:8000/integrations/microsoft/consent/done/"
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# The browser never reaches this "Overlap": the test's route answers for it. A port nothing serves keeps a running
+# demo (make run, on 8000) from answering instead.
+REDIRECT = f"http://localhost:{_unused_port()}/integrations/microsoft/consent/done/"
 
 
 def test_an_admin_grants_consent_by_clicking_through_the_pages(page: Page, emulator: EmulatorProcess) -> None:
