@@ -96,6 +96,10 @@ def test_another_organizations_identifiers_open_nothing_leak_nothing_and_change_
                 targets = [{"code": org.organization.code, "booking": victim.code}]
                 if own:  # one's own organization with the other's meeting
                     targets.append({"code": own, "booking": victim.code})
+            elif expect.person:
+                targets = [{"code": org.organization.code, "person": world.adele.user.uuid}]
+                if own:  # one's own organization with the other's person
+                    targets.append({"code": own, "person": world.adele.user.uuid})
             elif (own and expect.method == "post") or (name in {"booking_people", "booking_confirm"} and own):
                 targets.append({"code": own})  # one's own forms, filled with the other's people and meeting
             for kwargs in targets:
@@ -105,7 +109,7 @@ def test_another_organizations_identifiers_open_nothing_leak_nothing_and_change_
                 statuses[response.status_code] += 1
                 body = response.content.decode(errors="replace")
                 leaks += [(who, name, s) for s in secrets if s in body]
-                own_form = kwargs["code"] == own and "booking" not in kwargs
+                own_form = kwargs["code"] == own and "booking" not in kwargs and "person" not in kwargs
                 if who == "anonymous":
                     allowed = response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
                 elif own_form:
