@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,26 @@ def user_create(*, email: str, name: str = "", password: str | None = None) -> U
     if User.objects.filter(email__iexact=email).exists():
         raise AddressTaken(email)
     return User.objects.create_user(email=email, password=password, name=name)
+
+
+def users_bulk_create(*, people: list[tuple[str, str]]) -> list[User]:
+    """Many new people (email, name) in one insert, without passwords (they sign in with Microsoft).
+
+    The caller has made sure nobody holds the addresses (`addresses_held`); the database refuses a duplicate.
+    """
+    # An unusable password is a random marker, not a hash: cheap even for 100,000 people.
+    users = [User(email=email.strip().lower(), name=name[:200], password=make_password(None)) for email, name in people]
+    return User.objects.bulk_create(users)
+
+
+def addresses_held(*, emails: list[str]) -> set[str]:
+    """Which of these (lowercased) addresses an account already holds, in one query."""
+    wanted = sorted({email.strip().lower() for email in emails if email.strip()})
+    held: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        found = User.objects.filter(email__in=wanted[start : start + 900]).values_list("email", flat=True)
+        held.update(email.lower() for email in found)
+    return held
 
 
 def user_holding(*, email: str) -> User | None:
@@ -58,6 +79,20 @@ def membership_ensure(
     return Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": role, "is_active": is_active}
     )
+
+
+def memberships_bulk_create(*, users: list[User], organization: Organization) -> list[Membership]:
+    """A member's membership for each new person, in one insert."""
+    return Membership.objects.bulk_create(Membership(user=user, organization=organization) for user in users)
+
+
+def memberships_set_active(*, ids: list[int], is_active: bool) -> int:
+    """Give or take away access from many memberships at once, a few hundred per query; how many changed."""
+    changed = 0
+    for start in range(0, len(ids), 900):
+        part = Membership.objects.filter(pk__in=ids[start : start + 900]).exclude(is_active=is_active)
+        changed += part.update(is_active=is_active)
+    return changed
 
 
 def membership_set_active(*, membership: Membership, is_active: bool) -> bool:
