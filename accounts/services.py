@@ -46,6 +46,12 @@ def users_bulk_create(*, people: list[tuple[str, str]]) -> list[User]:
     return User.objects.bulk_create(users)
 
 
+def users_rename(*, users: list[User]) -> None:
+    """Store the new `name` of each of these people (set by the caller) in one bulk update."""
+    if users:
+        User.objects.bulk_update(users, ["name"], batch_size=500)
+
+
 def addresses_held(*, emails: list[str]) -> set[str]:
     """Which of these (lowercased) addresses an account already holds, in one query."""
     wanted = sorted({email.strip().lower() for email in emails if email.strip()})

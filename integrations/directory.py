@@ -9,8 +9,8 @@ One odd record never aborts a sync: it is skipped and reported. A sync never tak
 active admin, and one that would deactivate more than half of the active members waits for an admin.
 
 Two ways to read the directory, for organizations of any size (100,000 people and more):
-- A full sync reads `GET /users` in pages of 999 with only the fields it keeps, and applies each page as it
-  arrives (the directory is never held in memory), with a fixed number of queries per page (bulk inserts and
+- A full sync reads `GET /users` in pages of 999 with only the fields it keeps (a renamed person's name
+  follows Entra ID), and applies each page as it arrives (the directory is never held in memory), with a fixed number of queries per page (bulk inserts and
   updates; a page where nothing changed writes nothing). People it did not list lose access at the end. Just
   before reading, it asks Graph for a delta link for "now" and stores it.
 - Later syncs read `GET /users/delta` from that link: only the people added, changed or removed since (an
@@ -228,13 +228,16 @@ def _update_existing(
     organization: Organization, pairs: list[tuple[DirectoryEntry, Person]], result: SyncResult
 ) -> None:
     """Entries whose directory state changed are written in one bulk update; memberships in two."""
-    changed, back = [], []
+    changed, back, renamed = [], [], []
     now = timezone.now()
     for entry, person in pairs:
         if (entry.account_enabled, entry.user_principal_name) != (person.enabled, person.upn):
             entry.account_enabled, entry.user_principal_name, entry.synced_at = person.enabled, person.upn, now
             changed.append(entry)
         membership = entry.membership
+        if person.name and membership.user.name != person.name[:200]:  # Entra ID holds the name of its people
+            membership.user.name = person.name[:200]
+            renamed.append(membership.user)
         if not person.enabled and membership.is_active:
             result.leave(membership, person.email)
         elif person.enabled and not membership.is_active and not membership.deactivated_by_admin:
@@ -245,6 +248,7 @@ def _update_existing(
     if changed:
         DirectoryEntry.objects.bulk_update(changed, ["account_enabled", "user_principal_name", "synced_at"])
     accounts.memberships_set_active(ids=back, is_active=True)
+    accounts.users_rename(users=renamed)
 
 
 def _without_clashes(newcomers: list[Person], result: SyncResult) -> list[Person]:
