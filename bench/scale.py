@@ -16,6 +16,7 @@ Targets at 150 ms on PostgreSQL: first sync of 100,000 <= 3 minutes, delta sync 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -77,10 +78,8 @@ def _rss_kb(field: str = "VmRSS") -> int:
 
 
 def _reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM (the peak RSS) to the current RSS
-    except OSError:
-        pass
 
 
 def _graph_requests(emulator: EmulatorProcess, since: int) -> int:

@@ -9,10 +9,10 @@ One odd record never aborts a sync: it is skipped and reported. A sync never tak
 active admin, and one that would deactivate more than half of the active members waits for an admin.
 
 Two ways to read the directory, for organizations of any size (100,000 people and more):
-- A full sync reads `GET /users` in pages of 999 with only the fields it keeps (a renamed person's name
-  follows Entra ID), and applies each page as it arrives (the directory is never held in memory), with a fixed number of queries per page (bulk inserts and
-  updates; a page where nothing changed writes nothing). People it did not list lose access at the end. Just
-  before reading, it asks Graph for a delta link for "now" and stores it.
+- A full sync reads `GET /users` in pages of 999 with only the fields it keeps, and applies each page as it
+  arrives (the directory is never held in memory), with a fixed number of queries per page (bulk inserts and
+  updates; a page where nothing changed writes nothing; a renamed person's name follows Entra ID). People it
+  did not list lose access at the end. Just before reading, it asks Graph for a delta link for "now".
 - Later syncs read `GET /users/delta` from that link: only the people added, changed or removed since (an
   `@removed` person loses access), and store the next link. When Graph no longer knows the link (it lives 7
   days), when the tenant changed, or when an admin confirms a held sync, the sync is a full one.
