@@ -35,6 +35,16 @@ from integrations.microsoft.errors import SyncReset
 from integrations.microsoft.types import DirectoryPage
 from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 
+_ENTRY_FIELDS = (
+    "object_id",
+    "account_enabled",
+    "user_principal_name",
+    "membership__is_active",
+    "membership__deactivated_by_admin",
+    "membership__role",
+    "membership__user__name",
+    "membership__user__email",
+)
 SAMPLE = 10  # addresses named in the audit log per kind of change
 
 
@@ -221,7 +231,8 @@ def _entries(organization: Organization, object_ids: list[str]) -> dict[str, Dir
     if not object_ids:
         return {}
     found = DirectoryEntry.objects.filter(organization=organization, object_id__in=object_ids)
-    return {entry.object_id: entry for entry in found.select_related("membership__user")}
+    found = found.select_related("membership__user").only(*_ENTRY_FIELDS)  # what the sync compares, no more
+    return {entry.object_id: entry for entry in found}
 
 
 def _update_existing(
