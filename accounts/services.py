@@ -46,10 +46,10 @@ def users_bulk_create(*, people: list[tuple[str, str]]) -> list[User]:
     return User.objects.bulk_create(users)
 
 
-def users_rename(*, users: list[User]) -> None:
-    """Store the new `name` of each of these people (set by the caller) in one bulk update."""
-    if users:
-        User.objects.bulk_update(users, ["name"], batch_size=500)
+def users_rename(*, names: list[tuple[int, str]]) -> None:
+    """Give these people (user id, new name) their new names, in one bulk update."""
+    if names:
+        User.objects.bulk_update([User(pk=pk, name=name) for pk, name in names], ["name"], batch_size=500)
 
 
 def addresses_held(*, emails: list[str]) -> set[str]:

@@ -35,15 +35,33 @@ from integrations.microsoft.errors import SyncReset
 from integrations.microsoft.types import DirectoryPage
 from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 
-_ENTRY_FIELDS = (
-    "object_id",
+
+@dataclass(frozen=True)
+class Known:
+    """What the sync compares for a person it already links (read as plain values: no model instances, whose
+    reference cycles would keep each page in memory until the garbage collector runs)."""
+
+    entry_id: int
+    account_enabled: bool
+    upn: str
+    membership_id: int
+    is_active: bool
+    deactivated_by_admin: bool
+    role: str
+    user_id: int
+    name: str
+
+
+_KNOWN_FIELDS = (
+    "pk",
     "account_enabled",
     "user_principal_name",
+    "membership_id",
     "membership__is_active",
     "membership__deactivated_by_admin",
     "membership__role",
+    "membership__user_id",
     "membership__user__name",
-    "membership__user__email",
 )
 SAMPLE = 10  # addresses named in the audit log per kind of change
 
@@ -108,8 +126,11 @@ class SyncResult:
         self.skipped.append({"object_id": person.object_id, "name": person.name or person.email, "reason": reason})
 
     def leave(self, membership: Membership, label: str) -> None:
-        if membership.pk not in self.to_deactivate:
-            self.to_deactivate[membership.pk] = Leaving(membership.pk, membership.is_admin, label)
+        self.leave_by_id(membership.pk, is_admin=membership.is_admin, label=label)
+
+    def leave_by_id(self, membership_id: int, *, is_admin: bool, label: str) -> None:
+        if membership_id not in self.to_deactivate:
+            self.to_deactivate[membership_id] = Leaving(membership_id, is_admin, label)
 
     def listed(self, object_id: str) -> bool:
         """Whether the directory still holds this object id, as far as this sync knows."""
@@ -227,39 +248,36 @@ def _usable(organization: Organization, users: Iterable[object], result: SyncRes
     return people
 
 
-def _entries(organization: Organization, object_ids: list[str]) -> dict[str, DirectoryEntry]:
+def _entries(organization: Organization, object_ids: list[str]) -> dict[str, Known]:
+    """The people of this page Overlap already links, by object id, in one query."""
     if not object_ids:
         return {}
     found = DirectoryEntry.objects.filter(organization=organization, object_id__in=object_ids)
-    found = found.select_related("membership__user").only(*_ENTRY_FIELDS)  # what the sync compares, no more
-    return {entry.object_id: entry for entry in found}
+    return {row[0]: Known(*row[1:]) for row in found.values_list("object_id", *_KNOWN_FIELDS)}
 
 
-def _update_existing(
-    organization: Organization, pairs: list[tuple[DirectoryEntry, Person]], result: SyncResult
-) -> None:
-    """Entries whose directory state changed are written in one bulk update; memberships in two."""
+def _update_existing(organization: Organization, pairs: list[tuple[Known, Person]], result: SyncResult) -> None:
+    """Entries whose directory state changed are written in one bulk update; memberships and names in a few."""
     changed, back, renamed = [], [], []
     now = timezone.now()
-    for entry, person in pairs:
-        if (entry.account_enabled, entry.user_principal_name) != (person.enabled, person.upn):
-            entry.account_enabled, entry.user_principal_name, entry.synced_at = person.enabled, person.upn, now
+    for known, person in pairs:
+        if (known.account_enabled, known.upn) != (person.enabled, person.upn):
+            entry = DirectoryEntry(pk=known.entry_id, account_enabled=person.enabled, synced_at=now)
+            entry.user_principal_name = person.upn
             changed.append(entry)
-        membership = entry.membership
-        if person.name and membership.user.name != person.name[:200]:  # Entra ID holds the name of its people
-            membership.user.name = person.name[:200]
-            renamed.append(membership.user)
-        if not person.enabled and membership.is_active:
-            result.leave(membership, person.email)
-        elif person.enabled and not membership.is_active and not membership.deactivated_by_admin:
-            back.append(membership.pk)
+        if person.name and known.name != person.name[:200]:  # Entra ID holds the name of its people
+            renamed.append((known.user_id, person.name[:200]))
+        if not person.enabled and known.is_active:
+            result.leave_by_id(known.membership_id, is_admin=known.role == Membership.Role.ADMIN, label=person.email)
+        elif person.enabled and not known.is_active and not known.deactivated_by_admin:
+            back.append(known.membership_id)
             result.reactivated.add(person.email)
         else:
             result.unchanged += 1
     if changed:
         DirectoryEntry.objects.bulk_update(changed, ["account_enabled", "user_principal_name", "synced_at"])
     accounts.memberships_set_active(ids=back, is_active=True)
-    accounts.users_rename(users=renamed)
+    accounts.users_rename(names=renamed)
 
 
 def _without_clashes(newcomers: list[Person], result: SyncResult) -> list[Person]:

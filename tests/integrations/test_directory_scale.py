@@ -88,10 +88,10 @@ class TestFullSync:
         assert _writes(queries) == []
 
     def test_memory_stays_flat_as_the_directory_grows(self, org: Org, emulator_settings: EmulatorProcess) -> None:
-        _connected_with_crowd(org, emulator_settings, 2000)
+        _connected_with_crowd(org, emulator_settings, 1200)
         _sync(org)
         small = self._peak_of_a_full_sync(org)
-        emulator_settings.add_crowd(4000, seed=4)
+        emulator_settings.add_crowd(2400, seed=4)
         _sync(org)
 
         large = self._peak_of_a_full_sync(org)
