@@ -204,19 +204,23 @@ def main() -> None:
     parser.add_argument("--meetings", default="1000,10000")
     args = parser.parse_args()
     setup_test_environment()
-    connection.creation.create_test_db(verbosity=0)
-    engine = connection.vendor
-    print(f"Database: {engine}; emulated Graph latency {args.latency_ms:g} ms; Python {sys.version.split()[0]}")
-    emulator = EmulatorProcess.start_subprocess()
+    kept_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    python = sys.version.split()[0]
+    print(f"Database: {connection.vendor}; emulated Graph latency {args.latency_ms:g} ms; Python {python}")
     try:
-        _point_at(emulator)
-        for people in _sizes(args.people):
-            print(f"\n{people:,} people")
-            for key, value in measure_sync(emulator, people, args.latency_ms, args.changes).items():
-                print(f"  {key}: {value}")
+        emulator = EmulatorProcess.start_subprocess()
+        try:
+            _point_at(emulator)
+            for people in _sizes(args.people):
+                print(f"\n{people:,} people")
+                for key, value in measure_sync(emulator, people, args.latency_ms, args.changes).items():
+                    print(f"  {key}: {value}")
+        finally:
+            emulator.stop()
+        _others(_sizes(args.people), _sizes(args.meetings))
     finally:
-        emulator.stop()
-    _others(_sizes(args.people), _sizes(args.meetings))
+        connection.creation.destroy_test_db(kept_name, verbosity=0)
 
 
 if __name__ == "__main__":
