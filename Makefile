@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench clean
+.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
@@ -73,6 +73,10 @@ bench: setup
 	$(BIN)/python -m m365_emulator.bench
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.booking_calls
+
+# The directory sync (and, when present, search and read-back) at 1,000 to 100,000 people: several minutes.
+bench-scale: setup
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache
