@@ -351,7 +351,9 @@ def graph_calls(emulator: EmulatorProcess, since: int) -> Counter[str]:
     for entry in emulator.log(since):
         path = entry["path"]
         if path.startswith("/v1.0"):
-            calls["getSchedule" if path.endswith("/getSchedule") else f"{entry['method']} {path.rsplit('/', 1)[-1]}"] += 1
+            calls[
+                "getSchedule" if path.endswith("/getSchedule") else f"{entry['method']} {path.rsplit('/', 1)[-1]}"
+            ] += 1
     return calls
 
 
@@ -465,7 +467,9 @@ def main() -> None:
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
         web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x 4 threads"
-        print(f"Stack up at {stack.base_url} ({web_config}; log: {log}); {args.clients} clients, {args.seconds:.0f} s each run")
+        print(
+            f"Stack up at {stack.base_url} ({web_config}; log: {log}); {args.clients} clients, {args.seconds:.0f} s each run"
+        )
         with Memory(roots) as memory:
             report = measure(stack, sessions, args)
         print(f"\n{report}\n\nResident memory (VmRSS, largest seen during the runs):")
@@ -480,7 +484,12 @@ def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: a
     for phase, latency in enumerate(args.latencies):
         emulator.control("POST", "/latency", {"ms": latency})
         since = emulator.last_seq()
-        run = load(f"suggestions, Graph {latency} ms", sessions, args.seconds, suggestions(stack, args.windows, phase * args.windows))
+        run = load(
+            f"suggestions, Graph {latency} ms",
+            sessions,
+            args.seconds,
+            suggestions(stack, args.windows, phase * args.windows),
+        )
         searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
         schedule_calls = graph_calls(emulator, since)["getSchedule"]
         lines.append(line(run, baseline))
