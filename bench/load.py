@@ -468,7 +468,8 @@ def main() -> None:
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
         web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x 4 threads"
         print(
-            f"Stack up at {stack.base_url} ({web_config}; log: {log}); {args.clients} clients, {args.seconds:.0f} s each run"
+            f"Stack up at {stack.base_url} ({web_config}; log: {log}); "
+            f"{args.clients} clients, {args.seconds:.0f} s each run"
         )
         with Memory(roots) as memory:
             report = measure(stack, sessions, args)

@@ -7,6 +7,7 @@ and that count, so that a new query on a main page is a decision someone makes o
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -36,7 +37,7 @@ SETTINGS_PAGE = 8
 PEOPLE_PAGE = 7
 
 
-def queries(client: Client, url: str, params: dict[str, str] | None = None) -> int:
+def queries(client: Client, url: str, params: dict[str, Any] | None = None) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params or {})
     assert response.status_code == 200, response.content.decode()[:500]
@@ -145,18 +146,18 @@ class TestSuggestionsPage:
         client = signed_in(organizer.user)
         start = timezone.now().date() + timedelta(days=1)
         client.get(f"/orgs/{org.code}/book/")  # the first look makes the organization's booking rules
-        counts = []
+        counts: list[int] = []
         for chosen in (people[:1], people, people):
             if len(counts) < 2:
                 cache.clear()  # free/busy read from Microsoft, not from the cache
-            params = {
+            params: dict[str, Any] = {
                 "minutes": "30",
                 "start_date": start.isoformat(),
                 "end_date": (start + timedelta(days=6)).isoformat(),
                 "required": [str(m.user.uuid) for m in chosen],
             }
-            counts.append(queries(client, f"/orgs/{org.code}/book/", params))  # type: ignore[arg-type]
-        page = client.get(f"/orgs/{org.code}/book/", params).content.decode()  # type: ignore[arg-type]
+            counts.append(queries(client, f"/orgs/{org.code}/book/", params))
+        page = client.get(f"/orgs/{org.code}/book/", params).content.decode()
         assert "Nothing was searched" not in page and 'id="refused"' not in page  # Microsoft was asked, and answered
         assert counts == [SUGGESTIONS_PAGE, SUGGESTIONS_PAGE, SUGGESTIONS_PAGE_CACHED]
 
