@@ -10,8 +10,9 @@ emulator, so that every client books real, distinct meetings. Each client is a t
 `requests.Session`, signed in by a session made for it in the database (as a password sign-in would). Then:
 
 - baseline: `GET /robots.txt` (a Django view touching no database, cache or session), `--seconds`;
-- for each Graph latency (emulator `/latency`): the booking page's search (suggestions for the pair over a
-  14-day range; each client cycles through `--windows` ranges, so the free/busy cache misses once per range
+- for each Graph latency (emulator `/latency`): the booking page's search as its form sends it (htmx: the
+  results part of the page), suggestions for the pair over a 14-day range of free calendars (every quarter
+  hour of their working days, the most times a search can show); each client cycles through `--windows` ranges, so the free/busy cache misses once per range
   and person pair, then hits until it expires), and the booking POST (a new hour each time; 302 is booked,
   409 refused as a conflict, anything else an error). After each booking run the worker is given `--drain`
   seconds to confirm what the web accepted; confirmed, failed and still pending are counted from the database.
@@ -255,6 +256,17 @@ def client_session(stack: Stack, pair: Pair) -> requests.Session:
 Request = Callable[[requests.Session, Pair, int], str]
 
 
+def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, str]:
+    """The request, sent again once when the server closed the kept-alive connection under it (as browsers do:
+    gunicorn closes its idle connections when it replaces a worker after GUNICORN_MAX_REQUESTS). The second
+    word says whether it was sent again; a POST sent again is safe here, since a booking is refused, not made
+    twice, when its first copy did arrive."""
+    try:
+        return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), ""
+    except requests.ConnectionError:
+        return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), " (sent again)"
+
+
 def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request) -> Run:
     """Every client sends `request` back to back for `seconds` (after one untimed warm-up request each)."""
     run = Run(name)
@@ -270,7 +282,8 @@ def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: floa
             elapsed = time.perf_counter() - started
             with lock:
                 run.timings.append(elapsed)
-                run.outcomes[outcome.split(":")[0]] += 1
+                run.outcomes[outcome.split(":")[0].removesuffix(" (sent again)")] += 1
+                run.outcomes["sent again"] += outcome.endswith("(sent again)")
                 if outcome.startswith("error"):
                     run.problems[outcome] += 1
             n += 1
@@ -295,8 +308,9 @@ def _outcome(request: Request, session: requests.Session, pair: Pair, n: int) ->
 
 def trivial(base_url: str) -> Request:
     def get(session: requests.Session, pair: Pair, n: int) -> str:
-        response = session.get(f"{base_url}/robots.txt", timeout=30)
-        return "ok" if response.status_code == 200 and "Disallow" in response.text else f"error: {response.status_code}"
+        response, again = send(session, "GET", f"{base_url}/robots.txt")
+        ok = response.status_code == 200 and "Disallow" in response.text
+        return f"ok{again}" if ok else f"error: {response.status_code}"
 
     return get
 
@@ -313,9 +327,10 @@ def suggestions(stack: Stack, windows: int, offset: int) -> Request:
             "end_date": (start + timedelta(days=13)).isoformat(),
             "required": pair.colleague_uuid,
         }
-        response = session.get(f"{stack.base_url}/orgs/{stack.code}/book/", params=query, timeout=30)
+        url = f"{stack.base_url}/orgs/{stack.code}/book/"
+        response, again = send(session, "GET", url, params=query, headers={"HX-Request": "true"})  # as its form
         if response.status_code == 200 and "Pick this time" in response.text:
-            return "ok"
+            return f"ok{again}"
         return f"error: {response.status_code} {'no times shown' if response.status_code == 200 else ''}".strip()
 
     return get
@@ -335,10 +350,10 @@ def booking(stack: Stack, subject: str) -> Request:
             "csrfmiddlewaretoken": session.headers["X-CSRFToken"],
         }
         url = f"{stack.base_url}/orgs/{stack.code}/book/create"
-        response = session.post(url, data=fields, allow_redirects=False, timeout=30)
+        response, again = send(session, "POST", url, data=fields)
         if response.status_code == 302 and "/meetings/" in response.headers.get("Location", ""):
-            return "booked"
-        return "conflict" if response.status_code == 409 else f"error: {response.status_code}"
+            return f"booked{again}"
+        return f"conflict{again}" if response.status_code == 409 else f"error: {response.status_code}"
 
     return post
 
@@ -439,7 +454,7 @@ def _rss_kb(pid: int) -> int:
 
 def line(run: Run, baseline: Run | None) -> str:
     ratio = f"{run.median() / baseline.median():6.1f}x" if baseline and baseline.timings else "      "
-    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(run.outcomes.items()))
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(run.outcomes.items()) if n)
     return (
         f"  {run.name:<28} {len(run.timings):>6} req {len(run.timings) / run.seconds:7.1f}/s  "
         f"median {run.median() * 1000:6.1f} ms  p95 {run.p95() * 1000:6.1f} ms  {ratio}  ({outcomes})"
