@@ -12,10 +12,11 @@ emulator, so that every client books real, distinct meetings. Each client is a t
 - baseline: `GET /robots.txt` (a Django view touching no database, cache or session), `--seconds`;
 - for each Graph latency (emulator `/latency`): the booking page's search as its form sends it (htmx: the
   results part of the page), suggestions for the pair over a 14-day range of free calendars (every quarter
-  hour of their working days, the most times a search can show); each client cycles through `--windows` ranges, so the free/busy cache misses once per range
-  and person pair, then hits until it expires), and the booking POST (a new hour each time; 302 is booked,
-  409 refused as a conflict, anything else an error). After each booking run the worker is given `--drain`
-  seconds to confirm what the web accepted; confirmed, failed and still pending are counted from the database.
+  hour of their working days, the most times a search can show); each client cycles through `--windows`
+  ranges, so the free/busy cache misses once per range and pair, then hits until it expires;
+- then for each latency the booking POST (a new hour each time; 302 is booked, 409 refused as a conflict,
+  anything else an error). After each booking run the worker is given `--drain` seconds to confirm what the
+  web accepted; confirmed, failed and still pending are counted from the database.
 
 Prints for each run: requests, throughput, median, p95, errors, and the ratio of the median to the baseline's;
 the free/busy cache's hit rate (searches that made no getSchedule call, from the emulator's request log); the
