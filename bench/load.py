@@ -258,14 +258,17 @@ Request = Callable[[requests.Session, Pair, int], str]
 
 
 def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, str]:
-    """The request, sent again once when the server closed the kept-alive connection under it (as browsers do:
+    """The request, sent again (up to twice) when the server closed the kept-alive connection under it (as browsers do:
     gunicorn closes its idle connections when it replaces a worker after GUNICORN_MAX_REQUESTS). The second
     word says whether it was sent again; a POST sent again is safe here, since a booking is refused, not made
     twice, when its first copy did arrive."""
-    try:
-        return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), ""
-    except requests.ConnectionError:
-        return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), " (sent again)"
+    again = ""
+    for _ in range(2):  # two kept-alive connections may both have been closed by one worker's restart
+        try:
+            return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
+        except requests.ConnectionError:
+            again = " (sent again)"
+    return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
 
 
 def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request) -> Run:
@@ -415,11 +418,11 @@ class Memory:
 
     def lines(self) -> list[str]:
         out = []
-        for name in self.roots:
-            sizes = [kb for (n, pid), kb in sorted(self.peak.items()) if n == name and kb]
-            if sizes:
-                listed = ", ".join(f"{kb / 1024:.0f}" for kb in sizes)
-                out.append(f"  {name:<7} {len(sizes)} processes, MiB each (parent first): {listed}")
+        for name, root in self.roots.items():
+            children = [kb for (n, pid), kb in sorted(self.peak.items()) if n == name and pid != root and kb]
+            listed = ", ".join(f"{kb / 1024:.0f}" for kb in children)
+            parent = self.peak.get((name, root), 0) / 1024
+            out.append(f"  {name:<7} parent {parent:.0f} MiB; {len(children)} children seen, MiB each: {listed}")
         return out
 
 
