@@ -7,6 +7,8 @@ import inspect
 import os
 import re
 from html.parser import HTMLParser
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,10 +17,25 @@ from django.test import Client
 from django.urls import resolve
 
 from m365_emulator.testing import EmulatorProcess
-from tests.fuzzing import TARGETS, build_world, fuzz, url_of, url_patterns, url_routes
+from tests.emulator_fixture import point_settings_at
+from tests.fuzzing import TARGETS, build_world, fuzz, mailboxes, url_of, url_patterns, url_routes
 
 # A few tens of seconds on SQLite; `FUZZ_EXAMPLES=200` for a long run.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+
+
+@pytest.fixture(scope="module")
+def kept_mailboxes(m365_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    """One emulator for the module, reset once; every mailbox must hold the same events at the end."""
+    m365_emulator.reset(fixture="demo", seed=1)
+    before = mailboxes(m365_emulator)
+    yield m365_emulator
+    assert mailboxes(m365_emulator) == before, "bad input changed an event in the emulator's mailboxes"
+
+
+@pytest.fixture
+def fuzz_emulator(kept_mailboxes: EmulatorProcess, settings: Any) -> EmulatorProcess:
+    return point_settings_at(kept_mailboxes, settings)
 
 
 def test_every_url_is_fuzzed() -> None:
@@ -41,8 +58,8 @@ class _Forms(HTMLParser):
 
 
 @pytest.mark.django_db
-def test_every_field_of_every_form_on_the_pages_is_fuzzed(emulator_settings: EmulatorProcess) -> None:
-    world = build_world(emulator_settings, connected=True)
+def test_every_field_of_every_form_on_the_pages_is_fuzzed(fuzz_emulator: EmulatorProcess) -> None:
+    world = build_world(fuzz_emulator, connected=True)
     owner = Client()
     owner.force_login(world.owner)
     seen: dict[str, set[str]] = {}
@@ -102,8 +119,8 @@ def test_every_parameter_a_view_reads_is_fuzzed() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_bad_input_causes_no_server_error_and_changes_nothing(name: str, emulator_settings: EmulatorProcess) -> None:
-    world = build_world(emulator_settings, connected=TARGETS[name].connected)
-    tally = fuzz(name, world, emulator_settings, max_examples=EXAMPLES)
+def test_bad_input_causes_no_server_error_and_changes_nothing(name: str, fuzz_emulator: EmulatorProcess) -> None:
+    world = build_world(fuzz_emulator, connected=TARGETS[name].connected)
+    tally = fuzz(name, world, fuzz_emulator, max_examples=EXAMPLES)
     assert tally.requests >= 3
     assert (tally.server_errors, tally.changes, tally.unexplained) == ([], [], [])
