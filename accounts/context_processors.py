@@ -6,12 +6,16 @@ from accounts.models import Membership
 
 
 def memberships(request: HttpRequest) -> dict[str, object]:
-    """The organizations the signed-in user belongs to, for the navigation."""
-    if not request.user.is_authenticated:
+    """The organizations the signed-in user belongs to, for the navigation.
+
+    An error page for a request refused before the authentication middleware ran (a bad Host header: 400) has no
+    `request.user`; it is then rendered as for a visitor."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"nav_memberships": []}
     return {
         "nav_memberships": list(
-            Membership.objects.filter(user_id=request.user.pk, is_active=True)
+            Membership.objects.filter(user_id=user.pk, is_active=True)
             .select_related("organization")
             .order_by("organization__name")
         )

@@ -147,9 +147,13 @@ class SlotForm(_People):
             raise forms.ValidationError("The start time is not a time (expected e.g. 2027-01-05T14:00:00Z).") from None
         if start.tzinfo is None:
             raise forms.ValidationError("The start time must say its zone (e.g. 2027-01-05T14:00:00Z).")
-        if start.astimezone(UTC) <= datetime.now(UTC):
+        try:
+            start = start.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
+            raise forms.ValidationError("The start time is outside the calendar (years 1 to 9999).") from None
+        if start <= datetime.now(UTC):
             raise forms.ValidationError("This time has already passed: search again for a later one.")
-        return start.astimezone(UTC)
+        return start
 
 
 class TimeZoneForm(forms.Form):

@@ -24,7 +24,10 @@ def parse_start(text: str) -> datetime:
         raise forms.ValidationError("The start is not a date and time.") from None
     if value.tzinfo is None:
         raise forms.ValidationError("The start must say its time zone (UTC).")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
+        raise forms.ValidationError("The start is outside the calendar (years 1 to 9999).") from None
 
 
 def slot_of(start_text: str, minutes: int, *, rules: BookingRules) -> Slot:

@@ -6,10 +6,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import running_in_ci
 
@@ -35,6 +36,31 @@ def chromium_path() -> str:
     return path
 
 
+# Every Content-Security-Policy violation any page of the session's browser reported (its URL and what was blocked).
+CSP_VIOLATIONS: list[str] = []
+_TEST_STARTED_AT = [0]  # where the running test's violations begin in CSP_VIOLATIONS
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => window.__overlapCspViolation(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "inline code"} (${e.sourceFile || "the page"}:${e.lineNumber})`));
+"""
+
+
+def watch_content_security_policy(context: BrowserContext) -> BrowserContext:
+    """Record each `securitypolicyviolation` event and each console error about the policy, on every page."""
+
+    def violation(source: dict[str, Page], text: str) -> None:
+        CSP_VIOLATIONS.append(f"{source['page'].url}: {text}")
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.expose_binding("__overlapCspViolation", violation)
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", console)
+    return context
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     executable = chromium_path()
@@ -43,8 +69,24 @@ def browser() -> Iterator[Browser]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        new_context = browser.new_context
+
+        def watched_context(*args: Any, **kwargs: Any) -> BrowserContext:
+            return watch_content_security_policy(new_context(*args, **kwargs))
+
+        browser.new_context = watched_context  # type: ignore[method-assign]  # every test's contexts are watched
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _pages_keep_the_content_security_policy() -> Iterator[None]:
+    """A test whose pages broke the Content-Security-Policy fails, naming the page and what was blocked."""
+    _TEST_STARTED_AT[0] = len(CSP_VIOLATIONS)
+    yield
+    broken = CSP_VIOLATIONS[_TEST_STARTED_AT[0] :]
+    if broken:
+        pytest.fail("The Content-Security-Policy was violated:\n" + "\n".join(broken[:10]))
 
 
 @pytest.fixture
@@ -61,7 +103,10 @@ _AXE = Axe()
 
 
 def assert_accessible(page: Page) -> None:
-    """Fail with axe-core's own report when the page as it stands breaks a WCAG 2.1 AA rule."""
+    """Fail with axe-core's own report when the page as it stands breaks a WCAG 2.1 AA rule (and when any page so
+    far broke the Content-Security-Policy)."""
+    broken = CSP_VIOLATIONS[_TEST_STARTED_AT[0] :]
+    assert not broken, "The Content-Security-Policy was violated:\n" + "\n".join(broken[:10])
     results = _AXE.run(page, options={**WCAG_21_AA, "resultTypes": ["violations"]})
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 

@@ -35,6 +35,11 @@ def emulator(m365_emulator: EmulatorProcess) -> EmulatorProcess:
 
 @pytest.fixture
 def emulator_settings(emulator: EmulatorProcess, settings: Any) -> EmulatorProcess:
+    return point_settings_at(emulator, settings)
+
+
+def point_settings_at(emulator: EmulatorProcess, settings: Any) -> EmulatorProcess:
+    """Django settings (pytest-django's `settings`) pointed at this emulator, as it stands (no reset)."""
     settings.MICROSOFT_LOGIN_URL = emulator.base_url
     settings.MICROSOFT_GRAPH_URL = emulator.base_url
     settings.MICROSOFT_LOGIN_BROWSER_URL = emulator.browser_url

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_str, env_url
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_htmx",
+    "csp",
     "accounts",
     "integrations",
     "booking",
@@ -37,6 +39,7 @@ MIDDLEWARE = [
     # First: every later middleware's and view's log lines, and the tasks they enqueue, carry the request id.
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicy",
     # Before anything reads a parameter: NUL and other control characters never reach a view or the database.
     "config.middleware.RefuseControlCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -49,6 +52,31 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# What a browser may load and do on Overlap's pages: only Overlap's own scripts and styles (no inline script,
+# handler or style attribute: templates keep them in static/), no framing, forms only to Overlap and to
+# Microsoft's sign-in (config/csp.py adds its origin). tests/browser_fixtures.py fails any page that breaks it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
