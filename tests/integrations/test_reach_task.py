@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.test import TestCase
 from django.utils import timezone
 
-from integrations.models import REACH_CHECK_PATIENCE, Connection
+from integrations.models import REACH_CHECK_PATIENCE, Connection, MailboxReach
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import browser, connect, url
@@ -39,9 +39,10 @@ def test_the_page_says_checking_until_the_task_has_stored_the_report(
     assert CHECKING in waiting and REFRESH in waiting and 'id="reach"' not in waiting
     assert asked_before_the_task == []
     assert CHECKING not in done and REFRESH not in done
-    assert 'id="reach"' in done and "megan.bowen@contoso.onmicrosoft.com" in done and "Reachable" in done
-    people = Connection.objects.get(organization=org.organization).reach_report
-    assert len(_schedule_calls(emulator_settings, since)) == len(people) > 1  # one call per person, in the task
+    people = MailboxReach.objects.filter(organization=org.organization)
+    assert 'id="reach"' in done and f"Reachable</span> {people.filter(reachable=True).count()}" in done
+    assert people.get(membership__user__email="megan.bowen@contoso.onmicrosoft.com").reachable
+    assert len(_schedule_calls(emulator_settings, since)) == people.count() > 1  # one per person, in the task
 
 
 def test_a_check_whose_connection_was_disconnected_meanwhile_asks_nothing_and_stops_checking(
