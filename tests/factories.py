@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import factory
-
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
