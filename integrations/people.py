@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization
+from accounts.search import memberships_matching
 from integrations.models import CalendarGrant, MailboxReach
 
 PER_PAGE = 50
@@ -29,7 +30,7 @@ def people_matching(*, organization: Organization, query: str, unreachable: bool
         "user", "calendar_grant", "mailbox_reach"
     )
     if query:
-        people = people.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
+        people = memberships_matching(people, query)
     if unreachable:
         people = people.filter(mailbox_reach__reachable=False)
     return people.order_by("-is_active", "user__name", "user__email", "pk")

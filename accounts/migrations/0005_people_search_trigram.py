@@ -1,8 +1,8 @@
-"""Indexes for finding people among 100,000 as they type.
+"""Indexes for finding people among 100,000 as they type (see accounts/search.py).
 
-Django's `icontains` is `UPPER(col::text) LIKE UPPER('%…%')` on PostgreSQL, so the trigram (pg_trgm) GIN
-indexes are on exactly those expressions; a word shorter than three letters matches so many people that the
-ordered (name, email) index with LIMIT answers it instead. SQLite gets only the ordered index: it has no
+On PostgreSQL: the trigram (pg_trgm) GIN index is on exactly the expression Django emits for the search's
+`icontains`, `UPPER((name || ' ' || email)::text)`; one or two letters search the start of the name, on a
+byte-ordered index of the upper-cased name. SQLite gets only the ordered (name, email) index: it has no
 trigram index, and an organization it serves is small.
 """
 
@@ -10,11 +10,11 @@ from django.db import migrations, models
 
 TRIGRAM = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS accounts_user_name_trgm ON accounts_user USING gin ((UPPER(name::text)) gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS accounts_user_email_trgm ON accounts_user "
-    "USING gin ((UPPER(email::text)) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS accounts_user_search_trgm ON accounts_user "
+    "USING gin ((UPPER((name || ' ' || email)::text)) gin_trgm_ops)",
+    'CREATE INDEX IF NOT EXISTS accounts_user_name_key ON accounts_user ((UPPER((name)::text) COLLATE "C"))',
 ]
-DROP = ["DROP INDEX IF EXISTS accounts_user_name_trgm", "DROP INDEX IF EXISTS accounts_user_email_trgm"]
+DROP = ["DROP INDEX IF EXISTS accounts_user_search_trgm", "DROP INDEX IF EXISTS accounts_user_name_key"]
 
 
 def _on_postgresql(statements):
