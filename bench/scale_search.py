@@ -2,11 +2,11 @@
 
     DATABASE_URL=postgres://… python -m bench.scale_search [--people 1000 10000 100000] [--queries 200]
 
-Builds the people in the database of DATABASE_URL (once: a later, larger run adds only the missing ones; see
-bench.crowd), then times `colleagues_matching`, what the as-you-type view calls, for realistic queries: the
-first 1 to 4 letters of a first name, a part of a last name, "first la" (two words), a fragment of an
-address. Prints, per size, p50/p95/max in milliseconds, the most rows one answer held, the queries one
-keystroke costs, and on PostgreSQL whether the plan of a three-letter query uses the trigram index.
+Builds the people in the database of DATABASE_URL (once per size, one organization each; see bench.crowd),
+then times `colleagues_matching`, what the as-you-type view calls, for realistic queries: the first 1 to 4
+letters of a first name, a part of a last name, "first la" (two words), a fragment of an address. Prints,
+per size, p50/p95/max in milliseconds, the most rows one answer held, the SQL queries one keystroke costs,
+and on PostgreSQL whether the plan of a three-letter query uses the trigram index.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ def measure(people: int, *, queries: int = 200, seed: int = 7) -> dict[str, Any]
     from bench.crowd import crowd_create
     from booking.people import colleagues_matching
 
-    organization, _ = Organization.objects.get_or_create(name=ORGANIZATION)
-    crowd_create(organization=organization, count=people, domain="search.example.com")
+    organization, _ = Organization.objects.get_or_create(name=f"{ORGANIZATION} {people}")
+    crowd_create(organization=organization, count=people, domain=_domain(people))
     organizer = Membership.objects.filter(organization=organization).select_related("user", "organization").first()
     assert organizer is not None
-    typed = typed_queries(people, queries, random.Random(seed))
+    typed = typed_queries(people, queries, random.Random(seed), _domain(people))
     colleagues_matching(organizer=organizer, query=typed[0])  # a warm connection, as a running server has
     times, rows, per_keystroke = [], 0, 0
     for query in typed:
@@ -63,7 +63,11 @@ def measure(people: int, *, queries: int = 200, seed: int = 7) -> dict[str, Any]
     }
 
 
-def typed_queries(people: int, count: int, rng: random.Random) -> list[str]:
+def _domain(people: int) -> str:
+    return f"search{people}.example.com"  # one organization per size, so a smaller run is really smaller
+
+
+def typed_queries(people: int, count: int, rng: random.Random, domain: str) -> list[str]:
     """What people type into the colleague box, for people who exist among the first `people`."""
     from bench.crowd import person_email, person_name
 
@@ -71,7 +75,7 @@ def typed_queries(people: int, count: int, rng: random.Random) -> list[str]:
     while len(made) < count:
         index = rng.randrange(people)
         first, last = person_name(index).lower().split()
-        email = person_email(index, "search.example.com")
+        email = person_email(index, domain)
         kind = len(made) % 5
         if kind == 0:
             made.append(first[: rng.randint(1, 4)])
