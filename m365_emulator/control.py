@@ -69,8 +69,8 @@ POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_afte
     "status" (with "count"): 503, 504, 500 or 502 instead of 429, to model an outage (Retry-After is sent
     only when "retry_after" is given).
 GET  /_emulator/throttle
-    {"peak_in_flight": {mailbox: n}}: the most Graph calls in flight at once per mailbox (lowercase address or
-    object id, as the caller named it) since the last reset or clear; $batch sub-requests count as calls.
+    {"peak_in_flight": {mailbox: n}}: the most Graph calls in flight at once per mailbox (keyed by its object
+    id; an unknown address as named, lowercased) since the last reset or clear; $batch sub-requests count.
 POST /_emulator/lost-replies  {"count": int, "mailbox"?: <address>}
     The next `count` event creates (POST .../events) in that mailbox (any mailbox without "mailbox") succeed:
     the event and the attendees' copies stand, as Exchange made them; but the reply is lost on the way and the

@@ -81,7 +81,7 @@ class Throttler:
             self._peak.clear()
 
     def peaks(self) -> dict[str, int]:
-        """The most calls in flight at once per mailbox (lowercase address or id) since the last clear."""
+        """The most calls in flight at once per mailbox (its object id) since the last clear."""
         with self._lock:
             found: dict[str, int] = {}
             for key, peak in self._peak.items():
