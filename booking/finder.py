@@ -83,7 +83,7 @@ def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
     finding.chosen = _chosen(form)
     if readiness.problem:
         return finding
-    not_enabled = _not_enabled(form, readiness)
+    not_enabled = _not_enabled(organizer, form)
     if not_enabled:
         form.add_error(None, not_enabled)
         return finding
@@ -122,11 +122,11 @@ def _chosen(form: SearchForm) -> list[tuple[Membership, bool, bool]]:
     return [(m, required, m.pk in widened) for m, required in people]
 
 
-def _not_enabled(form: SearchForm, readiness: calendars.Readiness) -> str:
+def _not_enabled(organizer: Membership, form: SearchForm) -> str:
     """A required person the admin's security group keeps out cannot be searched: say so before asking."""
-    names = [
-        m.user.display_name for m in form.cleaned_data["required_members"] if m.user.email in readiness.outside_group
-    ]
+    required = form.cleaned_data["required_members"]
+    outside = calendars.not_enabled(organizer=organizer, people=required)
+    names = [m.user.display_name for m in required if m.pk in outside]
     if not names:
         return ""
     who = ", ".join(names)

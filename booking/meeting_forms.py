@@ -81,12 +81,11 @@ class BookingForm(SlotForm):
             raise forms.ValidationError("You are the organizer; choose colleagues to invite.")
         if len(required) + len(optional) > MAX_ATTENDEES:
             raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
-        outside = calendars.calendar_readiness(organizer=self.organizer).outside_group
+        outside = calendars.not_enabled(organizer=self.organizer, people=[*required, *optional])
         for person in [*required, *optional]:
-            if person.user.email.lower() in outside:
+            if person.pk in outside:
                 raise forms.ValidationError(
-                    f"{person.user.display_name} is not enabled for Overlap by your admin "
-                    f"({outside[person.user.email.lower()]})."
+                    f"{person.user.display_name} is not enabled for Overlap by your admin ({outside[person.pk]})."
                 )
         data["required"], data["optional"] = required, optional
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)

@@ -62,6 +62,7 @@ class Booking(models.Model):
     cancelled_in_outlook = models.BooleanField(default=False)
     cancel_comment = models.TextField(blank=True)
     read_back_at = models.DateTimeField(null=True, blank=True)
+    read_back_queued_at = models.DateTimeField(null=True, blank=True)  # a read-back chunk holds it (readback.py)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,13 @@ What Outlook changed is recorded on the booking: each attendee's answer, a move 
 updated), a cancellation or deletion. Meetings that start within a day are read more often than later
 ones. An organizer whose calendar cannot be read now (grant revoked, Microsoft busy) is skipped and
 read again on the next round: nothing is marked read that was not.
+
+At scale (10,000 upcoming meetings, any number of workers) each round of the beat is planned here: the
+due meetings are cut into chunks of one $batch per organizer (their mailbox), the chunks are interleaved
+across mailboxes and given start offsets spread over the round, and no mailbox gets more than
+`MAILBOX_REQUESTS_PER_ROUND` requests a round (Graph allows 10,000 per 10 minutes per app and mailbox;
+the rest waits for the next round). Concurrency (4 per mailbox) is the shared limiter's job, in Redis
+across workers; spreading keeps it from having to wait.
 """
 
 from __future__ import annotations
@@ -26,6 +33,11 @@ SOON = timedelta(hours=24)
 SOON_EVERY = timedelta(minutes=5)
 LATER_EVERY = timedelta(hours=1)
 FRESH_FOR = timedelta(minutes=1)  # "My meetings" reads again what is older than this
+ROUND = timedelta(seconds=60)  # the beat's period (CELERY_BEAT_SCHEDULE["booking-read-back"])
+SPREAD = 0.9  # the share of a round the chunks' starts are spread over
+CHUNK = 20  # meetings per $batch: Graph's limit
+MAILBOX_REQUESTS_PER_ROUND = 400  # of Graph's 1,000 a minute per mailbox: room is left for booking itself
+QUEUED_FOR = timedelta(minutes=5)  # a chunk not read by then (its worker died) is planned again
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,49 @@ def _due() -> Q:
 def organizers_due() -> list[int]:
     """The organizers with at least one upcoming meeting due for reading back."""
     return list(Booking.objects.filter(_due()).values_list("organizer_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One $batch of read-back: an organizer's meetings, and when (seconds from now) to start reading them."""
+
+    organizer_id: int
+    booking_ids: tuple[int, ...]
+    countdown: float
+
+
+def read_back_plan() -> list[Chunk]:
+    """This round's read-back: the due meetings not already queued, one chunk per $batch and organizer,
+    interleaved across organizers and spread over the round; marks them queued."""
+    now = timezone.now()
+    queued = Q(read_back_queued_at__isnull=False, read_back_queued_at__gt=now - QUEUED_FOR)
+    rows = Booking.objects.filter(_due()).exclude(queued).order_by("organizer_id", "start", "pk")
+    by_organizer: dict[int, list[int]] = defaultdict(list)
+    for booking_id, organizer_id in rows.values_list("pk", "organizer_id").iterator(chunk_size=2000):
+        if len(by_organizer[organizer_id]) < MAILBOX_REQUESTS_PER_ROUND:
+            by_organizer[organizer_id].append(booking_id)
+    chunks = _interleaved(by_organizer)
+    step = ROUND.total_seconds() * SPREAD / max(len(chunks), 1)
+    planned = [Chunk(organizer_id, ids, round(n * step, 3)) for n, (organizer_id, ids) in enumerate(chunks)]
+    Booking.objects.filter(pk__in=[i for c in planned for i in c.booking_ids]).update(read_back_queued_at=now)
+    return planned
+
+
+def _interleaved(by_organizer: dict[int, list[int]]) -> list[tuple[int, tuple[int, ...]]]:
+    """Everyone's first chunk, then everyone's second...: one mailbox's chunks are as far apart as can be."""
+    cut = {o: [tuple(ids[n : n + CHUNK]) for n in range(0, len(ids), CHUNK)] for o, ids in by_organizer.items()}
+    rounds = max((len(chunks) for chunks in cut.values()), default=0)
+    return [(o, chunks[r]) for r in range(rounds) for o, chunks in cut.items() if r < len(chunks)]
+
+
+def read_back_chunk(*, membership_id: int, booking_ids: Iterable[int]) -> ReadBack:
+    """Read one planned chunk: those of the organizer's meetings that are still upcoming; what could not be read
+    (a paused calendar) is left to the next round's plan."""
+    organizer = Membership.objects.select_related("user", "organization").get(pk=membership_id)
+    ids = list(booking_ids)
+    done = read_back(organizer=organizer, bookings=Booking.objects.filter(_upcoming(), organizer=organizer, pk__in=ids))
+    Booking.objects.filter(pk__in=ids).update(read_back_queued_at=None)  # what was not read is planned again
+    return done
 
 
 def read_back_organizer(*, membership_id: int) -> ReadBack:

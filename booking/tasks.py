@@ -32,17 +32,17 @@ def confirm_booking(self: Task, booking_id: int) -> str:
 
 @shared_task(acks_late=True)
 def read_back_due() -> int:
-    """The periodic read-back: every organizer whose upcoming meetings are due, one task each."""
-    organizers = readback.organizers_due()
-    for membership_id in organizers:
-        read_back_organizer.delay(membership_id)
-    return len(organizers)
+    """The periodic read-back: this round's chunks (one $batch each), spread over the round and the mailboxes."""
+    chunks = readback.read_back_plan()
+    for chunk in chunks:
+        read_back_chunk.apply_async((chunk.organizer_id, list(chunk.booking_ids)), countdown=chunk.countdown)
+    return len(chunks)
 
 
 @shared_task(acks_late=True)
-def read_back_organizer(membership_id: int) -> str:
-    """Read back one organizer's due meetings by id, 20 to a $batch."""
-    return readback.read_back_organizer(membership_id=membership_id).summary
+def read_back_chunk(membership_id: int, booking_ids: list[int]) -> str:
+    """Read back one organizer's chunk of meetings by id: one $batch."""
+    return readback.read_back_chunk(membership_id=membership_id, booking_ids=booking_ids).summary
 
 
 def _backoff(error: CalendarError, retries: int) -> float:

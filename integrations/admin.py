@@ -12,7 +12,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_display = ("organization", "mode", "status", "tenant_guid", "last_checked_at", "last_error_code")
     list_filter = ("status", "mode")
     # The status moves only through the model's mark_* methods, which log each move.
-    readonly_fields = ("status", "tenant_guid", "consented_at", "consented_by", "reach_report", "updated")
+    readonly_fields = ("status", "tenant_guid", "consented_at", "consented_by", "reach_total", "reach_done", "updated")
 
 
 @admin.register(IntegrationEvent)

@@ -11,7 +11,7 @@ admins see it and no further call goes out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from integrations.microsoft.types import (
     ScheduleError,
     WorkingHours,
 )
-from integrations.models import CalendarGrant, Connection
+from integrations.models import CalendarGrant, Connection, MailboxReach
 
 __all__ = [
     "Attendee",
@@ -64,6 +64,7 @@ __all__ = [
     "events_read",
     "free_busy",
     "graph_suggests_times",
+    "not_enabled",
     "suggest_times",
 ]
 
@@ -105,14 +106,12 @@ class Readiness:
     """Whether booking can ask Microsoft for this organizer now, and if not, who must do what.
 
     `problem` is empty when it can. `connect_calendar`: individual mode, and the organizer must connect
-    their own calendar first. `outside_group`: lowercased addresses the last reach check found outside
-    the admin's security group (or otherwise unreachable), with the reason.
+    their own calendar first. Who the admin's security group keeps out is `not_enabled`'s answer.
     """
 
     problem: str = ""
     connect_calendar: bool = False
     graph_suggests: bool = False
-    outside_group: dict[str, str] = field(default_factory=dict)
 
 
 def calendar_readiness(*, organizer: Membership) -> Readiness:
@@ -124,11 +123,6 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
         who = "you must" if organizer.is_admin else "an admin of your organization must"
         problem = f"Microsoft 365 is {status} for {organizer.organization}: {who} connect it on the integration page."
         return Readiness(problem=f"{problem} {fix}".strip())
-    outside = {
-        str(row.get("email", "")).lower(): str(row.get("reason", ""))
-        for row in connection.reach_report or []
-        if isinstance(row, dict) and not row.get("reachable", True)
-    }
     delegated = connection.mode == Connection.Mode.DELEGATED
     if (
         delegated
@@ -138,9 +132,18 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
             problem="Your organization uses individual calendar connections: connect your calendar first.",
             connect_calendar=True,
             graph_suggests=True,
-            outside_group=outside,
         )
-    return Readiness(graph_suggests=delegated, outside_group=outside)
+    return Readiness(graph_suggests=delegated)
+
+
+def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
+    """Which of these people the last reach check found out of Overlap's reach (outside the admin's security
+    group, no mailbox), by membership id, with the reason. One query for just these people."""
+    ids = [m.pk for m in people]
+    if not ids:
+        return {}
+    rows = MailboxReach.objects.filter(organization_id=organizer.organization_id, membership_id__in=ids)
+    return dict(rows.filter(reachable=False).values_list("membership_id", "reason"))
 
 
 def graph_suggests_times(*, organizer: Membership) -> bool:

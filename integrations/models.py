@@ -60,7 +60,10 @@ class Connection(models.Model):
     access_group = models.EmailField("mail-enabled security group", blank=True)
     reach_requested_at = models.DateTimeField(null=True, blank=True)
     reach_checked_at = models.DateTimeField(null=True, blank=True)
-    reach_report = models.JSONField(default=list, blank=True)
+    # The reach check's progress: people to check, and how many it has checked so far (see MailboxReach).
+    reach_total = models.PositiveIntegerField(default=0)
+    reach_done = models.PositiveIntegerField(default=0)
+    reach_progress_at = models.DateTimeField(null=True, blank=True)  # the last batch it finished
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_summary = models.CharField(max_length=300, blank=True)
     # Directory records the last sync could not apply: [{"object_id", "name", "reason"}].
@@ -97,14 +100,21 @@ class Connection(models.Model):
 
     @property
     def reach_checking(self) -> bool:
-        """A reach check was asked for in the last few minutes and has not reported yet."""
+        """A reach check was asked for (or moved on) in the last few minutes and has not finished yet."""
         requested = self.reach_requested_at
-        return requested is not None and self._reach_pending and timezone.now() - requested < REACH_CHECK_PATIENCE
+        if requested is None or not self._reach_pending:
+            return False
+        moved = max(requested, self.reach_progress_at or requested)
+        return timezone.now() - moved < REACH_CHECK_PATIENCE
 
     @property
     def reach_stalled(self) -> bool:
         """A reach check was asked for long ago and never reported (no worker ran it)."""
         return self._reach_pending and not self.reach_checking
+
+    @property
+    def reach_percent(self) -> int:
+        return min(100, 100 * self.reach_done // self.reach_total) if self.reach_total else 0
 
     @property
     def _reach_pending(self) -> bool:
@@ -238,6 +248,27 @@ class DirectoryEntry(models.Model):
 
     def __str__(self) -> str:
         return self.user_principal_name or self.object_id
+
+
+class MailboxReach(models.Model):
+    """What the last reach check found for one person: whether Overlap can read and book in their mailbox.
+
+    One row per person, so that a page or a search reads only the people it shows.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="mailbox_reach")
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="mailbox_reach")
+    reachable = models.BooleanField()
+    reason = models.CharField(max_length=300, blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["organization", "reachable"], name="mailbox_reach_by_answer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} ({'reachable' if self.reachable else 'not reachable'})"
 
 
 class CalendarGrant(models.Model):

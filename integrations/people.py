@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization
-from integrations.models import CalendarGrant, Connection
+from accounts.search import memberships_matching
+from integrations.models import CalendarGrant, MailboxReach
 
 PER_PAGE = 50
 
@@ -22,31 +23,40 @@ class PersonRow:
     reach_reason: str
 
 
-def people_matching(*, organization: Organization, query: str) -> QuerySet[Membership]:
-    """Everyone in the organization, active or not, whose name or address contains `query`."""
-    people = Membership.objects.filter(organization=organization).select_related("user", "calendar_grant")
+def people_matching(*, organization: Organization, query: str, unreachable: bool = False) -> QuerySet[Membership]:
+    """Everyone in the organization, active or not, whose name or address contains `query` (and whom the last
+    reach check could not reach, with `unreachable`)."""
+    people = Membership.objects.filter(organization=organization).select_related(
+        "user", "calendar_grant", "mailbox_reach"
+    )
     if query:
-        people = people.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
+        people = memberships_matching(people, query)
+    if unreachable:
+        people = people.filter(mailbox_reach__reachable=False)
     return people.order_by("-is_active", "user__name", "user__email", "pk")
 
 
-def people_page(*, organization: Organization, connection: Connection, query: str, number: str | None) -> Page:
-    """One page of `people_matching`; its `rows` carry each person's calendar or reach."""
-    page = Paginator(people_matching(organization=organization, query=query), PER_PAGE).get_page(number)
-    reach = {row["email"].lower(): row for row in connection.reach_report or [] if isinstance(row, dict)}
-    page.rows = [_row(membership, reach) for membership in page.object_list]  # type: ignore[attr-defined]
+def people_page(*, organization: Organization, query: str, number: str | None, unreachable: bool = False) -> Page:
+    """One page of `people_matching`; its `rows` carry each person's calendar or reach.
+
+    Three queries whatever the organization's size: the count, the page (with each person's grant and reach
+    joined), and nothing per person.
+    """
+    people = people_matching(organization=organization, query=query, unreachable=unreachable)
+    page = Paginator(people, PER_PAGE).get_page(number)
+    page.rows = [_row(membership) for membership in page.object_list]  # type: ignore[attr-defined]
     return page
 
 
-def _row(membership: Membership, reach: dict[str, dict]) -> PersonRow:
+def _row(membership: Membership) -> PersonRow:
     grant = getattr(membership, "calendar_grant", None)
     status = grant.status if grant else CalendarGrant.Status.DISCONNECTED
     badge = {CalendarGrant.Status.CONNECTED: "ok", CalendarGrant.Status.RECONNECT_NEEDED: "bad"}.get(status, "warn")
-    checked = reach.get(membership.user.email.lower())
+    checked: MailboxReach | None = getattr(membership, "mailbox_reach", None)
     return PersonRow(
         membership=membership,
         calendar=CalendarGrant.Status(status).label,
         calendar_badge=badge,
-        reachable=bool(checked["reachable"]) if checked else None,
-        reach_reason=str(checked.get("reason", "")) if checked else "",
+        reachable=checked.reachable if checked else None,
+        reach_reason=checked.reason if checked else "",
     )

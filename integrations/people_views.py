@@ -27,9 +27,13 @@ def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organization = membership.organization
     connection = selectors.connection_of(organization=organization)
     query = request.GET.get("q", "").strip()[:100]
-    page = people_page(organization=organization, connection=connection, query=query, number=request.GET.get("page"))
-    context = {"organization": organization, "connection": connection, "Mode": Connection.Mode}
-    return render(request, "integrations/people.html", {**context, "page": page, "query": query})
+    unreachable = request.GET.get("reach") == "no"
+    page = people_page(organization=organization, query=query, number=request.GET.get("page"), unreachable=unreachable)
+    keep = urlencode({**({"q": query} if query else {}), **({"reach": "no"} if unreachable else {})})
+    context = {"organization": organization, "connection": connection, "Mode": Connection.Mode, "keep": keep}
+    return render(
+        request, "integrations/people.html", {**context, "page": page, "query": query, "unreachable": unreachable}
+    )
 
 
 @login_required

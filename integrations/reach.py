@@ -1,53 +1,66 @@
 """Which members Overlap can reach: the check behind the security-group scoping section.
 
 Each member's own mailbox is asked for a short free/busy window with the app-only token; this is
-exactly what an application access policy (or RBAC for Applications) allows or refuses.
+exactly what an application access policy (or RBAC for Applications) allows or refuses. The check runs
+in batches of `BATCH` people (20 mailboxes to a Graph $batch, every call through the shared mailbox
+limiter), stores one `MailboxReach` row per person and moves the connection's progress after each batch,
+so the settings page can say how far it got and a page or a search reads only the people it shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from integrations.connection import connection_report_error, organization_client, refuses_the_tenant
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
-from integrations.models import Connection
+from integrations.microsoft.types import Schedule
+from integrations.models import Connection, MailboxReach
 
+BATCH = 200
 _WINDOW = timedelta(hours=1)
+REACHABLE = "Overlap can read free/busy and book for this person."
 
 
 @dataclass(frozen=True)
-class Reach:
-    name: str
-    email: str
-    reachable: bool
-    reason: str
+class ReachSummary:
+    checked: int = 0
+    reachable: int = 0
+    stopped: bool = False  # the tenant refused Overlap: the connection says why
 
 
-def reach_check(*, organization: Organization) -> list[Reach]:
-    """Try every active member's mailbox and store the report on the connection for the settings page.
+def reach_check(*, organization: Organization) -> ReachSummary:
+    """Try every active member's mailbox, batch after batch, and store what each answered.
 
-    Runs as a task (`tasks.check_reach`): one Graph call per person. Raises `ConnectionNotReady` when
-    the connection is not active.
+    Runs as a task (`tasks.check_reach`). Raises `ConnectionNotReady` when the connection is not active.
     """
     client = organization_client(organization=organization)
-    people = Membership.objects.filter(organization=organization, is_active=True).select_related("user")
-    report = []
-    for membership in people.order_by("user__name", "user__email"):
+    started = timezone.now()
+    people = Membership.objects.filter(organization=organization, is_active=True)
+    Connection.objects.filter(organization=organization).update(
+        reach_total=people.count(), reach_done=0, reach_progress_at=started
+    )
+    checked = reachable = 0
+    after = 0
+    while True:
+        batch = list(people.filter(pk__gt=after).select_related("user").order_by("pk")[:BATCH])
+        if not batch:
+            break
         try:
-            report.append(_try(client, membership))
+            found = _check(client, batch, organization)
         except errors.MicrosoftError as error:  # the whole tenant refuses: no more calls, the connection says why
             connection_report_error(organization=organization, error=error)
             reach_abandoned(organization=organization)
-            return report
-    Connection.objects.filter(organization=organization).update(
-        reach_checked_at=timezone.now(), reach_report=[asdict(row) for row in report]
-    )
-    return report
+            return ReachSummary(checked, reachable, stopped=True)
+        checked, reachable, after = checked + len(batch), reachable + found, batch[-1].pk
+    MailboxReach.objects.filter(organization=organization, checked_at__lt=started).delete()  # left or deactivated
+    Connection.objects.filter(organization=organization).update(reach_checked_at=timezone.now())
+    return ReachSummary(checked, reachable)
 
 
 def reach_abandoned(*, organization: Organization) -> None:
@@ -55,21 +68,41 @@ def reach_abandoned(*, organization: Organization) -> None:
     Connection.objects.filter(organization=organization).update(reach_requested_at=None)
 
 
-def _try(client: GraphClient, membership: Membership) -> Reach:
-    user = membership.user
+def _check(client: GraphClient, batch: list[Membership], organization: Organization) -> int:
+    """One batch: ask, store a row per person, move the progress; how many were reachable."""
     start = timezone.now().replace(minute=0, second=0, microsecond=0)
-    try:
-        schedule = client.get_schedules(user.email, [user.email], start, start + _WINDOW, interval_minutes=60)
-    except errors.AccessDenied as error:
+    answers = client.own_schedules([m.user.email for m in batch], start, start + _WINDOW)
+    now = timezone.now()
+    rows = [_row(organization, m, answers[m.user.email], now) for m in batch]
+    MailboxReach.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["membership"],
+        update_fields=["reachable", "reason", "checked_at"],
+    )
+    Connection.objects.filter(organization=organization).update(
+        reach_done=F("reach_done") + len(batch), reach_progress_at=now
+    )
+    return sum(row.reachable for row in rows)
+
+
+def _row(organization: Organization, membership: Membership, answer: object, now: datetime) -> MailboxReach:
+    reachable, reason = _verdict(answer)
+    return MailboxReach(
+        organization=organization, membership=membership, reachable=reachable, reason=reason[:300], checked_at=now
+    )
+
+
+def _verdict(answer: object) -> tuple[bool, str]:
+    if isinstance(answer, errors.AccessDenied):
         why = "Outside the security group: the application access policy keeps Overlap out."
-        return Reach(str(user), user.email, False, why if error.by_policy else f"Access denied: {error.message}")
-    except errors.NotFound:
-        return Reach(str(user), user.email, False, "No mailbox with this address in your tenant.")
-    except errors.MicrosoftError as error:
-        if refuses_the_tenant(error):
-            raise
-        return Reach(str(user), user.email, False, f"Microsoft answered: {error.message}")
-    found = schedule[user.email]
-    if found.error:
-        return Reach(str(user), user.email, False, f"Microsoft answered: {found.error.message}")
-    return Reach(str(user), user.email, True, "Overlap can read free/busy and book for this person.")
+        return False, why if answer.by_policy else f"Access denied: {answer.message}"
+    if isinstance(answer, errors.NotFound):
+        return False, "No mailbox with this address in your tenant."
+    if isinstance(answer, errors.MicrosoftError):
+        if refuses_the_tenant(answer):
+            raise answer
+        return False, f"Microsoft answered: {answer.message}"
+    if isinstance(answer, Schedule) and answer.error:
+        return False, f"Microsoft answered: {answer.error.message}"
+    return True, REACHABLE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization
-from integrations.models import CalendarGrant, Connection, IntegrationEvent
+from integrations.models import CalendarGrant, Connection, IntegrationEvent, MailboxReach
 
 
 def connection_of(*, organization: Organization) -> Connection:
@@ -43,3 +43,9 @@ def connected_member_count(*, organization: Organization) -> int:
     return CalendarGrant.objects.filter(
         membership__organization=organization, membership__is_active=True, status=CalendarGrant.Status.CONNECTED
     ).count()
+
+
+def reach_counts(*, organization: Organization) -> dict[str, int]:
+    """How many people the last reach check found reachable and not (two counts on an index)."""
+    rows = MailboxReach.objects.filter(organization=organization)
+    return {"reachable": rows.filter(reachable=True).count(), "unreachable": rows.filter(reachable=False).count()}

@@ -25,7 +25,7 @@ from integrations.connection import (
 from integrations.explain import Explanation, explain_consent_error, explain_error
 from integrations.microsoft import auth, errors
 from integrations.microsoft.oidc import VerifiedSignIn
-from integrations.models import Connection, IntegrationEvent
+from integrations.models import Connection, IntegrationEvent, MailboxReach
 from integrations.state import issue_state
 
 CONSENT_PURPOSE = "admin-consent"
@@ -368,7 +368,8 @@ def connection_set_access_group(*, organization: Organization, actor: User, grou
             detail=f"{connection.access_group or '(none)'} → {group or '(none)'}",
         )
         connection.access_group = group
-        connection.reach_report = []
+        MailboxReach.objects.filter(organization=organization).delete()
+        connection.reach_total = connection.reach_done = 0
         connection.reach_requested_at = None
         connection.reach_checked_at = None
         connection.save()

@@ -48,14 +48,15 @@ def sync_all_directories() -> int:
 
 @shared_task(acks_late=True)
 def check_reach(organization_id: int) -> str:
-    """Try every active member's mailbox and store who Overlap can reach (the settings page shows it)."""
+    """Try every active member's mailbox, in batches, and store who Overlap can reach (the settings page shows
+    the progress, then the counts; the people page each person's answer)."""
     organization = Organization.objects.get(pk=organization_id)
     try:
-        report = reach.reach_check(organization=organization)
+        summary = reach.reach_check(organization=organization)
     except ConnectionNotReady as exc:
         reach.reach_abandoned(organization=organization)
         return f"skipped: {exc}"
-    return f"{sum(row.reachable for row in report)} of {len(report)} reachable"
+    return f"{summary.reachable} of {summary.checked} reachable" + (" (stopped)" if summary.stopped else "")
 
 
 @shared_task

@@ -55,6 +55,7 @@ def _render_settings(
         "disconnected_by": selectors.last_disconnect(organization=organization),
         "to_reconnect": selectors.members_to_reconnect(organization=organization),
         "connected_members": selectors.connected_member_count(organization=organization),
+        "reach": selectors.reach_counts(organization=organization),
         "client_id": services.client_id(),
         "Mode": Connection.Mode,
         "Status": Connection.Status,

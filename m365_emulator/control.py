@@ -85,9 +85,12 @@ POST /_emulator/throttle   {"tenant"?, "mailbox"?: <address> | [..], "retry_afte
                             "status"?: 429 | 500 | 502 | 503 | 504, "clear"?: bool}
     "count": the next N matching Graph calls get 429 TooManyRequests with Retry-After. "rate": at most that
     many calls per window per app and mailbox. "concurrency": in-flight calls per app and mailbox (default 4).
-    "clear": drop every rule first (alone, it only clears).
+    "clear": drop every rule first (alone, it only clears; also the peaks below).
     "status" (with "count"): 503, 504, 500 or 502 instead of 429, to model an outage (Retry-After is sent
     only when "retry_after" is given).
+GET  /_emulator/throttle
+    {"peak_in_flight": {mailbox: n}}: the most Graph calls in flight at once per mailbox (keyed by its object
+    id; an unknown address as named, lowercased) since the last reset or clear; $batch sub-requests count.
 POST /_emulator/lost-replies  {"count": int, "mailbox"?: <address>}
     The next `count` event creates (POST .../events) in that mailbox (any mailbox without "mailbox") succeed:
     the event and the attendees' copies stand, as Exchange made them; but the reply is lost on the way and the
@@ -543,6 +546,10 @@ def throttle(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "rules": len(emulator.throttler.rules)})
 
 
+def throttle_peaks(emulator: Emulator, request: Request) -> Response:
+    return reply({"peak_in_flight": emulator.throttler.peaks()})
+
+
 def _rule(emulator: Emulator, body: dict[str, Any]) -> Rule:
     tenant = _tenant(emulator, str(body["tenant"])) if body.get("tenant") else None
     mailboxes = body.get("mailbox") or []
@@ -647,6 +654,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/apps/<client_id>/group-membership-claims", group_membership_claims),
     ("POST", "/apps/<client_id>/redirect-uris", redirect_uris),
     ("POST", "/throttle", throttle),
+    ("GET", "/throttle", throttle_peaks),
     ("POST", "/lost-replies", lost_replies),
     ("POST", "/latency", latency),
     ("POST", "/token-lifetime", token_lifetime),

@@ -72,11 +72,22 @@ class Throttler:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: dict[Key, int] = field(default_factory=dict)
     _history: dict[tuple[int, Key], deque[float]] = field(default_factory=dict)
+    _peak: dict[Key, int] = field(default_factory=dict)  # the most calls ever in flight at once, per key
 
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
             self._history.clear()
+            self._peak.clear()
+
+    def peaks(self) -> dict[str, int]:
+        """The most calls in flight at once per mailbox (its object id) since the last clear."""
+        with self._lock:
+            found: dict[str, int] = {}
+            for key, peak in self._peak.items():
+                if key.mailbox:
+                    found[key.mailbox] = max(found.get(key.mailbox, 0), peak)
+            return found
 
     def add(self, rule: Rule) -> None:
         with self._lock:
@@ -89,6 +100,7 @@ class Throttler:
             refusal = self._check(key, time.monotonic())
             if refusal is None:
                 self._in_flight[key] = self._in_flight.get(key, 0) + 1
+                self._peak[key] = max(self._peak.get(key, 0), self._in_flight[key])
         try:
             yield refusal
         finally:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+from integrations.models import MailboxReach
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -31,3 +33,14 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Membership.Role.MEMBER
+
+
+def reach_found(membership: Membership, *, reachable: bool, reason: str = "") -> MailboxReach:
+    """What a reach check would have stored for this person."""
+    return MailboxReach.objects.create(
+        organization_id=membership.organization_id,
+        membership=membership,
+        reachable=reachable,
+        reason=reason,
+        checked_at=timezone.now(),
+    )

@@ -14,7 +14,7 @@ from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import World, book, form, free_slot, graph_calls, world_in
 from tests.conftest import Org
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, reach_found
 
 
 @pytest.fixture
@@ -65,8 +65,7 @@ def _other_organization(w: World, f: dict[str, Any]) -> None:
 
 
 def _outside_the_group(w: World, f: dict[str, Any]) -> None:
-    report = [{"name": "Adele Vance", "email": w.adele.user.email, "reachable": False, "reason": "outside the group"}]
-    Connection.objects.filter(organization=w.org.organization).update(reach_report=report)
+    reach_found(w.adele, reachable=False, reason="outside the group")
 
 
 def _themselves(w: World, f: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected, graph_calls, linked_starts, member, search_page, set_zone
 from tests.conftest import Org, signed_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, reach_found
 from tests.integrations.helpers import browser, connect
 
 TODAY = date.today()
@@ -155,15 +155,10 @@ class TestColleagueSearch:
 
     def test_people_outside_the_security_group_are_shown_as_not_enabled(self, org: Org) -> None:
         joni = UserFactory.create(name="Joni Sherman", email="joni@contoso.example")
-        MembershipFactory.create(user=joni, organization=org.organization)
-        Connection.objects.create(
-            organization=org.organization,
-            status=Connection.Status.ACTIVE,
-            tenant_guid="t",
-            reach_report=[
-                {"name": "Joni Sherman", "email": joni.email, "reachable": False, "reason": "Outside the group."}
-            ],
+        reach_found(
+            MembershipFactory.create(user=joni, organization=org.organization), reachable=False, reason="Outside."
         )
+        Connection.objects.create(organization=org.organization, status=Connection.Status.ACTIVE, tenant_guid="t")
 
         found = signed_in(org.member).get(url(org, "booking_people"), {"q": "joni"}).content.decode()
         page, _ = search_page(signed_in(org.member), org, required=[Membership.objects.get(user=joni)])

@@ -55,6 +55,21 @@ def test_more_than_four_concurrent_calls_to_one_mailbox_are_refused(emulator: Em
     assert refused and set(refused) == {429}
 
 
+def test_the_most_calls_in_flight_at_once_are_reported_per_mailbox_until_cleared(
+    emulator: EmulatorProcess, token: str
+) -> None:
+    emulator.control("POST", "/latency", {"ms": 500})
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(lambda _: _calls_in_parallel(emulator, token), range(3)))
+    _events(emulator, token, ALEX)
+    peaks = emulator.control("GET", "/throttle")["peak_in_flight"]
+    emulator.control("POST", "/throttle", {"clear": True})
+
+    assert statuses == [200, 200, 200]
+    assert peaks[emulator.user_id(MEGAN)] == 3 and peaks[emulator.user_id(ALEX)] == 1
+    assert emulator.control("GET", "/throttle")["peak_in_flight"] == {}
+
+
 def _calls_in_parallel(emulator: EmulatorProcess, token: str) -> int:
     session = emulator.new_session()  # one connection per caller, as parallel clients have
     url = f"{emulator.base_url}/v1.0/users/{MEGAN}/events"

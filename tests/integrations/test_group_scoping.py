@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.test import Client
+
 from integrations.models import IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
@@ -12,9 +14,11 @@ from tests.integrations.helpers import CONTOSO_ID, browser, check_reach, connect
 GROUP = "overlap-users@contoso.onmicrosoft.com"
 
 
-def _row(page: str, email: str) -> str:
-    found = re.search(rf"<tr><td>[^<]*<span class=\"help\">{re.escape(email)}</span></td>(.*?)</tr>", page, re.S)
-    assert found, f"{email} is not in the reach table"
+def _row(client: Client, org: Org, email: str) -> str:
+    """The person's row on the people page, where each person's reach shows."""
+    page = client.get(url(org, "people"), {"q": email}).content.decode()
+    found = re.search(rf"<span class=\"help\">{re.escape(email)}</span></td>(.*?)</tr>", page, re.S)
+    assert found, f"{email} is not on the people page"
     return found.group(1)
 
 
@@ -32,9 +36,11 @@ def test_it_lists_who_is_inside_and_outside_the_access_policy_group(
 
     assert f"-PolicyScopeGroupId {GROUP}" in page
     assert f"-AppId {emulator_settings.client_id}" in page
-    assert "Reachable" in _row(page, "megan.bowen@contoso.onmicrosoft.com")
-    outside = _row(page, "joni.sherman@contoso.onmicrosoft.com")
+    assert "Reachable" in _row(client, org, "megan.bowen@contoso.onmicrosoft.com")
+    outside = _row(client, org, "joni.sherman@contoso.onmicrosoft.com")
     assert "Not reachable" in outside and "Outside the security group" in outside
+    unreachable = client.get(url(org, "people"), {"reach": "no"}).content.decode()
+    assert "joni.sherman@contoso.onmicrosoft.com" in unreachable and "megan.bowen" not in unreachable
     assert IntegrationEvent.objects.filter(kind="group_changed", actor=org.admin, detail__contains=GROUP).exists()
 
 
@@ -44,7 +50,8 @@ def test_without_a_policy_everyone_with_a_mailbox_is_reachable(org: Org, emulato
 
     page = check_reach(client, org)
 
-    assert "Reachable" in _row(page, "joni.sherman@contoso.onmicrosoft.com")
+    assert 'id="reach"' in page
+    assert "badge ok" in _row(client, org, "joni.sherman@contoso.onmicrosoft.com")
 
 
 def test_it_refuses_a_group_that_is_not_an_email_address(org: Org, emulator_settings: EmulatorProcess) -> None:

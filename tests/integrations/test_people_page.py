@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import Membership, User
 from integrations.models import CalendarGrant, Connection
 from tests.conftest import Org, signed_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, reach_found
 
 
 def _url(org: Org, action: str = "") -> str:
@@ -119,13 +119,8 @@ def test_a_forged_role_changes_nothing(admin_client: Client, org: Org) -> None:
 
 
 def test_domain_wide_shows_who_the_last_reach_check_could_reach(admin_client: Client, org: Org) -> None:
-    Connection.objects.create(
-        organization=org.organization,
-        mode=Connection.Mode.DOMAIN_WIDE,
-        reach_report=[
-            {"name": "M", "email": "member@contoso.example", "reachable": False, "reason": "Not in the group"}
-        ],
-    )
+    Connection.objects.create(organization=org.organization, mode=Connection.Mode.DOMAIN_WIDE)
+    reach_found(_membership(org, org.member), reachable=False, reason="Not in the group")
     response = admin_client.get(_url(org))
     assert "Not reachable" in response.text
     assert "Not in the group" in response.text

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from integrations.models import REACH_CHECK_PATIENCE, Connection
+from accounts.models import Membership
+from integrations import reach
+from integrations.models import REACH_CHECK_PATIENCE, Connection, MailboxReach
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
-from tests.integrations.helpers import browser, connect, url
+from tests.integrations.helpers import browser, check_reach, connect, url
 
 CHECKING = "Checking who Overlap can reach…"
 REFRESH = '<meta http-equiv="refresh" content="3">'
@@ -39,9 +43,10 @@ def test_the_page_says_checking_until_the_task_has_stored_the_report(
     assert CHECKING in waiting and REFRESH in waiting and 'id="reach"' not in waiting
     assert asked_before_the_task == []
     assert CHECKING not in done and REFRESH not in done
-    assert 'id="reach"' in done and "megan.bowen@contoso.onmicrosoft.com" in done and "Reachable" in done
-    people = Connection.objects.get(organization=org.organization).reach_report
-    assert len(_schedule_calls(emulator_settings, since)) == len(people) > 1  # one call per person, in the task
+    people = MailboxReach.objects.filter(organization=org.organization)
+    assert 'id="reach"' in done and f"Reachable</span> {people.filter(reachable=True).count()}" in done
+    assert people.get(membership__user__email="megan.bowen@contoso.onmicrosoft.com").reachable
+    assert len(_schedule_calls(emulator_settings, since)) == people.count() > 1  # one per person, in the task
 
 
 def test_a_check_whose_connection_was_disconnected_meanwhile_asks_nothing_and_stops_checking(
@@ -87,3 +92,38 @@ def test_nothing_is_queued_for_an_organization_that_is_not_connected(org: Org) -
 
     assert "Microsoft 365 is not connected for this organization." in page and CHECKING not in page
     assert queued == []
+
+
+def test_the_check_goes_in_batches_moving_its_progress_and_forgets_who_left(
+    org: Org, emulator_settings: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = browser(org.admin)
+    connect(client, org, emulator_settings)
+    monkeypatch.setattr(reach, "BATCH", 10)
+    progress: list[tuple[int, int]] = []
+    store = reach._check
+
+    def checked(*args: Any) -> int:
+        found = store(*args)
+        connection = Connection.objects.get(organization=org.organization)
+        progress.append((connection.reach_done, connection.reach_total))
+        return found
+
+    monkeypatch.setattr(reach, "_check", checked)
+    check_reach(client, org)
+    active = Membership.objects.filter(organization=org.organization, is_active=True)
+    leaver = active.exclude(user=org.admin).first()
+    assert leaver is not None
+    Membership.objects.filter(pk=leaver.pk).update(is_active=False)
+    since = emulator_settings.last_seq()
+    check_reach(client, org)
+
+    total = active.count()
+    batches_of_ten = -(-total // 10)
+    assert progress[-1] == (total, total) and batches_of_ten > 3
+    second = [done for done, _ in progress[-batches_of_ten:]]
+    assert second == [min(10 * n, total) for n in range(1, batches_of_ten + 1)]
+    assert MailboxReach.objects.filter(organization=org.organization).count() == total
+    assert not MailboxReach.objects.filter(membership=leaver).exists()
+    batches = [e for e in emulator_settings.log(since) if e["path"] == "/v1.0/$batch"]
+    assert len(batches) == batches_of_ten  # one $batch per batch of ten people
