@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_membership_deactivated_by_admin'),
-        ('integrations', '0005_audit_kinds'),
+        ('integrations', '0006_directory_delta_link'),
     ]
 
     operations = [
