@@ -240,6 +240,7 @@ ALLAUTH_KEY = {"key": _p(good="abc:def")}
 TARGETS: dict[str, Target] = {
     "home": PAGE,
     "healthz": PAGE,
+    "robots_txt": PAGE,
     "account_login": Target(
         "post", {"login": EMAIL, "password": SECRET, "remember": FLAG, "next": FREE}, explains=ANONYMOUS
     ),
@@ -288,7 +289,7 @@ TARGETS: dict[str, Target] = {
     "calendar_check": Target("post", explains=()),
     "calendar_disconnect": Target("post", explains=()),
     "microsoft_link": Target("post", explains=()),
-    "people": Target("get", {"q": FREE, "page": _p(NUMBERS)}, explains=()),
+    "people": Target("get", {"q": FREE, "page": _p(NUMBERS), "reach": choice("no", "yes")}, explains=()),
     "people_role": Target(
         "post", {"role": choice("admin", "member"), "q": FREE, "page": FREE}, path={"person": PERSON}
     ),

@@ -87,3 +87,12 @@ def test_postgresql_has_the_trigram_index_on_exactly_the_sql_the_search_emits(db
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "Bitmap Index Scan on accounts_user_search_trgm" in plan
+
+
+def test_postgresql_connections_plan_for_ssd_so_the_search_takes_its_index(db: None) -> None:
+    """PostgreSQL's default random_page_cost of 4 reads the whole directory for common fragments among 100,000."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
