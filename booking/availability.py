@@ -153,6 +153,7 @@ def _engine_request(wanted: Wanted) -> engine.Request:
         blocking=rules.blocking,
         widened=frozenset(str(m.user.uuid) for m in wanted.widened),
         you=str(wanted.organizer.user.uuid),
+        you_tz=wanted.zone,
         grid_tz=wanted.zone,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -135,6 +137,21 @@ class TestTwoPeople:
         assert f"{berlin:%H:%M}" in page and f"Alex Wilber {eastern:%H:%M}" in page
         assert "Best times" in page and "Every time, by day" in page
         assert "for you" in page  # the reasons, in words
+
+    def test_the_reasons_read_you_on_the_clock_the_page_shows_when_you_travel_away_from_your_mailboxs_zone(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        adele, client = adele_books(org, emulator_settings, "domain_wide")  # her mailbox: Western Europe
+        set_zone(adele, "America/New_York")  # her browser, this week
+        alex = member(org, "Alex Wilber")
+
+        page, _ = search_page(client, org, required=[alex])
+
+        best = re.findall(r'<li class="slot">.*?<strong>(.*?)</strong>.*?<p class="reasons">(.*?)</p>', page, re.S)
+        assert best
+        for shown, reasons in best:
+            clock = html.unescape(shown).split(", ")[1].split("–")[0]  # "Mon 7 Dec, 10:00–10:30" -> "10:00"
+            assert html.unescape(reasons).startswith(f"{clock} for you"), (shown, reasons)
 
 
 class TestTenPeople:
