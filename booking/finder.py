@@ -15,6 +15,7 @@ import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.availability import SearchResult, Suggestion, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
+from booking.results import TheirTime, their_times
 from booking.rules import BookingRules, booking_rules_of
 
 
@@ -82,6 +83,7 @@ class ChosenSlot:
     zone: tzinfo
     local_start: datetime | None = None
     local_end: datetime | None = None
+    others: tuple[TheirTime, ...] = ()
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -90,8 +92,11 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     form, zone = SlotForm(query, organizer=organizer, rules=rules), member_zone(organizer)
     if not form.is_valid():
         return ChosenSlot(form, zone)
-    start = form.cleaned_data["start"].astimezone(zone)
-    return ChosenSlot(form, zone, start, start + timedelta(minutes=form.cleaned_data["minutes"]))
+    data = form.cleaned_data
+    start = data["start"].astimezone(zone)
+    end = start + timedelta(minutes=data["minutes"])
+    others = their_times([*data["required_members"], *data["optional_members"]], start, end)
+    return ChosenSlot(form, zone, start, end, others)
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
@@ -134,7 +134,10 @@ class TestTwoPeople:
 
         first = starts[0]
         berlin, eastern = first.astimezone(ZoneInfo("Europe/Berlin")), first.astimezone(ZoneInfo("America/New_York"))
-        assert f"{berlin:%H:%M}" in page and f"Alex Wilber {eastern:%H:%M}" in page
+        assert f"{berlin:%H:%M}" in page and f"· {eastern:%H:%M} for Alex Wilber (America/New_York)" in page
+        # Microsoft's zone for each person is kept, for the pages that show the meeting later.
+        assert User.objects.get(email=ALEX).mailbox_time_zone == "America/New_York"
+        assert User.objects.get(pk=_adele.user.pk).mailbox_time_zone == "Europe/Berlin"
         assert "Best times" in page and "Every time, by day" in page
         assert "for you" in page  # the reasons, in words
 
