@@ -129,7 +129,6 @@ def stored_zone(user: User) -> tzinfo | None:
     return named_zone(user.time_zone)
 
 
-
 def status_words(status: str) -> str:
     return _STATUS_WORDS.get(status, status)
 

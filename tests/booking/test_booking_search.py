@@ -153,7 +153,7 @@ class TestTwoPeople:
         best = re.findall(r'<li class="slot">.*?<strong>(.*?)</strong>.*?<p class="reasons">(.*?)</p>', page, re.S)
         assert best
         for shown, reasons in best:
-            clock = html.unescape(shown).split(", ")[1].split("–")[0]  # "Mon 7 Dec, 10:00–10:30" -> "10:00"
+            clock = html.unescape(shown).split(", ")[1][:5]  # "Mon 7 Dec, 10:00\u201310:30" -> "10:00"
             assert html.unescape(reasons).startswith(f"{clock} for you"), (shown, reasons)
 
 
