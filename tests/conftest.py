@@ -25,13 +25,15 @@ pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
 
 @pytest.fixture
 def real_worker() -> Iterator[None]:
-    """A real Celery worker (in a thread) on the Redis broker for the test; tasks stop running eagerly meanwhile."""
+    """A real Celery worker (in a thread) for the test; tasks stop running eagerly meanwhile. Its broker is Redis
+    when REDIS_URL is set, else Celery's in-process memory broker (the worker shares this process)."""
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
 
     from config.celery_app import app as celery_app
 
-    require_service("Redis", settings.REDIS_URL or "")
+    if not str(celery_app.conf.broker_url or "").startswith("memory://"):
+        require_service("Redis", settings.REDIS_URL or "")
     celery_app.conf.task_always_eager = False
     try:
         with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
