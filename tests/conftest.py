@@ -23,6 +23,25 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SQLite's test database in a file when a test of this run starts a real worker: the live server's threads
+    and the worker's then wait for one another's writes, where a shared in-memory database fails at once with
+    "database table is locked". Otherwise in memory, which is quicker."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    workers = any("real_worker" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if workers and str(database["ENGINE"]).endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+        # A throwaway file: no waiting for the disk; readers go on while one connection writes.
+        database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+
+
 @pytest.fixture
 def real_worker() -> Iterator[None]:
     """A real Celery worker (in a thread) for the test; tasks stop running eagerly meanwhile. Its broker is Redis
