@@ -51,7 +51,10 @@ def real_worker() -> Iterator[None]:
 
     from config.celery_app import app as celery_app
 
-    if not str(celery_app.conf.broker_url or "").startswith("memory://"):
+    options = celery_app.conf.broker_transport_options
+    if str(celery_app.conf.broker_url or "").startswith("memory://"):
+        celery_app.conf.broker_transport_options = {**options, "polling_interval": 0.05}  # not once a second
+    else:
         require_service("Redis", settings.REDIS_URL or "")
     celery_app.conf.task_always_eager = False
     try:
@@ -59,6 +62,7 @@ def real_worker() -> Iterator[None]:
             yield
     finally:
         celery_app.conf.task_always_eager = True
+        celery_app.conf.broker_transport_options = options
 
 
 def running_in_ci() -> bool:
