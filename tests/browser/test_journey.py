@@ -138,7 +138,6 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
         ("settings", f"{live_server.url}/orgs/{org.code}/integrations/microsoft/", ""),
     ]:
         small.goto(url)
-        small.wait_for_load_state("networkidle")
         picture(small, name, at)
     phone.close()
 
