@@ -94,7 +94,7 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
     expect(page.get_by_role("heading", name="Best times")).to_be_visible()
     expect(page.locator("#best .local").first).to_contain_text("Alex Wilber")
     search_url = page.url
-    picture(page, "booking")  # the form as filled in, the first times below it
+    picture(page, "booking", at="body")  # the form as filled in, from the top
     picture(page, "booking-suggestions", at="#results")
 
     tab_to(page, page.get_by_role("link", name="Pick this time").first)
