@@ -25,6 +25,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = ViewportSize(width=360, height=780)
 DESKTOP = ViewportSize(width=1280, height=860)
 WEEK = (date(2030, 3, 4), date(2030, 3, 8))  # Monday to Friday, in the member's zone
+MOMENTS_AT_ONE_WIDTH = (
+    "time.moment { display:inline-block; width:12em; overflow:hidden; white-space:nowrap; vertical-align:bottom; }"
+)
 
 
 def tab_to(page: Page, target: Locator, most: int = 80) -> None:
@@ -47,8 +50,9 @@ def picture(page: Page, name: str, at: str = "") -> None:
     width = page.viewport_size["width"] if page.viewport_size else 0
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{page.url} scrolls sideways"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # The first screenful, as a person sees it; moments (a sync, a consent, an entry of the history) blanked, so
-    # that a picture taken again is the same file unless the page itself changed.
+    # The first screenful, as a person sees it; moments (a sync, a consent, an entry of the history) blanked at one
+    # width whatever the date, so that a picture taken again is the same file unless the page itself changed.
+    page.add_style_tag(content=MOMENTS_AT_ONE_WIDTH)
     page.screenshot(
         path=str(SCREENSHOTS / f"{name}-{width}.png"), mask=[page.locator("time.moment")], mask_color="#dfe3e8"
     )
