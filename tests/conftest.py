@@ -34,7 +34,7 @@ def django_db_modify_db_settings(
     "database table is locked". Otherwise in memory, which is quicker."""
     from django.conf import settings
 
-    database = settings.DATABASES["default"]
+    database: dict[str, Any] = settings.DATABASES["default"]
     workers = any("real_worker" in getattr(item, "fixturenames", ()) for item in request.session.items)
     if workers and str(database["ENGINE"]).endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
