@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,7 +31,7 @@ def django_db_modify_db_settings(
     django_db_modify_db_settings_parallel_suffix: None,
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-) -> None:
+) -> Iterator[None]:
     """SQLite's test database in a file when a test of this run starts a real worker: the live server's threads
     and the worker's then wait for one another's writes, where a shared in-memory database fails at once with
     "database table is locked". Otherwise in memory, which is quicker."""
@@ -37,9 +40,15 @@ def django_db_modify_db_settings(
     database: dict[str, Any] = settings.DATABASES["default"]
     workers = any("real_worker" in getattr(item, "fixturenames", ()) for item in request.session.items)
     if workers and str(database["ENGINE"]).endswith("sqlite3"):
-        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+        memory = Path("/dev/shm")  # a file in memory where the system has one
+        folder = Path(tempfile.mkdtemp(dir=memory)) if memory.is_dir() else tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
         # A throwaway file: no waiting for the disk; readers go on while one connection writes.
         database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+        yield
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield
 
 
 @pytest.fixture

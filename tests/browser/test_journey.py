@@ -115,6 +115,7 @@ def test_a_member_books_with_the_keyboard_alone_and_every_main_page_is_pictured(
     expect(page.locator("#booking-status")).to_contain_text("Confirmed", timeout=15_000)
     assert Booking.objects.get().state == Booking.State.CONFIRMED
     meeting_url = page.url
+    page.reload()  # as a person opening it finds it, whether the status came with the page or by its polling
     picture(page, "meeting-confirmed")
 
     page.goto(f"{live_server.url}/orgs/{org.code}/meetings/")
