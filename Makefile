@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench clean
+.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
@@ -69,10 +69,26 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark, with quick settings (the README quotes full runs, each with its command). The load bench runs
+# the production stack on its own database (dropped and made afresh) and Redis database (emptied).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
+BENCH_LOAD_SECONDS ?= 10
+
 bench: setup
 	$(BIN)/python -m m365_emulator.bench
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.booking_calls
+	@if $(BIN)/python -m config.services_up $(BENCH_DATABASE_URL) $(BENCH_REDIS_URL); then \
+		$(BIN)/python -m bench.load --seconds $(BENCH_LOAD_SECONDS) --drain 20 \
+			--database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL); \
+	else \
+		echo "PostgreSQL or Redis does not answer: the load bench (bench/load.py) needs both."; \
+	fi
+
+# The directory sync (and, when present, search and read-back) at 1,000 to 100,000 people: several minutes.
+bench-scale: setup
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache

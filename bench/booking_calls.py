@@ -1,8 +1,13 @@
-"""How many Graph calls each booking action makes, counted from the Microsoft 365 emulator's request log.
+"""How many Graph calls each action makes, counted from the Microsoft 365 emulator's request log.
 
-    python -m bench.booking_calls [--meetings 1 20 21 45]
+    python -m bench.booking_calls [--meetings 1 20 21 45] [--people 5000]
 
-Starts the emulator in-process, makes a throw-away in-memory database with a domain-wide organization, then:
+Starts the emulator in-process, adds `--people` people to its Contoso tenant, makes a throw-away in-memory
+database with a domain-wide organization, then:
+- the connection check: 1 token request + 1 Graph call;
+- the directory sync: ⌈people in the tenant / 999⌉ pages of `GET /users`;
+- suggestions: 1 getSchedule per 20 people (searches of 2 and 11 people, and the cached free/busy read of 45,
+  which the search uses), then the same search again: 0 calls, from the cache;
 - books meetings through the booking service (the confirmation task runs in-process, as without Redis):
   each should cost 1 availability check (getSchedule) + 1 create;
 - reads n meetings back at once: ⌈n/20⌉ $batch calls, each holding only GETs of Overlap's own ids;
@@ -102,13 +107,70 @@ def _describe(calls: list[dict[str, Any]]) -> str:
 
 
 def _line(action: str, calls: list[dict[str, Any]], expected: int) -> None:
-    verdict = "ok" if len(calls) == expected else f"EXPECTED {expected}"
-    print(f"{action:<34} {len(calls):>3} calls  ({_describe(calls)})  {verdict}")
+    verdict = "ok" if len(calls) == expected else "DIFFERENT"
+    print(f"{action:<40} expected {expected:>3}, counted {len(calls):>3}  {verdict}  ({_describe(calls)})")
+
+
+def _tokens(emulator: EmulatorProcess, since: int) -> list[dict[str, Any]]:
+    return [e for e in emulator.log(since) if e["path"].endswith("/oauth2/v2.0/token")]
+
+
+def _crowd(emulator: EmulatorProcess, count: int) -> list[str]:
+    """`count` more people in the emulator's Contoso (one control call each); their addresses."""
+    addresses = [f"crowd.person{n:05d}@contoso.onmicrosoft.com" for n in range(count)]
+    for n, address in enumerate(addresses):
+        body = {"userPrincipalName": address, "displayName": f"Crowd Person {n:05d}"}
+        emulator.control("POST", f"/tenants/{emulator.tenant_id}/users", body)
+    return addresses
+
+
+def _members(organization: Organization, addresses: list[str]) -> list[Membership]:
+    made = []
+    for address in addresses:
+        user = User.objects.filter(email=address).first() or User.objects.create_user(address, name=address)
+        made.append(Membership.objects.get_or_create(user=user, organization=organization)[0])
+    return made
+
+
+def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: Membership, crowd: list[str]) -> None:
+    """The connection check, the directory sync and the searches, each counted."""
+    from booking import availability
+    from integrations.directory import directory_sync
+    from integrations.health import connection_check
+
+    organization = megan.organization
+    since = emulator.last_seq()
+    connection_check(organization=organization)
+    _line("connection check (token + call)", _tokens(emulator, since) + _calls(emulator, since), 2)
+    tenant = next(t for t in emulator.control("GET", "/tenants")["tenants"] if t["id"] == emulator.tenant_id)
+    since = emulator.last_seq()
+    directory_sync(organization=organization)
+    people = len(tenant["users"])
+    _line(f"directory sync of {people} people", _calls(emulator, since), -(-people // 999))
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    colleagues = _members(organization, crowd[:44])
+    for wanted in ([adele], colleagues[:10]):
+        for attempt in ("", " again (cached)"):
+            since = emulator.last_seq()
+            availability.availability_search(
+                organizer=megan,
+                required=wanted,
+                optional=[],
+                minutes=30,
+                window_start=start,
+                window_end=start + timedelta(days=14),
+            )
+            expected = 0 if attempt else -(-(len(wanted) + 1) // 20)
+            _line(f"suggestions for {len(wanted) + 1} people{attempt}", _calls(emulator, since), expected)
+    since = emulator.last_seq()
+    availability._free_busy(megan, [megan, *colleagues], start + timedelta(days=20), start + timedelta(days=34))
+    _line(f"free/busy of {len(colleagues) + 1} people", _calls(emulator, since), -(-(len(colleagues) + 1) // 20))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meetings", type=int, nargs="+", default=[1, 20, 21, 45])
+    parser.add_argument("--people", type=int, default=5000, help="people added to the tenant for the sync")
     args = parser.parse_args()
     from booking import readback, services
     from booking.meetings import Booking
@@ -120,6 +182,8 @@ def main() -> None:
         emulator.reset(fixture="demo", seed=1)
         _point_at(emulator)
         megan, adele = _organization(emulator)
+        crowd = _crowd(emulator, max(args.people, 44))
+        _organization_actions(emulator, megan, adele, crowd)
         slots = _free_slots(megan, adele, max(args.meetings) + 1)
         per_booking = []
         for start in slots:

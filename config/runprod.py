@@ -126,10 +126,10 @@ def start(command: str | list[str], env: dict[str, str] | None = None, **kwargs:
     return subprocess.Popen(argv, cwd=ROOT, env=env, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
 
 
-def release(commands: dict[str, str], env: dict[str, str]) -> None:
-    """The Procfile's release line (migrations), then the demo's people (idempotent)."""
+def release(commands: dict[str, str], env: dict[str, str], **output: object) -> None:
+    """The Procfile's release line (migrations), then the demo's people (idempotent); `output` as for `start`."""
     for step in (commands["release"], "python manage.py seed_demo"):
-        if start(step, env).wait() != 0:
+        if start(step, env, **output).wait() != 0:
             raise SystemExit(f"`{step}` failed (see above).")
 
 

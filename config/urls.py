@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from config import health
+from config import health, robots
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("robots.txt", robots.robots_txt, name="robots_txt"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:secret>", account_views.accept_invitation, name="accept_invitation"),
     path("orgs/<uuid:code>/", include("accounts.urls")),

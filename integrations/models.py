@@ -67,6 +67,10 @@ class Connection(models.Model):
     sync_skipped = models.JSONField(default=list, blank=True)
     # A sync that would have taken access from many people waits for an admin: {"deactivate": [...], "at": ...}.
     sync_held = models.JSONField(default=dict, blank=True)
+    # Where the next sync reads the directory's changes from (Graph's /users/delta link), and for which tenant;
+    # empty: the next sync reads everything.
+    directory_delta_link = models.TextField(blank=True)
+    directory_delta_tenant = models.CharField(max_length=64, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

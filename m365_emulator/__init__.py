@@ -15,7 +15,8 @@ pages open without a certificate warning, and discovery sends browsers there.
 
 Modules: server (WSGI app, token check, throttling, log), serving (TLS + threads), identity (discovery, keys,
 token endpoint), pages (+ pages_html: authorize, sign-in, consent, admin consent), directory (/users, /me,
-checkMemberGroups), batch ($batch), control (/_emulator/), fixtures (tenants, people, the app), persist
-(--state-file), testing (EmulatorProcess, Browser for tests); the calendar_* and graph_calendar modules are
-the calendars.
+checkMemberGroups), directory_delta (/users/delta, Graph's delta query, with the facts it follows), crowd (a
+tenant of any size on demand, changes among its people, expiring delta tokens), batch ($batch), control
+(/_emulator/), fixtures (tenants, people, the app), persist (--state-file), testing (EmulatorProcess, Browser
+for tests); the calendar_* and graph_calendar modules are the calendars.
 """

@@ -24,17 +24,19 @@ ROOMS = ("Room 1.12 Lisbon", "Room 2.04 Oslo", "Microsoft Teams Meeting", "Cafet
 
 
 class _Seeder:
-    def __init__(self, tenant: Tenant, seed: int, now: datetime) -> None:
+    def __init__(
+        self, tenant: Tenant, seed: int, now: datetime, *, people: list[DirectoryUser] | None = None, salt: str = ""
+    ) -> None:
         today = now.astimezone(UTC).date()
         self.monday = today - timedelta(days=today.weekday())
-        self.rng = random.Random(f"{seed}/{tenant.id}/{self.monday.isoformat()}")
+        self.rng = random.Random(f"{seed}/{tenant.id}/{self.monday.isoformat()}{salt}")
         self.tenant = tenant
         # Times the seed writes (created, answered) hang off the week, not the clock: same seed, same week, same data.
         self.now = datetime.combine(self.monday, time(6), UTC)
         self.store = CalendarStore()
+        everyone = tenant.users.values() if people is None else people
         self.people = sorted(
-            (u for u in tenant.users.values() if u.has_mailbox and u.user_type != "Guest"),
-            key=lambda u: u.user_principal_name,
+            (u for u in everyone if u.has_mailbox and u.user_type != "Guest"), key=lambda u: u.user_principal_name
         )
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -231,3 +233,23 @@ def seed_calendars(tenant: Tenant, *, seed: int, now: datetime) -> CalendarStore
         for event in seeder.store.events_of(person.id):
             event.change_key, event.modified = seeder.rng.randbytes(9).hex(), event.created
     return seeder.store
+
+
+def seed_sparse(tenant: Tenant, people: list[DirectoryUser], *, seed: int, now: datetime, share: float = 0.1) -> int:
+    """A few single meetings in the coming weeks for about `share` of `people` (the others keep an empty
+    calendar), added to the tenant's store; how many events were added."""
+    seeder = _Seeder(tenant, seed, now, people=people, salt=f"/sparse/{len(tenant.users)}")
+    seeder.store = tenant.calendars
+    added = 0
+    for person in seeder.people:
+        if seeder.rng.random() >= share:
+            continue
+        _, begin, end, zone = seeder.hours(person)
+        days = [day for day in seeder.workdays(person) if day >= now.date()]
+        for _ in range(seeder.rng.randint(1, 3) if days else 0):
+            hour = seeder.rng.randint(begin, max(begin, end - 2))
+            start = seeder.local(person, seeder.rng.choice(days), hour, zone)
+            subject = seeder.rng.choice(SUBJECTS)
+            seeder.store.add(seeder.event(person, subject, start, seeder.rng.choice((30, 60)), show_as="busy"))
+            added += 1
+    return added

@@ -41,12 +41,32 @@ POST /_emulator/tenants/<tenant>/users                  {"user"?: <id|upn>, "use
     "User Administrator"; the list replaces the person's roles). "isAdmin" is a shorthand: true adds Global
     Administrator, false drops every role that may grant consent. A new person gets a new object id if one
     with the same userPrincipalName was deleted before. Answers the person as GET /_emulator/tenants lists them.
-DELETE /_emulator/tenants/<tenant>/users/<user>
+DELETE /_emulator/tenants/<tenant>/users/<user>[?permanent=true]
     Remove a person from the directory: their consents go, their refresh tokens fail (AADSTS50034).
+    `/users/delta` then reports them `@removed` with reason "changed" (soft-deleted, in the recycle bin), or
+    "deleted" with permanent=true.
 POST /_emulator/tenants/<tenant>/users/<user>/recreate  {same optional fields as above}
     Delete the person and create a new one with the same userPrincipalName, mail, profile and groups, but a
     new object id and no directory roles (as an admin who deletes and re-creates an account in Entra).
     Answers {"previousId", "user"}.
+POST /_emulator/tenants/<tenant>/crowd                  {"count": int (1..200000), "seed"?: int (1)}
+    Add `count` generated people to the tenant, the same for the same seed (calling again adds more, numbered
+    on): names first.lastN@<default domain>, spread over eight time zones (mailboxSettings and working hours,
+    some with other hours or a Sunday-Thursday week), about 2% disabled accounts and 1% guests, each in one of
+    12 department groups nested in 4 divisions nested in "All crowd" (checkMemberGroups and the access policy
+    resolve the nesting), most in "Overlap users"; about one in ten gets a few meetings in the coming weeks,
+    the others an empty calendar. 100,000 people take a few seconds. Answers {"ok", "added", "users",
+    "guests", "disabled", "first"}: "first" is the first added person's userPrincipalName.
+POST /_emulator/tenants/<tenant>/crowd/changes          {"count": int, "seed"?: int, "kinds"?: ["rename",
+                                                         "disable", "enable", "delete", "add"]}
+    `count` changes among the crowd's people, spread over the kinds (default all five), the same for the same
+    seed and state: a rename changes displayName and surname, a delete is a soft delete. Every change feeds
+    `/users/delta`. Answers {"ok", "renamed", "disabled", "enabled", "deleted", "added"} (userPrincipalNames).
+POST /_emulator/tenants/<tenant>/delta-tokens/expire
+    Every `/users/delta` token (deltaLink or nextLink) issued so far for the tenant is refused from now on with
+    400 syncStateNotFound, as Graph answers a delta link older than 7 days: the caller must sync in full again.
+Every change to a person made through this API (add, patch, delete, re-create, crowd, changes) is what a
+later `GET /users/delta` with an earlier deltaLink reports (see directory_delta.py).
 GET  /_emulator/apps
     Every app registration: clientId, displayName, redirectUris, applicationPermissions, delegatedPermissions,
     groupMembershipClaims.
@@ -348,8 +368,10 @@ def upsert_user(emulator: Emulator, request: Request, tenant: str) -> Response:
         person = _existing(found, body)
         created = person is None
         person = person or _new_user(found, body)
-        _patch(found, person, body)
+        changed = _patch(found, person, body)
         found.users[person.id] = person
+        if created or changed:
+            found.changes.touch(person.id, None if created else changed)
     return reply({"ok": True, "created": created, "user": describe_user(person)}, 201 if created else 200)
 
 
@@ -379,16 +401,20 @@ def _new_user(tenant: Tenant, body: dict[str, Any]) -> DirectoryUser:
     )
 
 
-def _patch(tenant: Tenant, person: DirectoryUser, body: dict[str, Any]) -> None:
+def _patch(tenant: Tenant, person: DirectoryUser, body: dict[str, Any]) -> list[str]:
+    """Apply the body's fields; the names of the directory properties that changed (for `/users/delta`)."""
+    changed = []
     for key, attribute in _USER_FIELDS.items():
-        if key in body:
+        if key in body and getattr(person, attribute) != body[key]:
             setattr(person, attribute, body[key])
+            changed.append(key)
     if "groups" in body:
         person.group_ids = {_any_group(tenant, str(key)) for key in body["groups"] or []}
     if "directoryRoles" in body:
         person.directory_roles = _roles(body["directoryRoles"])
     if "isAdmin" in body:
         person.directory_roles = _with_admin(person.directory_roles, bool(body["isAdmin"]))
+    return changed
 
 
 def _roles(value: Any) -> set[str]:
@@ -423,14 +449,15 @@ def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) ->
     found = _tenant(emulator, tenant)
     with emulator.state.lock:
         person = _user(found, user)
-        _remove_user(emulator, found, person)
+        _remove_user(emulator, found, person, permanent=request.args.get("permanent", "").lower() == "true")
     return reply({"ok": True})
 
 
-def _remove_user(emulator: Emulator, tenant: Tenant, person: DirectoryUser) -> None:
+def _remove_user(emulator: Emulator, tenant: Tenant, person: DirectoryUser, *, permanent: bool = False) -> None:
     """Gone from the directory: their consents go, their refresh tokens and sessions stop working."""
     del tenant.users[person.id]
     tenant.deleted_user_ids.add(person.id)
+    tenant.changes.remove(person.id, "deleted" if permanent else "changed")
     for key in [key for key in tenant.user_consents if key[1] == person.id]:
         del tenant.user_consents[key]
     emulator.identity.end_sessions_of(person.id)
@@ -446,6 +473,7 @@ def recreate_user(emulator: Emulator, request: Request, tenant: str, user: str) 
         person = replace(old, id=new_id(), directory_roles=set(), group_ids=set(old.group_ids))
         _patch(found, person, body)
         found.users[person.id] = person
+        found.changes.touch(person.id)
     return reply({"ok": True, "previousId": old.id, "user": describe_user(person)}, 201)
 
 

@@ -255,7 +255,7 @@ def check_member_groups(call: GraphCall, user: str = "me") -> Response:
         raise GraphError(400, "Request_BadRequest", message)
     body = {
         "@odata.context": call.request.host_url.rstrip("/") + "/v1.0/$metadata#Collection(Edm.String)",
-        "value": [group for group in wanted if group in target.group_ids],
+        "value": [group for group in wanted if group in call.tenant.groups_of(target)],
     }
     return graph_json(200, body, request_id=call.request_id)
 

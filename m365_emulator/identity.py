@@ -434,7 +434,7 @@ def _group_claims(tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> 
         claims["wids"] = user.wids()
     if app.claims_groups("SecurityGroup"):
         security = {g.id for g in tenant.groups.values() if g.security_enabled}
-        claims["groups"] = sorted(user.group_ids & security)
+        claims["groups"] = sorted(tenant.groups_of(user) & security)
     return claims
 
 

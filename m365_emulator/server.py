@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from m365_emulator import batch, control, directory, graph_calendar, identity, pages
+from m365_emulator import batch, control, crowd, directory, directory_delta, graph_calendar, identity, pages
 from m365_emulator.fixtures import build_world
 from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body, response_ids
@@ -63,6 +63,10 @@ def outcome_of(request: Request) -> Outcome:
     return fresh
 
 
+# The delta routes first: `/users/delta` is a function, not a user named "delta".
+GRAPH_ROUTES = [*directory_delta.ROUTES, *directory.ROUTES, *graph_calendar.ROUTES]
+
+
 class Emulator:
     """The running emulator; a WSGI callable."""
 
@@ -85,7 +89,7 @@ class Emulator:
         self.fixture = fixture
         self.seed = seed
         self._graph_map, self._graph_handlers = self._build_graph_map()
-        self._graph_shapes = [_segments(path) for _, path, _ in [*directory.ROUTES, *graph_calendar.ROUTES]]
+        self._graph_shapes = [_segments(path) for _, path, _ in GRAPH_ROUTES]
         self._control_map, self._control_handlers = self._build_control_map()
         self._identity_map = Map([Rule(path, endpoint=name, methods=methods) for path, name, methods in identity.RULES])
         self._identity_handlers = {**identity.HANDLERS, **pages.HANDLERS}
@@ -159,6 +163,10 @@ class Emulator:
             name = f"core{index}"
             rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
             handlers[name] = _bind_core_control(self, handler)
+        for index, (method, path, handler) in enumerate(crowd.CONTROL_ROUTES):
+            name = f"crowd{index}"
+            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
+            handlers[name] = _bind_core_control(self, handler)
         for index, (method, path, handler) in enumerate(graph_calendar.CONTROL_ROUTES):
             name = f"calendar{index}"
             rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
@@ -182,7 +190,7 @@ class Emulator:
     def _build_graph_map(self) -> tuple[Map, dict[str, GraphHandler]]:
         rules: list[Rule] = []
         handlers: dict[str, GraphHandler] = {}
-        for index, (method, path, handler) in enumerate([*directory.ROUTES, *graph_calendar.ROUTES]):
+        for index, (method, path, handler) in enumerate(GRAPH_ROUTES):
             name = f"graph{index}"
             rules.append(Rule(path, endpoint=name, methods=[method]))
             handlers[name] = handler

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -83,6 +84,7 @@ class Group:
     mail: str
     mail_enabled: bool = True
     security_enabled: bool = True
+    member_of: set[str] = field(default_factory=set)  # the groups this group is nested in
 
 
 @dataclass
@@ -132,6 +134,8 @@ class Tenant:
     access_policy_group: dict[str, str] = field(default_factory=dict)  # client_id -> group id (RestrictAccess)
     deleted_user_ids: set[str] = field(default_factory=set)  # never handed out again
     calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
+    changes: ChangeLog = field(default_factory=lambda: ChangeLog())  # what `/users/delta` reports
+    crowd_size: int = 0  # people added by the control API's crowd call so far
     # Address -> user, rebuilt lazily; every hit is re-checked against the user's current fields, so a
     # rename or removal since the index was built can never resolve a stale address.
     _index: dict[str, DirectoryUser] | None = field(default=None, repr=False, compare=False)
@@ -163,7 +167,53 @@ class Tenant:
     def can_reach(self, client_id: str, user: DirectoryUser) -> bool:
         """Whether an application access policy lets this app's app-only token reach the mailbox."""
         group = self.access_policy_group.get(client_id)
-        return group is None or group in user.group_ids
+        return group is None or group in self.groups_of(user)
+
+    def groups_of(self, user: DirectoryUser) -> set[str]:
+        """The person's groups, transitively: a member of a nested group is a member of its parents too."""
+        found, todo = set(user.group_ids), list(user.group_ids)
+        while todo:
+            group = self.groups.get(todo.pop())
+            for parent in group.member_of - found if group else set():
+                found.add(parent)
+                todo.append(parent)
+        return found
+
+
+@dataclass
+class ChangeLog:
+    """The directory's changes as `/users/delta` reports them: every change to a person gets the next version.
+
+    A delta token remembers the version it was issued at; a later call reports the people whose version is newer
+    (and the removals since). `generation` changes when the control API expires every delta token.
+    """
+
+    version: int = 0
+    user_versions: dict[str, int] = field(default_factory=dict)  # object id -> version of its last change
+    changed_properties: dict[str, dict[str, int]] = field(default_factory=dict)  # id -> Graph property -> version
+    removed: dict[str, tuple[int, str]] = field(default_factory=dict)  # object id -> (version, reason)
+    log: list[tuple[int, str]] = field(default_factory=list)  # (version, object id), in version order
+    generation: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def touch(self, user_id: str, properties: Iterable[str] | None = None) -> None:
+        """A person was changed (`properties`: the Graph names of what changed) or added (None: everything)."""
+        self.version += 1
+        self.user_versions[user_id] = self.version
+        self.removed.pop(user_id, None)
+        changed = self.changed_properties.setdefault(user_id, {})
+        for name in ["*"] if properties is None else properties:
+            changed[name] = self.version
+        self.log.append((self.version, user_id))
+
+    def remove(self, user_id: str, reason: str) -> None:
+        """A person left the directory: "changed" (soft-deleted, restorable) or "deleted" (for good)."""
+        self.version += 1
+        self.removed[user_id] = (self.version, reason)
+        self.log.append((self.version, user_id))
+
+    def expire(self) -> None:
+        """Every delta token issued so far is refused from now on (syncStateNotFound)."""
+        self.generation = uuid.uuid4().hex[:12]
 
 
 def _answers_to(user: DirectoryUser, wanted: str) -> bool:

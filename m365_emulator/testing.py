@@ -3,6 +3,7 @@
 emulator = EmulatorProcess.start_thread()          # or EmulatorProcess.start_subprocess()
 emulator.control("POST", "/tenants/contoso.onmicrosoft.com/consent", {"client_id": ..., "granted": True})
 emulator.log(since=0)
+emulator.add_crowd(100_000, seed=1)                 # a large organization, built in seconds
 emulator.stop()
 """
 
@@ -150,6 +151,24 @@ class EmulatorProcess:
                     if wanted in (user["id"], user["userPrincipalName"].lower(), user["mail"].lower()):
                         return str(user["id"])
         raise KeyError(address)
+
+    def add_crowd(self, count: int, *, seed: int = 1, tenant: str | None = None) -> dict[str, Any]:
+        """Add `count` generated people to the tenant (Contoso by default): several time zones, some disabled,
+        some guests, nested groups, sparse calendars; the same for the same seed. See control.py."""
+        return self.control("POST", f"/tenants/{tenant or self.tenant_id}/crowd", {"count": count, "seed": seed})
+
+    def change_crowd(
+        self, count: int, *, seed: int = 1, kinds: list[str] | None = None, tenant: str | None = None
+    ) -> dict[str, list[str]]:
+        """`count` changes among the crowd (renames, disables, enables, soft deletes, additions) for
+        `/users/delta`; the userPrincipalNames touched, by kind."""
+        body: dict[str, Any] = {"count": count, "seed": seed, **({"kinds": kinds} if kinds else {})}
+        done = self.control("POST", f"/tenants/{tenant or self.tenant_id}/crowd/changes", body)
+        return {key: list(value) for key, value in done.items() if key != "ok"}
+
+    def expire_delta_tokens(self, tenant: str | None = None) -> None:
+        """Every `/users/delta` link issued so far is refused (400 syncStateNotFound), as after 7 days."""
+        self.control("POST", f"/tenants/{tenant or self.tenant_id}/delta-tokens/expire")
 
     def new_session(self) -> requests.Session:
         """A fresh session that trusts only the emulator's CA, whatever REQUESTS_CA_BUNDLE says (for MSAL)."""

@@ -5,7 +5,7 @@ Overlap never lists or searches calendars: events are read by the ids it created
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from integrations.microsoft.timezones import date_time_zone
 from integrations.microsoft.transport import BatchItem, GraphResponse, GraphTransport, TokenSource
 from integrations.microsoft.types import (
     TAG_PROPERTY_ID,
+    DirectoryPage,
     DirectoryUser,
     Event,
     EventChanges,
@@ -31,6 +32,8 @@ from integrations.microsoft.types import (
 )
 
 USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,userType,givenName,surname,jobTitle"
+DIRECTORY_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,userType"  # what the sync keeps
+DIRECTORY_PAGE = 999  # Graph's largest page of users
 EVENT_FIELDS = (
     "id,iCalUId,subject,start,end,isCancelled,webLink,onlineMeeting,attendees,organizer,"
     "transactionId,responseStatus,changeKey,showAs,isOrganizer"
@@ -101,6 +104,32 @@ class GraphClient:
         if members_only:  # filtered here: a userType filter may need Graph's advanced queries
             users = [u for u in users if (u.user_type or "Member").lower() == "member"]
         return users
+
+    def user_pages(self, *, page_size: int = DIRECTORY_PAGE, select: str = DIRECTORY_FIELDS) -> Iterator[DirectoryPage]:
+        """The whole directory (members, guests, disabled accounts), one page at a time as Graph sends it."""
+        for body in self.transport.page_bodies("/users", {"$select": select, "$top": str(page_size)}):
+            yield DirectoryPage(users=[parse.user(item) for item in body.get("value") or []])
+
+    def users_delta_from_now(self, *, select: str = DIRECTORY_FIELDS) -> str:
+        """A delta link for the directory as it is now, without reading it (`$deltatoken=latest`)."""
+        params = {"$select": select, "$deltatoken": "latest"}
+        for body in self.transport.page_bodies("/users/delta", params):
+            if body.get("@odata.deltaLink"):
+                return str(body["@odata.deltaLink"])
+        raise BadRequest("Graph gave no delta link.", code="no_delta_link")
+
+    def users_delta(self, delta_link: str) -> Iterator[DirectoryPage]:
+        """What changed in the directory since `delta_link` was issued, page by page; the last page carries the
+        next delta link. Raises `SyncReset` when Graph no longer knows the link (a full sync is needed)."""
+        for body in self.transport.page_bodies(delta_link):
+            users, removed = [], []
+            for item in body.get("value") or []:
+                if "@removed" in item:
+                    removed.append(str(item.get("id") or ""))
+                else:
+                    users.append(parse.user(item))
+            link = body.get("@odata.deltaLink")
+            yield DirectoryPage(users=users, removed=removed, delta_link=str(link) if link else None)
 
     def get_user(self, user: str) -> DirectoryUser:
         return parse.user(self.transport.request("GET", _user_path(user), params={"$select": USER_FIELDS}).body)

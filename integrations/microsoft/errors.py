@@ -71,6 +71,13 @@ class BadRequest(MicrosoftError):
     """Graph rejected the request itself; sending it again will not help."""
 
 
+class SyncReset(MicrosoftError):
+    """A delta link Graph no longer knows (expired after 7 days, or reset): synchronize in full again.
+
+    Directory resources answer 400 `syncStateNotFound`; other workloads answer 410 Gone (`resyncRequired`).
+    """
+
+
 class Throttled(MicrosoftError):
     """Too many requests; `retry_after` is Graph's advice in seconds, when it gave one."""
 
@@ -93,6 +100,9 @@ class Timeout(MicrosoftError):
     permanent = False
 
 
+_RESYNC_CODES = ("syncstatenotfound", "resyncrequired", "syncstateinvalid")
+
+
 def graph_error(
     status: int,
     payload: Any,
@@ -105,6 +115,8 @@ def graph_error(
     code, message = _graph_code_and_message(payload)
     message = message or f"Graph answered HTTP {status}."
     facts: dict[str, Any] = {"code": code, "request_id": request_id, "status": status}
+    if status == 410 or code.lower() in _RESYNC_CODES:
+        return SyncReset(message, **facts)
     if status == 401:
         kind: type[MicrosoftError] = ReauthenticationRequired if delegated else ConsentMissing
         return kind(message, **facts)

@@ -233,9 +233,15 @@ class GraphTransport:
 
     def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following @odata.nextLink unchanged."""
+        for body in self.page_bodies(path, params):
+            yield from body.get("value") or []
+
+    def page_bodies(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Each page of a collection as Graph sent it, one at a time (a caller can stream a large directory),
+        following @odata.nextLink unchanged; the last page is the one without it."""
         response = self.request("GET", path, params=params)
         while True:
-            yield from response.body.get("value") or []
+            yield response.body
             next_link = response.body.get("@odata.nextLink")
             if not next_link:
                 return

@@ -31,6 +31,18 @@ class DirectoryUser:
 
 
 @dataclass(frozen=True)
+class DirectoryPage:
+    """One page of the directory: people listed (new or changed, in a delta read) and object ids removed.
+
+    `delta_link`: on the last page only, where to ask next time for what changed since.
+    """
+
+    users: list[DirectoryUser]
+    removed: list[str] = field(default_factory=list)
+    delta_link: str | None = None
+
+
+@dataclass(frozen=True)
 class BusyItem:
     """Busy time from getSchedule. Deliberately no subject and no location."""
 

@@ -1,11 +1,13 @@
 """Smoke test of `make prod` on the PostgreSQL/Redis pass: the runner starts the Procfile's processes with
-production settings, serves /healthz, signs a seeded person in, loads the booking page, and stops on Ctrl-C.
+production settings, serves /healthz, signs a seeded admin in, who grants consent at the emulator and books a
+meeting that the stack's own Celery worker confirms with the emulator, and stops on Ctrl-C.
 
 It runs `python -m config.runprod` itself, as `make prod` does, on a database and a Redis database of its own.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -16,15 +18,18 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 from celery import Celery
 
+from m365_emulator.testing import EmulatorProcess
 from tests.conftest import require_service
+from tests.integrations.helpers import CONTOSO, MicrosoftBrowser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -46,6 +51,7 @@ class Stack:
     redis_url: str
     process: subprocess.Popen[str]
     output: Path
+    run_dir: Path
 
     def lines(self) -> str:
         return self.output.read_text(errors="replace")
@@ -118,7 +124,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             text=True,
             start_new_session=True,
         )
-    running = Stack(f"http://127.0.0.1:{port}", env["REDIS_URL"], process, output)
+    running = Stack(f"http://127.0.0.1:{port}", env["REDIS_URL"], process, output, tmp_path / "run")
     try:
         _wait_until_ready(running)
         yield running
@@ -163,23 +169,82 @@ def sign_in(session: requests.Session, base_url: str, email: str) -> str:
     return found.group(1)
 
 
-def load_the_booking_page(session: requests.Session, base_url: str, code: str) -> bool:
-    """The booking page, once it is on main: it must answer 200. False while it does not exist yet."""
-    page = visit(session, "GET", f"{base_url}/orgs/{code}/book/")
-    if page.status_code == 404:
-        return False
-    assert page.status_code == 200, page.text[:500]
-    return True
+def step(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """One request, redirects not followed, Secure cookies kept for plain http (as `visit` does)."""
+    response = session.request(method, url, allow_redirects=False, timeout=30, **kwargs)
+    for cookie in session.cookies:
+        cookie.secure = False
+    return response
+
+
+def stack_emulator(stack: Stack, run_dir: Path) -> EmulatorProcess:
+    """The stack's emulator, from the addresses its banner printed and the CA it wrote."""
+    found = re.search(r"Microsoft 365 emulator: (\S+) \(sign-in pages at (\S+)\)", stack.lines())
+    assert found, stack.lines()[-2000:]
+    info = dict.fromkeys(("tenant_id", "client_id", "client_secret"), "")
+    info |= {"base_url": found.group(1), "browser_url": found.group(2), "tenant_domain": CONTOSO}
+    return EmulatorProcess._from({**info, "ca_file": str(run_dir / "prod-m365-emulator-ca.pem")})
+
+
+def consent_as_adele(session: requests.Session, stack: Stack, emulator: EmulatorProcess, code: str) -> None:
+    """Grant admin consent as an admin does: the settings page's button, Adele's sign-in and consent at
+    Microsoft (the emulator's pages), and back to Overlap."""
+    csrf = {"csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    started = step(session, "POST", f"{stack.base_url}/orgs/{code}/integrations/microsoft/consent", data=csrf)
+    microsoft = MicrosoftBrowser(emulator)
+    signed_in = microsoft.sign_in(microsoft.open(started.headers["Location"]), ADELE)
+    if signed_in.status_code == 200 and "decision" in signed_in.text:  # her first sign-in to the app
+        signed_in = microsoft.decide(signed_in, "accept")
+    onward = step(session, "GET", signed_in.headers["Location"])  # Overlap sends her on to admin consent
+    consented = microsoft.decide(microsoft.open(onward.headers["Location"]), "accept")
+    settings_page = visit(session, "GET", consented.headers["Location"])
+    assert settings_page.status_code == 200
+    assert "Active" in settings_page.text, re.sub(r"<[^>]+>|\s+", " ", settings_page.text)[-1500:]
+
+
+def first_free_time(session: requests.Session, stack: Stack, code: str, colleague: str) -> dict[str, str]:
+    """The booking page's first suggested time with the colleague: the confirm link's fields."""
+    start = date.today() + timedelta(days=1)
+    search = {"minutes": "30", "start_date": str(start), "end_date": str(start + timedelta(days=13))}
+    page = visit(session, "GET", f"{stack.base_url}/orgs/{code}/book/", params={**search, "required": colleague})
+    link = re.search(r'class="button pick" href="([^"]+)"', page.text)
+    assert link, re.sub(r"<[^>]+>|\s+", " ", page.text)[-1500:]
+    return {key: values[0] for key, values in parse_qs(urlsplit(html.unescape(link.group(1))).query).items()}
 
 
 def book_through_the_worker(session: requests.Session, stack: Stack, code: str) -> None:
-    """Where the booking step plugs in (booking is on main; this step is still to write): Adele grants admin
-    consent through the emulator's pages (`m365_emulator.testing.Browser`, over this stack's URLs), books
-    Megan from the booking page, and the booking is polled until the stack's own Celery worker confirmed it,
-    with the emulator's `POST /users/{organizer}/events` carrying the booking request's client-request-id."""
+    """Adele grants admin consent through the emulator's pages, books Alex at the first suggested time, and the
+    stack's own Celery worker confirms it: the meeting page says Confirmed, and the emulator created the event in
+    Adele's mailbox with the booking request's id as Graph's client-request-id."""
+    emulator = stack_emulator(stack, stack.run_dir)
+    consent_as_adele(session, stack, emulator, code)
+    people = visit(session, "GET", f"{stack.base_url}/orgs/{code}/book/people", params={"q": "Alex Wilber"})
+    alex = re.search(r'data-add="required" data-uuid="([0-9a-f-]{36})"', people.text)
+    assert alex, people.text[:1500]
+    fields = first_free_time(session, stack, code, alex.group(1))
+    asked = str(uuid.uuid4())
+    booked = step(
+        session,
+        "POST",
+        f"{stack.base_url}/orgs/{code}/book/create",
+        data={**fields, "subject": "Smoke test", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"X-Request-ID": asked},
+    )
+    assert booked.status_code == 302, re.sub(r"<[^>]+>|\s+", " ", booked.text)[-1500:]
+    meeting = urljoin(stack.base_url, booked.headers["Location"])
+    deadline = time.monotonic() + READY_SECONDS
+    while "Confirmed" not in (status := visit(session, "GET", meeting, params={"part": "status"}).text):
+        assert "Creating" in status and time.monotonic() < deadline, re.sub(r"<[^>]+>|\s+", " ", status)[-1500:]
+        time.sleep(0.5)
+    creates = [
+        entry
+        for entry in emulator.log()
+        if entry["method"] == "POST" and entry["path"] == f"/v1.0/users/{ADELE}/events"
+    ]
+    assert [(entry["status"], entry["client_request_id"]) for entry in creates] == [(201, asked)]
 
 
-def test_make_prod_serves_health_and_static_signs_in_and_stops_cleanly(stack: Stack) -> None:
+def test_make_prod_serves_health_and_static_signs_in_books_through_its_worker_and_stops_cleanly(stack: Stack) -> None:
     browser = _browser()
     asked = str(uuid.uuid4())
     health = browser.get(f"{stack.base_url}/healthz", headers={"X-Request-ID": asked}, timeout=10)
@@ -199,8 +264,7 @@ def test_make_prod_serves_health_and_static_signs_in_and_stops_cleanly(stack: St
     assert "Strict-Transport-Security" not in health.headers
 
     code = sign_in(browser, stack.base_url, ADELE)
-    if load_the_booking_page(browser, stack.base_url, code):
-        book_through_the_worker(browser, stack, code)
+    book_through_the_worker(browser, stack, code)
 
     workers = Celery(broker=stack.redis_url).control.ping(timeout=5)
     assert workers, "no Celery worker answered on the stack's Redis"

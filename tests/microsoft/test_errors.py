@@ -12,6 +12,7 @@ from integrations.microsoft.errors import (
     MicrosoftError,
     NotFound,
     ReauthenticationRequired,
+    SyncReset,
     TenantNotFound,
     Throttled,
     Timeout,
@@ -36,6 +37,8 @@ def _body(code: str, message: str) -> dict[str, object]:
         (503, "ServiceUnavailable", "Service unavailable.", Unavailable, False),
         (504, "GatewayTimeout", "Gateway timeout.", Timeout, False),
         (401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.", ConsentMissing, True),
+        (400, "syncStateNotFound", "The sync state generation is not found.", SyncReset, True),
+        (410, "resyncRequired", "Resync required. Replace any local items with the server's.", SyncReset, True),
     ],
 )
 def test_graph_statuses_map_to_the_family(

@@ -1,0 +1,542 @@
+"""The suggestions page and the booking POST under load, served the production way on this machine.
+
+    python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60]
+        [--database-url postgres://…/overlap_bench] [--redis-url redis://…/12]
+
+Starts what `make prod` starts (config/runprod.py: the Procfile's release, web = gunicorn, worker = Celery, beat)
+against PostgreSQL and Redis, with a fresh Microsoft 365 emulator as Microsoft; connects the demo organization
+domain-wide and adds one organizer and one colleague per client, each pair with an empty calendar in the
+emulator, so that every client books real, distinct meetings. Each client is a thread with its own
+`requests.Session`, signed in by a session made for it in the database (as a password sign-in would). Then:
+
+- baseline: `GET /robots.txt` (a Django view touching no database, cache or session), `--seconds`;
+- for each Graph latency (emulator `/latency`): the booking page's search as its form sends it (htmx: the
+  results part of the page), suggestions for the pair over a 14-day range of free calendars (every quarter
+  hour of their working days, the most times a search can show); each client cycles through `--windows`
+  ranges, so the free/busy cache misses once per range and pair, then hits until it expires;
+- then for each latency the booking POST (a new hour each time; 302 is booked, 409 refused as a conflict,
+  anything else an error). After each booking run the worker is given `--drain` seconds to confirm what the
+  web accepted; confirmed, failed and still pending are counted from the database.
+
+Prints for each run: requests, throughput, median, p95, errors, and the ratio of the median to the baseline's;
+the free/busy cache's hit rate (searches that made no getSchedule call, from the emulator's request log); the
+Graph calls each booking cost; and the largest resident memory (VmRSS) of each gunicorn and Celery process
+seen during the runs. The database named is dropped and made afresh; the Redis database is emptied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+if __package__ in (None, ""):  # run as a file: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests
+
+from config import runprod
+from config.rundemo import read_announcement
+from m365_emulator.testing import EmulatorProcess
+
+DOMAIN = "contoso.onmicrosoft.com"
+WORKING_HOURS = range(9, 17)  # UTC; a new emulator mailbox works 08:00-17:00 in UTC
+
+
+@dataclass
+class Run:
+    """One load run: each request's seconds and outcome."""
+
+    name: str
+    seconds: float = 0.0
+    timings: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    problems: Counter[str] = field(default_factory=Counter)
+
+    def median(self) -> float:
+        return statistics.median(self.timings) if self.timings else float("nan")
+
+    def p95(self) -> float:
+        return statistics.quantiles(self.timings, n=100)[94] if len(self.timings) > 1 else self.median()
+
+
+@dataclass
+class Pair:
+    """A client's organizer (signed in) and the colleague it books, with the hours it has not booked yet."""
+
+    organizer_email: str
+    colleague_uuid: str
+    session_key: str
+    hours: Iterator[datetime]
+
+
+@dataclass
+class Stack:
+    base_url: str
+    code: str
+    emulator: EmulatorProcess
+    processes: dict[str, Any]
+    cookie_name: str
+
+
+# -- the stack -----------------------------------------------------------------------------------------------
+
+
+def fresh_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(parts.path.lstrip("/")))
+        )
+    runprod.ensure_database(url)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def production_stack(database_url: str, redis_url: str, log: Path) -> Iterator[tuple[dict[str, str], Stack]]:
+    """`make prod`'s processes on free ports, their output in `log`; stopped (gracefully) on the way out."""
+    import redis
+
+    fresh_database(database_url)
+    redis.Redis.from_url(redis_url).flushdb()
+    run_dir = Path(tempfile.mkdtemp(prefix="overlap-load-"))
+    settings = runprod.Settings(database_url, redis_url, free_port(), run_dir, 0, 0)
+    commands = runprod.procfile()
+    sink = log.open("w")
+    emulator_process = runprod.start(
+        runprod.prod_emulator_command(settings, "load-bench-secret"), stdout=subprocess.PIPE, stderr=sink
+    )
+    running: dict[str, Any] = {}
+    try:
+        announcement = read_announcement(emulator_process.stdout)
+        env = runprod.stack_environment(settings, announcement)
+        runprod.release(commands, env, stdout=sink, stderr=sink)
+        running.update({n: runprod.start(commands[n], env, stdout=sink, stderr=sink) for n in runprod.SERVICES})
+        base_url = f"http://127.0.0.1:{settings.port}"
+        runprod.wait_until_healthy(f"{base_url}/healthz", running)
+        emulator = EmulatorProcess._from(announcement)
+        yield env, Stack(base_url, "", emulator, running, "sessionid")
+    finally:
+        runprod.stop(running, emulator_process)
+        sink.close()
+
+
+# -- the world: the demo organization connected, a pair of people per client ---------------------------------
+
+
+def prepare(stack: Stack, env: dict[str, str], clients: int) -> list[Pair]:
+    """Connect Contoso domain-wide and give each client an organizer, a colleague and a signed-in session."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    stack.emulator.grant_admin_consent()
+    people = [_emulator_person(stack.emulator, n, role) for n in range(clients) for role in ("organizer", "colleague")]
+    code = _connect(stack.emulator.tenant_id)
+    stack.code, stack.cookie_name = code, settings.SESSION_COOKIE_NAME
+    members = [_member(code, address, name, object_id) for address, name, object_id in people]
+    first = _first_weekday(datetime.now(UTC).date() + timedelta(days=2))
+    return [
+        Pair(organizer.email, str(colleague.uuid), _session_for(organizer), _hours(first))
+        for organizer, colleague in zip(members[::2], members[1::2], strict=True)
+    ]
+
+
+def _emulator_person(emulator: EmulatorProcess, n: int, role: str) -> tuple[str, str, str]:
+    address = f"load.{role}{n:03d}@{DOMAIN}"
+    body = {"userPrincipalName": address, "displayName": f"Load {role.title()} {n:03d}"}
+    made = emulator.control("POST", f"/tenants/{emulator.tenant_id}/users", body)["user"]
+    return address, body["displayName"], str(made["id"])
+
+
+def _connect(tenant_id: str) -> str:
+    """The demo organization's connection made active, as Adele's consent would (the smoke test does it by the
+    pages); the organization's code."""
+    from integrations.models import Connection
+
+    connection = Connection.objects.select_related("organization").get(tenant_guid=tenant_id)
+    connection.mode = Connection.Mode.DOMAIN_WIDE
+    connection.save(update_fields=["mode"])
+    if not connection.is_active:
+        connection.mark_active(actor=None, detail="load bench")
+    return str(connection.organization.code)
+
+
+def _member(code: str, address: str, name: str, object_id: str) -> Any:
+    from django.utils import timezone
+
+    from accounts import services as accounts
+    from accounts.models import Organization
+    from integrations.models import DirectoryEntry
+
+    organization = Organization.objects.get(code=code)
+    user = accounts.user_create(email=address, name=name)
+    membership, _ = accounts.membership_ensure(user=user, organization=organization)
+    DirectoryEntry.objects.create(
+        organization=organization,
+        membership=membership,
+        object_id=object_id,
+        user_principal_name=address,
+        synced_at=timezone.now(),
+    )
+    return user
+
+
+def _session_for(user: Any) -> str:
+    """A signed-in session in the database, as the sign-in page makes one."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def _first_weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _hours(first: date) -> Iterator[datetime]:
+    """Every working hour from `first` on, weekdays only: a client never books the same hour twice."""
+    day = first
+    while True:
+        if day.weekday() < 5:
+            for hour in WORKING_HOURS:
+                yield datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+        day += timedelta(days=1)
+
+
+# -- the clients ---------------------------------------------------------------------------------------------
+
+
+def client_session(stack: Stack, pair: Pair) -> requests.Session:
+    """A browser signed in as the pair's organizer, with its CSRF cookie (plain http: cookies not Secure)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.cookies.set(stack.cookie_name, pair.session_key)
+    page = session.get(f"{stack.base_url}/orgs/{stack.code}/book/", timeout=30)
+    page.raise_for_status()
+    csrf = page.cookies.get("csrftoken") or ""
+    session.cookies.set("csrftoken", csrf)
+    session.headers["X-CSRFToken"] = csrf
+    return session
+
+
+Request = Callable[[requests.Session, Pair, int], str]
+
+
+def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, str]:
+    """The request, sent again (up to twice) when the server closed the kept-alive connection under it (as browsers do:
+    gunicorn closes its idle connections when it replaces a worker after GUNICORN_MAX_REQUESTS). The second
+    word says whether it was sent again; a POST sent again is safe here, since a booking is refused, not made
+    twice, when its first copy did arrive."""
+    again = ""
+    for _ in range(2):  # two kept-alive connections may both have been closed by one worker's restart
+        try:
+            return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
+        except requests.ConnectionError:
+            again = " (sent again)"
+    return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
+
+
+def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request) -> Run:
+    """Every client sends `request` back to back for `seconds` (after one untimed warm-up request each)."""
+    run = Run(name)
+    lock = threading.Lock()
+
+    def client(session: requests.Session, pair: Pair) -> None:
+        _outcome(request, session, pair, 0)  # warm-up: connections, templates, tokens
+        barrier.wait()
+        n, stop_at = 1, time.monotonic() + seconds
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            outcome = _outcome(request, session, pair, n)
+            elapsed = time.perf_counter() - started
+            with lock:
+                run.timings.append(elapsed)
+                run.outcomes[outcome.split(":")[0].removesuffix(" (sent again)")] += 1
+                run.outcomes["sent again"] += outcome.endswith("(sent again)")
+                if outcome.startswith("error"):
+                    run.problems[outcome] += 1
+            n += 1
+
+    barrier = threading.Barrier(len(sessions) + 1)
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        futures = [pool.submit(client, s, p) for s, p in sessions]
+        barrier.wait()
+        started = time.monotonic()
+        for future in futures:
+            future.result()
+        run.seconds = time.monotonic() - started
+    return run
+
+
+def _outcome(request: Request, session: requests.Session, pair: Pair, n: int) -> str:
+    try:
+        return request(session, pair, n)
+    except requests.RequestException as error:
+        return f"error: {type(error).__name__}"
+
+
+def trivial(base_url: str) -> Request:
+    def get(session: requests.Session, pair: Pair, n: int) -> str:
+        response, again = send(session, "GET", f"{base_url}/robots.txt")
+        ok = response.status_code == 200 and "Disallow" in response.text
+        return f"ok{again}" if ok else f"error: {response.status_code}"
+
+    return get
+
+
+def suggestions(stack: Stack, windows: int, offset: int) -> Request:
+    """The booking page's search for the pair over 14 days; request n uses range n % windows (+ offset days)."""
+    first = _first_weekday(datetime.now(UTC).date() + timedelta(days=1))
+
+    def get(session: requests.Session, pair: Pair, n: int) -> str:
+        start = first + timedelta(days=offset + n % windows)
+        query = {
+            "minutes": "30",
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=13)).isoformat(),
+            "required": pair.colleague_uuid,
+        }
+        url = f"{stack.base_url}/orgs/{stack.code}/book/"
+        response, again = send(session, "GET", url, params=query, headers={"HX-Request": "true"})  # as its form
+        if response.status_code == 200 and "Pick this time" in response.text:
+            return f"ok{again}"
+        return f"error: {response.status_code} {'no times shown' if response.status_code == 200 else ''}".strip()
+
+    return get
+
+
+def booking(stack: Stack, subject: str) -> Request:
+    """The confirm page's POST for the pair's next free hour: 302 booked, 409 refused as a conflict."""
+
+    def post(session: requests.Session, pair: Pair, n: int) -> str:
+        fields = {
+            "start": next(pair.hours).isoformat().replace("+00:00", "Z"),
+            "minutes": "30",
+            "required": pair.colleague_uuid,
+            "subject": subject,
+            "agenda": "Load test",
+            "teams": "on",
+            "csrfmiddlewaretoken": session.headers["X-CSRFToken"],
+        }
+        url = f"{stack.base_url}/orgs/{stack.code}/book/create"
+        response, again = send(session, "POST", url, data=fields)
+        if response.status_code == 302 and "/meetings/" in response.headers.get("Location", ""):
+            return f"booked{again}"
+        return f"conflict{again}" if response.status_code == 409 else f"error: {response.status_code}"
+
+    return post
+
+
+# -- what the stack did: Graph calls, bookings, memory -------------------------------------------------------
+
+
+def graph_calls(emulator: EmulatorProcess, since: int) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    for entry in emulator.log(since):
+        path = entry["path"]
+        if path.startswith("/v1.0"):
+            calls[
+                "getSchedule" if path.endswith("/getSchedule") else f"{entry['method']} {path.rsplit('/', 1)[-1]}"
+            ] += 1
+    return calls
+
+
+def drained(subject: str, seconds: float) -> Counter[str]:
+    """The bookings with this subject by state, once none is pending or after `seconds`."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from booking.meetings import Booking
+
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = Booking.objects.filter(subject=subject).values("state").annotate(n=Count("pk"))
+        states = Counter({row["state"]: row["n"] for row in rows})
+        connection.close()
+        if not states.get(Booking.State.PENDING) or time.monotonic() > deadline:
+            return states
+        time.sleep(1)
+
+
+class Memory:
+    """The largest VmRSS seen of each process under the web and worker processes, sampled every second."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        self.roots, self._stop = roots, threading.Event()
+        self.peak: dict[tuple[str, int], int] = {}
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> Memory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(1.0):
+            for name, pid in self.roots.items():
+                for found in [pid, *_descendants(pid)]:
+                    kb = _rss_kb(found)
+                    self.peak[(name, found)] = max(self.peak.get((name, found), 0), kb)
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, root in self.roots.items():
+            children = [kb for (n, pid), kb in sorted(self.peak.items()) if n == name and pid != root and kb]
+            listed = ", ".join(f"{kb / 1024:.0f}" for kb in children)
+            parent = self.peak.get((name, root), 0) / 1024
+            out.append(f"  {name:<7} parent {parent:.0f} MiB; {len(children)} children seen, MiB each: {listed}")
+        return out
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# -- the report ----------------------------------------------------------------------------------------------
+
+
+def line(run: Run, baseline: Run | None) -> str:
+    ratio = f"{run.median() / baseline.median():6.1f}x" if baseline and baseline.timings else "      "
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(run.outcomes.items()) if n)
+    return (
+        f"  {run.name:<28} {len(run.timings):>6} req {len(run.timings) / run.seconds:7.1f}/s  "
+        f"median {run.median() * 1000:6.1f} ms  p95 {run.p95() * 1000:6.1f} ms  {ratio}  ({outcomes})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60.0, help="each run's length")
+    parser.add_argument("--latencies", type=int, nargs="+", default=[0, 150], help="Graph latency (ms) per run")
+    parser.add_argument("--windows", type=int, default=4, help="date ranges each client cycles through")
+    parser.add_argument("--drain", type=float, default=60.0, help="seconds the worker gets after a booking run")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overlap_bench"),
+        help="dropped and made afresh",
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"))
+    args = parser.parse_args()
+    log = Path(tempfile.gettempdir()) / "overlap-load-bench.log"
+    print(f"Load average before the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+    with production_stack(args.database_url, args.redis_url, log) as (env, stack):
+        pairs = prepare(stack, env, args.clients)
+        sessions = [(client_session(stack, pair), pair) for pair in pairs]
+        roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
+        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x 4 threads"
+        print(
+            f"Stack up at {stack.base_url} ({web_config}; log: {log}); "
+            f"{args.clients} clients, {args.seconds:.0f} s each run"
+        )
+        with Memory(roots) as memory:
+            report = measure(stack, sessions, args)
+        print(f"\n{report}\n\nResident memory (VmRSS, largest seen during the runs):")
+        print("\n".join(memory.lines()))
+        print(f"Load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: argparse.Namespace) -> str:
+    emulator, lines = stack.emulator, []
+    baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url))
+    lines += [line(baseline, None), *_problems(baseline)]
+    for phase, latency in enumerate(args.latencies):
+        emulator.control("POST", "/latency", {"ms": latency})
+        since = emulator.last_seq()
+        run = load(
+            f"suggestions, Graph {latency} ms",
+            sessions,
+            args.seconds,
+            suggestions(stack, args.windows, phase * args.windows),
+        )
+        searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
+        schedule_calls = graph_calls(emulator, since)["getSchedule"]
+        lines.append(line(run, baseline))
+        target = "met" if run.p95() * 1000 <= latency + 50 and not run.outcomes.get("error") else "MISSED"
+        lines.append(
+            f"    free/busy cache: {searches} searches, {schedule_calls} getSchedule calls, hit rate "
+            f"{1 - schedule_calls / searches:.1%}; target p95 <= {latency + 50} ms with 0 errors: {target}"
+        )
+        lines += _problems(run)
+    for latency in args.latencies:
+        emulator.control("POST", "/latency", {"ms": latency})
+        since, subject = emulator.last_seq(), f"Load {latency} ms"
+        run = load(f"booking POST, Graph {latency} ms", sessions, args.seconds, booking(stack, subject))
+        started = time.monotonic()
+        states = drained(subject, args.drain)
+        waited = time.monotonic() - started
+        calls = graph_calls(emulator, since)
+        lines.append(line(run, baseline))
+        done = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        lines.append(f"    the worker then, {waited:.0f} s after the run: {done}; Graph calls {dict(calls)}")
+        lines += _problems(run)
+    return "\n".join(lines)
+
+
+def _problems(run: Run) -> list[str]:
+    return [f"    {n} x {problem}" for problem, n in run.problems.most_common(5)]
+
+
+if __name__ == "__main__":
+    main()
