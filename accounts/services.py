@@ -81,11 +81,15 @@ def user_retire_address(*, user: User, reason: str) -> None:
 
 
 def users_mailbox_zones_record(*, zones: Mapping[User, str]) -> None:
-    """Keep each person's working-hours zone (an IANA name) as Microsoft 365 told it; writes only what changed."""
+    """Keep each person's working-hours zone (an IANA name) as Microsoft 365 told it: one write for everyone whose
+    zone is new, none when nothing changed."""
+    changed = []
     for user, zone in zones.items():
         if zone and len(zone) <= 64 and user.mailbox_time_zone != zone:
             user.mailbox_time_zone = zone
-            User.objects.filter(pk=user.pk).update(mailbox_time_zone=zone)
+            changed.append(user)
+    if changed:
+        User.objects.bulk_update(changed, ["mailbox_time_zone"])
 
 
 def organization_create(*, name: str) -> Organization:
