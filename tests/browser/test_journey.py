@@ -53,6 +53,10 @@ def picture(page: Page, name: str, at: str = "") -> None:
     # The first screenful, as a person sees it; moments (a sync, a consent, an entry of the history) blanked at one
     # width whatever the date, so that a picture taken again is the same file unless the page itself changed.
     page.add_style_tag(content=MOMENTS_AT_ONE_WIDTH)
+    # Fonts loaded and two frames laid out: a card edge otherwise sometimes lands a pixel apart.
+    page.evaluate(
+        "document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"
+    )
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
     page.screenshot(
         path=str(SCREENSHOTS / f"{name}-{width}.png"),
