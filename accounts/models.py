@@ -41,6 +41,8 @@ class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # An IANA name (e.g. Europe/Berlin), detected in the browser and changeable; "" until known.
     time_zone = models.CharField(max_length=64, blank=True)
+    # The IANA zone of their Microsoft 365 working hours, as free/busy last told it; "" until Microsoft told it.
+    mailbox_time_zone = models.CharField(max_length=64, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -59,6 +61,12 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+    @property
+    def zone_for_others(self) -> str:
+        """The zone a colleague sees this person's times in: their Microsoft 365 working hours' zone (what their
+        calendar and the suggestions' reasons use), else the zone their own browser told Overlap; "" if neither."""
+        return self.mailbox_time_zone or self.time_zone
 
 
 class Organization(models.Model):

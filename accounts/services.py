@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -77,6 +78,18 @@ def user_retire_address(*, user: User, reason: str) -> None:
     local, _, domain = user.email.partition("@")
     user.email = f"{local}+{reason}-{secrets.token_hex(4)}@{domain}"
     user.save(update_fields=["email"])
+
+
+def users_mailbox_zones_record(*, zones: Mapping[User, str]) -> None:
+    """Keep each person's working-hours zone (an IANA name) as Microsoft 365 told it: one write for everyone whose
+    zone is new, none when nothing changed."""
+    changed = []
+    for user, zone in zones.items():
+        if zone and len(zone) <= 64 and user.mailbox_time_zone != zone:
+            user.mailbox_time_zone = zone
+            changed.append(user)
+    if changed:
+        User.objects.bulk_update(changed, ["mailbox_time_zone"])
 
 
 def organization_create(*, name: str) -> Organization:

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
+from accounts.services import users_mailbox_zones_record
 from booking import engine
 from booking.delegated import delegated_check_slot, delegated_search, stored_zone
-from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted
+from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
@@ -83,6 +84,7 @@ def availability_search(
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
     people = _people(organizer, required, optional, schedules, window_start)
+    _learn_zones([organizer, *required, *optional], schedules)
     return _from_engine(engine.search(people, _engine_request(wanted)), people, organizer)
 
 
@@ -153,6 +155,7 @@ def _engine_request(wanted: Wanted) -> engine.Request:
         blocking=rules.blocking,
         widened=frozenset(str(m.user.uuid) for m in wanted.widened),
         you=str(wanted.organizer.user.uuid),
+        you_tz=wanted.zone,
         grid_tz=wanted.zone,
     )
 
@@ -217,6 +220,18 @@ def _people(
     ]
 
 
+def _learn_zones(memberships: Sequence[Membership], schedules: dict[str, calendars.Schedule]) -> None:
+    """Keep the zone of each person's working hours that Microsoft told (an IANA one; a custom zone has no name
+    other pages could use), so that the confirmation, meeting and My meetings pages show their clock too."""
+    zones = {}
+    for m in memberships:
+        schedule = schedules.get(m.user.email)
+        hours = schedule.working_hours if schedule is not None and schedule.error is None else None
+        if hours is not None and (key := getattr(hours.tz, "key", "")):
+            zones[m.user] = str(key)
+    users_mailbox_zones_record(zones=zones)
+
+
 def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple[str, tzinfo]]:
     """Each colleague's time zone, where Microsoft told it (their working hours)."""
     return [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
@@ -225,8 +240,8 @@ def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple
 def _from_engine(result: engine.Result, people: Sequence[engine.Person], organizer: Membership) -> SearchResult:
     zones = _zones(people, organizer)
 
-    def local(slot: engine.Slot) -> tuple[tuple[str, datetime], ...]:
-        return tuple((name, slot.start.astimezone(tz)) for name, tz in zones)
+    def local(slot: engine.Slot) -> tuple[tuple[str, datetime, str], ...]:
+        return tuple((name, slot.start.astimezone(tz), zone_label(tz)) for name, tz in zones)
 
     def brief(slot: engine.Slot) -> Suggestion:
         flags = slot.explanation.flags if slot.outside_hours else ()

@@ -15,12 +15,11 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking import engine
-from booking.results import SearchResult, SlotCheck, Suggestion, Wanted
+from booking.results import SearchResult, SlotCheck, Suggestion, Wanted, named_zone, zone_label
 from booking.rules import BookingRules
 
 MOST_SUGGESTIONS = 30  # Graph documents no default; enough for a page, few enough to read
@@ -127,10 +126,7 @@ def on_grid(instant: datetime, step: timedelta, zone: tzinfo) -> bool:
 
 def stored_zone(user: User) -> tzinfo | None:
     """The zone a member's browser told and their profile keeps, or None when unknown."""
-    try:
-        return ZoneInfo(user.time_zone) if user.time_zone else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return named_zone(user.time_zone)
 
 
 def status_words(status: str) -> str:
@@ -192,13 +188,14 @@ def _suggestion(found: calendars.MeetingTimeSuggestion, wanted: Wanted) -> Sugge
         availability += [
             (f"{m.user.display_name}{label}", status_words(_availability_of(found, m.user.email))) for m in members
         ]
-    zones = [(m.user.display_name, zone) for m in [*wanted.required, *wanted.optional] if (zone := stored_zone(m.user))]
+    colleagues = [*wanted.required, *wanted.optional]
+    zones = [(m.user.display_name, zone) for m in colleagues if (zone := named_zone(m.user.zone_for_others))]
     return Suggestion(
         found.start,
         found.end,
         summary=found.reason,
         reasons=(found.reason,) if found.reason else (),
-        local_times=tuple((name, found.start.astimezone(zone)) for name, zone in zones),
+        local_times=tuple((name, found.start.astimezone(zone), zone_label(zone)) for name, zone in zones),
         confidence=found.confidence,
         availability=tuple(availability),
     )

@@ -17,6 +17,7 @@ import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.availability import SearchResult, Suggestion, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
+from booking.results import TheirTime, their_times
 from booking.rules import BookingRules, booking_rules_of
 
 
@@ -28,10 +29,10 @@ class Choice:
     local_start: datetime
     local_end: datetime
     url: str
-    # "HH:MM" of the start, and each colleague's (name, "HH:MM"): the day lists show hundreds of times, and
-    # formatting them here costs a fraction of the template's date filter.
+    # "HH:MM" of the start, and each colleague's (name, "HH:MM" with the weekday when it is another day, zone):
+    # the day lists show hundreds of times, and formatting them here costs a fraction of the template's filter.
     clock: str = ""
-    local_clocks: tuple[tuple[str, str], ...] = ()
+    local_clocks: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class ChosenSlot:
     zone: tzinfo
     local_start: datetime | None = None
     local_end: datetime | None = None
+    others: tuple[TheirTime, ...] = ()
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -106,8 +108,11 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     form, zone = SlotForm(query, organizer=organizer, rules=rules), member_zone(organizer)
     if not form.is_valid():
         return ChosenSlot(form, zone)
-    start = form.cleaned_data["start"].astimezone(zone)
-    return ChosenSlot(form, zone, start, start + timedelta(minutes=form.cleaned_data["minutes"]))
+    data = form.cleaned_data
+    start = data["start"].astimezone(zone)
+    end = start + timedelta(minutes=data["minutes"])
+    others = their_times([*data["required_members"], *data["optional_members"]], start, end)
+    return ChosenSlot(form, zone, start, end, others)
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:
@@ -172,7 +177,10 @@ def _members(value: object) -> Sequence[Membership]:
 
 
 def _time_item(choice: Choice) -> str:
-    local = "".join(f' <span class="local">{escape(name)} {clock}</span>' for name, clock in choice.local_clocks)
+    local = "".join(
+        f' <span class="local">· {clock} for {escape(name)} ({escape(zone)})</span>'
+        for name, clock, zone in choice.local_clocks
+    )
     flags = "".join(f' <span class="badge warn">{escape(flag)}</span>' for flag in choice.suggestion.flags)
     return f'<li><a href="{escape(choice.url)}">{choice.clock}</a>{local}{flags}</li>'
 
@@ -182,5 +190,8 @@ def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choi
     start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     url = f"{path}?{urlencode([('start', start)])}&{query}"
     local_start = suggestion.start.astimezone(zone)
-    clocks = tuple((name, f"{t:%H:%M}") for name, t in suggestion.local_times)
+    clocks = tuple(
+        (name, f"{t:%H:%M}" + (f" {t:%a}" if t.date() != local_start.date() else ""), z)
+        for name, t, z in suggestion.local_times
+    )
     return Choice(suggestion, local_start, suggestion.end.astimezone(zone), url, f"{local_start:%H:%M}", clocks)

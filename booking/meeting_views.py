@@ -69,7 +69,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
         "membership": member,
         "booking": booking,
         "State": Booking.State,
-        "times": selectors.times_for_everyone(booking=booking),
+        "times": selectors.times_for_everyone(booking=booking, viewer=member.user),
         "is_organizer": selectors.is_organizer(booking=booking, user=member.user),
         "declined": selectors.declined(booking=booking),
         "history": booking.history.select_related("actor"),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     from accounts.models import Membership
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 class Suggestion:
     """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
 
-    `local_times`: (name, their clock at the start) for each colleague whose time zone is known (from
-    Microsoft's working hours domain-wide, from their own profile in individual mode). From Graph (individual
+    `local_times`: (name, their clock at the start, their zone's name) for each colleague whose time zone is
+    known (Microsoft's working hours domain-wide; in individual mode the zone stored for them, see
+    `User.zone_for_others`). From Graph (individual
     mode): `confidence`, `availability` as (name, status in words) and `reasons` (its suggestionReason); from
     Overlap's engine: `summary`, `reasons` and `flags` (e.g. outside someone's hours).
     """
@@ -27,9 +29,40 @@ class Suggestion:
     summary: str = ""
     reasons: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
-    local_times: tuple[tuple[str, datetime], ...] = ()
+    local_times: tuple[tuple[str, datetime, str], ...] = ()
     confidence: float | None = None
     availability: tuple[tuple[str, str], ...] = ()
+
+
+def named_zone(name: str) -> tzinfo | None:
+    """The IANA zone of this name, or None for "" or a name that is not one."""
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class TheirTime:
+    """A meeting on one colleague's clock."""
+
+    name: str
+    start: datetime
+    end: datetime
+    zone: str
+
+
+def their_times(people: Sequence[Membership], start: datetime, end: datetime) -> tuple[TheirTime, ...]:
+    """[start, end) on the clock of each person whose zone Overlap knows (`User.zone_for_others`)."""
+    found = ((m.user.display_name, named_zone(m.user.zone_for_others)) for m in people)
+    return tuple(
+        TheirTime(name, start.astimezone(zone), end.astimezone(zone), zone_label(zone)) for name, zone in found if zone
+    )
+
+
+def zone_label(zone: tzinfo) -> str:
+    """A zone as a person reads it: its IANA name (Europe/Paris), or the name Microsoft gave a custom zone."""
+    return str(getattr(zone, "key", "") or zone.tzname(None) or zone)
 
 
 @dataclass(frozen=True)

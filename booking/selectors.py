@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
@@ -15,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from booking.availability import SearchResult, availability_forget, availability_search
 from booking.meetings import Booking, Participant
+from booking.results import named_zone, zone_label
 
 
 def booking_for(*, member: Membership, code: uuid.UUID) -> Booking:
@@ -51,15 +51,6 @@ def upcoming_and_past(*, member: Membership) -> tuple[list[Booking], list[Bookin
     return upcoming, past
 
 
-def zone_of(user: User) -> tzinfo:
-    """The person's own zone (chosen or detected in their browser), UTC until it is known."""
-    name = user.time_zone
-    try:
-        return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo("UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 @dataclass(frozen=True)
 class LocalTime:
     person: str
@@ -70,15 +61,20 @@ class LocalTime:
     response: str
 
 
-def times_for_everyone(*, booking: Booking) -> list[LocalTime]:
-    """The meeting's time in each person's zone, with their role and answer, the organizer first."""
+def times_for_everyone(*, booking: Booking, viewer: User) -> list[LocalTime]:
+    """The meeting's time in each person's zone, with their role and answer, the organizer first: the viewer
+    on their own clock, everyone else on theirs (`User.zone_for_others`), UTC said as such when unknown."""
     rows = []
     for participant in booking.participants.select_related("membership__user"):
-        zone = zone_of(participant.user)
+        user = participant.user
+        name = user.time_zone if user.pk == viewer.pk else user.zone_for_others
+        zone = named_zone(name)
+        label = zone_label(zone) if zone else "UTC; their time zone is not known yet"
+        zone = zone or UTC
         rows.append(
             LocalTime(
-                person=participant.user.display_name,
-                zone=str(zone),
+                person="you" if user.pk == viewer.pk else user.display_name,
+                zone=label,
                 start=booking.start.astimezone(zone),
                 end=booking.end.astimezone(zone),
                 role=participant.get_role_display(),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -23,21 +26,52 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """SQLite's test database in a file when a test of this run starts a real worker: the live server's threads
+    and the worker's then wait for one another's writes, where a shared in-memory database fails at once with
+    "database table is locked". Otherwise in memory, which is quicker."""
+    from django.conf import settings
+
+    database: dict[str, Any] = settings.DATABASES["default"]
+    workers = any("real_worker" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if workers and str(database["ENGINE"]).endswith("sqlite3"):
+        memory = Path("/dev/shm")  # a file in memory where the system has one
+        folder = Path(tempfile.mkdtemp(dir=memory)) if memory.is_dir() else tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+        # A throwaway file: no waiting for the disk; readers go on while one connection writes.
+        database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+        yield
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield
+
+
 @pytest.fixture
 def real_worker() -> Iterator[None]:
-    """A real Celery worker (in a thread) on the Redis broker for the test; tasks stop running eagerly meanwhile."""
+    """A real Celery worker (in a thread) for the test; tasks stop running eagerly meanwhile. Its broker is Redis
+    when REDIS_URL is set, else Celery's in-process memory broker (the worker shares this process)."""
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
 
     from config.celery_app import app as celery_app
 
-    require_service("Redis", settings.REDIS_URL or "")
+    options = celery_app.conf.broker_transport_options
+    if str(celery_app.conf.broker_url or "").startswith("memory://"):
+        celery_app.conf.broker_transport_options = {**options, "polling_interval": 0.05}  # not once a second
+    else:
+        require_service("Redis", settings.REDIS_URL or "")
     celery_app.conf.task_always_eager = False
     try:
         with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
             yield
     finally:
         celery_app.conf.task_always_eager = True
+        celery_app.conf.broker_transport_options = options
 
 
 def running_in_ci() -> bool:

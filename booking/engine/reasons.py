@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from booking.engine.people import Frame, Prepared
 from booking.engine.ranking import assess
@@ -46,6 +46,7 @@ class Context:
     you: str | None
     scored: Sequence[Prepared]  # required people, "you" first
     optional: Sequence[OptionalPerson]
+    you_tz: tzinfo | None = None  # "you" in the page's zone, so that "10:00 for you" matches the times shown
 
     def explain(self, slot: Slot) -> Explanation:
         start = self.frame.floor(slot.start)
@@ -65,6 +66,8 @@ class Context:
     def _at(self, person: Prepared, start: int, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
         tz = person.person.hours.tz
+        if self.you_tz is not None and person.person.id == self.you:
+            tz = self.you_tz
         found = assess(person, start, self.duration)
         focus_part = ""
         if found.focus:

@@ -42,7 +42,7 @@ def search(people: Sequence[Person], request: Request) -> Result:
     if not allowed:
         return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
     optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
-    context = Context(frame, duration, request.you, required, optional)
+    context = Context(frame, duration, request.you, required, optional, request.you_tz)
     slots = _ranked(allowed, required, [o.free for o in optional if o.free is not None], context)
     return Result(best=_best(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
 

@@ -69,6 +69,8 @@ class Request:
     widened: frozenset[str] = frozenset()
     # The person the reasons call "you" (the organizer), if any.
     you: str | None = None
+    # The clock the reasons read "you" in: the zone the page shows times in (None: your working hours' zone).
+    you_tz: tzinfo | None = None
     # Slots start where this zone's clock is on the granularity grid (e.g. :00, :15, :30, :45).
     grid_tz: tzinfo = UTC
     best_count: int = 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
@@ -132,9 +134,27 @@ class TestTwoPeople:
 
         first = starts[0]
         berlin, eastern = first.astimezone(ZoneInfo("Europe/Berlin")), first.astimezone(ZoneInfo("America/New_York"))
-        assert f"{berlin:%H:%M}" in page and f"Alex Wilber {eastern:%H:%M}" in page
+        assert f"{berlin:%H:%M}" in page and f"· {eastern:%H:%M} for Alex Wilber (America/New_York)" in page
+        # Microsoft's zone for each person is kept, for the pages that show the meeting later.
+        assert User.objects.get(email=ALEX).mailbox_time_zone == "America/New_York"
+        assert User.objects.get(pk=_adele.user.pk).mailbox_time_zone == "Europe/Berlin"
         assert "Best times" in page and "Every time, by day" in page
         assert "for you" in page  # the reasons, in words
+
+    def test_the_reasons_read_you_on_the_clock_the_page_shows_when_you_travel_away_from_your_mailboxs_zone(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        adele, client = adele_books(org, emulator_settings, "domain_wide")  # her mailbox: Western Europe
+        set_zone(adele, "America/New_York")  # her browser, this week
+        alex = member(org, "Alex Wilber")
+
+        page, _ = search_page(client, org, required=[alex])
+
+        best = re.findall(r'<li class="slot">.*?<strong>(.*?)</strong>.*?<p class="reasons">(.*?)</p>', page, re.S)
+        assert best
+        for shown, reasons in best:
+            clock = html.unescape(shown).split(", ")[1][:5]  # "Mon 7 Dec, 10:00\u201310:30" -> "10:00"
+            assert html.unescape(reasons).startswith(f"{clock} for you"), (shown, reasons)
 
 
 class TestTenPeople:

@@ -185,8 +185,8 @@ class TestSearch:
         page, starts = search_page(signed_in(adele.user), org, required=[alex], optional=[diego])
 
         eastern = starts[0].astimezone(ZoneInfo("America/New_York"))
-        assert f'<span class="local">Alex Wilber {eastern:%H:%M}' in page
-        assert '<span class="local">Diego Ruiz' not in page  # no zone stored: only Adele's own time
+        assert f'<span class="local">· {eastern:%H:%M} for Alex Wilber (America/New_York)</span>' in page
+        assert "for Diego Ruiz" not in page  # no zone stored: only Adele's own time
 
     def test_a_person_allowed_outside_their_hours_is_told_microsoft_keeps_everyones_hours(
         self, org: Org, adele: Membership, emulator_settings: EmulatorProcess

@@ -32,3 +32,35 @@ def test_each_person_sees_the_meeting_on_their_own_clock(org: Org, other_org: Or
     assert "Tue 4 Mar 2031, 10:00\u201310:30 (America/New_York)" in page
     assert signed_in(other_org.admin).get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+def test_a_colleague_appears_on_microsofts_clock_for_them_and_an_unknown_zone_is_said_to_be_unknown(
+    org: Org, other_org: Org
+) -> None:
+    org.admin.time_zone = "Europe/Berlin"  # what the organizer's browser told
+    org.admin.mailbox_time_zone = "Europe/London"  # their mailbox: the viewer's own clock wins for themselves
+    org.admin.save()
+    org.member.mailbox_time_zone = "America/Los_Angeles"  # learned from getSchedule's workingHours.timeZone
+    org.member.save()
+    organizer = Membership.objects.get(user=org.admin, organization=org.organization)
+    invited = Membership.objects.get(user=org.member, organization=org.organization)
+    start = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
+    booking = Booking.objects.create(
+        organization=org.organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="P"
+    )
+    for membership, role in ((organizer, "organizer"), (invited, "required")):
+        booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
+    url = reverse("meeting_detail", kwargs={"code": org.code, "booking": booking.code})
+
+    page = signed_in(org.admin).get(url).text
+    assert "Tue 4 Mar 2031, 16:00\u201316:30 (Europe/Berlin)" in page
+    assert "Tue 4 Mar 2031, 07:00\u201307:30 (America/Los_Angeles)" in page
+    mine = signed_in(org.admin).get(reverse("meetings", kwargs={"code": org.code})).text
+    assert "16:00\u201316:30 your time (Europe/Berlin)" in mine
+    assert "· 07:00\u201307:30 for Contoso Member (America/Los_Angeles)" in mine
+
+    org.member.mailbox_time_zone = ""
+    org.member.save()
+    page = signed_in(org.admin).get(url).text
+    assert "15:00\u201315:30 (UTC; their time zone is not known yet)" in page
+    assert signed_in(other_org.admin).get(url).status_code == 404
