@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_membership_deactivated_by_admin'),
+        ('accounts', '0005_people_search_trigram'),
     ]
 
     operations = [
