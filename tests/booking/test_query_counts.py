@@ -27,13 +27,13 @@ from tests.factories import MembershipFactory, UserFactory
 # Queries each page makes, whatever it shows. Three are every signed-in page's (the session, the user, the
 # membership) and one the navigation's (the person's organizations). My meetings reads the meetings twice: the
 # stale ones to read back, then the page's own. The search reads the connection four times (readiness, mode,
-# Graph client, reach report) and the rules twice: cheap primary-key lookups, left as they are.
+# Graph client, reach) and the rules twice: cheap primary-key lookups, left as they are.
 MY_MEETINGS = 9
 MEETING_PAGE = 9
 BOOKING_PAGE = 6
-SUGGESTIONS_PAGE = 12  # one of them keeps the working-hours zones Microsoft told for people new to the search
-SUGGESTIONS_PAGE_CACHED = 9  # free/busy from the cache: no Graph client to make
-SETTINGS_PAGE = 8
+SUGGESTIONS_PAGE = 13  # one reads the chosen people's reach; one of them keeps the working-hours zones Microsoft told for people new to the search
+SUGGESTIONS_PAGE_CACHED = 10  # free/busy from the cache: no Graph client to make
+SETTINGS_PAGE = 9  # the reach check's counts in one query
 PEOPLE_PAGE = 7
 
 
