@@ -31,7 +31,7 @@ from tests.factories import MembershipFactory, UserFactory
 MY_MEETINGS = 9
 MEETING_PAGE = 9
 BOOKING_PAGE = 6
-SUGGESTIONS_PAGE = 13  # one reads the chosen people's reach; one of them keeps the working-hours zones Microsoft told for people new to the search
+SUGGESTIONS_PAGE = 13  # one reads the chosen people's reach, one keeps the working-hours zones Graph told
 SUGGESTIONS_PAGE_CACHED = 10  # free/busy from the cache: no Graph client to make
 SETTINGS_PAGE = 9  # the reach check's counts in one query
 PEOPLE_PAGE = 7
