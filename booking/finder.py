@@ -144,6 +144,8 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
         window_start=start,
         window_end=end,
         widened=data["widened_members"],
+        rules=finding.rules,
+        graph_suggests=finding.readiness.graph_suggests,
     )
     base = _confirm_base(organizer, data)
     finding.result = result
@@ -179,8 +181,9 @@ def _time_item(choice: Choice) -> str:
 
 def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choice:
     path, query = base
-    start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    url = f"{path}?{urlencode([('start', start)])}&{query}"
+    # urlencode's quoting of this fixed format, written out: only the colons need it (":" is "%3A").
+    start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
+    url = f"{path}?start={start}&{query}"
     local_start = suggestion.start.astimezone(zone)
     clocks = tuple((name, f"{t:%H:%M}") for name, t in suggestion.local_times)
     return Choice(suggestion, local_start, suggestion.end.astimezone(zone), url, f"{local_start:%H:%M}", clocks)
