@@ -23,7 +23,7 @@ from accounts.services import users_mailbox_zones_record
 from booking import engine
 from booking.delegated import delegated_check_slot, delegated_search, stored_zone
 from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
-from booking.rules import booking_rules_of
+from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
 __all__ = [
@@ -54,6 +54,8 @@ def availability_search(
     window_end: datetime,
     widened: Sequence[Membership] = (),
     now: datetime | None = None,
+    rules: BookingRules | None = None,
+    graph_suggests: bool | None = None,
 ) -> SearchResult:
     """Times for the organizer and the colleagues in [window_start, window_end), best first, with reasons.
 
@@ -63,6 +65,8 @@ def availability_search(
     Individual mode: one findMeetingTimes, Graph's suggestions in Graph's order (see `booking.delegated`).
     Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
     organization is not connected; Microsoft's refusals come back as a failed result with the reason.
+    `rules` and `graph_suggests` (the organization's mode, as `calendars.calendar_readiness` told it) spare
+    reading them again when the caller has just read them.
     """
     _check_people(organizer, [*required, *optional, *widened])
     wanted = Wanted(
@@ -74,11 +78,13 @@ def availability_search(
         start=window_start,
         end=window_end,
         now=now or timezone.now(),
-        rules=booking_rules_of(organization=organizer.organization),
+        rules=rules or booking_rules_of(organization=organizer.organization),
         zone=member_zone(organizer),
     )
+    if graph_suggests is None:
+        graph_suggests = calendars.graph_suggests_times(organizer=organizer)
     try:
-        if calendars.graph_suggests_times(organizer=organizer):
+        if graph_suggests:
             return delegated_search(wanted)
         schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
     except calendars.CalendarError as error:
@@ -168,10 +174,9 @@ def _free_busy(
 ) -> dict[str, calendars.Schedule]:
     addresses = list(dict.fromkeys(m.user.email for m in people))
     organization = organizer.organization
-    keys = {address: _cache_key(organization, address, start, end) for address in addresses}
-    found: dict[str, calendars.Schedule] = {
-        address: hit for address, key in keys.items() if (hit := cache.get(key)) is not None
-    }
+    keys = _cache_keys(organization, addresses, start, end)
+    hits = cache.get_many(list(keys.values()))  # one round trip for everyone, as for their versions
+    found: dict[str, calendars.Schedule] = {address: hits[key] for address, key in keys.items() if key in hits}
     missing = [address for address in addresses if address not in found]
     for chunk in (missing[i : i + _CHUNK] for i in range(0, len(missing), _CHUNK)):
         answer = calendars.free_busy(
@@ -187,10 +192,15 @@ def _free_busy(
     return found
 
 
-def _cache_key(organization: Organization, address: str, start: datetime, end: datetime) -> str:
-    version = cache.get(_version_key(organization, address), 0)
+def _cache_keys(organization: Organization, addresses: Sequence[str], start: datetime, end: datetime) -> dict[str, str]:
+    """Each address's cache key for this window, under its current version (read for all in one round trip)."""
+    version_keys = {address: _version_key(organization, address) for address in addresses}
+    versions = cache.get_many(list(version_keys.values()))
     window = f"{start.astimezone(UTC):%Y%m%dT%H%M}-{end.astimezone(UTC):%Y%m%dT%H%M}"
-    return f"availability:{organization.pk}:{address.lower()}:{version}:{window}"
+    return {
+        address: f"availability:{organization.pk}:{address.lower()}:{versions.get(key, 0)}:{window}"
+        for address, key in version_keys.items()
+    }
 
 
 def _version_key(organization: Organization, address: str) -> str:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from html import escape
 from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 import integrations.calendars as calendars
@@ -46,7 +46,7 @@ class Day:
 
         Made here rather than by the template: a range of empty calendars has hundreds of times a day, and the
         template language took most of a search's time to loop over them. Every value is escaped as the template
-        would escape it.
+        would escape it (Django's `escape` is the standard library's, made a SafeString: the same text).
         """
         return mark_safe("".join(map(_time_item, self.choices)))  # noqa: S308  (each part escaped)
 
@@ -149,14 +149,25 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
         window_start=start,
         window_end=end,
         widened=data["widened_members"],
+        rules=finding.rules,
+        graph_suggests=finding.readiness.graph_suggests,
     )
     base = _confirm_base(organizer, data)
     finding.result = result
     finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
-    finding.days = tuple(
-        Day(day, tuple(_choice(s, finding.zone, base) for s in slots)) for day, slots in result.by_day(finding.zone)
-    )
+    finding.days = _by_day(_choice(s, finding.zone, base) for s in result.slots)
     return finding
+
+
+def _by_day(choices: Iterable[Choice]) -> tuple[Day, ...]:
+    """Every time grouped by the local day it starts on (each day as its local midnight), in their order."""
+    days: dict[date, list[Choice]] = {}
+    for choice in choices:
+        days.setdefault(choice.local_start.date(), []).append(choice)
+    return tuple(
+        Day(found[0].local_start.replace(hour=0, minute=0, second=0, microsecond=0), tuple(found))
+        for found in days.values()
+    )
 
 
 def _confirm_base(organizer: Membership, data: Mapping[str, object]) -> tuple[str, str]:
@@ -187,8 +198,9 @@ def _time_item(choice: Choice) -> str:
 
 def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choice:
     path, query = base
-    start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    url = f"{path}?{urlencode([('start', start)])}&{query}"
+    # urlencode's quoting of this fixed format, written out: only the colons need it (":" is "%3A").
+    start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
+    url = f"{path}?start={start}&{query}"
     local_start = suggestion.start.astimezone(zone)
     clocks = tuple(
         (name, f"{t:%H:%M}" + (f" {t:%a}" if t.date() != local_start.date() else ""), z)

@@ -87,14 +87,6 @@ class SearchResult:
     failed: str = ""
     notes: tuple[str, ...] = ()
 
-    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Suggestion, ...]]]:
-        """Every time grouped by the local day (in `tz`) it starts on; each day as its local midnight."""
-        days: dict[datetime, list[Suggestion]] = {}
-        for slot in self.slots:
-            midnight = slot.start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-            days.setdefault(midnight, []).append(slot)
-        return [(day, tuple(slots)) for day, slots in days.items()]
-
 
 @dataclass(frozen=True)
 class SlotCheck:
