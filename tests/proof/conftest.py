@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -81,6 +82,7 @@ class WorkerProcess:
     environment: dict[str, str]
     killed: list[int] = field(default_factory=list)
     replaced: int = 0
+    orphaned: int = 0  # tasks the worker killed whole had taken and not acknowledged
 
     def children(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -108,6 +110,9 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self.replaced += 1
+        broker = redis.Redis.from_url(self.environment["REDIS_URL"])
+        self.orphaned += int(broker.zcard("unacked_index"))  # kombu's index of the messages taken, not acknowledged
+        broker.close()
         time.sleep(wait)
         self.process = _start_worker(self.log, self.environment)
         self.wait_for_children()
