@@ -111,7 +111,8 @@ class WorkerProcess:
         self.process.wait(timeout=10)
         self.replaced += 1
         broker = redis.Redis.from_url(self.environment["REDIS_URL"])
-        self.orphaned += int(broker.zcard("unacked_index"))  # kombu's index of the messages taken, not acknowledged
+        taken: Any = broker.zcard("unacked_index")  # kombu's index of the messages taken and not acknowledged
+        self.orphaned += int(taken)
         broker.close()
         time.sleep(wait)
         self.process = _start_worker(self.log, self.environment)
