@@ -189,7 +189,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task taken by a worker that then dies whole (its machine lost) goes back to the queue this many seconds after
+# it was taken, when a worker starts or sweeps. It must stay longer than any countdown the app sets (the read-back
+# spreads its chunks over about 54 s; a retry waits up to 30 min) and than CELERY_TASK_TIME_LIMIT, or a task
+# waiting for its time (or still running) is handed out again.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
 CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {

@@ -57,6 +57,7 @@ def start_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("MICROSOFT_LOGIN_URL", "http://login.example.com", "MICROSOFT_LOGIN_URL must be a URL starting with https://"),
         ("MICROSOFT_CA_BUNDLE", "/nonexistent/ca.pem", "MICROSOFT_CA_BUNDLE names"),
         ("DATABASE_CONN_MAX_AGE", "forever", "DATABASE_CONN_MAX_AGE must be a whole number"),
+        ("CELERY_VISIBILITY_TIMEOUT", "1h", "CELERY_VISIBILITY_TIMEOUT must be a whole number"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_and_is_named(variable: str, value: str, message: str) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -26,6 +27,7 @@ from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: list[str] = []
+PROOF_VISIBILITY_TIMEOUT = 12  # seconds; the proof's countdowns (Retry-After) are 1 s
 
 
 def figure(area: str, text: str) -> None:
@@ -77,7 +79,10 @@ class WorkerProcess:
 
     process: subprocess.Popen[bytes]
     log: Path
+    environment: dict[str, str]
     killed: list[int] = field(default_factory=list)
+    replaced: int = 0
+    orphaned: int = 0  # tasks the worker killed whole had taken and not acknowledged
 
     def children(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -95,6 +100,31 @@ class WorkerProcess:
         os.kill(victim, signal.SIGKILL)
         self.killed.append(victim)
         return victim
+
+    def kill_whole_and_replace(self, wait: float) -> None:
+        """SIGKILL the parent and its children at once (as a machine that dies), then start a new worker.
+
+        The tasks the dead worker had taken and not acknowledged come back from Redis once they are older than
+        the visibility timeout, swept when a worker starts; `wait` seconds pass before the replacement starts.
+        """
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.replaced += 1
+        broker = redis.Redis.from_url(self.environment["REDIS_URL"])
+        taken: Any = broker.zcard("unacked_index")  # kombu's index of the messages taken and not acknowledged
+        self.orphaned += int(taken)
+        broker.close()
+        time.sleep(wait)
+        self.process = _start_worker(self.log, self.environment)
+        self.wait_for_children()
+
+    def wait_for_children(self) -> None:
+        deadline = time.monotonic() + 60
+        while len(self.children()) < 2 and time.monotonic() < deadline and self.process.poll() is None:
+            time.sleep(0.2)
+        if len(self.children()) < 2:
+            self.stop()
+            pytest.fail(f"The Celery worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -124,7 +154,17 @@ def _worker_environment(emulator: EmulatorProcess) -> dict[str, str]:
         "MICROSOFT_CLIENT_ID": emulator.client_id,
         "MICROSOFT_CLIENT_SECRET": emulator.client_secret,
         "LOG_LEVEL": "WARNING",
+        # Tasks taken by a worker killed whole come back this soon (longer than the proof's own countdowns).
+        "CELERY_VISIBILITY_TIMEOUT": str(PROOF_VISIBILITY_TIMEOUT),
     }
+
+
+def _start_worker(log: Path, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    """In a session of its own, so that its whole process group can be killed at once."""
+    command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
+    command += ["--concurrency=2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"]
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=out, start_new_session=True)
 
 
 @pytest.fixture
@@ -134,19 +174,9 @@ def worker_process(emulator_settings: EmulatorProcess, tmp_path: Path) -> Iterat
 
     celery_app.control.purge()
     log = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
-    command += ["--concurrency=2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=_worker_environment(emulator_settings), stdout=out, stderr=out
-        )
-    worker = WorkerProcess(process, log)
-    deadline = time.monotonic() + 60
-    while len(worker.children()) < 2 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    if len(worker.children()) < 2:
-        worker.stop()
-        pytest.fail(f"The Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+    environment = _worker_environment(emulator_settings)
+    worker = WorkerProcess(_start_worker(log, environment), log, environment)
+    worker.wait_for_children()
     celery_app.conf.task_always_eager = False
     try:
         yield worker

@@ -1,5 +1,6 @@
 """Faults: bookings confirmed by a real worker while Microsoft throttles, fails, loses replies and expires tokens,
-and while a worker process is killed mid-task → each booking ends CONFIRMED or FAILED with a reason; none is
+while a worker process is killed mid-task, and while a whole worker (parent and children, as a machine that
+dies) is killed and replaced → each booking ends CONFIRMED or FAILED with a reason; none is
 lost and no meeting is made twice."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from booking.meetings import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, calendar_calls_keep_the_data_contract, world_in
 from tests.conftest import Org
-from tests.proof.conftest import WorkerProcess, figure, promise
+from tests.proof.conftest import PROOF_VISIBILITY_TIMEOUT, WorkerProcess, figure, promise
 from tests.proof.world import (
     cached_bytes,
     foreign_words,
@@ -59,6 +60,9 @@ def test_every_booking_ends_confirmed_or_failed_with_a_reason_and_no_meeting_is_
         worker.kill_a_child()
         emulator.control("POST", "/access-tokens/expire")  # the tokens cached and in flight expire
         expiries += 1
+    time.sleep(1.5)
+    busy = bool(pending(bookings))
+    worker.kill_whole_and_replace(wait=PROOF_VISIBILITY_TIMEOUT)  # its unacknowledged tasks are now due back
 
     def settled_expiring_tokens() -> bool:
         nonlocal expiries
@@ -89,7 +93,9 @@ def test_every_booking_ends_confirmed_or_failed_with_a_reason_and_no_meeting_is_
         f"Graph answered {statuses[429]} x 429 (Retry-After), {statuses[503]} x 503, {statuses[504]} x 504 "
         f"({LOST_REPLIES} replies lost after the event was made), {statuses[401]} x 401 (every access token "
         f"expired {expiries} times mid-run); "
-        f"{len(worker.killed)} worker processes SIGKILLed mid-run",
+        f"{len(worker.killed)} worker processes SIGKILLed mid-run, {worker.replaced} whole worker SIGKILLed and "
+        f"replaced ({worker.orphaned} tasks it had taken back from Redis after the {PROOF_VISIBILITY_TIMEOUT} s "
+        "visibility timeout)",
     )
     if reasons:
         figure("faults", f"failure reasons: {reasons}")
@@ -116,6 +122,10 @@ def test_every_booking_ends_confirmed_or_failed_with_a_reason_and_no_meeting_is_
     promise(not missing, f"a confirmed booking has its one meeting: {[b.subject for b in missing]}")
     promise(not orphans, f"a failed booking leaves no meeting behind: {[b.subject for b in orphans]}")
     promise(len(worker.killed) == KILLS, "the worker's processes were killed mid-run")
+    promise(
+        worker.replaced == 1 and busy and worker.orphaned > 0,
+        f"a whole worker was killed holding tasks ({worker.orphaned}) while bookings were still pending",
+    )
     injected = statuses[429] >= THROTTLED and statuses[503] >= OUTAGES and statuses[504] >= LOST_REPLIES
     promise(injected and statuses[401] > 0, f"the faults were injected and met: {dict(statuses)}")
     promise(not outside_contract, f"every call is one the data contract allows: {outside_contract}")
