@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,3 +25,16 @@ def django_ready() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def domain_wide_connection(organization: Any, emulator: Any) -> Any:
+    """An active domain-wide connection of `organization` to the emulator's Contoso, as after an admin's consent."""
+    from integrations.models import Connection
+
+    return Connection.objects.create(
+        organization=organization,
+        tenant=emulator.tenant_domain,
+        mode=Connection.Mode.DOMAIN_WIDE,
+        status=Connection.Status.ACTIVE,
+        tenant_guid=emulator.tenant_id,
+    )

@@ -42,6 +42,7 @@ from django.db import connection
 from django.test.utils import setup_test_environment
 
 from accounts.models import Membership, Organization, User
+from bench.django_env import domain_wide_connection
 from config.celery_app import app as _celery  # noqa: F401  (tasks run in-process: no broker)
 from m365_emulator.testing import EmulatorProcess
 
@@ -56,16 +57,9 @@ def _point_at(emulator: EmulatorProcess) -> None:
 
 
 def _organization(emulator: EmulatorProcess) -> Organization:
-    from integrations.models import Connection
 
     organization = Organization.objects.create(name="Contoso")
-    Connection.objects.create(
-        organization=organization,
-        tenant=emulator.tenant_domain,
-        mode=Connection.Mode.DOMAIN_WIDE,
-        status=Connection.Status.ACTIVE,
-        tenant_guid=emulator.tenant_id,
-    )
+    domain_wide_connection(organization, emulator)
     admin = User.objects.create_user("it.admin@contoso.example", name="IT Admin")
     Membership.objects.create(user=admin, organization=organization, role=Membership.Role.ADMIN)
     return organization

@@ -26,7 +26,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.django_env import django_ready
+from bench.django_env import django_ready, domain_wide_connection
 
 LATENCY_MS = 150
 PER_ORGANIZER = 50
@@ -104,16 +104,12 @@ def _organization(emulator: Any, count: int) -> tuple[Any, list[Any]]:
     from integrations.models import Connection
 
     Organization.objects.filter(name="Scale read-back").delete()
+    # A tenant belongs to one organization: another bench run in this database (bench.scale's sync) may hold it.
+    Connection.objects.filter(tenant_guid=emulator.tenant_id).delete()
     User.objects.filter(email__endswith=f".readback@{emulator.tenant_domain}").delete()
     organization = Organization.objects.create(name="Scale read-back")
     emulator.grant_admin_consent()
-    Connection.objects.create(
-        organization=organization,
-        tenant=emulator.tenant_domain,
-        mode=Connection.Mode.DOMAIN_WIDE,
-        status=Connection.Status.ACTIVE,
-        tenant_guid=emulator.tenant_id,
-    )
+    domain_wide_connection(organization, emulator)
     organizers = []
     for n in range(count):
         address = f"organizer{n}.readback@{emulator.tenant_domain}"
