@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import os
 import sys
 import time
@@ -35,6 +36,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 import django
 
 django.setup()
+logging.getLogger("integrations.microsoft.graph").setLevel(logging.WARNING)  # a line per Graph call hides the figures
 
 from django.conf import settings
 from django.core.management import call_command
