@@ -12,11 +12,8 @@ from booking.models import Booking
 from tests.conftest import Org, signed_in
 
 
-def test_each_person_sees_the_meeting_on_their_own_clock(org: Org, other_org: Org) -> None:
-    org.admin.time_zone = "Europe/Berlin"
-    org.admin.save()
-    org.member.time_zone = "America/New_York"
-    org.member.save()
+def _meeting_with_the_member(org: Org) -> str:
+    """The admin's meeting with the member on Tue 4 Mar 2031, 15:00 to 15:30 UTC; its page's URL."""
     organizer = Membership.objects.get(user=org.admin, organization=org.organization)
     invited = Membership.objects.get(user=org.member, organization=org.organization)
     start = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
@@ -26,6 +23,15 @@ def test_each_person_sees_the_meeting_on_their_own_clock(org: Org, other_org: Or
     for membership, role in ((organizer, "organizer"), (invited, "required")):
         booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
     url = reverse("meeting_detail", kwargs={"code": org.code, "booking": booking.code})
+    return url
+
+
+def test_each_person_sees_the_meeting_on_their_own_clock(org: Org, other_org: Org) -> None:
+    org.admin.time_zone = "Europe/Berlin"
+    org.admin.save()
+    org.member.time_zone = "America/New_York"
+    org.member.save()
+    url = _meeting_with_the_member(org)
 
     page = signed_in(org.admin).get(url).text
     assert "Tue 4 Mar 2031, 16:00\u201316:30 (Europe/Berlin)" in page
@@ -42,15 +48,7 @@ def test_a_colleague_appears_on_microsofts_clock_for_them_and_an_unknown_zone_is
     org.admin.save()
     org.member.mailbox_time_zone = "America/Los_Angeles"  # learned from getSchedule's workingHours.timeZone
     org.member.save()
-    organizer = Membership.objects.get(user=org.admin, organization=org.organization)
-    invited = Membership.objects.get(user=org.member, organization=org.organization)
-    start = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
-    booking = Booking.objects.create(
-        organization=org.organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="P"
-    )
-    for membership, role in ((organizer, "organizer"), (invited, "required")):
-        booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
-    url = reverse("meeting_detail", kwargs={"code": org.code, "booking": booking.code})
+    url = _meeting_with_the_member(org)
 
     page = signed_in(org.admin).get(url).text
     assert "Tue 4 Mar 2031, 16:00\u201316:30 (Europe/Berlin)" in page
