@@ -62,8 +62,8 @@ def emulator_command(
         str(http_port),
         "--ca-out",
         str(ca_file),
-        "--client-secret",
-        client_secret,
+        # One argument: a secret that starts with "-" (token_urlsafe makes one in 64) is no option to argparse.
+        f"--client-secret={client_secret}",
         # Consents, refresh tokens, people and events outlive a restart, as they do at Microsoft.
         "--state-file",
         str(state_file),

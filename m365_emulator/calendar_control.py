@@ -132,10 +132,27 @@ def mailbox_events(state: EmulatorState, request: Request, tenant: str, user: st
     return _answer(200, {"sharesDetails": person.shares_details, "value": events})
 
 
+@_guarded
+def clear_window(state: EmulatorState, request: Request, tenant: str, user: str) -> Response:
+    """Plant free time: {"start": instant, "end": instant} removes from this mailbox every event that has an
+    occurrence in [start, end), a whole series included, so a test can count on a free window on any date."""
+    _, person, store = _mailbox(state, tenant, user)
+    body = _body(request)
+    lo, hi = _instants(body.get("start"), body.get("end"))
+    gone = [event for event in store.events_of(person.id) if next(event.occurrences(lo, hi), None) is not None]
+    for event in gone:
+        store.remove(event)
+    return _answer(200, {"removed": len(gone)})
+
+
 def _window(request: Request) -> tuple[datetime, datetime] | None:
     raw = (request.args.get("start"), request.args.get("end"))
     if raw == (None, None):
         return None
+    return _instants(*raw)
+
+
+def _instants(*raw: Any) -> tuple[datetime, datetime]:
     try:
         lo, hi = (parse_local(str(text)) for text in raw)
     except ValueError:
@@ -174,5 +191,6 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", f"{_EVENT}/move", move_event),
     ("POST", f"{_EVENT}/cancel", cancel_in_outlook),
     ("GET", "/tenants/<tenant>/mailboxes/<user>/events", mailbox_events),
+    ("POST", "/tenants/<tenant>/mailboxes/<user>/clear", clear_window),
     ("POST", "/tenants/<tenant>/mailboxes/<user>/calendar-sharing", calendar_sharing),
 ]

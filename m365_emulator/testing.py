@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -60,7 +61,7 @@ class EmulatorProcess:
         command = [sys.executable, "-m", "m365_emulator", "--port", "0", "--ca-out", _temp_ca()]
         command += ["--fixture", fixture, "--seed", str(seed)]
         if client_secret:
-            command += ["--client-secret", client_secret]
+            command += [f"--client-secret={client_secret}"]
         if state_file:
             command += ["--state-file", state_file]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
@@ -142,6 +143,12 @@ class EmulatorProcess:
         path = f"/tenants/{tenant or self.tenant_id}/users/{address}/recreate"
         user: dict[str, Any] = self.control("POST", path, fields)["user"]
         return user
+
+    def clear(self, address: str, start: datetime, end: datetime, tenant: str | None = None) -> int:
+        """Plant free time: remove from the mailbox every event (whole series included) that touches [start, end)."""
+        body = {"start": start.isoformat(), "end": end.isoformat()}
+        path = f"/tenants/{tenant or self.tenant_id}/mailboxes/{address}/clear"
+        return int(self.control("POST", path, body)["removed"])
 
     def user_id(self, address: str, tenant: str | None = None) -> str:
         wanted = address.lower()

@@ -13,6 +13,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +25,16 @@ from accounts.models import Membership, Organization, User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytest_plugins = ["tests.emulator_fixture", "tests.browser_fixtures"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`OVERLAP_TEST_NOW=2027-03-14T09:00:00Z pytest …` runs the tests with the clock moved to that instant (and
+    ticking), the in-process emulator's clock included: CI runs the date-sensitive tests on the days that bite."""
+    moment = os.environ.get("OVERLAP_TEST_NOW")
+    if moment:
+        import time_machine
+
+        time_machine.travel(datetime.fromisoformat(moment), tick=True).start()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from accounts.models import Membership, User
 from booking.meetings import Booking
-from integrations import calendars
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import browser, connect, connect_calendar
@@ -55,21 +54,15 @@ def world_in(org: Org, emulator: EmulatorProcess, mode: str) -> World:
 
 
 def free_slot(world: World, people: list[Membership], *, minutes: int = 30, days: int = 9) -> datetime:
-    """The first half-hour mark, `days` ahead on a weekday, 16:00-22:00 UTC, when everyone's calendar is free."""
-    day = (datetime.now(UTC) + timedelta(days=days)).replace(hour=16, minute=0, second=0, microsecond=0)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    schedules = calendars.free_busy(
-        organizer=world.megan, people=[p.user.email for p in people], start=day, end=day + timedelta(hours=6)
-    )
-    busy = [i for s in schedules.values() for i in s.items if i.status != "free"]
-    start = day
-    while start + timedelta(minutes=minutes) <= day + timedelta(hours=6):
-        end = start + timedelta(minutes=minutes)
-        if not any(i.start < end and start < i.end for i in busy):
-            return start
-        start += timedelta(minutes=30)
-    raise AssertionError("No free half hour in the demo calendars that day")
+    """16:00 UTC on the `days`-th weekday from today, made free in everyone's calendar: the demo calendars are
+    drawn anew each week, so a test plants the free time it needs instead of hoping to find some."""
+    start = datetime.now(UTC).replace(hour=16, minute=0, second=0, microsecond=0)
+    while days:
+        start += timedelta(days=1)
+        days -= start.weekday() < 5
+    for person in people:
+        world.emulator.clear(person.user.email, start - timedelta(hours=2), start + timedelta(minutes=minutes, hours=2))
+    return start
 
 
 def form(

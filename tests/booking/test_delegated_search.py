@@ -37,6 +37,10 @@ def adele(org: Org, emulator_settings: EmulatorProcess) -> Membership:
     """Adele (Berlin) books in an organization connected in individual mode, her own calendar connected."""
     adele = connected(org, emulator_settings, "delegated", organizer="Adele Vance")
     set_zone(adele, "Europe/Berlin")
+    # The demo calendars are drawn anew each week: these tests start from free calendars and plant what they need.
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    for name in ("Adele Vance", "Alex Wilber", "Diego Ruiz"):
+        emulator_settings.clear(address(name), today - timedelta(days=1), today + timedelta(days=15))
     return adele
 
 
