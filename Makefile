@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run prod test test-sqlite test-services proof lint format bench bench-scale clean
+.PHONY: setup migrate seed run prod test test-sqlite test-dates test-services proof lint format bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
@@ -39,7 +39,20 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint test-sqlite test-services
+test: lint test-sqlite test-dates test-services
+
+# The tests that read the clock, again on days that have bitten calendar products: a Saturday, the US, EU and
+# Australian/Lord Howe clock changes (spring and autumn), 31 December, 29 February. OVERLAP_TEST_NOW moves each run's
+# clock (tests/conftest.py); two days at a time, each day's output in .run/dates/ and shown when it fails.
+TEST_DATES ?= 2026-12-12T09:30:00Z 2027-03-14T06:00:00Z 2027-03-28T00:30:00Z 2027-04-03T14:00:00Z \
+	2027-10-02T18:00:00Z 2026-12-31T22:00:00Z 2028-02-29T08:00:00Z
+
+test-dates: setup
+	@mkdir -p .run/dates
+	@printf '%s\n' $(TEST_DATES) | xargs -P 2 -I{} sh -c \
+		'if OVERLAP_TEST_NOW={} $(BIN)/pytest tests/booking -q -p no:cacheprovider -m "not browser" \
+			--ignore=tests/booking/test_engine_properties.py --ignore=tests/booking/test_engine_bench.py >.run/dates/{}.log 2>&1; \
+		then echo "on {}: $$(tail -n 1 .run/dates/{}.log)"; else cat .run/dates/{}.log; echo "FAILED on {}"; exit 1; fi'
 
 test-sqlite: setup
 	$(BIN)/pytest
