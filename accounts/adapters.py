@@ -8,9 +8,19 @@ object id, never by an email address.
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
+
+from accounts.limits import period_in_words
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    @property
+    def error_messages(self) -> dict[str, str]:
+        """allauth's messages, the one for too many wrong passwords saying when to try again."""
+        wait = period_in_words(settings.RATE_LIMIT_SIGN_IN_FAILURES)
+        message = f"Too many wrong passwords for this account. Try again in {wait} at most."
+        return {**DefaultAccountAdapter.error_messages, "too_many_login_attempts": message}

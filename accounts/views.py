@@ -5,7 +5,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,8 @@ from django.utils import timezone
 from accounts import services
 from accounts.access import admin_membership_for, membership_for, signed_in_user
 from accounts.forms import AcceptInvitationForm, InvitationForm
+from accounts.limits import INVITATIONS, INVITATIONS_PER_ADDRESS, limited, too_many, wait_seconds
+from accounts.mail import invitation_send
 from accounts.models import Membership
 
 
@@ -40,24 +41,28 @@ def organization_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 
 @login_required
+@limited(INVITATIONS, methods=("POST",))
 def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     """An admin invites a person by email; the page lists who was invited and whether they came."""
     membership = admin_membership_for(request, code)
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        seconds = wait_seconds(request, INVITATIONS_PER_ADDRESS, key=email)
+        if seconds is not None:
+            return too_many(request, INVITATIONS_PER_ADDRESS, seconds)
         new = services.invitation_create(
             organization=membership.organization,
             invited_by=signed_in_user(request),
-            email=form.cleaned_data["email"],
+            email=email,
             role=form.cleaned_data["role"],
         )
-        link = request.build_absolute_uri(reverse("accept_invitation", kwargs={"secret": new.secret}))
-        send_mail(
-            f"You are invited to {membership.organization.name} on Overlap",
-            f"{signed_in_user(request)} invited you to book meetings with colleagues on Overlap.\n\n"
-            f"Choose your password here (the link works once, for {services.INVITATION_DAYS} days):\n{link}\n",
-            None,
-            [new.invitation.email],
+        invitation_send(
+            to=new.invitation.email,
+            inviter=str(signed_in_user(request)),
+            organization=membership.organization.name,
+            link=request.build_absolute_uri(reverse("accept_invitation", kwargs={"secret": new.secret})),
+            days=services.INVITATION_DAYS,
         )
         messages.success(request, f"Invitation sent to {new.invitation.email}.")
         return redirect("invitations", code=code)

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for, signed_in_user
+from accounts.limits import BOOKINGS, limited
 from accounts.models import Membership
 from booking import readback, selectors, services
 from booking.meeting_forms import BookingForm, CancelForm, SlotForm
@@ -21,6 +22,7 @@ from booking.services import BookingRefused
 
 @login_required
 @require_POST
+@limited(BOOKINGS)
 def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = BookingForm(request.POST, organizer=member)
@@ -79,6 +81,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
 
 @login_required
 @require_POST
+@limited(BOOKINGS)
 def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     def retry(found: Booking, member: Membership) -> str:
         services.booking_retry(booking=found, actor=signed_in_user(request))
@@ -101,6 +104,7 @@ def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) ->
 
 @login_required
 @require_POST
+@limited(BOOKINGS)
 def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     def reschedule(found: Booking, member: Membership) -> str:
         form = SlotForm(request.POST, organization=member.organization)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import membership_for
+from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
 from booking import finder, preferences
 from booking.forms import zone_names
 from booking.people import colleagues_matching
@@ -18,6 +19,7 @@ from booking.people import colleagues_matching
 
 @login_required
 @require_GET
+@limited(SEARCHES)
 def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
     finding = finder.find_times(organizer=organizer, query=request.GET)
@@ -29,6 +31,7 @@ def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
+@limited(PEOPLE_SEARCHES)
 def booking_people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
     found = colleagues_matching(organizer=organizer, query=request.GET.get("q", "")[:100])

@@ -7,6 +7,7 @@ named by the same variable with a ``_FILE`` suffix (Docker and Kubernetes secret
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -77,6 +78,18 @@ def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...] =
     scheme, sep, rest = value.partition("://")
     if not sep or scheme not in schemes or not rest:
         raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(schemes)}://, not {value!r}.")
+    return value
+
+
+_RATE = re.compile(r"^[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as `20/h` or `5/5m` (a count per seconds, minutes, hours or days), as both
+    django-ratelimit and django-allauth read it."""
+    value = env_str(name, default).strip()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must be a count per period such as 20/h or 5/5m, not {value!r}.")
     return value
 
 

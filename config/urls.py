@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
 from config import health, robots
+
+# The admin signs in through the site's own sign-in, with its limits on wrong passwords; its own login form would
+# take any number of them.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", account_views.home, name="home"),

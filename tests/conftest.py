@@ -6,6 +6,7 @@ being looked up) fails the test, naming the address, even if the code under test
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
@@ -83,6 +84,34 @@ def real_worker() -> Iterator[None]:
     finally:
         celery_app.conf.task_always_eager = True
         celery_app.conf.broker_transport_options = options
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> Iterator[None]:
+    """Rate-limit counts (Overlap's and allauth's) live in the cache, keyed by user id or client address; ids are
+    reused after a test's rollback and every test client is 127.0.0.1, so each test starts with none counted."""
+    forget_limits()
+    yield
+
+
+def forget_limits() -> None:
+    """Drop every rate-limit count from the cache (local memory, or the tests' Redis database), nothing else."""
+    import fnmatch
+
+    import redis
+    from django.core.cache import cache
+
+    patterns = [cache.make_key("rl:*"), cache.make_key("allauth:rl:*")]
+    store = getattr(cache, "_cache", None)
+    if isinstance(store, dict):  # local memory
+        for key in [k for k in store if any(fnmatch.fnmatchcase(k, p) for p in patterns)]:
+            cache.delete(key.split(":", 2)[2])
+        return
+    with contextlib.suppress(redis.RedisError):  # no Redis on this machine: nothing was counted there either
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        for pattern in patterns:
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
 
 
 def running_in_ci() -> bool:

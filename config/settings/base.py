@@ -8,7 +8,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_str, env_url
+from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -179,6 +179,27 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "overlap"}}
+
+# Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
+# cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to
+# try again (templates/429.html). Overlap's own (accounts/limits.py) count the signed-in member.
+RATE_LIMIT_BOOKINGS = env_rate("RATE_LIMIT_BOOKINGS", "20/h")  # meetings one member books
+RATE_LIMIT_SEARCHES = env_rate("RATE_LIMIT_SEARCHES", "60/m")  # booking page loads and searches for times
+RATE_LIMIT_PEOPLE_SEARCHES = env_rate("RATE_LIMIT_PEOPLE_SEARCHES", "120/m")  # colleague look-ups while typing
+RATE_LIMIT_INVITATIONS = env_rate("RATE_LIMIT_INVITATIONS", "20/h")  # invitations one admin sends
+RATE_LIMIT_INVITATIONS_PER_ADDRESS = env_rate("RATE_LIMIT_INVITATIONS_PER_ADDRESS", "3/d")  # from any organization
+# Password sign-in (django-allauth's limits, by client address and by the address typed): attempts from one client,
+# wrong passwords from one client, wrong passwords for one account.
+RATE_LIMIT_SIGN_IN = env_rate("RATE_LIMIT_SIGN_IN", "30/m")
+RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT = env_rate("RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT", "10/m")
+RATE_LIMIT_SIGN_IN_FAILURES = env_rate("RATE_LIMIT_SIGN_IN_FAILURES", "5/5m")
+ACCOUNT_RATE_LIMITS = {
+    "login": f"{RATE_LIMIT_SIGN_IN}/ip",
+    "login_failed": f"{RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT}/ip,{RATE_LIMIT_SIGN_IN_FAILURES}/key",
+}
+# allauth's client address: the proxies in front of the app. 0 takes the peer's address (REMOTE_ADDR, right with no
+# proxy); behind one proxy that appends to X-Forwarded-For, 1 takes the address that proxy saw. Production: 1.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -1,0 +1,108 @@
+"""How much one person may do in a while: bookings, invitations, searches.
+
+Counted by django-ratelimit in Django's cache, which is Redis in production, so every web worker and machine
+shares one count. Overlap's own limits count the signed-in member (their user id), never the client address:
+behind gunicorn and a proxy every request comes from the proxy's address. The rates are settings
+(`RATE_LIMIT_*`, config/settings/base.py), read at each request. Past a limit the person gets the 429 page,
+which says what was limited and when they can try again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_ratelimit.core import get_usage
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+
+@dataclass(frozen=True)
+class Limit:
+    group: str  # the counter's name in the cache
+    setting: str  # the setting holding its rate, e.g. "20/h"
+    what: str  # what was limited, in the page's words
+
+    @property
+    def rate(self) -> str:
+        return str(getattr(settings, self.setting))
+
+
+# Retrying and rescheduling write to calendars and mail the attendees as booking does, so they share its count.
+BOOKINGS = Limit("overlap.bookings", "RATE_LIMIT_BOOKINGS", "bookings and reschedules")
+INVITATIONS = Limit("overlap.invitations", "RATE_LIMIT_INVITATIONS", "invitations")
+INVITATIONS_PER_ADDRESS = Limit(
+    "overlap.invitations-per-address", "RATE_LIMIT_INVITATIONS_PER_ADDRESS", "invitations to this address"
+)
+SEARCHES = Limit("overlap.searches", "RATE_LIMIT_SEARCHES", "searches for times")
+PEOPLE_SEARCHES = Limit("overlap.people-searches", "RATE_LIMIT_PEOPLE_SEARCHES", "colleague searches")
+
+
+def wait_seconds(request: HttpRequest, limit: Limit, *, key: str | None = None) -> int | None:
+    """Count one use of `limit` by the signed-in member (or of `key`, e.g. an invited address); None while within
+    the limit, else the seconds until the count starts again."""
+    value = key if key is not None else str(request.user.pk)
+    usage = get_usage(request, group=limit.group, key=lambda group, request: value, rate=limit.rate, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, int(usage["time_left"]))
+
+
+def too_many(request: HttpRequest, limit: Limit, seconds: int) -> HttpResponse:
+    """The 429 page: what was limited, and when to try again (also as Retry-After, for scripts)."""
+    context = {"what": limit.what, "rate": _rate_in_words(limit.rate), "wait": _duration_in_words(seconds)}
+    template = "_429.html" if getattr(request, "htmx", False) else "429.html"  # an htmx part: just the card
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def limited(limit: Limit, *, methods: tuple[str, ...] = ()) -> Callable[[View[P]], View[P]]:
+    """Count each request to the view (of these methods; all when none are named) against `limit`; past it, the
+    429 page instead of the view. Goes under `login_required`: it counts the member."""
+
+    def decorate(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            counted = not methods or request.method in methods
+            seconds = wait_seconds(request, limit) if counted else None
+            if seconds is not None:
+                return too_many(request, limit, seconds)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def period_in_words(rate: str) -> str:
+    """The period of a rate: "20/h" -> "an hour"; "5/10m" -> "10 minutes"."""
+    period = rate.partition("/")[2]
+    number, unit = period[:-1], _UNITS[period[-1]]
+    if not number or number == "1":
+        return f"{'an' if unit == 'hour' else 'a'} {unit}"
+    return f"{number} {unit}s"
+
+
+def _rate_in_words(rate: str) -> str:
+    """ "20/h" -> "20 an hour"; "5/10m" -> "5 in 10 minutes"."""
+    period = period_in_words(rate)
+    return f"{rate.partition('/')[0]} {period if period.startswith('a') else 'in ' + period}"
+
+
+def _duration_in_words(seconds: int) -> str:
+    """Rounded up to what a person reads: "40 seconds", "12 minutes", "3 hours"."""
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds > size * 2 or (seconds >= size and unit == "minute"):
+            amount = -(-seconds // size)
+            return f"{amount} {unit}{'s' if amount != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
