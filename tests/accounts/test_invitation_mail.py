@@ -56,5 +56,5 @@ def test_a_very_long_name_is_cut_and_markup_in_it_is_only_text(org: Org, admin_c
 
     quoted = re.search(r"Invited by: (“.*”)", text)
     assert quoted and quoted.group(1).endswith("x…”") and "x" * 60 not in text + html  # cut at 60 characters
-    assert "<a href=\"https" not in html and "&lt;a href=" in html
+    assert '<a href="https' not in html and "&lt;a href=" in html
     assert _foreign_links(text) == [] and _foreign_links(html) == []

@@ -32,9 +32,7 @@ def test_forty_wrong_admin_passwords_then_the_right_one_never_open_the_admin(org
     root = User.objects.create_superuser(email="root@contoso.example", password=RIGHT)
     attacker = Client()
 
-    answers = [
-        attacker.post("/admin/login/", {"username": root.email, "password": f"guess-{n}"}) for n in range(40)
-    ]
+    answers = [attacker.post("/admin/login/", {"username": root.email, "password": f"guess-{n}"}) for n in range(40)]
     last = attacker.post("/admin/login/", {"username": root.email, "password": RIGHT})
 
     # The admin's own form is gone: every try is sent to the site's sign-in, where the limits hold.
