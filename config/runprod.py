@@ -116,6 +116,9 @@ def stack_environment(settings: Settings, emulator: dict[str, str]) -> dict[str,
         "GUNICORN_BIND": f"127.0.0.1:{settings.port}",
         "DJANGO_STATIC_ROOT": os.environ.get("DJANGO_STATIC_ROOT", str(run_dir / "prod-static")),
         "CELERY_BEAT_SCHEDULE_FILE": str(run_dir / "prod-celerybeat-schedule"),
+        # One machine, no mail relay: invitations and password resets are printed to the log, never sent. A real
+        # deployment sets EMAIL_HOST; `check --deploy` refuses this backend.
+        "EMAIL_BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
         **microsoft_environment(emulator),
     }
 

@@ -32,6 +32,10 @@ for _name, _value in (
             f"Set {_name}: the app registration's credentials (see the README's App registration)."
         )
 
+# Mail goes out by SMTP (EMAIL_HOST and the rest, config/settings/base.py); `check --deploy` refuses a backend
+# that would keep invitations and password resets on this machine (config/checks.py).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

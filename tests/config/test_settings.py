@@ -19,8 +19,13 @@ GOOD_PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "MICROSOFT_CLIENT_ID": "11111111-2222-4333-8444-555555555555",
     "MICROSOFT_CLIENT_SECRET": "a-client-secret-for-tests-only",
+    # A mail relay's settings, never connected to (RFC 2606 .example names resolve nowhere).
+    "EMAIL_HOST": "smtp.example.com",
+    "EMAIL_HOST_USER": "overlap@example.com",
+    "EMAIL_HOST_PASSWORD": "a-mail-password-for-tests-only",
+    "DEFAULT_FROM_EMAIL": "Overlap <overlap@example.com>",
 }
-PREFIXES = ("DJANGO_", "MICROSOFT_", "REDIS_", "DATABASE_", "TOKEN_")
+PREFIXES = ("DJANGO_", "MICROSOFT_", "REDIS_", "DATABASE_", "TOKEN_", "EMAIL_", "DEFAULT_FROM_EMAIL", "RATE_LIMIT_")
 
 
 def manage(*args: str, settings: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -58,6 +63,9 @@ def start_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("MICROSOFT_CA_BUNDLE", "/nonexistent/ca.pem", "MICROSOFT_CA_BUNDLE names"),
         ("DATABASE_CONN_MAX_AGE", "forever", "DATABASE_CONN_MAX_AGE must be a whole number"),
         ("CELERY_VISIBILITY_TIMEOUT", "1h", "CELERY_VISIBILITY_TIMEOUT must be a whole number"),
+        ("RATE_LIMIT_BOOKINGS", "lots", "RATE_LIMIT_BOOKINGS must be a count per period such as 20/h"),
+        ("RATE_LIMIT_SIGN_IN_FAILURES", "5/0m", "RATE_LIMIT_SIGN_IN_FAILURES must be a count per period"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_and_is_named(variable: str, value: str, message: str) -> None:
@@ -160,3 +168,34 @@ def test_the_web_server_refuses_to_start_without_collected_static_files(tmp_path
 def test_the_web_server_starts_once_static_files_are_collected(collected: dict[str, str]) -> None:
     result = start_wsgi(collected)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "which prints mail to the log"),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}, "which keeps mail in memory"),
+        ({"EMAIL_HOST": ""}, "EMAIL_HOST names no mail server"),
+        ({"DEFAULT_FROM_EMAIL": ""}, "an address no mail server accepts mail from"),
+    ],
+)
+def test_production_without_a_real_mail_backend_fails_the_deployment_check(
+    collected: dict[str, str], change: dict[str, str], message: str
+) -> None:
+    result = manage("check", "--deploy", settings="config.settings.production", env={**collected, **change})
+    assert result.returncode != 0
+    assert "overlap.E002" in result.stderr and message in result.stderr
+    assert "invitations and password resets would reach nobody" in result.stderr
+
+
+def test_production_sends_mail_by_smtp_to_the_named_relay_by_default(collected: dict[str, str]) -> None:
+    shown = manage(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)",
+        settings="config.settings.production",
+        env=collected,
+    )
+    assert shown.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", "587", "True"]
