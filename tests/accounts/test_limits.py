@@ -4,8 +4,12 @@ address, searches by one member; each refusal is a page saying when to try again
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +18,13 @@ from accounts.models import Invitation, User
 from tests.conftest import Org
 
 RIGHT = "the-right-long-password-42"
+
+
+@pytest.fixture
+def still_clock() -> Iterator[None]:
+    """Overlap's limits count in fixed windows: with the clock standing still, a test's requests all fall in one."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        yield
 
 
 def _invite(client: Client, org: Org, email: str) -> Any:
@@ -85,6 +96,7 @@ def test_behind_the_proxy_one_clients_wrong_passwords_do_not_lock_out_the_rest(o
     assert welcomed.status_code == 302 and _signed_in(colleague)
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_thirty_invitations_in_a_few_seconds_stop_at_the_admins_limit(org: Org, admin_client: Client) -> None:
     answers = [_invite(admin_client, org, f"outsider{n}@mailinator.example") for n in range(30)]
 
@@ -96,6 +108,7 @@ def test_thirty_invitations_in_a_few_seconds_stop_at_the_admins_limit(org: Org, 
     assert admin_client.get(reverse("invitations", kwargs={"code": org.code})).status_code == 200
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_one_address_flooded_with_invitations_from_several_organizations_gets_three_a_day(
     org: Org, other_org: Org, admin_client: Client, outsider_client: Client
 ) -> None:
@@ -112,6 +125,7 @@ def test_one_address_flooded_with_invitations_from_several_organizations_gets_th
     assert Invitation.objects.filter(email=victim).count() == 3
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_a_member_searching_for_times_in_a_loop_is_held_back_but_not_their_colleagues(
     org: Org, other_org: Org, member_client: Client, admin_client: Client, outsider_client: Client, settings: Any
 ) -> None:
@@ -126,6 +140,7 @@ def test_a_member_searching_for_times_in_a_loop_is_held_back_but_not_their_colle
     assert outsider_client.get(reverse("booking_page", kwargs={"code": other_org.code})).status_code == 200
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_a_colleague_search_past_its_limit_shows_the_wait_in_place_of_the_results(
     org: Org, member_client: Client, settings: Any
 ) -> None:
