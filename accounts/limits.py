@@ -56,9 +56,14 @@ def wait_seconds(request: HttpRequest, limit: Limit, *, key: str | None = None) 
 
 def too_many(request: HttpRequest, limit: Limit, seconds: int) -> HttpResponse:
     """The 429 page: what was limited, and when to try again (also as Retry-After, for scripts)."""
-    context = {"what": limit.what, "rate": _rate_in_words(limit.rate), "wait": _duration_in_words(seconds)}
-    template = "_429.html" if getattr(request, "htmx", False) else "429.html"  # an htmx part: just the card
-    response = render(request, template, context, status=429)
+    partial = bool(getattr(request, "htmx", False))  # an htmx part of a page: the card alone, swapped in place
+    context = {
+        "what": limit.what,
+        "rate": _rate_in_words(limit.rate),
+        "wait": _duration_in_words(seconds),
+        "partial": partial,
+    }
+    response = render(request, "_429.html" if partial else "429.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response
 
