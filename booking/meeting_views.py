@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for, signed_in_user
-from accounts.limits import BOOKINGS, limited
+from accounts.limits import BOOKINGS, SEARCHES, limited
 from accounts.models import Membership
 from booking import readback, selectors, services
 from booking.meeting_forms import BookingForm, CancelForm, SlotForm
@@ -140,6 +140,7 @@ def _change(
 
 @login_required
 @require_GET
+@limited(SEARCHES)
 def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)

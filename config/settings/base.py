@@ -192,8 +192,8 @@ else:
 # Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
 # cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to
 # try again (templates/429.html). Overlap's own (accounts/limits.py) count the signed-in member.
-RATE_LIMIT_BOOKINGS = env_rate("RATE_LIMIT_BOOKINGS", "20/h")  # meetings one member books
-RATE_LIMIT_SEARCHES = env_rate("RATE_LIMIT_SEARCHES", "60/m")  # booking page loads and searches for times
+RATE_LIMIT_BOOKINGS = env_rate("RATE_LIMIT_BOOKINGS", "20/h")  # bookings, retries, reschedules by a member
+RATE_LIMIT_SEARCHES = env_rate("RATE_LIMIT_SEARCHES", "60/m")  # searches for times (page loads, new times)
 RATE_LIMIT_PEOPLE_SEARCHES = env_rate("RATE_LIMIT_PEOPLE_SEARCHES", "120/m")  # colleague look-ups while typing
 RATE_LIMIT_INVITATIONS = env_rate("RATE_LIMIT_INVITATIONS", "20/h")  # invitations one admin sends
 RATE_LIMIT_INVITATIONS_PER_ADDRESS = env_rate("RATE_LIMIT_INVITATIONS_PER_ADDRESS", "3/d")  # from any organization
