@@ -159,27 +159,35 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
 def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
     """Which of these people Overlap cannot book with, by membership id, with the reason: no mailbox in the
     organization's directory (a guest, a password account), or out of reach at the last reach check (outside
-    the admin's security group, no mailbox). Two queries for just these people."""
+    the admin's security group, no mailbox). One query for just these people."""
     ids = [m.pk for m in people]
     if not ids:
         return {}
-    linked = DirectoryEntry.objects.filter(organization_id=organizer.organization_id, account_enabled=True)
-    with_record = set(linked.filter(membership_id__in=ids).values_list("membership_id", flat=True))
-    rows = MailboxReach.objects.filter(organization_id=organizer.organization_id, membership_id__in=ids)
-    found = dict(rows.filter(reachable=False).values_list("membership_id", "reason"))
-    return found | {pk: NO_RECORD for pk in ids if pk not in with_record}
+    rows = Membership.objects.filter(organization_id=organizer.organization_id, pk__in=ids).values_list(
+        "pk", "directory_entry__account_enabled", "mailbox_reach__reachable", "mailbox_reach__reason"
+    )
+    found = {}
+    for pk, in_directory, reachable, reason in rows:
+        if not in_directory:
+            found[pk] = NO_RECORD
+        elif reachable is False:
+            found[pk] = reason
+    return found
 
 
 def mailbox_addresses(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
     """Each person's address as their directory record gives it, by membership id: what `free_busy`,
     `suggest_times` and `NewAttendee` take. People without a record are left out (see `not_enabled`)."""
-    by_id = {m.pk: m for m in people}
-    client = None
-    if _mode(organizer) == Connection.Mode.DOMAIN_WIDE:
-        client = organization_client(organization=organizer.organization)
+    ids = [m.pk for m in people]
+
+    def lookup() -> GraphClient | None:  # asked only for a record whose address is not stored yet
+        if _mode(organizer) != Connection.Mode.DOMAIN_WIDE:
+            return None
+        return organization_client(organization=organizer.organization)
+
     found = _call(
         organizer,
-        lambda: directory_mailboxes(organization=organizer.organization, membership_ids=by_id, client=client),
+        lambda: directory_mailboxes(organization=organizer.organization, membership_ids=ids, lookup=lookup),
     )
     return {pk: mailbox.address for pk, mailbox in found.items()}
 

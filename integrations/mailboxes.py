@@ -8,7 +8,7 @@ otherwise a member who makes the CFO's address their own would have Overlap writ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from accounts.models import Organization
@@ -32,20 +32,21 @@ class Mailbox:
 
 
 def directory_mailboxes(
-    *, organization: Organization, membership_ids: Iterable[int], client: GraphClient | None = None
+    *, organization: Organization, membership_ids: Iterable[int], lookup: Callable[[], GraphClient | None]
 ) -> dict[int, Mailbox]:
     """Each membership's mailbox, by membership id, from its enabled directory record; people without one
     (or whom the directory has disabled) are left out. One query.
 
     A record whose address Overlap has not stored yet (linked at a sign-in, before a sync) is looked up at Graph
-    by its object id when `client` (the tenant's app-only client) is given, and kept; without one (individual
-    mode reads no directory) the UPN of the person's verified token stands in. Raises the client's errors.
+    by its object id with the client `lookup` gives (the tenant's app-only one), and kept; when it gives none
+    (individual mode reads no directory) the UPN of the person's verified token stands in. Raises the client's
+    errors.
     """
     ids = list(membership_ids)
     entries = DirectoryEntry.objects.filter(organization=organization, membership_id__in=ids, account_enabled=True)
     found = {}
     for entry in entries:
-        address = entry.mail or _looked_up(entry, client)
+        address = entry.mail or _looked_up(entry, lookup())
         if address:
             found[entry.membership_id] = Mailbox(entry.object_id, address.lower())
     return found
