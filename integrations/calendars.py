@@ -4,9 +4,10 @@ Booking imports this module and the result types it names, nothing else of the i
 organization's mode decides how each call is made, and booking never sees it: domain-wide acts in
 the organizer's mailbox (named by their Entra ID object id) with the tenant's app-only token; individual
 mode acts as the organizer with their own grant. Every address sent as data (free/busy, attendees) must be
-the directory address of one of the organization's people (`mailbox_addresses`), never `User.email`. Every failure leaves as a `CalendarError` (or `ConnectionNotReady` when the
-organization is not connected); a refusal of the whole connection is recorded on it at once, so the
-admins see it and no further call goes out.
+the directory address of one of the organization's people (`mailbox_addresses`), never `User.email`.
+Every failure leaves as a `CalendarError` (or `ConnectionNotReady` when the organization is not
+connected); a refusal of the whole connection is recorded on it at once, so the admins see it and no
+further call goes out.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ from integrations.microsoft.types import (
     ScheduleError,
     WorkingHours,
 )
-from integrations.models import CalendarGrant, Connection, DirectoryEntry, MailboxReach
+from integrations.models import CalendarGrant, Connection, DirectoryEntry
 
 __all__ = [
+    "NO_RECORD",
     "Attendee",
     "AttendeeAvailability",
     "BusyItem",
@@ -51,7 +53,6 @@ __all__ = [
     "ConnectionNotReady",
     "Event",
     "MeetingTimeSuggestion",
-    "NO_RECORD",
     "MeetingTimeSuggestions",
     "NewAttendee",
     "NewEvent",

@@ -57,7 +57,9 @@ def take_address(membership: Membership, address: str) -> None:
 
 def mailbox_segments(emulator: EmulatorProcess, since: int) -> list[str]:
     """Every `/users/<x>/…` segment of the Graph calls since `since`, $batch parts included."""
-    return [m.group(1) for call in graph_calls(emulator, since, batched=True) if (m := MAILBOX_PATH.match(call["path"]))]
+    return [
+        m.group(1) for call in graph_calls(emulator, since, batched=True) if (m := MAILBOX_PATH.match(call["path"]))
+    ]
 
 
 class TestAMemberWhoTakesAnotherMailboxesAddress:
@@ -88,7 +90,9 @@ class TestAMemberWhoTakesAnotherMailboxesAddress:
         assert not [e for e in mailbox(emulator_settings, target) if e["subject"] == "Takeover"]
         megan_id = emulator_settings.user_id(MEGAN)
         assert set(mailbox_segments(emulator_settings, since)) == {megan_id}
-        schedules = [c["body"]["schedules"] for c in graph_calls(emulator_settings, since) if "getSchedule" in c["path"]]
+        schedules = [
+            c["body"]["schedules"] for c in graph_calls(emulator_settings, since) if "getSchedule" in c["path"]
+        ]
         assert schedules and all(target not in s and MEGAN in s for s in schedules)
 
     def test_a_colleague_who_takes_the_cfos_address_is_invited_at_their_own_address_not_the_cfos(
@@ -103,7 +107,9 @@ class TestAMemberWhoTakesAnotherMailboxesAddress:
 
         booking = Booking.objects.get()
         assert booking.state == Booking.State.CONFIRMED, booking.failure_reason
-        [create] = [c for c in graph_calls(emulator_settings, since) if c["method"] == "POST" and c["path"].endswith("/events")]
+        [create] = [
+            c for c in graph_calls(emulator_settings, since) if c["method"] == "POST" and c["path"].endswith("/events")
+        ]
         assert [a["emailAddress"]["address"] for a in create["body"]["attendees"]] == [ADELE]
         assert len(copies(emulator_settings, ADELE, booking.ical_uid)) == 1
         assert not [e for e in mailbox(emulator_settings, CFO) if e["subject"] == "Takeover"]

@@ -100,7 +100,9 @@ class TestFreeBusy:
         in_directory(Membership.objects.get_or_create(user=scanner, organization=organizer.organization)[0])
         since = emulator_settings.last_seq()
 
-        schedules = calendars.free_busy(organizer=organizer, people=[SCANNER], start=start, end=start + timedelta(hours=1))
+        schedules = calendars.free_busy(
+            organizer=organizer, people=[SCANNER], start=start, end=start + timedelta(hours=1)
+        )
 
         assert schedules[SCANNER].error is not None
         [call] = graph_calls(emulator_settings, since)
