@@ -19,6 +19,7 @@ from accounts.models import Membership, User
 from booking import readback
 from booking.meetings import Booking
 from booking.tasks import confirm_booking
+from integrations.models import DirectoryEntry
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, World, book, copies, form, graph_calls, meeting_url, world_in
 from tests.booking.world import search_page
@@ -132,6 +133,25 @@ def test_a_colleague_whose_upn_differs_from_their_mail_is_asked_about_and_invite
     assert check["body"]["schedules"] == [MEGAN, "pat.nguyen@contoso.example"]
     [create] = [c for c in calls if c["method"] == "POST" and c["path"].endswith("/events")]
     assert [a["emailAddress"]["address"] for a in create["body"]["attendees"]] == ["pat.nguyen@contoso.example"]
+
+
+def test_a_new_hire_linked_at_sign_in_before_any_sync_books_at_the_address_graph_gives_for_their_object_id(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    DirectoryEntry.objects.filter(membership=world.megan).update(mail="")  # as a sign-in links her: no address yet
+    take_address(world.megan, CFO)  # and what she typed on the address page counts for nothing
+    since = emulator_settings.last_seq()
+
+    book(world.client(world.megan), world.org, form(quiet_slot(), required=[world.adele]))
+
+    assert Booking.objects.get().state == Booking.State.CONFIRMED
+    megan_id = emulator_settings.user_id(MEGAN)
+    calls = graph_calls(emulator_settings, since)
+    assert [c["path"] for c in calls if c["method"] == "GET"] == [f"/v1.0/users/{megan_id}"]  # asked once, by id
+    assert DirectoryEntry.objects.get(membership=world.megan).mail == MEGAN
+    [check] = [c for c in calls if "getSchedule" in c["path"]]
+    assert check["body"]["schedules"] == [MEGAN, ADELE]
 
 
 class TestPeopleWithoutAMailbox:
