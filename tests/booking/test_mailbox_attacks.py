@@ -19,6 +19,7 @@ from accounts.models import Membership, User
 from booking import readback
 from booking.meetings import Booking
 from booking.tasks import confirm_booking
+from integrations import tasks
 from integrations.models import DirectoryEntry
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, World, book, copies, form, graph_calls, meeting_url, world_in
@@ -152,6 +153,26 @@ def test_a_new_hire_linked_at_sign_in_before_any_sync_books_at_the_address_graph
     assert DirectoryEntry.objects.get(membership=world.megan).mail == MEGAN
     [check] = [c for c in calls if "getSchedule" in c["path"]]
     assert check["body"]["schedules"] == [MEGAN, ADELE]
+
+
+def test_when_entra_id_changes_a_persons_mail_the_next_sync_invites_them_at_the_new_one(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    world = world_in(org, emulator_settings, "domain_wide")
+    renamed = "adele.vance@contoso.example"
+    emulator_settings.control("POST", f"/tenants/{CONTOSO_ID}/users", {"user": ADELE, "mail": renamed})
+    tasks.sync_directory(org.organization.pk)
+    since = emulator_settings.last_seq()
+
+    book(world.client(world.megan), world.org, form(quiet_slot(), required=[world.adele]))
+
+    assert Booking.objects.get().state == Booking.State.CONFIRMED
+    world.adele.user.refresh_from_db()
+    assert world.adele.user.email == ADELE  # Overlap's account keeps its address; the directory record follows Entra
+    [create] = [
+        c for c in graph_calls(emulator_settings, since) if c["method"] == "POST" and c["path"].endswith("/events")
+    ]
+    assert [a["emailAddress"]["address"] for a in create["body"]["attendees"]] == [renamed]
 
 
 class TestPeopleWithoutAMailbox:
