@@ -41,6 +41,7 @@ from django.test.utils import setup_test_environment
 from accounts.models import Membership, Organization, User
 from bench.django_env import domain_wide_connection
 from config.celery_app import app as _celery  # noqa: F401  (tasks run in-process: no broker)
+from integrations.models import DirectoryEntry
 from m365_emulator.testing import EmulatorProcess
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
@@ -62,7 +63,16 @@ def _organization(emulator: EmulatorProcess) -> tuple[Membership, Membership]:
     people = []
     for address, name in ((MEGAN, "Megan Bowen"), (ADELE, "Adele Vance")):
         user = User.objects.create_user(address, name=name)
-        people.append(Membership.objects.create(user=user, organization=organization))
+        membership = Membership.objects.create(user=user, organization=organization)
+        # Linked to their directory records as a sign-in would: Overlap books only in the directory's mailboxes.
+        DirectoryEntry.objects.create(
+            organization=organization,
+            membership=membership,
+            object_id=emulator.user_id(address),
+            user_principal_name=address,
+            mail=address,
+        )
+        people.append(membership)
     return people[0], people[1]
 
 

@@ -115,16 +115,16 @@ def availability_check_slot(
     try:
         if calendars.graph_suggests_times(organizer=organizer):
             return delegated_check_slot(organizer=organizer, required=required, start=start, end=end, rules=rules)
-        schedules = calendars.free_busy(
-            organizer=organizer, people=[m.user.email for m in people], start=before, end=after
-        )
+        schedules = _read_free_busy(organizer, people, before, after)
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
-        return SlotCheck(False, (f"Microsoft 365 could not be asked: {getattr(error, 'reason', str(error))}",))
+        reason = getattr(error, "reason", str(error))
+        refused = reason if isinstance(error, calendars.CalendarError) and error.permanent else ""
+        return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), refused=refused)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     problems = [
         problem
         for membership in people
-        if (problem := _slot_problem(membership, schedules.get(membership.user.email), before, after, blocking))
+        if (problem := _slot_problem(membership, schedules.get(membership.pk), before, after, blocking))
     ]
     return SlotCheck(not problems, tuple(problems))
 
@@ -132,7 +132,7 @@ def availability_check_slot(
 def availability_forget(*, organization: Organization, people: Iterable[Membership]) -> None:
     """Drop the cached free/busy of these people (every window), so that the next search reads it afresh."""
     for membership in people:
-        cache.set(_version_key(organization, membership.user.email), clock.time_ns(), None)
+        cache.set(_version_key(organization, membership.pk), clock.time_ns(), None)
 
 
 def member_zone(membership: Membership) -> tzinfo:
@@ -166,52 +166,69 @@ def _engine_request(wanted: Wanted) -> engine.Request:
     )
 
 
-# Domain-wide: free/busy, cached per organization, mailbox and window
+# Domain-wide: free/busy, cached per organization, person and window
 
 
 def _free_busy(
     organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
-) -> dict[str, calendars.Schedule]:
-    addresses = list(dict.fromkeys(m.user.email for m in people))
-    organization = organizer.organization
-    keys = _cache_keys(organization, addresses, start, end)
+) -> dict[int, calendars.Schedule]:
+    """Each person's free/busy by membership id, from the cache or one getSchedule per 20 people."""
+    unique = list({m.pk: m for m in people}.values())
+    keys = _cache_keys(organizer.organization, [m.pk for m in unique], start, end)
     hits = cache.get_many(list(keys.values()))  # one round trip for everyone, as for their versions
-    found: dict[str, calendars.Schedule] = {address: hits[key] for address, key in keys.items() if key in hits}
-    missing = [address for address in addresses if address not in found]
-    for chunk in (missing[i : i + _CHUNK] for i in range(0, len(missing), _CHUNK)):
-        answer = calendars.free_busy(
-            organizer=organizer, people=chunk, start=start, end=end, interval_minutes=_INTERVAL
-        )
-        for address in chunk:
-            schedule = answer.get(address) or calendars.Schedule(
-                address, error=calendars.ScheduleError("Microsoft 365 returned nothing for this person", "")
-            )
-            found[address] = schedule
-            if schedule.error is None:  # an error is worth asking again next time
-                cache.set(keys[address], schedule, CACHE_SECONDS)
+    found: dict[int, calendars.Schedule] = {pk: hits[key] for pk, key in keys.items() if key in hits}
+    missing = [m for m in unique if m.pk not in found]
+    for pk, schedule in (_read_free_busy(organizer, missing, start, end) if missing else {}).items():
+        found[pk] = schedule
+        if schedule.error is None:  # an error is worth asking again next time
+            cache.set(keys[pk], schedule, CACHE_SECONDS)
     return found
 
 
-def _cache_keys(organization: Organization, addresses: Sequence[str], start: datetime, end: datetime) -> dict[str, str]:
-    """Each address's cache key for this window, under its current version (read for all in one round trip)."""
-    version_keys = {address: _version_key(organization, address) for address in addresses}
+def _read_free_busy(
+    organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
+) -> dict[int, calendars.Schedule]:
+    """Ask Microsoft for these people's free/busy, by membership id, at the addresses their directory records
+    give (never `User.email`); a person without a record is not asked and comes back unreadable."""
+    addresses = calendars.mailbox_addresses(organizer=organizer, people=people)
+    found = {m.pk: _unreadable(calendars.NO_RECORD) for m in people if m.pk not in addresses}
+    asked = [m for m in people if m.pk in addresses]
+    for chunk in (asked[i : i + _CHUNK] for i in range(0, len(asked), _CHUNK)):
+        answer = calendars.free_busy(
+            organizer=organizer,
+            people=[addresses[m.pk] for m in chunk],
+            start=start,
+            end=end,
+            interval_minutes=_INTERVAL,
+        )
+        for m in chunk:
+            found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")
+    return found
+
+
+def _unreadable(why: str) -> calendars.Schedule:
+    return calendars.Schedule("", error=calendars.ScheduleError(why, ""))
+
+
+def _cache_keys(organization: Organization, people: Sequence[int], start: datetime, end: datetime) -> dict[int, str]:
+    """Each person's cache key for this window, under its current version (read for all in one round trip)."""
+    version_keys = {pk: _version_key(organization, pk) for pk in people}
     versions = cache.get_many(list(version_keys.values()))
     window = f"{start.astimezone(UTC):%Y%m%dT%H%M}-{end.astimezone(UTC):%Y%m%dT%H%M}"
     return {
-        address: f"availability:{organization.pk}:{address.lower()}:{versions.get(key, 0)}:{window}"
-        for address, key in version_keys.items()
+        pk: f"availability:{organization.pk}:{pk}:{versions.get(key, 0)}:{window}" for pk, key in version_keys.items()
     }
 
 
-def _version_key(organization: Organization, address: str) -> str:
-    return f"availability-version:{organization.pk}:{address.lower()}"
+def _version_key(organization: Organization, membership_id: int) -> str:
+    return f"availability-version:{organization.pk}:{membership_id}"
 
 
 def _people(
     organizer: Membership,
     required: Sequence[Membership],
     optional: Sequence[Membership],
-    schedules: dict[str, calendars.Schedule],
+    schedules: dict[int, calendars.Schedule],
     window_start: datetime,
 ) -> list[engine.Person]:
     default = engine.WorkingHours(days=_DEFAULT_DAYS, start=time(9), end=time(17), tz=member_zone(organizer))
@@ -219,7 +236,7 @@ def _people(
     roles = [(organizer, True), *((m, True) for m in required), *((m, False) for m in optional)]
     return [
         person_from_schedule(
-            schedules[m.user.email],
+            schedules[m.pk],
             person_id=str(m.user.uuid),
             name=m.user.display_name if m.pk != organizer.pk else "you",
             required=is_required,
@@ -230,12 +247,12 @@ def _people(
     ]
 
 
-def _learn_zones(memberships: Sequence[Membership], schedules: dict[str, calendars.Schedule]) -> None:
+def _learn_zones(memberships: Sequence[Membership], schedules: dict[int, calendars.Schedule]) -> None:
     """Keep the zone of each person's working hours that Microsoft told (an IANA one; a custom zone has no name
     other pages could use), so that the confirmation, meeting and My meetings pages show their clock too."""
     zones = {}
     for m in memberships:
-        schedule = schedules.get(m.user.email)
+        schedule = schedules.get(m.pk)
         hours = schedule.working_hours if schedule is not None and schedule.error is None else None
         if hours is not None and (key := getattr(hours.tz, "key", "")):
             zones[m.user] = str(key)

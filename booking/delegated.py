@@ -49,10 +49,11 @@ def delegated_search(wanted: Wanted) -> SearchResult:
         notice = wanted.rules.minimum_notice_minutes
         why = f"The range ends before the earliest time allowed ({notice} minutes' notice, on the grid)."
         return SearchResult(source=MICROSOFT, notes=(*caveats, why))
+    addresses = _addresses(wanted.organizer, [*wanted.required, *wanted.optional])
     found = calendars.suggest_times(
         organizer=wanted.organizer,
-        attendees=[m.user.email for m in wanted.required],
-        optional=[m.user.email for m in wanted.optional],
+        attendees=[addresses[m.pk] for m in wanted.required],
+        optional=[addresses[m.pk] for m in wanted.optional],
         start=earliest,
         end=wanted.end,
         duration=wanted.duration,
@@ -63,11 +64,11 @@ def delegated_search(wanted: Wanted) -> SearchResult:
     kept: list[Suggestion] = []
     left_out: Counter[str] = Counter()
     for suggestion in found.suggestions:
-        broken = _broken_rule(suggestion, wanted)
+        broken = _broken_rule(suggestion, wanted, addresses)
         if broken:
             left_out[broken] += 1
         else:
-            kept.append(_suggestion(suggestion, wanted))
+            kept.append(_suggestion(suggestion, wanted, addresses))
     return SearchResult(
         source=MICROSOFT,
         best=tuple(kept),
@@ -83,9 +84,10 @@ def delegated_check_slot(
     that slot (its buffers around it, any hour, since the member already chose the time). Free only when Graph
     offers that exact start with nobody in a blocking or unknown status; otherwise the problems name who and
     how. Raises `calendars.CalendarError` when Microsoft refuses."""
+    addresses = _addresses(organizer, required)
     found = calendars.suggest_times(
         organizer=organizer,
-        attendees=[m.user.email for m in required],
+        attendees=[addresses[m.pk] for m in required],
         start=start - rules.buffer_before,
         end=end + rules.buffer_after,
         duration=end - start,
@@ -99,7 +101,7 @@ def delegated_check_slot(
         return SlotCheck(False, (_not_offered(found.empty_reason),))
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     people = [(YOU, match.organizer_availability)]
-    people += [(m.user.display_name, _availability_of(match, m.user.email)) for m in required]
+    people += [(m.user.display_name, _availability_of(match, addresses[m.pk])) for m in required]
     problems = tuple(_taken(name, status) for name, status in people if status in blocking)
     return SlotCheck(not problems, problems)
 
@@ -153,7 +155,17 @@ def _caveats(wanted: Wanted) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _broken_rule(found: calendars.MeetingTimeSuggestion, wanted: Wanted) -> str:
+def _addresses(organizer: Membership, people: Sequence[Membership]) -> dict[int, str]:
+    """Each person's address from their directory record; a person without one cannot be asked about."""
+    found = calendars.mailbox_addresses(organizer=organizer, people=people)
+    missing = [m.user.display_name for m in people if m.pk not in found]
+    if missing:
+        reason = f"{', '.join(missing)}: {calendars.NO_RECORD}."
+        raise calendars.CalendarError(reason, code="no_mailbox", permanent=True)
+    return found
+
+
+def _broken_rule(found: calendars.MeetingTimeSuggestion, wanted: Wanted, addresses: dict[int, str]) -> str:
     """Which of the organization's rules Graph's own answer shows this suggestion breaks, in words, or ""."""
     rules = wanted.rules
     if found.start < wanted.start or found.end > wanted.end:
@@ -163,7 +175,7 @@ def _broken_rule(found: calendars.MeetingTimeSuggestion, wanted: Wanted) -> str:
     if not on_grid(found.start, rules.granularity, wanted.zone):
         return f"off your organization's {rules.granularity_minutes}-minute grid"
     people = [(YOU, found.organizer_availability)]
-    people += [(m.user.display_name, _availability_of(found, m.user.email)) for m in wanted.required]
+    people += [(m.user.display_name, _availability_of(found, addresses[m.pk])) for m in wanted.required]
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     return next((_blocked(name, status) for name, status in people if status in blocking), "")
 
@@ -182,11 +194,11 @@ def _availability_of(found: calendars.MeetingTimeSuggestion, address: str) -> st
     return next((a.availability for a in found.attendees if a.address.lower() == address.lower()), "unknown")
 
 
-def _suggestion(found: calendars.MeetingTimeSuggestion, wanted: Wanted) -> Suggestion:
+def _suggestion(found: calendars.MeetingTimeSuggestion, wanted: Wanted, addresses: dict[int, str]) -> Suggestion:
     availability = [(YOU, status_words(found.organizer_availability))]
     for members, label in ((wanted.required, ""), (wanted.optional, " (optional)")):
         availability += [
-            (f"{m.user.display_name}{label}", status_words(_availability_of(found, m.user.email))) for m in members
+            (f"{m.user.display_name}{label}", status_words(_availability_of(found, addresses[m.pk]))) for m in members
         ]
     colleagues = [*wanted.required, *wanted.optional]
     zones = [(m.user.display_name, zone) for m in colleagues if (zone := named_zone(m.user.zone_for_others))]

@@ -128,9 +128,13 @@ def _chosen(form: SearchForm) -> list[tuple[Membership, bool, bool]]:
 
 
 def _not_enabled(organizer: Membership, form: SearchForm) -> str:
-    """A required person the admin's security group keeps out cannot be searched: say so before asking."""
-    required = form.cleaned_data["required_members"]
-    outside = calendars.not_enabled(organizer=organizer, people=required)
+    """Say before asking Microsoft: anyone chosen without a mailbox in the directory cannot be invited at all; a
+    required person the admin's security group keeps out cannot be searched (optional, they can)."""
+    required, optional = form.cleaned_data["required_members"], form.cleaned_data["optional_members"]
+    outside = calendars.not_enabled(organizer=organizer, people=[*required, *optional])
+    no_record = [m.user.display_name for m in [*required, *optional] if outside.get(m.pk) == calendars.NO_RECORD]
+    if no_record:
+        return f"{', '.join(no_record)}: {calendars.NO_RECORD}. Leave them out of this meeting."
     names = [m.user.display_name for m in required if m.pk in outside]
     if not names:
         return ""

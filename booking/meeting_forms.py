@@ -83,6 +83,8 @@ class BookingForm(SlotForm):
             raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
         outside = calendars.not_enabled(organizer=self.organizer, people=[*required, *optional])
         for person in [*required, *optional]:
+            if outside.get(person.pk) == calendars.NO_RECORD:
+                raise forms.ValidationError(f"{person.user.display_name} has {calendars.NO_RECORD}.")
             if person.pk in outside:
                 raise forms.ValidationError(
                     f"{person.user.display_name} is not enabled for Overlap by your admin ({outside[person.pk]})."

@@ -22,7 +22,12 @@ MOST_FOUND = 12
 @dataclass(frozen=True)
 class Colleague:
     membership: Membership
-    not_enabled: str = ""  # why the admin's security group keeps Overlap out of their calendar, if it does
+    not_enabled: str = ""  # why Overlap cannot book with them (no mailbox in the directory, the security group)
+
+    @property
+    def no_mailbox(self) -> bool:
+        """No mailbox in the organization's directory (a guest, a password account): they cannot be invited."""
+        return self.not_enabled == calendars.NO_RECORD
 
     @property
     def uuid(self) -> str:

@@ -186,10 +186,22 @@ def _moved_in_outlook(booking: Booking, event: Event) -> bool:
     return True
 
 
+def _addresses(organizer: Membership, people: list[Membership]) -> dict[int, str]:
+    try:
+        return calendars.mailbox_addresses(organizer=organizer, people=people)
+    except (CalendarError, ConnectionNotReady):
+        return {}  # read again next round
+
+
 def _record_responses(booking: Booking, event: Event) -> bool:
     changed = False
-    for participant in booking.participants.exclude(role=Participant.Role.ORGANIZER).select_related("membership__user"):
-        attendee = event.attendee(participant.user.email)
+    invited = list(booking.participants.exclude(role=Participant.Role.ORGANIZER).select_related("membership__user"))
+    # Each answer is found at the address the invitation went to: the directory record's, never User.email.
+    addresses = _addresses(booking.organizer, [p.membership for p in invited])
+    for participant in invited:
+        if participant.membership_id not in addresses:
+            continue  # no directory record (any more): their answer cannot be told apart, so it is left as it was
+        attendee = event.attendee(addresses[participant.membership_id])
         answer = attendee.response if attendee else Participant.Response.NONE
         if answer in Participant.Response.values and answer != participant.response:
             participant.response = answer

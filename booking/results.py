@@ -90,10 +90,12 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SlotCheck:
-    """Whether a slot is still free for every required person; `problems` say who is not and why."""
+    """Whether a slot is still free for every required person; `problems` say who is not and why. `refused`:
+    Microsoft refused for good (e.g. the organizer has left the directory), so asking again will not help."""
 
     free: bool
     problems: tuple[str, ...] = ()
+    refused: str = ""
 
 
 @dataclass(frozen=True)

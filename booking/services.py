@@ -139,22 +139,26 @@ def _create_event(booking: Booking) -> Event | None:
     participants = _participants(booking)
     check = _check_slot(booking, participants, booking.start, booking.end)
     if not check.free:
-        _slot_not_free(booking, check.problems)
+        _slot_not_free(booking, check)
         return None
     Booking.objects.filter(pk=booking.pk).update(create_attempted_at=timezone.now())
     return calendars.event_create(organizer=booking.organizer, new=_new_event(booking, participants))
 
 
-def _slot_not_free(booking: Booking, problems: Sequence[str]) -> None:
-    """Why the fresh check said no: the organizer's calendar connection, Microsoft not answering, or a busy person.
+def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
+    """Why the fresh check said no: the organizer's calendar connection, Microsoft refusing for good (the organizer
+    has left the directory), Microsoft not answering, or a busy person.
 
     Microsoft not answering is transient: it raises, for the task to try again after a while.
     """
     readiness = calendars.calendar_readiness(organizer=booking.organizer)
+    problems = check.problems
     if readiness.problem:
         booking_fail(
             booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin"
         )
+    elif check.refused:
+        booking_fail(booking=booking, reason=check.refused, fix="admin")
     elif any(p.startswith(NOT_ASKED) for p in problems):
         raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
     else:
@@ -162,11 +166,14 @@ def _slot_not_free(booking: Booking, problems: Sequence[str]) -> None:
 
 
 def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
-    attendees = tuple(
-        NewAttendee(p.user.email, p.user.display_name, p.role)
-        for p in participants
-        if p.role != Participant.Role.ORGANIZER
-    )
+    """The meeting as Microsoft is asked to create it: each attendee at the address of their directory record,
+    never `User.email` (which a member can change); one without a record is refused by `event_create`."""
+    invited = [p for p in participants if p.role != Participant.Role.ORGANIZER]
+    addresses = calendars.mailbox_addresses(organizer=booking.organizer, people=[p.membership for p in invited])
+    missing = [p.user.display_name for p in invited if p.membership_id not in addresses]
+    if missing:
+        raise CalendarError(f"{', '.join(missing)}: {calendars.NO_RECORD}.", code="no_mailbox", permanent=True)
+    attendees = tuple(NewAttendee(addresses[p.membership_id], p.user.display_name, p.role) for p in invited)
     return NewEvent(
         subject=booking.subject,
         start=booking.start,

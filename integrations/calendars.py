@@ -2,10 +2,12 @@
 
 Booking imports this module and the result types it names, nothing else of the integration. The
 organization's mode decides how each call is made, and booking never sees it: domain-wide acts in
-the organizer's mailbox with the tenant's app-only token; individual mode acts as the organizer with
-their own grant. Every failure leaves as a `CalendarError` (or `ConnectionNotReady` when the
-organization is not connected); a refusal of the whole connection is recorded on it at once, so the
-admins see it and no further call goes out.
+the organizer's mailbox (named by their Entra ID object id) with the tenant's app-only token; individual
+mode acts as the organizer with their own grant. Every address sent as data (free/busy, attendees) must be
+the directory address of one of the organization's people (`mailbox_addresses`), never `User.email`.
+Every failure leaves as a `CalendarError` (or `ConnectionNotReady` when the organization is not
+connected); a refusal of the whole connection is recorded on it at once, so the admins see it and no
+further call goes out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from integrations.connection import (
     organization_client,
 )
 from integrations.explain import explain_error
+from integrations.mailboxes import NO_RECORD, Mailbox, directory_addresses, directory_mailboxes
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.types import (
@@ -39,9 +42,10 @@ from integrations.microsoft.types import (
     ScheduleError,
     WorkingHours,
 )
-from integrations.models import CalendarGrant, Connection, MailboxReach
+from integrations.models import CalendarGrant, Connection, DirectoryEntry
 
 __all__ = [
+    "NO_RECORD",
     "Attendee",
     "AttendeeAvailability",
     "BusyItem",
@@ -64,11 +68,26 @@ __all__ = [
     "events_read",
     "free_busy",
     "graph_suggests_times",
+    "mailbox_addresses",
     "not_enabled",
     "suggest_times",
 ]
 
 T = TypeVar("T")
+NO_MAILBOX = (
+    "You have no mailbox in {organization}'s Microsoft 365 directory (you joined with a password or as a guest). "
+    "You can join meetings that colleagues organize with you, but you cannot organize meetings here: Overlap "
+    "books only in the organization's own mailboxes. If you should have one, ask an admin to sync the directory."
+)
+LEFT_DIRECTORY = (
+    "{name} has left {organization}'s Microsoft 365 directory: Microsoft 365 no longer has their mailbox, so "
+    "Overlap cannot book in their calendar. Someone still in the organization can book the meeting instead."
+)
+# Graph's 404 codes for a user or mailbox that is not there (deleted, soft-deleted, never licensed), as opposed
+# to an event that is not there (ErrorItemNotFound on an event's path).
+_MAILBOX_GONE = frozenset(
+    {"errorinvaliduser", "mailboxnotenabledforrestapi", "resourcenotfound", "request_resourcenotfound"}
+)
 # Refusals that concern the organization's whole connection, not one mailbox or one event.
 _CONNECTION_REFUSALS = (errors.ConsentMissing, errors.ClientConfigurationError, errors.TenantNotFound)
 
@@ -124,6 +143,8 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
         problem = f"Microsoft 365 is {status} for {organizer.organization}: {who} connect it on the integration page."
         return Readiness(problem=f"{problem} {fix}".strip())
     delegated = connection.mode == Connection.Mode.DELEGATED
+    if not delegated and not DirectoryEntry.objects.filter(membership=organizer, account_enabled=True).exists():
+        return Readiness(problem=NO_MAILBOX.format(organization=organizer.organization))
     if (
         delegated
         and not CalendarGrant.objects.filter(membership=organizer, status=CalendarGrant.Status.CONNECTED).exists()
@@ -137,13 +158,39 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
 
 
 def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
-    """Which of these people the last reach check found out of Overlap's reach (outside the admin's security
-    group, no mailbox), by membership id, with the reason. One query for just these people."""
+    """Which of these people Overlap cannot book with, by membership id, with the reason: no mailbox in the
+    organization's directory (a guest, a password account), or out of reach at the last reach check (outside
+    the admin's security group, no mailbox). One query for just these people."""
     ids = [m.pk for m in people]
     if not ids:
         return {}
-    rows = MailboxReach.objects.filter(organization_id=organizer.organization_id, membership_id__in=ids)
-    return dict(rows.filter(reachable=False).values_list("membership_id", "reason"))
+    rows = Membership.objects.filter(organization_id=organizer.organization_id, pk__in=ids).values_list(
+        "pk", "directory_entry__account_enabled", "mailbox_reach__reachable", "mailbox_reach__reason"
+    )
+    found = {}
+    for pk, in_directory, reachable, reason in rows:
+        if not in_directory:
+            found[pk] = NO_RECORD
+        elif reachable is False:
+            found[pk] = reason
+    return found
+
+
+def mailbox_addresses(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
+    """Each person's address as their directory record gives it, by membership id: what `free_busy`,
+    `suggest_times` and `NewAttendee` take. People without a record are left out (see `not_enabled`)."""
+    ids = [m.pk for m in people]
+
+    def lookup() -> GraphClient | None:  # asked only for a record whose address is not stored yet
+        if _mode(organizer) != Connection.Mode.DOMAIN_WIDE:
+            return None
+        return organization_client(organization=organizer.organization)
+
+    found = _call(
+        organizer,
+        lambda: directory_mailboxes(organization=organizer.organization, membership_ids=ids, lookup=lookup),
+    )
+    return {pk: mailbox.address for pk, mailbox in found.items()}
 
 
 def graph_suggests_times(*, organizer: Membership) -> bool:
@@ -160,10 +207,20 @@ def free_busy(
 ) -> dict[str, Schedule]:
     """Each person's busy times in [start, end), keyed by the address as given (the organizer may be one).
 
-    A person Microsoft could not read comes back with `error` set: never treat them as free.
+    A person Microsoft could not read comes back with `error` set: never treat them as free. So does an address
+    that is no directory record's (see `mailbox_addresses`): Microsoft is not asked about it.
     """
     client, mailbox = _client(organizer)
-    return _call(organizer, lambda: client.get_schedules(mailbox, list(people), start, end, interval_minutes))
+    known = directory_addresses(organization=organizer.organization, addresses=people)
+    asked = [p for p in people if p.lower() in known]
+    found = _call(
+        organizer,
+        lambda: client.get_schedules(mailbox, asked, start, end, interval_minutes) if asked else {},
+        names_mailbox_only=True,
+    )
+    # An address that is no directory record's was never sent: it came from somewhere a member can write.
+    unknown = ScheduleError(message=NO_RECORD, response_code="no_mailbox")
+    return {p: found.get(p) or Schedule(p, error=unknown) for p in people}
 
 
 def suggest_times(
@@ -190,6 +247,7 @@ def suggest_times(
             "Microsoft suggests times only in individual mode; use free_busy.", code="mode", permanent=True
         )
     client, _ = _client(organizer)
+    _only_directory(organizer, [*attendees, *optional])
     return _call(
         organizer,
         lambda: client.find_meeting_times(
@@ -214,7 +272,8 @@ def event_create(*, organizer: Membership, new: NewEvent) -> Event:
     if not new.transaction_id:
         raise ValueError("An event is created with a transaction_id, so that a retry makes no second meeting.")
     client, mailbox = _client(organizer)
-    return _call(organizer, lambda: client.create_event(mailbox, new))
+    _only_directory(organizer, [a.address for a in new.attendees])
+    return _call(organizer, lambda: client.create_event(mailbox, new), names_mailbox_only=True)
 
 
 def event_find_by_tag(*, organizer: Membership, tag: str) -> Event | None:
@@ -224,7 +283,7 @@ def event_find_by_tag(*, organizer: Membership, tag: str) -> Event | None:
     property, never a listing of the calendar.
     """
     client, mailbox = _client(organizer)
-    return _call(organizer, lambda: client.find_event_by_tag(mailbox, tag))
+    return _call(organizer, lambda: client.find_event_by_tag(mailbox, tag), names_mailbox_only=True)
 
 
 def event_reschedule(*, organizer: Membership, event_id: str, start: datetime, end: datetime) -> Event:
@@ -259,21 +318,52 @@ def _mode(organizer: Membership) -> str:
 
 
 def _client(organizer: Membership) -> tuple[GraphClient, str]:
-    """The client and the mailbox path for this organizer, in the organization's mode."""
+    """The client and the mailbox for this organizer, in the organization's mode: their object id (domain-wide),
+    never an address; raises `CalendarError` for an organizer without a mailbox in the directory."""
     if _mode(organizer) == Connection.Mode.DOMAIN_WIDE:
-        return organization_client(organization=organizer.organization), organizer.user.email
+        return organization_client(organization=organizer.organization), _organizer_mailbox(organizer).object_id
     try:
         return member_client(membership=organizer), "me"
     except errors.MicrosoftError as error:
         raise _calendar_error(error) from error
 
 
-def _call(organizer: Membership, action: Callable[[], T]) -> T:
+def _organizer_mailbox(organizer: Membership) -> Mailbox:
+    entry = DirectoryEntry.objects.filter(membership=organizer, account_enabled=True).first()
+    if entry is None:
+        raise CalendarError(NO_MAILBOX.format(organization=organizer.organization), code="no_mailbox", permanent=True)
+    return Mailbox(entry.object_id, entry.mail)
+
+
+def _only_directory(organizer: Membership, addresses: Iterable[str]) -> None:
+    """Refuse, before Microsoft is asked, any address that is not a directory address of the organization."""
+    wanted = {a.lower() for a in addresses}
+    unknown = wanted - directory_addresses(organization=organizer.organization, addresses=wanted)
+    if unknown:
+        who = ", ".join(sorted(unknown))
+        raise CalendarError(f"{who}: {NO_RECORD}.", code="no_mailbox", permanent=True)
+
+
+def _call(organizer: Membership, action: Callable[[], T], *, names_mailbox_only: bool = False) -> T:
+    """Run a Graph call for this organizer; its errors leave as `CalendarError`. `names_mailbox_only`: the call's
+    path names the organizer's mailbox and no event, so a 404 can only mean the mailbox is gone."""
     try:
         return action()
     except errors.MicrosoftError as error:
         _report(organizer, error)
+        if _mailbox_gone(error, names_mailbox_only=names_mailbox_only):
+            raise _left_directory(organizer, error) from error
         raise _calendar_error(error) from error
+
+
+def _mailbox_gone(error: errors.MicrosoftError, *, names_mailbox_only: bool) -> bool:
+    return isinstance(error, errors.NotFound) and (names_mailbox_only or error.code.lower() in _MAILBOX_GONE)
+
+
+def _left_directory(organizer: Membership, error: errors.MicrosoftError) -> CalendarError:
+    """A deleted organizer: Microsoft 365 no longer has the mailbox named by their object id."""
+    reason = LEFT_DIRECTORY.format(name=organizer.user.display_name, organization=organizer.organization)
+    return CalendarError(reason, code=error.code or "mailbox_gone", permanent=True)
 
 
 def _event_or_error(organizer: Membership, found: Event | errors.MicrosoftError) -> Event | CalendarError:

@@ -44,6 +44,7 @@ class Known:
     entry_id: int
     account_enabled: bool
     upn: str
+    mail: str
     membership_id: int
     is_active: bool
     deactivated_by_admin: bool
@@ -56,6 +57,7 @@ _KNOWN_FIELDS = (
     "pk",
     "account_enabled",
     "user_principal_name",
+    "mail",
     "membership_id",
     "membership__is_active",
     "membership__deactivated_by_admin",
@@ -261,9 +263,9 @@ def _update_existing(organization: Organization, pairs: list[tuple[Known, Person
     changed, back, renamed = [], [], []
     now = timezone.now()
     for known, person in pairs:
-        if (known.account_enabled, known.upn) != (person.enabled, person.upn):
+        if (known.account_enabled, known.upn, known.mail) != (person.enabled, person.upn, person.email):
             entry = DirectoryEntry(pk=known.entry_id, account_enabled=person.enabled, synced_at=now)
-            entry.user_principal_name = person.upn
+            entry.user_principal_name, entry.mail = person.upn, person.email
             changed.append(entry)
         if person.name and known.name != person.name[:200]:  # Entra ID holds the name of its people
             renamed.append((known.user_id, person.name[:200]))
@@ -275,7 +277,7 @@ def _update_existing(organization: Organization, pairs: list[tuple[Known, Person
         else:
             result.unchanged += 1
     if changed:
-        DirectoryEntry.objects.bulk_update(changed, ["account_enabled", "user_principal_name", "synced_at"])
+        DirectoryEntry.objects.bulk_update(changed, ["account_enabled", "user_principal_name", "mail", "synced_at"])
     accounts.memberships_set_active(ids=back, is_active=True)
     accounts.users_rename(names=renamed)
 
@@ -306,6 +308,7 @@ def _create(organization: Organization, people: list[Person], result: SyncResult
             membership=membership,
             object_id=person.object_id,
             user_principal_name=person.upn,
+            mail=person.email,
             account_enabled=True,
             synced_at=now,
         )
@@ -353,6 +356,7 @@ def _link_new(organization: Organization, person: Person, result: SyncResult) ->
         membership=membership,
         object_id=person.object_id,
         user_principal_name=person.upn,
+        mail=person.email,
         account_enabled=person.enabled,
         synced_at=timezone.now(),
     )

@@ -238,6 +238,9 @@ class DirectoryEntry(models.Model):
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="directory_entry")
     object_id = models.CharField(max_length=64)
     user_principal_name = models.CharField(max_length=255, blank=True)
+    # The address Graph gave for this object id (`mail`, else the UPN): what getSchedule's `schedules` and an
+    # invitation's attendee carry. Never taken from User.email, which a member can change.
+    mail = models.CharField(max_length=255, blank=True)
     account_enabled = models.BooleanField(default=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from integrations.connection import connection_report_error, organization_client, refuses_the_tenant
+from integrations.mailboxes import NO_RECORD, Mailbox, directory_mailboxes
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.types import Schedule
@@ -71,9 +72,12 @@ def reach_abandoned(*, organization: Organization) -> None:
 def _check(client: GraphClient, batch: list[Membership], organization: Organization) -> int:
     """One batch: ask, store a row per person, move the progress; how many were reachable."""
     start = timezone.now().replace(minute=0, second=0, microsecond=0)
-    answers = client.own_schedules([m.user.email for m in batch], start, start + _WINDOW)
+    # Each mailbox named by its object id and asked about at its directory address, never at User.email.
+    found = directory_mailboxes(organization=organization, membership_ids=[m.pk for m in batch], lookup=lambda: client)
+    wanted = {mailbox.object_id: mailbox.address for mailbox in found.values()}
+    answers = client.own_schedules(wanted, start, start + _WINDOW) if wanted else {}
     now = timezone.now()
-    rows = [_row(organization, m, answers[m.user.email], now) for m in batch]
+    rows = [_row(organization, m, _answer(found, answers, m), now) for m in batch]
     MailboxReach.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -86,6 +90,11 @@ def _check(client: GraphClient, batch: list[Membership], organization: Organizat
     return sum(row.reachable for row in rows)
 
 
+def _answer(found: dict[int, Mailbox], answers: dict[str, Schedule | errors.MicrosoftError], m: Membership) -> object:
+    mailbox = found.get(m.pk)
+    return answers[mailbox.object_id] if mailbox else None
+
+
 def _row(organization: Organization, membership: Membership, answer: object, now: datetime) -> MailboxReach:
     reachable, reason = _verdict(answer)
     return MailboxReach(
@@ -94,6 +103,8 @@ def _row(organization: Organization, membership: Membership, answer: object, now
 
 
 def _verdict(answer: object) -> tuple[bool, str]:
+    if answer is None:
+        return False, f"{NO_RECORD[0].upper()}{NO_RECORD[1:]}."
     if isinstance(answer, errors.AccessDenied):
         why = "Outside the security group: the application access policy keeps Overlap out."
         return False, why if answer.by_policy else f"Access denied: {answer.message}"

@@ -174,10 +174,11 @@ class GraphClient:
         return {m: merged[m.lower()] for m in mailboxes}
 
     def own_schedules(
-        self, mailboxes: list[str], start: datetime, end: datetime
+        self, mailboxes: dict[str, str], start: datetime, end: datetime
     ) -> dict[str, Schedule | MicrosoftError]:
         """Each mailbox's free/busy read in that mailbox itself (what an access policy allows or refuses), keyed
-        by the address as given: one getSchedule per mailbox, 20 to a $batch, a few batches side by side.
+        by object id: `mailboxes` maps each person's object id (the path) to their address (the schedule asked
+        for). One getSchedule per mailbox, 20 to a $batch, a few batches side by side.
 
         Every mailbox is a different one, so each batch holds at most one request per mailbox.
         """
@@ -185,14 +186,16 @@ class GraphClient:
 
         def one_batch(chunk: list[str]) -> dict[str, Schedule | MicrosoftError]:
             items = [
-                BatchItem(str(n), "POST", f"{_user_path(m)}/calendar/getSchedule", {"schedules": [m], **window})
-                for n, m in enumerate(chunk)
+                BatchItem(
+                    str(n), "POST", f"{_user_path(o)}/calendar/getSchedule", {"schedules": [mailboxes[o]], **window}
+                )
+                for n, o in enumerate(chunk)
             ]
             results = self.transport.batch(items)
-            return {m: _own_schedule(m, results[str(n)]) for n, m in enumerate(chunk)}
+            return {o: _own_schedule(mailboxes[o], results[str(n)]) for n, o in enumerate(chunk)}
 
         merged: dict[str, Schedule | MicrosoftError] = {}
-        for part in self._in_parallel(one_batch, _chunks(list(dict.fromkeys(mailboxes)), SCHEDULE_LIMIT)):
+        for part in self._in_parallel(one_batch, _chunks(list(mailboxes), SCHEDULE_LIMIT)):
             merged.update(part)
         return merged
 

@@ -14,7 +14,7 @@ from accounts.models import Membership, User
 from booking.meetings import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
-from tests.integrations.helpers import browser, connect, connect_calendar
+from tests.integrations.helpers import browser, connect, connect_calendar, in_directory
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -41,7 +41,7 @@ class World:
 def member(org: Org, address: str, name: str) -> Membership:
     user, _ = User.objects.get_or_create(email=address, defaults={"name": name})
     membership, _ = Membership.objects.get_or_create(user=user, organization=org.organization)
-    return membership
+    return in_directory(membership)
 
 
 def world_in(org: Org, emulator: EmulatorProcess, mode: str) -> World:

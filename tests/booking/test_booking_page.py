@@ -16,7 +16,7 @@ from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected, graph_calls, linked_starts, member, search_page, set_zone
 from tests.conftest import Org, signed_in
 from tests.factories import MembershipFactory, UserFactory, reach_found
-from tests.integrations.helpers import browser, connect
+from tests.integrations.helpers import browser, connect, in_directory
 
 TODAY = date.today()
 
@@ -137,7 +137,7 @@ class TestColleagueSearch:
         self, org: Org, other_org: Org
     ) -> None:
         ravi = UserFactory.create(name="Ravi Kumar", email="ravi@contoso.example")
-        MembershipFactory.create(user=ravi, organization=org.organization)
+        in_directory(MembershipFactory.create(user=ravi, organization=org.organization))
         gone = UserFactory.create(name="Ravi Left", email="ravi.left@contoso.example")
         MembershipFactory.create(user=gone, organization=org.organization, is_active=False)
         UserFactory.create(name="Ravi Outsider", email="ravi@fabrikam.example")
@@ -155,9 +155,9 @@ class TestColleagueSearch:
 
     def test_people_outside_the_security_group_are_shown_as_not_enabled(self, org: Org) -> None:
         joni = UserFactory.create(name="Joni Sherman", email="joni@contoso.example")
-        reach_found(
-            MembershipFactory.create(user=joni, organization=org.organization), reachable=False, reason="Outside."
-        )
+        joni_member = in_directory(MembershipFactory.create(user=joni, organization=org.organization))
+        reach_found(joni_member, reachable=False, reason="Outside.")
+        in_directory(Membership.objects.get(user=org.member, organization=org.organization))
         Connection.objects.create(organization=org.organization, status=Connection.Status.ACTIVE, tenant_guid="t")
 
         found = signed_in(org.member).get(url(org, "booking_people"), {"q": "joni"}).content.decode()

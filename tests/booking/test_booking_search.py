@@ -185,7 +185,7 @@ class TestTenPeople:
         assert overlapping(starts, 15, blocking(busy, everyone)) == []
         asked = graph_calls(emulator_settings, since, searched)
         if mode == "domain_wide":  # eleven mailboxes, one getSchedule
-            assert asked == [f"POST /v1.0/users/{adele.user.email}/calendar/getSchedule"]
+            assert asked == [f"POST /v1.0/users/{adele.directory_entry.object_id}/calendar/getSchedule"]
         else:  # Microsoft's suggestions only, never free/busy
             assert asked == ["POST /v1.0/me/findMeetingTimes"]
 
@@ -345,6 +345,6 @@ class TestSlotCheck:
 
         assert still.free and still.problems == ()
         assert not gone.free and gone.problems == ("Alex Wilber is no longer free then (busy).",)
-        asked = {"domain_wide": f"POST /v1.0/users/{adele.user.email}/calendar/getSchedule"}
+        asked = {"domain_wide": f"POST /v1.0/users/{adele.directory_entry.object_id}/calendar/getSchedule"}
         one_check = asked.get(mode, "POST /v1.0/me/findMeetingTimes")
         assert graph_calls(emulator_settings, since) == [one_check] * 2  # fresh each time, never from the cache

@@ -32,8 +32,10 @@ from tests.factories import MembershipFactory, UserFactory
 MY_MEETINGS = 9
 MEETING_PAGE = 9
 BOOKING_PAGE = 6
-SUGGESTIONS_PAGE = 10  # one keeps the working-hours zones Graph told for people new to the search
-SUGGESTIONS_PAGE_CACHED = 7  # free/busy from the cache: no Graph client to make
+# One keeps the working-hours zones Graph told for people new to the search; one finds the organizer's directory
+# record (their mailbox), one the colleagues' directory addresses, one checks every address sent is one of them.
+SUGGESTIONS_PAGE = 14
+SUGGESTIONS_PAGE_CACHED = 8  # free/busy from the cache: no Graph client to make, no address to look up
 SETTINGS_PAGE = 9  # the reach check's counts in one query
 PEOPLE_PAGE = 7
 

@@ -15,7 +15,7 @@ from accounts.models import Membership, User
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.emulator.helpers import app_token
-from tests.integrations.helpers import browser, connect, connect_calendar
+from tests.integrations.helpers import browser, connect, connect_calendar, in_directory
 
 DOMAIN = "contoso.onmicrosoft.com"
 
@@ -29,7 +29,7 @@ def member(org: Org, name: str) -> Membership:
     """The Contoso person of this name as an active member (the directory sync may already have made them)."""
     user, _ = User.objects.get_or_create(email=address(name), defaults={"name": name})
     membership, _ = Membership.objects.get_or_create(user=user, organization=org.organization)
-    return membership
+    return in_directory(membership)
 
 
 def connected(org: Org, emulator: EmulatorProcess, mode: str, organizer: str = "Megan Bowen") -> Membership:

@@ -14,7 +14,9 @@ import requests
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Membership, User
+from integrations.models import DirectoryEntry
+from m365_emulator.fixtures import stable_id
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 
@@ -29,6 +31,22 @@ def browser(user: User) -> Client:
     client = Client(HTTP_HOST=HOST)
     client.force_login(user)
     return client
+
+
+def in_directory(membership: Membership) -> Membership:
+    """Link a Contoso person's membership to their directory record as the sync or their own sign-in would (the
+    emulator's fixed object id for their UPN), unless it is linked already. The address Graph needs is left for
+    Overlap to read from Graph by that object id, as for anyone linked at a sign-in."""
+    upn = membership.user.email
+    DirectoryEntry.objects.get_or_create(
+        membership=membership,
+        defaults={
+            "organization": membership.organization,
+            "object_id": stable_id("user", upn),
+            "user_principal_name": upn,
+        },
+    )
+    return membership
 
 
 def url(org: Org, name: str = "integration_settings") -> str:

@@ -14,11 +14,12 @@ from integrations.microsoft import auth
 from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
-from tests.integrations.helpers import browser, connect, connect_calendar
+from tests.integrations.helpers import browser, connect, connect_calendar, in_directory
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 ALEX = "alex.wilber@contoso.onmicrosoft.com"  # Eastern: his working day overlaps Megan's (Pacific)
+SCANNER = "scanner@contoso.onmicrosoft.com"
 BOOKING = "3b0c4a1e-0000-4000-8000-00000000b001"
 
 
@@ -30,8 +31,12 @@ def next_monday(hour: int) -> datetime:
 def megan_in(org: Org, emulator: EmulatorProcess, mode: str) -> Membership:
     """Megan, who books, in an organization connected in `mode` (her own calendar connected in individual mode)."""
     connect(browser(org.admin), org, emulator, mode=mode)
+    for address in (ADELE, ALEX):  # colleagues in the directory (individual mode has no sync to bring them)
+        colleague, _ = User.objects.get_or_create(email=address)
+        in_directory(Membership.objects.get_or_create(user=colleague, organization=org.organization)[0])
     user, _ = User.objects.get_or_create(email=MEGAN, defaults={"name": "Megan Bowen"})
     membership, _ = Membership.objects.get_or_create(user=user, organization=org.organization)
+    in_directory(membership)
     if mode == "delegated":
         connect_calendar(browser(user), org, emulator, MEGAN)
     return membership
@@ -82,17 +87,26 @@ class TestFreeBusy:
         assert all(s.error is None and len(s.availability_view) == 40 for s in schedules.values())
         [call] = graph_calls(emulator_settings, since)
         delegated = _is_delegated(organizer)
-        assert call["path"] == ("/v1.0/me" if delegated else f"/v1.0/users/{MEGAN}") + "/calendar/getSchedule"
+        mailbox = "me" if delegated else f"users/{emulator_settings.user_id(MEGAN)}"  # an object id, never an address
+        assert call["path"] == f"/v1.0/{mailbox}/calendar/getSchedule"
         assert call["token_kind"] == ("delegated" if delegated else "app")
 
-    def test_a_person_microsoft_cannot_read_comes_back_with_an_error_never_as_free(self, organizer: Membership) -> None:
+    def test_a_person_microsoft_cannot_read_comes_back_with_an_error_never_as_free(
+        self, organizer: Membership, emulator_settings: EmulatorProcess
+    ) -> None:
         start = next_monday(8)
 
+        scanner, _ = User.objects.get_or_create(email=SCANNER)  # in the directory, but with no mailbox
+        in_directory(Membership.objects.get_or_create(user=scanner, organization=organizer.organization)[0])
+        since = emulator_settings.last_seq()
+
         schedules = calendars.free_busy(
-            organizer=organizer, people=["nobody@contoso.onmicrosoft.com"], start=start, end=start + timedelta(hours=1)
+            organizer=organizer, people=[SCANNER], start=start, end=start + timedelta(hours=1)
         )
 
-        assert schedules["nobody@contoso.onmicrosoft.com"].error is not None
+        assert schedules[SCANNER].error is not None
+        [call] = graph_calls(emulator_settings, since)
+        assert call["body"]["schedules"] == [SCANNER]  # Microsoft itself said it could not read it
 
 
 class TestSuggestions:

@@ -46,7 +46,11 @@ def test_the_page_says_checking_until_the_task_has_stored_the_report(
     people = MailboxReach.objects.filter(organization=org.organization)
     assert 'id="reach"' in done and f"Reachable</span> {people.filter(reachable=True).count()}" in done
     assert people.get(membership__user__email="megan.bowen@contoso.onmicrosoft.com").reachable
-    assert len(_schedule_calls(emulator_settings, since)) == people.count() > 1  # one per person, in the task
+    assert not [path for path in _schedule_calls(emulator_settings, since) if "@" in path]  # object ids only
+    listed = people.filter(membership__directory_entry__isnull=False)
+    assert len(_schedule_calls(emulator_settings, since)) == listed.count() > 1  # one per directory person, in the task
+    admin = people.get(membership__user=org.admin)  # a password account: no mailbox to ask about, and nothing asked
+    assert not admin.reachable and "No mailbox in your organization's Microsoft 365 directory" in admin.reason
 
 
 def test_a_check_whose_connection_was_disconnected_meanwhile_asks_nothing_and_stops_checking(
