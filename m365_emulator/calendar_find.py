@@ -137,12 +137,11 @@ def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request
     people = [_person(store, tenant, a, lo, hi) for a in request.attendees]
     own = store.instances(organizer.id, lo, hi)
     bounds = [_hours(organizer), *(p.hours for p in people if p.hours is not None)]
-    candidates = _candidates(bounds, request)
-    scored = [_score(request, own, people, start) for start in candidates]
+    scored = [_score(request, own, people, start) for start in _candidates(bounds, request)]
     kept = [s for s in scored if s is not None and s["confidence"] >= request.minimum_percentage]
     kept.sort(key=lambda s: (-s["confidence"], s["start"]))
     chosen = kept[: max(request.max_candidates, 0)]
-    return {"suggestions": chosen, "empty_reason": "" if chosen else _empty_reason(scored, people, candidates)}
+    return {"suggestions": chosen, "empty_reason": "" if chosen else _empty_reason(request, organizer, own, people)}
 
 
 def _person(store: CalendarStore, tenant: Tenant, attendee: dict[str, Any], lo: datetime, hi: datetime) -> _Person:
@@ -181,7 +180,7 @@ def _hours(user: DirectoryUser) -> _Hours:
 def _score(request: FindRequest, own: list[Instance], people: list[_Person], start: datetime) -> dict[str, Any] | None:
     """One candidate, or None when the organizer (who is not optional) cannot make it."""
     lo, hi = int(start.timestamp()), int((start + request.duration).timestamp())
-    organizer = strongest_status(own, lo, hi)
+    organizer = _organizer_status(request, own, start)
     if not request.organizer_optional and organizer in ("busy", "oof"):
         return None
     statuses = [strongest_status(p.instances, lo, hi) if p.instances is not None else "unknown" for p in people]
@@ -190,12 +189,27 @@ def _score(request: FindRequest, own: list[Instance], people: list[_Person], sta
     return {"start": start, "organizer": organizer, "statuses": statuses, "confidence": confidence}
 
 
-def _empty_reason(scored: list[dict[str, Any] | None], people: list[_Person], candidates: list[datetime]) -> str:
-    if not candidates or all(s is None for s in scored):
-        return "organizerUnavailable"
+def _empty_reason(request: FindRequest, organizer: DirectoryUser, own: list[Instance], people: list[_Person]) -> str:
+    """Why there is no suggestion, by Microsoft's table (resources/meetingtimesuggestionsresult):
+    `organizerUnavailable` only when the organizer (not optional) has no free time of their own in the window,
+    inside their own hours for the activity domain; otherwise the attendees could not make any of the organizer's
+    free times: `attendeesUnavailableOrUnknown` when someone's availability is unknown, else
+    `attendeesUnavailable` (also when everyone's hours never overlap: the attendees are the ones who cannot make
+    the organizer's time). `unknown` when no window holds the meeting at all (UNCONFIRMED: the documentation
+    names no case for it). locationsUnavailable is never answered: locations are echoed, not resolved."""
+    if all(end - start < request.duration for start, end in request.windows):
+        return "unknown"
+    if not request.organizer_optional:
+        own_times = _candidates([_hours(organizer)], request)
+        if all(_organizer_status(request, own, start) in ("busy", "oof") for start in own_times):
+            return "organizerUnavailable"
     if any(p.instances is None for p in people):
         return "attendeesUnavailableOrUnknown"
     return "attendeesUnavailable"
+
+
+def _organizer_status(request: FindRequest, own: list[Instance], start: datetime) -> str:
+    return strongest_status(own, int(start.timestamp()), int((start + request.duration).timestamp()))
 
 
 def result_json(
