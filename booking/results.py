@@ -18,10 +18,8 @@ class Suggestion:
     """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
 
     `local_times`: (name, their clock at the start, their zone's name) for each colleague whose time zone is
-    known (Microsoft's working hours domain-wide; in individual mode the zone stored for them, see
-    `User.zone_for_others`). From Graph (individual
-    mode): `confidence`, `availability` as (name, status in words) and `reasons` (its suggestionReason); from
-    Overlap's engine: `summary`, `reasons` and `flags` (e.g. outside someone's hours).
+    known (the zone of their working hours, as getSchedule tells it in either mode). From Overlap's engine:
+    `summary`, `reasons` and `flags` (e.g. outside someone's hours).
     """
 
     start: datetime
@@ -30,8 +28,6 @@ class Suggestion:
     reasons: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     local_times: tuple[tuple[str, datetime, str], ...] = ()
-    confidence: float | None = None
-    availability: tuple[tuple[str, str], ...] = ()
 
 
 def named_zone(name: str) -> tzinfo | None:
@@ -76,7 +72,8 @@ class CouldNotRead:
 class SearchResult:
     """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
 
-    `source` is "overlap" (ranked from free/busy) or "microsoft" (Graph's findMeetingTimes). When `failed` is
+    `source` is "overlap" (ranked from free/busy) or "microsoft" (ranked from free/busy, among the times Graph's
+    findMeetingTimes offers). When `failed` is
     set there is no time at all, and it says why; `notes` explain an empty result and what to try.
     """
 

@@ -256,7 +256,12 @@ def test_working_hours_that_never_overlap_give_attendees_unavailable_not_organiz
 
 def test_a_window_shorter_than_the_meeting_gives_an_unknown_reason(emulator: EmulatorProcess) -> None:
     day = quiet_saturday()
-    body = {"timeConstraint": {"activityDomain": "unrestricted", "timeSlots": [{"start": utc(day, 9), "end": utc(day, 9, 30)}]}}
+    body = {
+        "timeConstraint": {
+            "activityDomain": "unrestricted",
+            "timeSlots": [{"start": utc(day, 9), "end": utc(day, 9, 30)}],
+        }
+    }
 
     result = ask(emulator, user_token(emulator, ADELE), day, [ALEX], **body).json()
 
