@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,9 +56,28 @@ def their_times(people: Sequence[Membership], start: datetime, end: datetime) ->
     )
 
 
+# The name Outlook gives every zone written out as bias and rules: it says nothing, so the offsets are shown.
+_CUSTOM_ZONE = "Customized Time Zone"
+
+
 def zone_label(zone: tzinfo) -> str:
-    """A zone as a person reads it: its IANA name (Europe/Paris), or the name Microsoft gave a custom zone."""
-    return str(getattr(zone, "key", "") or zone.tzname(None) or zone)
+    """A zone as a person reads it: its IANA name (Europe/Paris), the name Microsoft gave a custom zone when it
+    gave one, else its offsets from UTC ("UTC+05:30"; "UTC-08:00, UTC-07:00 in daylight saving time")."""
+    name = str(getattr(zone, "key", "") or zone.tzname(None) or "")
+    if name and name.lower() != _CUSTOM_ZONE.lower():
+        return name
+    year = datetime.now(UTC).year
+    offsets = [zone.utcoffset(datetime(year, month, 15, 12, tzinfo=UTC).astimezone(zone)) for month in (1, 7)]
+    standard, summer = sorted(o or timedelta(0) for o in offsets)
+    if standard == summer:
+        return _utc_offset(standard)
+    return f"{_utc_offset(standard)}, {_utc_offset(summer)} in daylight saving time"
+
+
+def _utc_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,18 @@ class TestSearch:
         assert "for Diego Ruiz (" in page
         assert alex.user.zone_for_others == "America/New_York"
 
+    def test_a_zone_outlook_wrote_out_as_bias_and_rules_is_shown_by_its_offset_not_as_customized(
+        self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
+    ) -> None:
+        lee = member(org, "Lee Gu")  # India, working hours in a customTimeZone named "Customized Time Zone"
+        quiet(emulator_settings, adele, lee)
+
+        page, starts = search_page(signed_in(adele.user), org, required=[lee])
+
+        india = starts[0].astimezone(ZoneInfo("Asia/Kolkata"))
+        assert f'<span class="local">· {india:%H:%M} for Lee Gu (UTC+05:30)</span>' in page
+        assert "Customized Time Zone" not in page
+
     def test_working_hours_that_never_overlap_are_said_as_such_not_as_a_full_calendar(
         self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
     ) -> None:
