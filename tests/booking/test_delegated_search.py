@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -234,6 +235,26 @@ class TestSearch:
         india = starts[0].astimezone(ZoneInfo("Asia/Kolkata"))
         assert f'<span class="local">· {india:%H:%M} for Lee Gu (UTC+05:30)</span>' in page
         assert "Customized Time Zone" not in page
+
+    def test_night_is_only_night_on_the_members_own_outlook_clock_and_the_page_offers_that_clock(
+        self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
+    ) -> None:
+        alex = member(org, "Alex Wilber")
+        quiet(emulator_settings, adele, alex)
+        set_zone(adele, "Asia/Tokyo")  # travelling: Berlin's and New York's shared afternoon is night in Tokyo
+        client = signed_in(adele.user)
+
+        page, starts = search_page(client, org, required=[alex])
+        best = html.unescape(page.split('id="best"', 1)[1].split('id="every"', 1)[0])
+        client.post(reverse("booking_time_zone", kwargs={"code": org.code}), {"time_zone": "Europe/Berlin"})
+        home, _ = search_page(client, org, required=[alex])
+
+        tokyo = starts[0].astimezone(ZoneInfo("Asia/Tokyo"))
+        assert tokyo.hour in (22, 23, 0, 1) and f"{tokyo:%H:%M}" in page  # the page's clock...
+        assert " for you" in best and "night" not in best  # ...but it is Adele's Berlin afternoon
+        assert "Your Outlook working hours are in Europe/Berlin; this page shows Asia/Tokyo." in page
+        assert 'name="time_zone" value="Europe/Berlin"' in page
+        assert "Your Outlook working hours are in" not in home
 
     def test_working_hours_that_never_overlap_are_said_as_such_not_as_a_full_calendar(
         self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
