@@ -266,3 +266,27 @@ def test_a_window_shorter_than_the_meeting_gives_an_unknown_reason(emulator: Emu
     result = ask(emulator, user_token(emulator, ADELE), day, [ALEX], **body).json()
 
     assert result["meetingTimeSuggestions"] == [] and result["emptySuggestionsReason"] == "unknown"
+
+
+def test_a_required_room_busy_all_the_while_gives_locations_unavailable(emulator: EmulatorProcess) -> None:
+    day = quiet_saturday()
+    room = "room.oslo@contoso.onmicrosoft.com"
+    emulator.control(
+        "POST", "/tenants/contoso.onmicrosoft.com/users",
+        {"userPrincipalName": room, "displayName": "Room Oslo", "hasMailbox": True},
+    )  # fmt: skip
+    post_event(emulator, consented_app_token(emulator), room, meeting(day, 9, 120, []))  # free again at 11:00
+    token = user_token(emulator, ADELE)
+    oslo = {"displayName": "Room Oslo", "locationEmailAddress": room}
+
+    def rooms(required: bool) -> dict[str, Any]:
+        return {"locationConstraint": {"isRequired": required, "suggestLocation": False, "locations": [oslo]}}
+
+    needed = ask(emulator, token, day, [ALEX], **rooms(True)).json()
+    wished = ask(emulator, token, day, [ALEX], **rooms(False)).json()
+    short = ask(emulator, token, day, [ALEX], meetingDuration="PT2H", **rooms(True)).json()
+
+    assert starts(needed) == ["11:00"] and needed["meetingTimeSuggestions"][0]["locations"] == [oslo]
+    assert starts(wished) == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert wished["meetingTimeSuggestions"][0]["locations"] == []
+    assert short["meetingTimeSuggestions"] == [] and short["emptySuggestionsReason"] == "locationsUnavailable"
