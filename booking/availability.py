@@ -1,11 +1,12 @@
 """Where availability comes from: Microsoft's free/busy ranked by Overlap's engine, or Microsoft's own suggestions.
 
-Domain-wide, one getSchedule (through `calendars.free_busy`) reads the organizer and everyone asked; each
-mailbox's answer is cached briefly per organization, mailbox and window, so that a second search in that time
-asks Microsoft nothing, and `availability_forget` drops it when Overlap books. Individual mode asks only Graph's
-findMeetingTimes as the organizer (`booking.delegated`), once per search and once per check, and shows its
-suggestions in its order. Only busy times, statuses and working hours are kept: the client drops subjects and
-locations before anything here sees them.
+In both modes one getSchedule (through `calendars.free_busy`: the tenant's mailbox domain-wide, the member's own
+`/me` in individual mode) reads the organizer and everyone asked; each mailbox's answer is cached briefly per
+organization, mailbox and window, so that a second search in that time asks Microsoft nothing, and
+`availability_forget` drops it when Overlap books. Overlap's engine ranks it under the organization's rules. In
+individual mode Graph's findMeetingTimes, asked once per search as the organizer, also says which times it
+offers, and only those are shown (`booking.delegated`). Only busy times, statuses and working hours are kept:
+the client drops subjects and locations before anything here sees them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
-from booking.delegated import delegated_check_slot, delegated_search, stored_zone
+from booking.delegated import delegated_suggestions, graph_offered, stored_zone
 from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
@@ -62,7 +63,7 @@ def availability_search(
     Domain-wide: one getSchedule (or the cache) ranked by Overlap's engine under the organization's rules
     (blocking statuses, notice, buffers, grid); a required person whose free/busy cannot be read fails the
     search closed; `widened` people may be booked outside their working hours (each such time is flagged).
-    Individual mode: one findMeetingTimes, Graph's suggestions in Graph's order (see `booking.delegated`).
+    Individual mode: the same, less the times Graph's findMeetingTimes does not offer (see `booking.delegated`).
     Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
     organization is not connected; Microsoft's refusals come back as a failed result with the reason.
     `rules` and `graph_suggests` (the organization's mode, as `calendars.calendar_readiness` told it) spare
@@ -84,14 +85,16 @@ def availability_search(
     if graph_suggests is None:
         graph_suggests = calendars.graph_suggests_times(organizer=organizer)
     try:
-        if graph_suggests:
-            return delegated_search(wanted)
+        found = delegated_suggestions(wanted) if graph_suggests else None
         schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
     people = _people(organizer, required, optional, schedules, window_start)
     _learn_zones([organizer, *required, *optional], schedules)
-    return _from_engine(engine.search(people, _engine_request(wanted)), people, organizer)
+    ranked = engine.search(people, _engine_request(wanted))
+    if graph_suggests:
+        return _from_engine(graph_offered(ranked, found, wanted, people), people, organizer, source="microsoft")
+    return _from_engine(ranked, people, organizer)
 
 
 def availability_check_slot(
@@ -104,17 +107,15 @@ def availability_check_slot(
     now: datetime | None = None,
 ) -> SlotCheck:
     """Fresh from Microsoft (no cache): is [start, end) still free, buffers included, for the organizer and every
-    required person? Optional people are not checked. Domain-wide: one getSchedule; individual mode: one
-    findMeetingTimes for exactly that slot. Never raises for Microsoft's answers: a person who cannot be read,
-    or Microsoft not answering, makes the slot not free, with the reason."""
+    required person? Optional people are not checked. One getSchedule in either mode (individual mode: the
+    member's own), read under the organization's blocking statuses. Never raises for Microsoft's answers: a
+    person who cannot be read, or Microsoft not answering, makes the slot not free, with the reason."""
     rules = booking_rules_of(organization=organizer.organization)
     if start <= (now or timezone.now()):
         return SlotCheck(False, ("This time has already begun.",))
     people = [organizer, *required]
     before, after = start - rules.buffer_before, end + rules.buffer_after
     try:
-        if calendars.graph_suggests_times(organizer=organizer):
-            return delegated_check_slot(organizer=organizer, required=required, start=start, end=end, rules=rules)
         schedules = _read_free_busy(organizer, people, before, after)
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = getattr(error, "reason", str(error))
@@ -264,7 +265,9 @@ def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple
     return [(p.name, p.hours.tz) for p in people if p.hours is not None and p.id != str(organizer.user.uuid)]
 
 
-def _from_engine(result: engine.Result, people: Sequence[engine.Person], organizer: Membership) -> SearchResult:
+def _from_engine(
+    result: engine.Result, people: Sequence[engine.Person], organizer: Membership, source: str = "overlap"
+) -> SearchResult:
     zones = _zones(people, organizer)
 
     def local(slot: engine.Slot) -> tuple[tuple[str, datetime, str], ...]:
@@ -280,7 +283,7 @@ def _from_engine(result: engine.Result, people: Sequence[engine.Person], organiz
 
     unreadable = tuple(CouldNotRead(u.name, u.reason, u.required) for u in result.unreadable)
     return SearchResult(
-        source="overlap",
+        source=source,
         best=tuple(full(slot) for slot in result.best),
         slots=tuple(brief(slot) for slot in result.slots),
         unreadable=unreadable,

@@ -1,12 +1,13 @@
-"""Individual (delegated) mode: availability comes only from Microsoft's findMeetingTimes, asked as the organizer.
+"""Individual (delegated) mode: Microsoft's findMeetingTimes says which times it offers, and Overlap's own engine,
+fed by the member's own getSchedule, decides which of them keep the organization's rules and in what order.
 
-A search is one findMeetingTimes: the required colleagues as `required` attendees, the optional ones as
-`optional`, activityDomain `work` (Graph keeps the organizer's and every attendee's working hours), and the
-organization's notice and grid folded into the start of the time constraint. Graph ranks; Overlap keeps Graph's
-order, confidence and reasons, and drops only what Graph's own answer shows to break the organization's rules: a
-start off the grid, before the notice or outside the range, or a time when the organizer or a required colleague
-has a status the organization counts as blocking (or unknown). A slot is checked again with one findMeetingTimes
-for exactly that slot. Nothing here calls getSchedule or caches anything.
+findMeetingTimes alone cannot be trusted with the organization's rules: it reports one status per person and
+slot (a tentative event hides a "working elsewhere" block under it), keeps no buffers and says nothing of
+anyone's zone. So a search asks Graph once, as the organizer, for the times it offers (the required colleagues
+as `required` attendees, the optional ones as `optional`, activityDomain `work`: Graph keeps everyone's working
+hours), and availability ranks the getSchedule answer with the engine exactly as in domain-wide mode. The page
+shows the times both agree on, fairest first with the engine's reasons; `graph_offered` says in words why each
+other suggestion of Graph's was left out, or why Graph offered none.
 """
 
 from __future__ import annotations
@@ -19,38 +20,34 @@ from datetime import UTC, datetime, timedelta, tzinfo
 import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking import engine
-from booking.results import SearchResult, SlotCheck, Suggestion, Wanted, named_zone, zone_label
-from booking.rules import BookingRules
+from booking.results import Wanted, named_zone
 
-MOST_SUGGESTIONS = 30  # Graph documents no default; enough for a page, few enough to read
-CHECK_CANDIDATES = 50  # every start Graph may weigh inside one slot and its buffers
+# Graph documents no maximum: room for every half hour of a working week, so that the fair order has a choice.
+MOST_SUGGESTIONS = 100
 YOU = "you"
-MICROSOFT = "microsoft"
 _MINUTE = timedelta(minutes=1)
 _STATUS_WORDS = {"oof": "out of office", "workingElsewhere": "working elsewhere"}
 _EMPTY_REASONS = {
-    "attendeesunavailable": "Microsoft 365 found no time when everyone is free in this range. Try a shorter meeting, "
-    "a longer range, or make someone optional.",
+    "attendeesunavailable": "Microsoft 365 found no time in this range when enough of the people asked are free. "
+    "Try a shorter meeting, a longer range, or make someone optional.",
     "attendeesunavailableorunknown": "Microsoft 365 could not read someone's calendar, or found no time when "
     "everyone is free. Check that everyone is in your organization, then try a longer range.",
-    "organizerunavailable": "Your own calendar has no free time in this range. Try a longer range.",
+    "organizerunavailable": "You are not free at any time in this range, inside your working hours. "
+    "Try a longer range.",
     "locationsunavailable": "No meeting room is free in this range.",
 }
 _EMPTY_UNKNOWN = "Microsoft 365 suggested no time and did not say why. Try another range or a shorter meeting."
 _OPTIONAL_HOURS = "Microsoft 365 keeps optional people's working hours too: without them it may find more times."
 
 
-def delegated_search(wanted: Wanted) -> SearchResult:
-    """Graph's suggestions for this search, in Graph's order, with its confidence, each person's availability
-    and its reason, less those Graph's own answer shows to break the organization's rules (the notes say how
-    many and why). Exactly one findMeetingTimes; raises `calendars.CalendarError` when Microsoft refuses."""
-    caveats, earliest = _caveats(wanted), _earliest(wanted)
+def delegated_suggestions(wanted: Wanted) -> calendars.MeetingTimeSuggestions | None:
+    """The times Graph offers for this search (one findMeetingTimes as the organizer), or None when no time can
+    start inside the range (nothing is asked). Raises `calendars.CalendarError` when Microsoft refuses."""
+    earliest = _earliest(wanted)
     if earliest + wanted.duration > wanted.end:
-        notice = wanted.rules.minimum_notice_minutes
-        why = f"The range ends before the earliest time allowed ({notice} minutes' notice, on the grid)."
-        return SearchResult(source=MICROSOFT, notes=(*caveats, why))
+        return None
     addresses = _addresses(wanted.organizer, [*wanted.required, *wanted.optional])
-    found = calendars.suggest_times(
+    return calendars.suggest_times(
         organizer=wanted.organizer,
         attendees=[addresses[m.pk] for m in wanted.required],
         optional=[addresses[m.pk] for m in wanted.optional],
@@ -61,55 +58,41 @@ def delegated_search(wanted: Wanted) -> SearchResult:
         activity_domain="work",
         minimum_attendee_percentage=attendee_threshold(len(wanted.required), len(wanted.optional)),
     )
-    kept: list[Suggestion] = []
-    left_out: Counter[str] = Counter()
-    for suggestion in found.suggestions:
-        broken = _broken_rule(suggestion, wanted, addresses)
-        if broken:
-            left_out[broken] += 1
-        else:
-            kept.append(_suggestion(suggestion, wanted, addresses))
-    return SearchResult(
-        source=MICROSOFT,
-        best=tuple(kept),
-        slots=tuple(sorted(kept, key=lambda s: s.start)),
-        notes=(*caveats, *_result_notes(found, wanted, kept, left_out)),
-    )
 
 
-def delegated_check_slot(
-    *, organizer: Membership, required: Sequence[Membership], start: datetime, end: datetime, rules: BookingRules
-) -> SlotCheck:
-    """Is [start, end) still free for the organizer and every required person? One findMeetingTimes for exactly
-    that slot (its buffers around it, any hour, since the member already chose the time). Free only when Graph
-    offers that exact start with nobody in a blocking or unknown status; otherwise the problems name who and
-    how. Raises `calendars.CalendarError` when Microsoft refuses."""
-    addresses = _addresses(organizer, required)
-    found = calendars.suggest_times(
-        organizer=organizer,
-        attendees=[addresses[m.pk] for m in required],
-        start=start - rules.buffer_before,
-        end=end + rules.buffer_after,
-        duration=end - start,
-        max_candidates=CHECK_CANDIDATES,
-        activity_domain="unrestricted",
-        # 0, not 100: Graph then still answers for a slot someone has taken since, and says who.
-        minimum_attendee_percentage=0,
+def graph_offered(
+    ranked: engine.Result,
+    found: calendars.MeetingTimeSuggestions | None,
+    wanted: Wanted,
+    people: list[engine.Person],
+) -> engine.Result:
+    """The engine's answer narrowed to the times Graph offers, in the engine's fair order with its reasons.
+
+    Notes say what Microsoft's suggestions cannot honour, and when a time Graph offered is left out (or none is
+    left), why: the rule it breaks and whose calendar breaks it. The engine's own notes (no overlap of working
+    hours, a range that ends too soon) come first: they say more than Graph's emptySuggestionsReason can.
+    """
+    caveats = _caveats(wanted)
+    if ranked.failed or not ranked.slots or found is None:
+        return engine.Result(unreadable=ranked.unreadable, failed=ranked.failed, notes=(*caveats, *ranked.notes))
+    offered = {(s.start, s.end) for s in found.suggestions}
+    slots = tuple(s for s in ranked.slots if (s.start, s.end) in offered)
+    kept = {(s.start, s.end) for s in slots}
+    left_out = Counter(
+        _broken_rule(s.start, s.end, wanted, people) for s in found.suggestions if (s.start, s.end) not in kept
     )
-    match = next((s for s in found.suggestions if s.start == start and s.end == end), None)
-    if match is None:
-        return SlotCheck(False, (_not_offered(found.empty_reason),))
-    blocking = rules.blocking | engine.ALWAYS_BLOCKING
-    people = [(YOU, match.organizer_availability)]
-    people += [(m.user.display_name, _availability_of(match, addresses[m.pk])) for m in required]
-    problems = tuple(_taken(name, status) for name, status in people if status in blocking)
-    return SlotCheck(not problems, problems)
+    return engine.Result(
+        best=engine.best_slots(slots, engine.Request.best_count),
+        slots=slots,
+        unreadable=ranked.unreadable,
+        notes=(*caveats, *_result_notes(found, wanted, bool(slots), left_out)),
+    )
 
 
 def attendee_threshold(required: int, optional: int) -> float:
     """Graph's minimumAttendeePercentage: 100 with only required people. Graph weighs optional people like
     required ones, so with optional people it is the required share, and Overlap itself checks that every
-    required person is free (Graph's own order still puts the times when more people are free first)."""
+    required person is free (the engine still puts the times when more optional people are free first)."""
     return math.floor(10000 * required / (required + optional)) / 100
 
 
@@ -143,16 +126,13 @@ def _earliest(wanted: Wanted) -> datetime:
 
 def _caveats(wanted: Wanted) -> tuple[str, ...]:
     """What Microsoft's suggestions cannot honour in this mode, said before the times."""
-    notes = []
-    if wanted.widened:
-        names = ", ".join(m.user.display_name for m in wanted.widened)
-        notes.append(
-            f"Microsoft 365's suggestions keep everyone's working hours: {names} cannot be booked outside theirs "
-            "while your organization uses individual calendar connections."
-        )
-    if wanted.rules.buffer_before or wanted.rules.buffer_after:
-        notes.append("Microsoft 365's suggestions do not keep your organization's buffers around other meetings.")
-    return tuple(notes)
+    if not wanted.widened:
+        return ()
+    names = ", ".join(m.user.display_name for m in wanted.widened)
+    return (
+        f"Microsoft 365's suggestions keep everyone's working hours: {names} cannot be booked outside theirs "
+        "while your organization uses individual calendar connections.",
+    )
 
 
 def _addresses(organizer: Membership, people: Sequence[Membership]) -> dict[int, str]:
@@ -165,19 +145,33 @@ def _addresses(organizer: Membership, people: Sequence[Membership]) -> dict[int,
     return found
 
 
-def _broken_rule(found: calendars.MeetingTimeSuggestion, wanted: Wanted, addresses: dict[int, str]) -> str:
-    """Which of the organization's rules Graph's own answer shows this suggestion breaks, in words, or ""."""
+def _broken_rule(start: datetime, end: datetime, wanted: Wanted, people: list[engine.Person]) -> str:
+    """Which of the organization's rules a time Graph offered breaks, by the getSchedule answer, in words."""
     rules = wanted.rules
-    if found.start < wanted.start or found.end > wanted.end:
+    if start < wanted.start or end > wanted.end:
         return "outside the dates you picked"
-    if found.start < wanted.now + rules.minimum_notice:
+    if start < wanted.now + rules.minimum_notice:
         return f"sooner than your organization's {rules.minimum_notice_minutes} minutes' notice"
-    if not on_grid(found.start, rules.granularity, wanted.zone):
+    if not on_grid(start, rules.granularity, wanted.zone):
         return f"off your organization's {rules.granularity_minutes}-minute grid"
-    people = [(YOU, found.organizer_availability)]
-    people += [(m.user.display_name, _availability_of(found, addresses[m.pk])) for m in wanted.required]
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
-    return next((_blocked(name, status) for name, status in people if status in blocking), "")
+    required = [p for p in people if p.required]
+    clash = _clash(required, start, end, blocking)
+    if clash[0]:
+        return _blocked(*clash)
+    near = _clash(required, start - rules.buffer_before, end + rules.buffer_after, blocking)
+    if near[0]:
+        return "too close to " + ("your other meetings" if near[0] == YOU else f"{near[0]}'s other meetings")
+    return "outside someone's working hours"
+
+
+def _clash(people: list[engine.Person], start: datetime, end: datetime, blocking: frozenset[str]) -> tuple[str, str]:
+    """The first (name, status) of someone's blocking time that meets [start, end), or ("", "")."""
+    for person in people:
+        for busy in person.busy:
+            if busy.status in blocking and busy.start < end and start < busy.end:
+                return person.name, busy.status
+    return "", ""
 
 
 def _blocked(name: str, status: str) -> str:
@@ -189,32 +183,8 @@ def _blocked(name: str, status: str) -> str:
     return f"when {who} {status_words(status)} (your organization counts {status_words(status)} as busy)"
 
 
-def _availability_of(found: calendars.MeetingTimeSuggestion, address: str) -> str:
-    """The attendee's availability in this suggestion; one Graph left out is unknown, never free."""
-    return next((a.availability for a in found.attendees if a.address.lower() == address.lower()), "unknown")
-
-
-def _suggestion(found: calendars.MeetingTimeSuggestion, wanted: Wanted, addresses: dict[int, str]) -> Suggestion:
-    availability = [(YOU, status_words(found.organizer_availability))]
-    for members, label in ((wanted.required, ""), (wanted.optional, " (optional)")):
-        availability += [
-            (f"{m.user.display_name}{label}", status_words(_availability_of(found, addresses[m.pk]))) for m in members
-        ]
-    colleagues = [*wanted.required, *wanted.optional]
-    zones = [(m.user.display_name, zone) for m in colleagues if (zone := named_zone(m.user.zone_for_others))]
-    return Suggestion(
-        found.start,
-        found.end,
-        summary=found.reason,
-        reasons=(found.reason,) if found.reason else (),
-        local_times=tuple((name, found.start.astimezone(zone), zone_label(zone)) for name, zone in zones),
-        confidence=found.confidence,
-        availability=tuple(availability),
-    )
-
-
 def _result_notes(
-    found: calendars.MeetingTimeSuggestions, wanted: Wanted, kept: list[Suggestion], left_out: Counter[str]
+    found: calendars.MeetingTimeSuggestions, wanted: Wanted, kept: bool, left_out: Counter[str]
 ) -> tuple[str, ...]:
     if not found.suggestions:
         why = _EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN)
@@ -225,17 +195,3 @@ def _result_notes(
     parts = "; ".join(f"{count} {why}" for why, count in left_out.most_common())
     note = f"Left out {total} of Microsoft 365's {len(found.suggestions)} suggestions: {parts}."
     return (note,) if kept else (note, "Try a longer range or other dates.")
-
-
-def _taken(name: str, status: str) -> str:
-    if status == "unknown":
-        who = "whether you are" if name == YOU else f"whether {name} is"
-        return f"Microsoft 365 could not tell {who} free then."
-    who = "You are" if name == YOU else f"{name} is"
-    return f"{who} no longer free then ({status_words(status)})."
-
-
-def _not_offered(empty_reason: str) -> str:
-    if empty_reason.lower() == "organizerunavailable":
-        return "You are no longer free then."
-    return "Microsoft 365 no longer offers this exact time (it leaves out times when you are busy or away)."

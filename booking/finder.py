@@ -17,7 +17,7 @@ import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.availability import SearchResult, Suggestion, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
-from booking.results import TheirTime, their_times
+from booking.results import TheirTime, named_zone, their_times
 from booking.rules import BookingRules, booking_rules_of
 
 
@@ -64,6 +64,8 @@ class Finding:
     best: tuple[Choice, ...] = ()
     days: tuple[Day, ...] = ()
     chosen: list[tuple[Membership, bool, bool]] = field(default_factory=list)  # (person, required, widened)
+    # The zone of the member's own Outlook working hours when its clock is not the page's: the page offers it.
+    outlook_zone: str = ""
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -158,9 +160,23 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     )
     base = _confirm_base(organizer, data)
     finding.result = result
+    finding.outlook_zone = _other_outlook_zone(organizer, finding.zone)
     finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
     finding.days = _by_day(_choice(s, finding.zone, base) for s in result.slots)
     return finding
+
+
+def _other_outlook_zone(organizer: Membership, page_zone: tzinfo) -> str:
+    """The member's Outlook zone (as the search just read it) when its clock differs from the page's this year."""
+    name = organizer.user.mailbox_time_zone
+    outlook = named_zone(name)
+    if outlook is None:
+        return ""
+    now = timezone.now()
+    moments = (now, now + timedelta(days=182))  # both halves of the year: a daylight-saving change may differ
+    return (
+        name if any(m.astimezone(outlook).utcoffset() != m.astimezone(page_zone).utcoffset() for m in moments) else ""
+    )
 
 
 def _by_day(choices: Iterable[Choice]) -> tuple[Day, ...]:

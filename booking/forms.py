@@ -12,7 +12,15 @@ from django import forms
 from accounts.models import Membership
 from booking.availability import MOST_PEOPLE
 from booking.people import colleagues_by_uuid
-from booking.rules import CHOOSABLE_STATUSES, GRANULARITIES, LONGEST, LONGEST_WINDOW_DAYS, SHORTEST, BookingRules
+from booking.rules import (
+    CHOOSABLE_STATUSES,
+    GRANULARITIES,
+    LONGEST,
+    LONGEST_WINDOW_DAYS,
+    SHORTEST,
+    BookingRules,
+    durations_words,
+)
 
 
 @cache
@@ -77,9 +85,7 @@ class _People(forms.Form):
     def clean_minutes(self) -> int:
         minutes: int = self.cleaned_data["minutes"]
         if minutes not in self.rules.durations:
-            raise forms.ValidationError(
-                f"Pick a duration from {SHORTEST} to {LONGEST} minutes, in steps of {self.rules.granularity_minutes}."
-            )
+            raise forms.ValidationError(f"Pick a duration from {self.rules.durations_words}.")
         return minutes
 
 
@@ -218,7 +224,7 @@ class RulesForm(forms.ModelForm):
         if duration is not None and step and (duration % step or not SHORTEST <= duration <= LONGEST):
             self.add_error(
                 "default_duration_minutes",
-                f"The default duration must be {SHORTEST} to {LONGEST} minutes, a multiple of {step}.",
+                f"The default duration must be {durations_words(step)}.",
             )
         return cleaned
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from booking.meetings import MAX_ATTENDEES
-from booking.rules import LONGEST, SHORTEST, BookingRules, booking_rules_of
+from booking.rules import BookingRules, booking_rules_of
 from booking.services import Slot
 
 
@@ -37,7 +37,7 @@ def slot_of(start_text: str, minutes: int, *, rules: BookingRules) -> Slot:
     if minutes <= 0:
         raise forms.ValidationError("A meeting must end after it starts.")
     if minutes not in rules.durations:
-        raise forms.ValidationError(f"A meeting lasts {SHORTEST} to {LONGEST} minutes, a multiple of {grid} minutes.")
+        raise forms.ValidationError(f"A meeting lasts {rules.durations_words} minutes.")
     if start.second or start.microsecond or start.minute % grid:
         raise forms.ValidationError(f"A meeting starts on a {grid}-minute mark.")
     if start <= timezone.now():

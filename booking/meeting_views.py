@@ -157,12 +157,10 @@ def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID)
 def meetings(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     paused = [r.paused for r in readback.bookings_refresh(member=member) if r.paused]
-    upcoming, past = selectors.upcoming_and_past(member=member)
     context = {
         "organization": member.organization,
         "membership": member,
-        "upcoming": upcoming,
-        "past": past,
+        "meetings": selectors.my_meetings(member=member),
         "paused": paused,
         "State": Booking.State,
     }

@@ -154,7 +154,20 @@ def _apply(booking: Booking, found: Event | CalendarError) -> bool:
     if found.is_cancelled:
         return _cancelled_in_outlook(booking, "cancelled in Outlook")
     moved = _moved_in_outlook(booking, found)
-    return _record_responses(booking, found) or moved
+    answered = _record_responses(booking, found)
+    return _settled_after_move(booking) or moved or answered
+
+
+def _settled_after_move(booking: Booking) -> bool:
+    """A move made in Outlook stops being news once every required colleague has accepted the new time."""
+    if not booking.moved_in_outlook:
+        return False
+    answers = booking.participants.filter(role=Participant.Role.REQUIRED).values_list("response", flat=True)
+    if not answers or any(answer != Participant.Response.ACCEPTED for answer in answers):
+        return False
+    booking.moved_in_outlook = False
+    booking.save(update_fields=["moved_in_outlook"])
+    return True
 
 
 def _cancelled_in_outlook(booking: Booking, detail: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,10 +18,8 @@ class Suggestion:
     """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
 
     `local_times`: (name, their clock at the start, their zone's name) for each colleague whose time zone is
-    known (Microsoft's working hours domain-wide; in individual mode the zone stored for them, see
-    `User.zone_for_others`). From Graph (individual
-    mode): `confidence`, `availability` as (name, status in words) and `reasons` (its suggestionReason); from
-    Overlap's engine: `summary`, `reasons` and `flags` (e.g. outside someone's hours).
+    known (the zone of their working hours, as getSchedule tells it in either mode). From Overlap's engine:
+    `summary`, `reasons` and `flags` (e.g. outside someone's hours).
     """
 
     start: datetime
@@ -30,8 +28,6 @@ class Suggestion:
     reasons: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     local_times: tuple[tuple[str, datetime, str], ...] = ()
-    confidence: float | None = None
-    availability: tuple[tuple[str, str], ...] = ()
 
 
 def named_zone(name: str) -> tzinfo | None:
@@ -60,9 +56,28 @@ def their_times(people: Sequence[Membership], start: datetime, end: datetime) ->
     )
 
 
+# The name Outlook gives every zone written out as bias and rules: it says nothing, so the offsets are shown.
+_CUSTOM_ZONE = "Customized Time Zone"
+
+
 def zone_label(zone: tzinfo) -> str:
-    """A zone as a person reads it: its IANA name (Europe/Paris), or the name Microsoft gave a custom zone."""
-    return str(getattr(zone, "key", "") or zone.tzname(None) or zone)
+    """A zone as a person reads it: its IANA name (Europe/Paris), the name Microsoft gave a custom zone when it
+    gave one, else its offsets from UTC ("UTC+05:30"; "UTC-08:00, UTC-07:00 in daylight saving time")."""
+    name = str(getattr(zone, "key", "") or zone.tzname(None) or "")
+    if name and name.lower() != _CUSTOM_ZONE.lower():
+        return name
+    year = datetime.now(UTC).year
+    offsets = [zone.utcoffset(datetime(year, month, 15, 12, tzinfo=UTC).astimezone(zone)) for month in (1, 7)]
+    standard, summer = sorted(o or timedelta(0) for o in offsets)
+    if standard == summer:
+        return _utc_offset(standard)
+    return f"{_utc_offset(standard)}, {_utc_offset(summer)} in daylight saving time"
+
+
+def _utc_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,8 @@ class CouldNotRead:
 class SearchResult:
     """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
 
-    `source` is "overlap" (ranked from free/busy) or "microsoft" (Graph's findMeetingTimes). When `failed` is
+    `source` is "overlap" (ranked from free/busy) or "microsoft" (ranked from free/busy, among the times Graph's
+    findMeetingTimes offers). When `failed` is
     set there is no time at all, and it says why; `notes` explain an empty result and what to try.
     """
 

@@ -67,6 +67,11 @@ class BookingRules(models.Model):
         return [m for m in range(SHORTEST, LONGEST + 1) if m % self.granularity_minutes == 0]
 
     @property
+    def durations_words(self) -> str:
+        """The lengths a member may pick, in words that name only lengths on the grid."""
+        return durations_words(self.granularity_minutes)
+
+    @property
     def blocking_labels(self) -> list[str]:
         return [label for value, label in CHOOSABLE_STATUSES if value in self.blocking_statuses]
 
@@ -75,3 +80,9 @@ def booking_rules_of(*, organization: Organization) -> BookingRules:
     """The organization's rules, created with the defaults on first read."""
     rules, _ = BookingRules.objects.get_or_create(organization=organization)
     return rules
+
+
+def durations_words(step: int) -> str:
+    """ "30 to 120 minutes, in steps of 30": the shortest and longest lengths on a grid of `step` minutes."""
+    lengths = [m for m in range(SHORTEST, LONGEST + 1) if m % step == 0]
+    return f"{lengths[0]} to {lengths[-1]} minutes, in steps of {step}" if lengths else f"a multiple of {step} minutes"

@@ -43,12 +43,26 @@ def meetings_of(*, member: Membership) -> QuerySet[Booking]:
     )
 
 
-def upcoming_and_past(*, member: Membership) -> tuple[list[Booking], list[Booking]]:
+@dataclass(frozen=True)
+class MyMeetings:
+    """My meetings' headings: what is still to come (soonest first), what was cancelled, and what is past (latest
+    first). A cancelled meeting is never "upcoming", whenever it would have been."""
+
+    upcoming: list[Booking]
+    cancelled: list[Booking]
+    past: list[Booking]
+
+
+def my_meetings(*, member: Membership) -> MyMeetings:
     now = timezone.now()
-    meetings = meetings_of(member=member).order_by("start")
-    upcoming = [b for b in meetings if b.end > now]
-    past = [b for b in meetings if b.end <= now][::-1]
-    return upcoming, past
+    meetings = list(meetings_of(member=member).order_by("start"))
+    cancelled = [b for b in meetings if b.state == Booking.State.CANCELLED]
+    going = [b for b in meetings if b.state != Booking.State.CANCELLED]
+    return MyMeetings(
+        upcoming=[b for b in going if b.end > now],
+        cancelled=cancelled,
+        past=[b for b in going if b.end <= now][::-1],
+    )
 
 
 @dataclass(frozen=True)

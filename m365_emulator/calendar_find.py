@@ -45,7 +45,8 @@ class FindRequest:
     minimum_percentage: float
     organizer_optional: bool
     reasons: bool
-    locations: list[dict[str, Any]]
+    locations: list[dict[str, Any]]  # {"displayName", "locationEmailAddress"?} as echoed back
+    locations_required: bool = False
 
 
 def read_request(body: dict[str, Any], now: datetime) -> FindRequest:
@@ -65,8 +66,16 @@ def read_request(body: dict[str, Any], now: datetime) -> FindRequest:
         minimum_percentage=as_number(body.get("minimumattendeepercentage"), "minimumAttendeePercentage", 50),
         organizer_optional=as_bool(body.get("isorganizeroptional"), False),
         reasons=as_bool(body.get("returnsuggestionreasons"), False),
-        locations=[{"displayName": str(place.get("displayname") or "")} for place in places.get("locations") or []],
+        locations=[_location(place) for place in places.get("locations") or []],
+        locations_required=as_bool(places.get("isrequired"), False),
     )
+
+
+def _location(place: dict[str, Any]) -> dict[str, Any]:
+    found = {"displayName": str(place.get("displayname") or "")}
+    if place.get("locationemailaddress"):
+        found["locationEmailAddress"] = str(place["locationemailaddress"])
+    return found
 
 
 def _domain(raw: Any) -> str:
@@ -137,12 +146,38 @@ def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request
     people = [_person(store, tenant, a, lo, hi) for a in request.attendees]
     own = store.instances(organizer.id, lo, hi)
     bounds = [_hours(organizer), *(p.hours for p in people if p.hours is not None)]
-    candidates = _candidates(bounds, request)
-    scored = [_score(request, own, people, start) for start in candidates]
+    scored = [_score(request, own, people, start) for start in _candidates(bounds, request)]
     kept = [s for s in scored if s is not None and s["confidence"] >= request.minimum_percentage]
-    kept.sort(key=lambda s: (-s["confidence"], s["start"]))
-    chosen = kept[: max(request.max_candidates, 0)]
-    return {"suggestions": chosen, "empty_reason": "" if chosen else _empty_reason(scored, people, candidates)}
+    placed = _with_locations(store, tenant, request, kept, lo, hi)
+    placed.sort(key=lambda s: (-s["confidence"], s["start"]))
+    chosen = placed[: max(request.max_candidates, 0)]
+    if chosen:
+        return {"suggestions": chosen, "empty_reason": ""}
+    why = "locationsUnavailable" if kept else _empty_reason(request, organizer, own, people)
+    return {"suggestions": [], "empty_reason": why}
+
+
+def _with_locations(
+    store: CalendarStore, tenant: Tenant, request: FindRequest, kept: list[dict[str, Any]], lo: datetime, hi: datetime
+) -> list[dict[str, Any]]:
+    """Each suggestion with the locations free then. A location named by the address of a mailbox in the tenant
+    (a room) is free when its calendar is; one named only by its displayName is never checked (as Graph
+    ignores its availability). With isRequired, a time when no location is free is no suggestion."""
+    calendars = {}
+    for place in request.locations:
+        room = tenant.user_by_address(str(place.get("locationEmailAddress") or ""))
+        calendars[id(place)] = store.instances(room.id, lo, hi) if room is not None and room.has_mailbox else None
+    placed = []
+    for item in kept:
+        begin, end = int(item["start"].timestamp()), int((item["start"] + request.duration).timestamp())
+        free = [
+            place
+            for place in request.locations
+            if calendars[id(place)] is None or strongest_status(calendars[id(place)] or [], begin, end) == "free"
+        ]
+        if free or not (request.locations_required and request.locations):
+            placed.append({**item, "locations": free})
+    return placed
 
 
 def _person(store: CalendarStore, tenant: Tenant, attendee: dict[str, Any], lo: datetime, hi: datetime) -> _Person:
@@ -181,7 +216,7 @@ def _hours(user: DirectoryUser) -> _Hours:
 def _score(request: FindRequest, own: list[Instance], people: list[_Person], start: datetime) -> dict[str, Any] | None:
     """One candidate, or None when the organizer (who is not optional) cannot make it."""
     lo, hi = int(start.timestamp()), int((start + request.duration).timestamp())
-    organizer = strongest_status(own, lo, hi)
+    organizer = _organizer_status(request, own, start)
     if not request.organizer_optional and organizer in ("busy", "oof"):
         return None
     statuses = [strongest_status(p.instances, lo, hi) if p.instances is not None else "unknown" for p in people]
@@ -190,12 +225,28 @@ def _score(request: FindRequest, own: list[Instance], people: list[_Person], sta
     return {"start": start, "organizer": organizer, "statuses": statuses, "confidence": confidence}
 
 
-def _empty_reason(scored: list[dict[str, Any] | None], people: list[_Person], candidates: list[datetime]) -> str:
-    if not candidates or all(s is None for s in scored):
-        return "organizerUnavailable"
+def _empty_reason(request: FindRequest, organizer: DirectoryUser, own: list[Instance], people: list[_Person]) -> str:
+    """Why there is no suggestion, by Microsoft's table (resources/meetingtimesuggestionsresult):
+    `organizerUnavailable` only when the organizer (not optional) has no free time of their own in the window,
+    inside their own hours for the activity domain; otherwise the attendees could not make any of the organizer's
+    free times: `attendeesUnavailableOrUnknown` when someone's availability is unknown, else
+    `attendeesUnavailable` (also when everyone's hours never overlap: the attendees are the ones who cannot make
+    the organizer's time). `unknown` when no window holds the meeting at all (UNCONFIRMED: the documentation
+    names no case for it). `locationsUnavailable` is decided by `find`: times were left, but no required
+    location was free at any of them."""
+    if all(end - start < request.duration for start, end in request.windows):
+        return "unknown"
+    if not request.organizer_optional:
+        own_times = _candidates([_hours(organizer)], request)
+        if all(_organizer_status(request, own, start) in ("busy", "oof") for start in own_times):
+            return "organizerUnavailable"
     if any(p.instances is None for p in people):
         return "attendeesUnavailableOrUnknown"
     return "attendeesUnavailable"
+
+
+def _organizer_status(request: FindRequest, own: list[Instance], start: datetime) -> str:
+    return strongest_status(own, int(start.timestamp()), int((start + request.duration).timestamp()))
 
 
 def result_json(
@@ -212,7 +263,7 @@ def result_json(
                 {"attendee": attendee, "availability": status}
                 for attendee, status in zip(request.attendees, item["statuses"], strict=True)
             ],
-            "locations": request.locations,
+            "locations": item["locations"],
             "meetingTimeSlot": {
                 "start": write_time(item["start"], zone_name, zone),
                 "end": write_time(item["start"] + request.duration, zone_name, zone),

@@ -5,7 +5,7 @@ Pure: no Django, no I/O. All arithmetic is on UTC instants; working hours stay p
 
 from __future__ import annotations
 
-from booking.engine.search import search
+from booking.engine.search import best_slots, search
 from booking.engine.types import (
     ALWAYS_BLOCKING,
     DAY_NAMES,
@@ -36,5 +36,6 @@ __all__ = [
     "Slot",
     "Unreadable",
     "WorkingHours",
+    "best_slots",
     "search",
 ]

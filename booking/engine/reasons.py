@@ -58,20 +58,20 @@ class Context:
             if p.outside_hours
         )
         reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(*optional)
-        summary = f"{self._times(people)} — {join_names(_unique(_part(p.local_start) for p in people))}"
+        summary = f"{self._times(people)} — {join_names(_unique(p.day_part for p in people))}"
         if reasons:
             summary += "; " + "; ".join(reasons)
         return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
 
     def _at(self, person: Prepared, start: int, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
-        tz = person.person.hours.tz
+        tz = outlook = person.person.hours.tz
         if self.you_tz is not None and person.person.id == self.you:
-            tz = self.you_tz
+            tz = self.you_tz  # the clock the page shows; night or morning is still that of their own day
         found = assess(person, start, self.duration)
         focus_part = ""
         if found.focus:
-            middle = self.frame.instant(found.focus_middle).astimezone(tz)
+            middle = self.frame.instant(found.focus_middle).astimezone(outlook)
             focus_part = "morning" if middle.hour < 12 else "afternoon" if middle.hour < 17 else "evening"
         return PersonAtSlot(
             person_id=person.person.id,
@@ -84,6 +84,7 @@ class Context:
             back_to_back=found.back_to_back,
             focus=found.focus,
             focus_part=focus_part,
+            day_part=_part(instant.astimezone(outlook)),
         )
 
     def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

@@ -44,7 +44,7 @@ def search(people: Sequence[Person], request: Request) -> Result:
     optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
     context = Context(frame, duration, request.you, required, optional, request.you_tz)
     slots = _ranked(allowed, required, [o.free for o in optional if o.free is not None], context)
-    return Result(best=_best(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
+    return Result(best=best_slots(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
 
 
 def _check(people: Sequence[Person], request: Request) -> None:
@@ -166,7 +166,7 @@ class _Count:
         return sum(1 << k for k, plane in enumerate(self.planes) if minute < len(plane) and plane[minute] == "1")
 
 
-def _best(slots: Sequence[Slot], count: int) -> tuple[Slot, ...]:
+def best_slots(slots: Sequence[Slot], count: int) -> tuple[Slot, ...]:
     """The top slots by rank that do not overlap one another, in rank order."""
     chosen: list[Slot] = []
     for slot in sorted(slots, key=lambda s: s.rank_key):

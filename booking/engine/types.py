@@ -100,6 +100,7 @@ class PersonAtSlot:
     back_to_back: str = ""  # "after", "before", "between" another meeting, or ""
     focus: str = ""  # "cuts" or "keeps" a free block of two hours or more, or ""
     focus_part: str = ""  # where that block lies in their day: "morning", "afternoon" or "evening"
+    day_part: str = ""  # "mid-morning", "night"…: read on their working hours' clock, whatever `local_start`'s zone
 
 
 @dataclass(frozen=True)

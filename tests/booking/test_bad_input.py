@@ -88,7 +88,7 @@ def _not_connected(w: World, f: dict[str, Any]) -> None:
 CASES: dict[str, tuple[Callable[[World, dict[str, Any]], None], str]] = {
     "a slot in the past": (_past, "This time has passed"),
     "an end before its start": (_negative, "must end after it starts"),
-    "a duration off the grid": (_off_grid_duration, "a multiple of 15 minutes"),
+    "a duration off the grid": (_off_grid_duration, "15 to 120 minutes, in steps of 15 minutes"),
     "a start off the grid": (_off_grid_start, "15-minute mark"),
     "a time without its zone": (_no_zone, "time zone"),
     "a start that is no time": (_garbage_start, "not a date and time"),

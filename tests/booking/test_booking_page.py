@@ -257,6 +257,20 @@ class TestRules:
         assert "Save the rules" not in read
         assert 'value="60"' in signed_in(org.member).get(url(org, "booking_page")).content.decode()
 
+    def test_on_a_half_hour_grid_no_page_offers_or_names_a_quarter_hour_meeting(self, org: Org) -> None:
+        rules = booking_rules_of(organization=org.organization)
+        rules.granularity_minutes = 30
+        rules.save()
+        client = signed_in(org.member)
+
+        how = client.get(url(org, "booking_rules")).content.decode()
+        page = client.get(url(org, "booking_page")).content.decode()
+        refused = client.get(url(org, "booking_page"), {"minutes": "45"}).content.decode()
+
+        assert "A meeting lasts 30 to 120 minutes, in steps of 30 minutes" in how and "15 to 120" not in how
+        assert '<option value="30"' in page and '<option value="15"' not in page
+        assert "Pick a duration from 30 to 120 minutes, in steps of 30." in refused
+
     def test_bad_rules_are_refused_and_change_nothing(self, org: Org) -> None:
         answer = signed_in(org.admin).post(
             url(org, "booking_rules"),

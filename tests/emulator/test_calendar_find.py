@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -237,3 +237,56 @@ def test_an_optional_person_bounds_the_meeting_but_a_room_does_not(emulator: Emu
     assert [s.strftime("%H:%M") for s, _ in slots(optional)] == [
         f"{hour}:{minute:02d}" for hour in range(17, 22) for minute in (0, 30)
     ]
+
+
+def test_working_hours_that_never_overlap_give_attendees_unavailable_not_organizer_unavailable(
+    emulator: EmulatorProcess,
+) -> None:
+    tuesday = quiet_saturday() + timedelta(days=3)
+    window = {"start": utc(tuesday, 0), "end": utc(tuesday + timedelta(days=1), 12)}
+    body = {"timeConstraint": {"activityDomain": "work", "timeSlots": [window]}}
+    # Megan works 08:00-17:00 Pacific, Lee 09:00-18:00 in India: not one minute in common.
+    result = ask(emulator, user_token(emulator, MEGAN), tuesday, [LEE], **body).json()
+    alone = ask(emulator, user_token(emulator, MEGAN), tuesday, [], **body).json()
+
+    assert result["meetingTimeSuggestions"] == []
+    assert result["emptySuggestionsReason"] == "attendeesUnavailable"
+    assert alone["meetingTimeSuggestions"], "Megan herself has free time in her hours that day"
+
+
+def test_a_window_shorter_than_the_meeting_gives_an_unknown_reason(emulator: EmulatorProcess) -> None:
+    day = quiet_saturday()
+    body = {
+        "timeConstraint": {
+            "activityDomain": "unrestricted",
+            "timeSlots": [{"start": utc(day, 9), "end": utc(day, 9, 30)}],
+        }
+    }
+
+    result = ask(emulator, user_token(emulator, ADELE), day, [ALEX], **body).json()
+
+    assert result["meetingTimeSuggestions"] == [] and result["emptySuggestionsReason"] == "unknown"
+
+
+def test_a_required_room_busy_all_the_while_gives_locations_unavailable(emulator: EmulatorProcess) -> None:
+    day = quiet_saturday()
+    room = "room.oslo@contoso.onmicrosoft.com"
+    emulator.control(
+        "POST", "/tenants/contoso.onmicrosoft.com/users",
+        {"userPrincipalName": room, "displayName": "Room Oslo", "hasMailbox": True},
+    )  # fmt: skip
+    post_event(emulator, consented_app_token(emulator), room, meeting(day, 9, 120, []))  # free again at 11:00
+    token = user_token(emulator, ADELE)
+    oslo = {"displayName": "Room Oslo", "locationEmailAddress": room}
+
+    def rooms(required: bool) -> dict[str, Any]:
+        return {"locationConstraint": {"isRequired": required, "suggestLocation": False, "locations": [oslo]}}
+
+    needed = ask(emulator, token, day, [ALEX], **rooms(True)).json()
+    wished = ask(emulator, token, day, [ALEX], **rooms(False)).json()
+    short = ask(emulator, token, day, [ALEX], meetingDuration="PT2H", **rooms(True)).json()
+
+    assert starts(needed) == ["11:00"] and needed["meetingTimeSuggestions"][0]["locations"] == [oslo]
+    assert starts(wished) == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert wished["meetingTimeSuggestions"][0]["locations"] == []
+    assert short["meetingTimeSuggestions"] == [] and short["emptySuggestionsReason"] == "locationsUnavailable"
