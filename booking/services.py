@@ -7,9 +7,10 @@ booking's UUID as transactionId and its code as Overlap's tag, so that no retry 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from integrations.calendars import CalendarError, ConnectionNotReady, Event, New
 NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
 TAKEN = "Someone's calendar is no longer free at this time"
 DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
+log = logging.getLogger(__name__)
 
 
 class BookingRefused(Exception):
@@ -96,10 +98,33 @@ def _add_participants(
 
 
 def _enqueue_confirm(booking: Booking) -> None:
+    booking_confirm_enqueue(booking_id=booking.pk)
+
+
+def booking_confirm_enqueue(*, booking_id: int) -> None:
+    """Send the booking's confirmation to the workers once the current transaction commits.
+
+    The booking is committed by then and holds its slot: a broker that does not answer (or, in-process, a
+    confirmation that met a transient error) is logged, the member sees "Creating your meeting…", and the
+    sweep (`booking.sweep`) sends it again; it never turns into an error page.
+    """
+    transaction.on_commit(lambda: _send_confirm(booking_id))
+
+
+def _send_confirm(booking_id: int) -> None:
     from booking.tasks import confirm_booking  # tasks import this module
 
-    booking_id = booking.pk
-    transaction.on_commit(lambda: confirm_booking.delay(booking_id))
+    try:
+        confirm_booking.delay(booking_id)
+    except Exception:  # after the commit, anything raised here would only turn a saved booking into a 500
+        log.exception("Booking %s is saved but its confirmation was not sent; the sweep sends it again", booking_id)
+
+
+def booking_confirm_later(*, booking_id: int, seconds: float = 0) -> None:
+    """Record that a confirmation is under way or due again in `seconds`: the sweep leaves the booking alone until
+    then plus BOOKING_SWEEP_AFTER_SECONDS, so that one booking never has two retry chains."""
+    due = timezone.now() + timedelta(seconds=seconds)
+    Booking.objects.filter(pk=booking_id, state=Booking.State.PENDING).update(updated=due)
 
 
 def booking_confirm(*, booking: Booking) -> str:

@@ -2,32 +2,67 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import NoReturn
 
 from celery import shared_task
 from celery.app.task import Task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from booking import readback, services
+from booking import readback, services, sweep
 from booking.meetings import Booking
 from integrations.calendars import CalendarError
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 8
+# What passes by itself: the database restarting or failing over, the broker or Redis (cache, limiter) away.
+INFRASTRUCTURE = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def confirm_booking(self: Task, booking_id: int) -> str:
-    """Create the booking's meeting; Microsoft's transient refusals are tried again after its Retry-After."""
-    booking = Booking.objects.select_related("organizer__user", "organization").get(pk=booking_id)
+    """Create the booking's meeting; every transient error (Microsoft, the database, the broker) is tried again
+    with back-off, and the try after one that made the meeting adopts it (booking.services.booking_confirm)."""
     try:
+        services.booking_confirm_later(booking_id=booking_id)  # under way: the sweep leaves it alone
+        booking = Booking.objects.select_related("organizer__user", "organization").get(pk=booking_id)
         return services.booking_confirm(booking=booking)
     except CalendarError as error:
-        # In-process (no broker) there is nobody to come back later: waiting would hold the member's request.
-        if self.request.retries < MAX_RETRIES and not self.request.is_eager:
-            raise self.retry(exc=error, countdown=_backoff(error, self.request.retries)) from error
-        log.warning("Booking %s could not be created: %s", booking.code, error.reason)
-        reason = f"Microsoft 365 did not answer after several tries ({error.reason}). Try again in a few minutes."
-        return services.booking_fail(booking=booking, reason=reason, fix="retry")
+        return _microsoft_did_not_answer(self, booking_id, error)
+    except INFRASTRUCTURE as error:
+        # In-process (no broker) the member's request must not wait: it is logged and the sweep sends it again.
+        if self.request.is_eager or self.request.retries >= MAX_RETRIES:
+            raise
+        _try_later(self, booking_id, error, _backoff(self.request.retries, first=1))
+
+
+def _microsoft_did_not_answer(task: Task, booking_id: int, error: CalendarError) -> str:
+    # In-process (no broker) there is nobody to come back later: waiting would hold the member's request.
+    if task.request.retries < MAX_RETRIES and not task.request.is_eager:
+        _try_later(task, booking_id, error, _backoff(task.request.retries, advised=error.retry_after))
+    booking = Booking.objects.get(pk=booking_id)
+    log.warning("Booking %s could not be created: %s", booking.code, error.reason)
+    reason = f"Microsoft 365 did not answer after several tries ({error.reason}). Try again in a few minutes."
+    return services.booking_fail(booking=booking, reason=reason, fix="retry")
+
+
+def _try_later(task: Task, booking_id: int, error: Exception, countdown: float) -> NoReturn:
+    log.warning("Booking %s: %s; trying again in %.0f s", booking_id, error, countdown)
+    # When the database is what failed, the sweep may send it once more meanwhile, which is harmless.
+    with contextlib.suppress(*INFRASTRUCTURE):
+        services.booking_confirm_later(booking_id=booking_id, seconds=countdown)
+    raise task.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task
+def sweep_pending() -> str:
+    """The periodic sweep (BOOKING_SWEEP_SECONDS): bookings stuck PENDING are sent to the workers again."""
+    return sweep.pending_sweep().summary
 
 
 @shared_task(acks_late=True)
@@ -45,5 +80,7 @@ def read_back_chunk(membership_id: int, booking_ids: list[int]) -> str:
     return readback.read_back_chunk(membership_id=membership_id, booking_ids=booking_ids).summary
 
 
-def _backoff(error: CalendarError, retries: int) -> float:
-    return float(error.retry_after) if error.retry_after else float(min(30 * 2**retries, 1800))
+def _backoff(retries: int, *, advised: float | None = None, first: float = 30) -> float:
+    """Microsoft's advice, else doubling from `first`; never beyond BOOKING_RETRY_MAX_SECONDS, which the broker's
+    visibility timeout outlasts (a waiting task is not handed out twice)."""
+    return float(min(advised or first * 2**retries, settings.BOOKING_RETRY_MAX_SECONDS))

@@ -50,7 +50,8 @@ def django_db_modify_db_settings(
     from django.conf import settings
 
     database: dict[str, Any] = settings.DATABASES["default"]
-    workers = any("real_worker" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    threads = {"real_worker", "threads_share_the_database"}
+    workers = any(threads & set(getattr(item, "fixturenames", ())) for item in request.session.items)
     if workers and str(database["ENGINE"]).endswith("sqlite3"):
         memory = Path("/dev/shm")  # a file in memory where the system has one
         folder = Path(tempfile.mkdtemp(dir=memory)) if memory.is_dir() else tmp_path_factory.mktemp("database")
@@ -112,6 +113,12 @@ def forget_limits() -> None:
         for pattern in patterns:
             for key in client.scan_iter(match=pattern, count=1000):
                 client.delete(key)
+
+
+@pytest.fixture
+def threads_share_the_database(transactional_db: None) -> None:
+    """A test whose threads write the database at once (two sweeps, two plans): committed data, and SQLite in a
+    file (django_db_modify_db_settings), where a shared in-memory database fails with "table is locked"."""
 
 
 def running_in_ci() -> bool:

@@ -219,11 +219,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A broker that does not answer is given up on within a few seconds: the member's request waits for the enqueue,
+# and a booking whose enqueue failed is sent again by the sweep below.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # A task taken by a worker that then dies whole (its machine lost) goes back to the queue this many seconds after
 # it was taken, when a worker starts or sweeps. It must stay longer than any countdown the app sets (the read-back
-# spreads its chunks over about 54 s; a retry waits up to 30 min) and than CELERY_TASK_TIME_LIMIT, or a task
-# waiting for its time (or still running) is handed out again.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+# spreads its chunks over about 54 s; a retry waits at most BOOKING_RETRY_MAX_SECONDS) plus CELERY_TASK_TIME_LIMIT,
+# or a task waiting for its time (or still running) is handed out again. A booking a dead worker held does not
+# wait for it: the sweep sends it again after BOOKING_SWEEP_AFTER_SECONDS.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
@@ -235,6 +239,18 @@ CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
 # Booking: read back Overlap's own upcoming meetings by id; each round takes only those due
 # (every 5 minutes within a day of their start, hourly after that).
 CELERY_BEAT_SCHEDULE["booking-read-back"] = {"task": "booking.tasks.read_back_due", "schedule": 60.0}
+# Booking: nothing stays PENDING without a person. Every BOOKING_SWEEP_SECONDS the sweep sends again each booking
+# with no try for BOOKING_SWEEP_AFTER_SECONDS (its enqueue was lost with the broker, its worker died); confirming
+# is idempotent (transactionId, then a lookup by Overlap's tag), so a resend never makes a second meeting.
+BOOKING_SWEEP_SECONDS = env_int("BOOKING_SWEEP_SECONDS", 60, minimum=1)
+BOOKING_SWEEP_AFTER_SECONDS = env_int("BOOKING_SWEEP_AFTER_SECONDS", 120, minimum=1)
+# A confirmation that met a transient error (database, broker, Microsoft) is tried again after a back-off that
+# doubles up to this (Microsoft's Retry-After is followed up to it too).
+BOOKING_RETRY_MAX_SECONDS = env_int("BOOKING_RETRY_MAX_SECONDS", 300, minimum=1)
+CELERY_BEAT_SCHEDULE["booking-sweep"] = {
+    "task": "booking.tasks.sweep_pending",
+    "schedule": float(BOOKING_SWEEP_SECONDS),
+}
 # Every connection is checked this often (a fresh token and one harmless call), so a revoked consent shows.
 CONNECTION_CHECK_MINUTES = env_int("CONNECTION_CHECK_MINUTES", 15, minimum=1)
 CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
