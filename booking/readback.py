@@ -78,18 +78,24 @@ class Chunk:
 
 def read_back_plan() -> list[Chunk]:
     """This round's read-back: the due meetings not already queued, one chunk per $batch and organizer,
-    interleaved across organizers and spread over the round; marks them queued."""
+    interleaved across organizers and spread over the round; marks them queued.
+
+    The rows are read under a row lock that skips rows another plan holds (PostgreSQL; SQLite serialises its
+    writing transactions instead), and marked in the same transaction: two plans running at once (two beats, a
+    slow round overlapping the next) never queue one meeting twice."""
     now = timezone.now()
     queued = Q(read_back_queued_at__isnull=False, read_back_queued_at__gt=now - QUEUED_FOR)
     rows = Booking.objects.filter(_due()).exclude(queued).order_by("organizer_id", "start", "pk")
     by_organizer: dict[int, list[int]] = defaultdict(list)
-    for booking_id, organizer_id in rows.values_list("pk", "organizer_id").iterator(chunk_size=2000):
-        if len(by_organizer[organizer_id]) < MAILBOX_REQUESTS_PER_ROUND:
-            by_organizer[organizer_id].append(booking_id)
-    chunks = _interleaved(by_organizer)
-    step = ROUND.total_seconds() * SPREAD / max(len(chunks), 1)
-    planned = [Chunk(organizer_id, ids, round(n * step, 3)) for n, (organizer_id, ids) in enumerate(chunks)]
-    Booking.objects.filter(pk__in=[i for c in planned for i in c.booking_ids]).update(read_back_queued_at=now)
+    with transaction.atomic():
+        locked = rows.select_for_update(skip_locked=True).values_list("pk", "organizer_id")
+        for booking_id, organizer_id in locked.iterator(chunk_size=2000):
+            if len(by_organizer[organizer_id]) < MAILBOX_REQUESTS_PER_ROUND:
+                by_organizer[organizer_id].append(booking_id)
+        chunks = _interleaved(by_organizer)
+        step = ROUND.total_seconds() * SPREAD / max(len(chunks), 1)
+        planned = [Chunk(organizer_id, ids, round(n * step, 3)) for n, (organizer_id, ids) in enumerate(chunks)]
+        Booking.objects.filter(pk__in=[i for c in planned for i in c.booking_ids]).update(read_back_queued_at=now)
     return planned
 
 

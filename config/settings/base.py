@@ -229,6 +229,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # wait for it: the sweep sends it again after BOOKING_SWEEP_AFTER_SECONDS.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Two beats never send one job twice: each run is claimed in the cache (config/celery_app.py).
+CELERY_BEAT_SCHEDULER = "config.celery_app:OneBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
 CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {

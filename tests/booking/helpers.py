@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db import connection
 from django.test import Client, TestCase
 from django.urls import reverse
 
@@ -19,6 +22,7 @@ from tests.integrations.helpers import browser, connect, connect_calendar, in_di
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 ALEX = "alex.wilber@contoso.onmicrosoft.com"
+T = TypeVar("T")
 
 
 @dataclass
@@ -134,3 +138,23 @@ def calendar_calls_keep_the_data_contract(emulator: EmulatorProcess, since: int)
         assert any(call["method"] == m and re.fullmatch(p, path) for m, p in _ALLOWED), (call["method"], path)
         if call["method"] == "GET":
             assert "$select" in call["query"], call
+
+
+def at_once(n: int, work: Callable[[], T]) -> list[T]:
+    """Run `work` in `n` threads released together (two beats, two workers); each thread's database connection
+    is closed after it. Needs committed data: `threads_share_the_database`."""
+    barrier, results = threading.Barrier(n), []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

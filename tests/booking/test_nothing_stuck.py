@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.db.models import F
 from django.test import TestCase
 
@@ -21,7 +20,19 @@ from booking import services, sweep
 from booking.meetings import Booking
 from booking.tasks import sweep_pending
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.helpers import ADELE, MEGAN, World, book, copies, form, free_slot, graph_calls, meeting_url, world_in
+from tests.booking.helpers import (
+    ADELE,
+    MEGAN,
+    World,
+    at_once,
+    book,
+    copies,
+    form,
+    free_slot,
+    graph_calls,
+    meeting_url,
+    world_in,
+)
 from tests.conftest import Org, signed_in
 
 pytestmark = pytest.mark.usefixtures("data_contract")
@@ -195,22 +206,3 @@ def test_two_sweeps_at_once_send_a_stuck_booking_once(
     assert sorted(results) == [0, 1] and booking.state == Booking.State.CONFIRMED
     assert booking.history.filter(kind="retried").count() == 1
     assert len(creates(emulator_settings, since)) == 1
-
-
-def at_once(n: int, work: Callable[[], int]) -> list[int]:
-    """Run `work` in `n` threads released together; each thread's database connection is closed after it."""
-    barrier, results = threading.Barrier(n), []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from booking import readback
 from booking.meetings import Booking
+from tests.booking.helpers import at_once
 from tests.conftest import Org
 from tests.factories import MembershipFactory
 
@@ -64,3 +65,12 @@ def test_a_chunk_that_could_not_be_read_is_planned_again_next_round(org: Org) ->
 
     assert done.paused  # not connected: nothing was read
     assert [c.booking_ids for c in readback.read_back_plan()] == [chunk.booking_ids]
+
+
+def test_two_plans_at_once_never_queue_one_meeting_twice(org: Org, threads_share_the_database: None) -> None:
+    first, second = (MembershipFactory.create(organization=org.organization) for _ in range(2))
+    due = _due(first, 300) + _due(second, 300)
+
+    plans = at_once(2, lambda: [i for chunk in readback.read_back_plan() for i in chunk.booking_ids])
+
+    assert sorted(plans[0] + plans[1]) == sorted(due)  # every due meeting queued, and by one plan only
