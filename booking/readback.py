@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,10 +31,7 @@ from booking.meetings import Booking, Participant
 from integrations.calendars import CalendarError, ConnectionNotReady, Event
 
 SOON = timedelta(hours=24)
-SOON_EVERY = timedelta(minutes=5)
-LATER_EVERY = timedelta(hours=1)
 FRESH_FOR = timedelta(minutes=1)  # "My meetings" reads again what is older than this
-ROUND = timedelta(seconds=60)  # the beat's period (CELERY_BEAT_SCHEDULE["booking-read-back"])
 SPREAD = 0.9  # the share of a round the chunks' starts are spread over
 CHUNK = 20  # meetings per $batch: Graph's limit
 MAILBOX_REQUESTS_PER_ROUND = 400  # of Graph's 1,000 a minute per mailbox: room is left for booking itself
@@ -57,9 +55,19 @@ def _upcoming() -> Q:
 
 def _due() -> Q:
     now = timezone.now()
-    soon = Q(start__lt=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - SOON_EVERY))
-    later = Q(start__gte=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - LATER_EVERY))
+    soon_every, later_every = _seconds("READ_BACK_SOON_SECONDS"), _seconds("READ_BACK_LATER_SECONDS")
+    soon = Q(start__lt=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - soon_every))
+    later = Q(start__gte=now + SOON) & (Q(read_back_at__isnull=True) | Q(read_back_at__lt=now - later_every))
     return _upcoming() & (soon | later)
+
+
+def _seconds(setting: str) -> timedelta:
+    return timedelta(seconds=getattr(settings, setting))
+
+
+def read_back_round() -> timedelta:
+    """The beat's period (READ_BACK_ROUND_SECONDS): a round's chunks are spread over most of it."""
+    return _seconds("READ_BACK_ROUND_SECONDS")
 
 
 def organizers_due() -> list[int]:
@@ -93,7 +101,7 @@ def read_back_plan() -> list[Chunk]:
             if len(by_organizer[organizer_id]) < MAILBOX_REQUESTS_PER_ROUND:
                 by_organizer[organizer_id].append(booking_id)
         chunks = _interleaved(by_organizer)
-        step = ROUND.total_seconds() * SPREAD / max(len(chunks), 1)
+        step = read_back_round().total_seconds() * SPREAD / max(len(chunks), 1)
         planned = [Chunk(organizer_id, ids, round(n * step, 3)) for n, (organizer_id, ids) in enumerate(chunks)]
         Booking.objects.filter(pk__in=[i for c in planned for i in c.booking_ids]).update(read_back_queued_at=now)
     return planned

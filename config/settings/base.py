@@ -233,14 +233,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_BEAT_SCHEDULER = "config.celery_app:OneBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
+DIRECTORY_SYNC_MINUTES = env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1)
 CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
     "task": "integrations.tasks.sync_all_directories",
-    "schedule": 3600.0,
+    "schedule": 60.0 * DIRECTORY_SYNC_MINUTES,
 }
 
-# Booking: read back Overlap's own upcoming meetings by id; each round takes only those due
-# (every 5 minutes within a day of their start, hourly after that).
-CELERY_BEAT_SCHEDULE["booking-read-back"] = {"task": "booking.tasks.read_back_due", "schedule": 60.0}
+# Booking: read back Overlap's own upcoming meetings by id; each round (READ_BACK_ROUND_SECONDS) takes only those
+# due: read longer ago than READ_BACK_SOON_SECONDS within a day of their start, READ_BACK_LATER_SECONDS after that.
+READ_BACK_ROUND_SECONDS = env_int("READ_BACK_ROUND_SECONDS", 60, minimum=1)
+READ_BACK_SOON_SECONDS = env_int("READ_BACK_SOON_SECONDS", 300, minimum=1)
+READ_BACK_LATER_SECONDS = env_int("READ_BACK_LATER_SECONDS", 3600, minimum=1)
+CELERY_BEAT_SCHEDULE["booking-read-back"] = {
+    "task": "booking.tasks.read_back_due",
+    "schedule": float(READ_BACK_ROUND_SECONDS),
+}
 # Booking: nothing stays PENDING without a person. Every BOOKING_SWEEP_SECONDS the sweep sends again each booking
 # with no try for BOOKING_SWEEP_AFTER_SECONDS (its enqueue was lost with the broker, its worker died); confirming
 # is idempotent (transactionId, then a lookup by Overlap's tag), so a resend never makes a second meeting.

@@ -52,7 +52,7 @@ def test_each_due_meeting_is_planned_once_in_chunks_interleaved_and_spread_over_
     assert all(a.organizer_id != b.organizer_id for a, b in pairwise(plan))  # one mailbox's chunks apart
     countdowns = [c.countdown for c in plan]
     assert countdowns == sorted(countdowns) and countdowns[0] == 0
-    assert countdowns[-1] < readback.ROUND.total_seconds() * readback.SPREAD
+    assert countdowns[-1] < readback.read_back_round().total_seconds() * readback.SPREAD
     assert [c.booking_ids for c in again] == [tuple(due[busy.pk][60:])]  # the rest; none planned twice
 
 

@@ -35,3 +35,14 @@ def test_the_banner_says_where_microsofts_side_is_kept() -> None:
     info = {"base_url": "https://127.0.0.1:8443", "browser_url": "http://127.0.0.1:8444"}
     text = rundemo.banner({**info, "tenant_domain": "contoso.onmicrosoft.com", "tenant_id": "t"})
     assert ".run/m365-emulator-state.pickle" in text
+
+
+def test_the_demo_notices_what_happens_in_outlook_within_a_minute_unless_told_otherwise() -> None:
+    demo = rundemo.periodic_environment({})
+    worst = int(demo["READ_BACK_ROUND_SECONDS"]) + int(demo["READ_BACK_SOON_SECONDS"])
+    assert worst <= 60 and int(demo["READ_BACK_LATER_SECONDS"]) <= 60  # a meeting next month too
+    assert int(demo["CONNECTION_CHECK_MINUTES"]) <= 2  # a revoked consent shows without anyone acting
+    assert rundemo.periodic_environment({"READ_BACK_ROUND_SECONDS": "5"})["READ_BACK_ROUND_SECONDS"] == "5"
+    command = rundemo.beat_command()
+    assert command[command.index("--app") + 1 : command.index("--app") + 3] == ["config.celery_app", "beat"]
+    assert command[-1] == str(rundemo.RUN_DIR / "demo-celerybeat-schedule")
