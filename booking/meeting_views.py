@@ -74,6 +74,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
         "times": selectors.times_for_everyone(booking=booking, viewer=member.user),
         "is_organizer": selectors.is_organizer(booking=booking, user=member.user),
         "declined": selectors.declined(booking=booking),
+        "not_answering": selectors.microsoft_not_answering(booking=booking),
         "history": booking.history.select_related("actor"),
         "search_again": selectors.search_again_query(booking=booking),
     }

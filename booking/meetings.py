@@ -20,6 +20,7 @@ from accounts.models import Membership, Organization, User
 
 MAX_ATTENDEES = 10
 STUCK_AFTER = timedelta(minutes=10)
+NOT_ANSWERING = "microsoft_not_answering"  # the history's kind while a confirmation waits for Microsoft
 
 
 class IllegalMove(Exception):
@@ -164,6 +165,7 @@ class BookingEvent(models.Model):
         "moved_in_outlook": "Moved in Outlook",
         "declined": "Declined",
         "teams_link_changed": "Teams link changed",
+        NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
     }
 
     def __str__(self) -> str:

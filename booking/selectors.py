@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from booking.availability import SearchResult, availability_forget, availability_search
-from booking.meetings import Booking, Participant
+from booking.meetings import NOT_ANSWERING, Booking, Participant
 from booking.results import named_zone, zone_label
 
 
@@ -100,6 +100,14 @@ def times_for_everyone(*, booking: Booking, viewer: User) -> list[LocalTime]:
 
 def is_organizer(*, booking: Booking, user: User) -> bool:
     return booking.organizer.user_id == user.pk
+
+
+def microsoft_not_answering(*, booking: Booking) -> str:
+    """Why a PENDING booking waits (Microsoft 365 did not answer its last try), or "" when it does not."""
+    if booking.state != Booking.State.PENDING:
+        return ""
+    last = booking.history.order_by("at", "id").last()
+    return last.detail if last and last.kind == NOT_ANSWERING else ""
 
 
 def declined(*, booking: Booking) -> list[Participant]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking.availability import SlotCheck, availability_check_slot, availability_forget
-from booking.meetings import Booking, IllegalMove, Participant
+from booking.meetings import NOT_ANSWERING, Booking, IllegalMove, Participant
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
 NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
@@ -118,6 +118,15 @@ def _send_confirm(booking_id: int) -> None:
         confirm_booking.delay(booking_id)
     except Exception:  # after the commit, anything raised here would only turn a saved booking into a 500
         log.exception("Booking %s is saved but its confirmation was not sent; the sweep sends it again", booking_id)
+
+
+def booking_microsoft_not_answering(*, booking_id: int, reason: str) -> None:
+    """A try met Microsoft not answering and another comes later: recorded once per spell, for the meeting page
+    to say that Microsoft 365 is not answering and that Overlap keeps trying."""
+    booking = Booking.objects.get(pk=booking_id)
+    last = booking.history.order_by("at", "id").last()
+    if booking.state == Booking.State.PENDING and (last is None or last.kind != NOT_ANSWERING):
+        booking.history.create(kind=NOT_ANSWERING, state=booking.state, detail=reason)
 
 
 def booking_confirm_later(*, booking_id: int, seconds: float = 0) -> None:

@@ -44,6 +44,8 @@ def confirm_booking(self: Task, booking_id: int) -> str:
 def _microsoft_did_not_answer(task: Task, booking_id: int, error: CalendarError) -> str:
     # In-process (no broker) there is nobody to come back later: waiting would hold the member's request.
     if task.request.retries < MAX_RETRIES and not task.request.is_eager:
+        with contextlib.suppress(*INFRASTRUCTURE):  # what the member reads; the retry matters more
+            services.booking_microsoft_not_answering(booking_id=booking_id, reason=error.reason)
         _try_later(task, booking_id, error, _backoff(task.request.retries, advised=error.retry_after))
     booking = Booking.objects.get(pk=booking_id)
     log.warning("Booking %s could not be created: %s", booking.code, error.reason)

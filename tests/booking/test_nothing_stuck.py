@@ -206,3 +206,30 @@ def test_two_sweeps_at_once_send_a_stuck_booking_once(
     assert sorted(results) == [0, 1] and booking.state == Booking.State.CONFIRMED
     assert booking.history.filter(kind="retried").count() == 1
     assert len(creates(emulator_settings, since)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_microsoft_does_not_answer_the_meeting_page_says_so_and_overlap_books_once_it_is_back(
+    org: Org, other_org: Org, emulator_settings: EmulatorProcess, real_worker: None, settings: Any
+) -> None:
+    settings.BOOKING_RETRY_MAX_SECONDS = 1  # the worker's next try comes a second later
+    world = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(world, [world.megan, world.adele])
+    emulator_settings.control("POST", "/throttle", {"mailbox": MEGAN, "count": 10_000, "status": 503})
+    client = world.client(world.megan)
+    began = time.monotonic()
+
+    book(client, world.org, form(start, required=[world.adele]))
+    booking = Booking.objects.get()
+    status = meeting_url(booking) + "?part=status"
+    while "not answering" not in (page := client.get(status).content.decode()) and time.monotonic() - began < 30:
+        time.sleep(0.3)
+    waited = time.monotonic() - began
+    emulator_settings.control("POST", "/throttle", {"clear": True})  # Microsoft is back
+
+    assert "Microsoft 365 is not answering" in page and "keeps trying" in page and waited < 20, (waited, page)
+    assert signed_in(other_org.member).get(status).status_code == 404
+    booking = settled(booking)
+    assert booking.state == Booking.State.CONFIRMED
+    assert len(copies(emulator_settings, MEGAN, booking.ical_uid)) == 1
+    assert "not answering" not in client.get(status).content.decode()
