@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -30,11 +31,20 @@ def demo_environment(emulator: EmulatorProcess) -> dict[str, str]:
     environment = rundemo.web_environment(announced, settings.TOKEN_ENCRYPTION_KEYS[0])
     environment |= {
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        "DATABASE_URL": this_runs_database_url(),
         "TOKEN_ENCRYPTION_KEY": settings.TOKEN_ENCRYPTION_KEYS[0],
     }
     environment.pop("REDIS_URL", None)  # the demo has no broker: beat runs the jobs in its own process
     return rundemo.periodic_environment({**environment, **SHORT})
+
+
+def this_runs_database_url() -> str:
+    """This test run's database (SQLite's file, or PostgreSQL's test database on the PostgreSQL/Redis pass)."""
+    database = settings.DATABASES["default"]
+    if str(database["ENGINE"]).endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    who = f"{quote(str(database['USER']))}:{quote(str(database.get('PASSWORD') or ''))}"
+    return f"postgres://{who}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
 
 
 @contextmanager
