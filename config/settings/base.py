@@ -278,6 +278,8 @@ MICROSOFT_GRAPH_URL = env_url("MICROSOFT_GRAPH_URL", "https://graph.microsoft.co
 MICROSOFT_CA_BUNDLE = env_optional("MICROSOFT_CA_BUNDLE")
 if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"MICROSOFT_CA_BUNDLE names {MICROSOFT_CA_BUNDLE!r}, which is not a file.")
+# Sign-in reads a tenant's signing keys again after this many hours (and at once for a key id it does not know).
+MICROSOFT_SIGNING_KEYS_HOURS = env_int("MICROSOFT_SIGNING_KEYS_HOURS", 24, minimum=1)
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
 

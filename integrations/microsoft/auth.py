@@ -32,6 +32,7 @@ from integrations.microsoft.errors import (
     Unavailable,
     token_error,
 )
+from integrations.microsoft.id_token import IdentityNotProven, checked_claims, sent_nonce
 from integrations.microsoft.transport import new_session
 from integrations.microsoft.types import DelegatedGrant
 
@@ -251,8 +252,9 @@ def finish_delegated_sign_in(
 ) -> DelegatedGrant:
     """Redeem the code Entra ID sent back (`params` = the redirect's query), with the PKCE verifier in `flow`.
 
-    Raises BadRequest for a forged or stale state, ConsentMissing when the person declined, and the
-    token errors of `app_token`.
+    Raises BadRequest for a forged or stale state, ConsentMissing when the person declined, IdentityNotProven
+    for an ID token of another tenant, app or sign-in, and the token errors of `app_token`. `tenant` must be
+    the tenant's GUID: the ID token's `tid` must equal it.
     """
     if params.get("error"):
         raise _declined(params)
@@ -263,7 +265,7 @@ def finish_delegated_sign_in(
     except BadRequest as exc:
         raise BadRequest("The sign-in answer does not match this sign-in (state).", code="state_mismatch") from exc
     _access_token(result, delegated=True)
-    return _grant(config, result, cache)
+    return _grant(config, result, cache, tenant=tenant, nonce=sent_nonce(flow))
 
 
 def _declined(params: dict[str, Any]) -> MicrosoftError:
@@ -273,8 +275,14 @@ def _declined(params: dict[str, Any]) -> MicrosoftError:
     return BadRequest(message, code=str(params["error"]))
 
 
-def _grant(config: MicrosoftConfig, result: dict[str, Any], cache: msal.SerializableTokenCache) -> DelegatedGrant:
-    claims = result.get("id_token_claims") or {}
+def _grant(
+    config: MicrosoftConfig, result: dict[str, Any], cache: msal.SerializableTokenCache, *, tenant: str, nonce: str
+) -> DelegatedGrant:
+    """The member's grant, once the ID token proves whose it is. MSAL hands over the token's claims without
+    checking them, so they are checked here as sign-in checks them, less the signature (see `id_token`)."""
+    if not result.get("id_token"):
+        raise IdentityNotProven("Microsoft returned no ID token.", code="no_id_token")
+    claims = checked_claims(config, str(result["id_token"]), key=None, nonce=nonce, tenant=tenant)
     return DelegatedGrant(
         cache_blob=_seal(config, cache),
         oid=str(claims.get("oid") or ""),

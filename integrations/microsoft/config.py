@@ -24,6 +24,8 @@ class MicrosoftConfig:
     # Fernet keys, newest first; older keys only decrypt (rotation).
     token_keys: tuple[str, ...] = field(default=(), repr=False)
     redis_url: str | None = field(default=None, repr=False)
+    # How long sign-in trusts a tenant's published signing keys before it reads them again (rotation).
+    signing_keys_max_age: float = 24 * 3600.0
 
     @classmethod
     def from_settings(cls) -> MicrosoftConfig:
@@ -39,6 +41,7 @@ class MicrosoftConfig:
             ca_bundle=settings.MICROSOFT_CA_BUNDLE or None,
             token_keys=tuple(settings.TOKEN_ENCRYPTION_KEYS),
             redis_url=settings.REDIS_URL or None,
+            signing_keys_max_age=3600.0 * settings.MICROSOFT_SIGNING_KEYS_HOURS,
         )
 
     @property

@@ -8,9 +8,8 @@ and `email` are for display.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,30 +17,32 @@ import jwt
 
 from integrations.microsoft.auth import _authority, _msal_call, start_delegated_sign_in
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.microsoft.errors import BadRequest, ConsentMissing, MicrosoftError
+from integrations.microsoft.errors import BadRequest, ConsentMissing
+from integrations.microsoft.id_token import IdentityNotProven, checked_claims, sent_nonce, token_tenant
 from integrations.microsoft.transport import new_session
 
-# Directory roles (template ids, the `wids` claim) that can grant tenant-wide admin consent to an app.
+__all__ = ["IdentityNotProven"]
+
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+# Directory roles (template ids, the `wids` claim) that can grant what Overlap's admin consent asks for: its
+# application permissions of Microsoft Graph (`/.default` names them, in either mode). Cloud Application
+# Administrator and Application Administrator can consent to delegated permissions and to other APIs' app
+# roles, but not to Microsoft Graph's app roles.
 CONSENT_ROLES = {
-    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
-    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
-    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    GLOBAL_ADMINISTRATOR: "Global Administrator",
+    PRIVILEGED_ROLE_ADMINISTRATOR: "Privileged Role Administrator",
 }
+WHO_CAN_CONSENT = "a Global Administrator or a Privileged Role Administrator"
 ANY_ORGANIZATION = "organizations"
 # MSAL adds openid, profile and offline_access. Entra asks a person to consent to signing in once per tenant
 # (the app must exist there); User.Read is what that first consent names.
 SIGN_IN_SCOPES = ("User.Read",)
-_GUID = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$")
-_LEEWAY_SECONDS = 120
-_keys: dict[tuple[str, str], jwt.PyJWKSet] = {}
+# A key id the cached set does not know makes Overlap read the keys again, but not more often than this:
+# tokens with made-up key ids must not turn into a stream of requests to Entra ID.
+_REFETCH_SECONDS = 300
+_keys: dict[tuple[str, str], tuple[float, jwt.PyJWKSet]] = {}
 _keys_lock = threading.Lock()
-
-
-class IdentityNotProven(MicrosoftError):
-    """The sign-in's ID token failed verification (signature, audience, issuer, expiry, nonce)."""
-
-    permanent = True
 
 
 @dataclass(frozen=True)
@@ -91,32 +92,17 @@ def finish_sign_in(config: MicrosoftConfig, *, flow: dict[str, Any], params: dic
         raise BadRequest("The sign-in answer does not match this sign-in.", code="state_mismatch") from exc
     if "id_token" not in (result or {}):
         raise IdentityNotProven("Microsoft returned no ID token.", code="no_id_token")
-    # MSAL keeps the secret nonce in the flow and sends its SHA-256 to Entra ID, which puts that in the token.
-    sent = hashlib.sha256(str(flow.get("nonce") or "").encode("ascii")).hexdigest() if flow.get("nonce") else ""
-    return verify_id_token(config, str(result["id_token"]), nonce=sent)
+    return verify_id_token(config, str(result["id_token"]), nonce=sent_nonce(flow))
 
 
 def verify_id_token(config: MicrosoftConfig, token: str, *, nonce: str) -> VerifiedSignIn:
     """Check the signature with the issuing tenant's keys, then `aud`, `iss`, `exp`, `nonce`, `tid`, `oid`."""
+    tid = token_tenant(token)
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-        tid = str(unverified.get("tid") or "").lower()
-        if not _GUID.match(tid):
-            raise IdentityNotProven("The ID token names no tenant.", code="no_tid")
-        key = _signing_key(config, tid, jwt.get_unverified_header(token).get("kid", ""))
-        claims = jwt.decode(
-            token,
-            key=key,
-            algorithms=["RS256"],
-            audience=config.client_id,
-            issuer=f"{config.login_url.rstrip('/')}/{tid}/v2.0",
-            leeway=_LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "aud", "iss", "oid", "tid"]},
-        )
+        kid = jwt.get_unverified_header(token).get("kid", "")
     except jwt.PyJWTError as exc:
-        raise IdentityNotProven(f"The ID token failed verification: {exc}.", code="id_token_invalid") from exc
-    if not nonce or claims.get("nonce") != nonce:
-        raise IdentityNotProven("The ID token does not belong to this sign-in (nonce).", code="nonce_mismatch")
+        raise IdentityNotProven(f"The ID token cannot be read: {exc}.", code="id_token_invalid") from exc
+    claims = checked_claims(config, token, key=signing_key(config, tid, kid), nonce=nonce)
     wids = claims.get("wids")
     return VerifiedSignIn(
         tid=tid,
@@ -127,20 +113,28 @@ def verify_id_token(config: MicrosoftConfig, token: str, *, nonce: str) -> Verif
     )
 
 
-def _signing_key(config: MicrosoftConfig, tid: str, kid: str) -> Any:
-    """The tenant's published key with this id; the key set is fetched again once when the id is new (rotation)."""
+def signing_key(config: MicrosoftConfig, tid: str, kid: str) -> Any:
+    """The tenant's published key with this id.
+
+    The key set is kept for `config.signing_keys_max_age`, and read again sooner for a key id it does not
+    know (a rotation), at most once every few minutes per tenant.
+    """
     cache_key = (config.login_url, tid)
-    for attempt in range(2):
+    with _keys_lock:
+        fetched_at, keys = _keys.get(cache_key, (0.0, None))
+    age = time.time() - fetched_at
+    if keys is None or age >= config.signing_keys_max_age or (_find(keys, kid) is None and age >= _REFETCH_SECONDS):
+        keys = _fetch_keys(config, tid)
         with _keys_lock:
-            keys = _keys.get(cache_key)
-        if keys is None or attempt:
-            keys = _fetch_keys(config, tid)
-            with _keys_lock:
-                _keys[cache_key] = keys
-        found = next((k for k in keys.keys if k.key_id == kid), None)
-        if found is not None:
-            return found.key
-    raise IdentityNotProven("The ID token is signed with a key the tenant does not publish.", code="unknown_kid")
+            _keys[cache_key] = (time.time(), keys)
+    found = _find(keys, kid)
+    if found is None:
+        raise IdentityNotProven("The ID token is signed with a key the tenant does not publish.", code="unknown_kid")
+    return found
+
+
+def _find(keys: jwt.PyJWKSet, kid: str) -> Any | None:
+    return next((k.key for k in keys.keys if k.key_id == kid), None)
 
 
 def _fetch_keys(config: MicrosoftConfig, tid: str) -> jwt.PyJWKSet:
@@ -148,4 +142,7 @@ def _fetch_keys(config: MicrosoftConfig, tid: str) -> jwt.PyJWKSet:
     response = _msal_call(lambda: new_session(config).get(url))
     if response.status_code != 200:
         raise IdentityNotProven(f"The tenant's signing keys could not be read ({response.status_code}).", code="jwks")
-    return jwt.PyJWKSet.from_dict(response.json())
+    try:
+        return jwt.PyJWKSet.from_dict(response.json())
+    except (ValueError, jwt.PyJWTError) as exc:  # not JSON, or no key PyJWT can use
+        raise IdentityNotProven(f"The tenant's signing keys cannot be read: {exc}.", code="jwks") from exc
