@@ -50,6 +50,9 @@ class Connection(models.Model):
     tenant_guid = models.CharField(
         max_length=64, blank=True, help_text="The tenant an admin of it proved by signing in at Microsoft."
     )
+    # When the tenant was proven. Until consent works the tenant is only held (see `binding_pending`): a
+    # declined consent, or none within CONSENT_PENDING_HOURS, lets it go, so that the right person can start.
+    tenant_proven_at = models.DateTimeField(null=True, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     consented_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +97,11 @@ class Connection(models.Model):
         return self.status == self.Status.ACTIVE
 
     @property
+    def binding_pending(self) -> bool:
+        """The tenant is proven but no consent has worked yet: held for this organization, not owned."""
+        return bool(self.tenant_guid) and self.status == self.Status.AWAITING_CONSENT
+
+    @property
     def in_use(self) -> bool:
         """Consent worked once and nobody disconnected: a refusal from Microsoft is news for the admins."""
         return self.status in (self.Status.ACTIVE, self.Status.NEEDS_ATTENTION, self.Status.REVOKED)
@@ -128,10 +136,19 @@ class Connection(models.Model):
         `why` (an `IntegrationEvent.Kind`) is what the log records, even when the status stays the same.
         """
         self.tenant_guid = ""
+        self.tenant_proven_at = None
         self.consented_at = None
         self.consented_by = None
         self._clear_error()
         self._move(self.Status.AWAITING_CONSENT, actor=actor, detail=detail, why=why)
+
+    def release_tenant(self, *, actor: User | None, detail: str) -> None:
+        """Let go of a tenant held while waiting for consent; the organization goes on awaiting consent."""
+        if not self.binding_pending:
+            raise IllegalTransition("Only a tenant that still waits for its consent can be released.")
+        self.tenant_guid = ""
+        self.tenant_proven_at = None
+        self._move(self.Status.AWAITING_CONSENT, actor=actor, detail=detail, why=IntegrationEvent.Kind.TENANT_RELEASED)
 
     def mark_active(self, *, actor: User | None, detail: str = "") -> None:
         """Microsoft gave a token for the confirmed tenant and answered a harmless call with it."""
@@ -153,6 +170,7 @@ class Connection(models.Model):
     def mark_disconnected(self, *, actor: User | None, detail: str = "") -> None:
         """An admin stopped the connection in Overlap; the tenant Microsoft confirmed is forgotten."""
         self.tenant_guid = ""
+        self.tenant_proven_at = None
         self._clear_error()
         self._move(self.Status.DISCONNECTED, actor=actor, detail=detail)
 
@@ -203,6 +221,7 @@ class IntegrationEvent(models.Model):
         TENANT_CHANGED = "tenant_changed", "Tenant ID changed"
         MODE_CHANGED = "mode_changed", "Mode changed"
         TENANT_PROVEN = "tenant_proven", "Tenant proven by an admin's sign-in"
+        TENANT_RELEASED = "tenant_released", "Tenant released: no consent was given"
         CONSENT_GRANTED = "consent_granted", "Consent granted"
         CONSENT_FAILED = "consent_failed", "Consent not completed"
         CONSENT_REVOKED = "consent_revoked", "Consent revoked"

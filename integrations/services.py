@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from integrations import members, tasks
+from integrations import binding, members, tasks
 from integrations.connection import (
     ConnectionNotReady,
     audit,
@@ -24,7 +24,7 @@ from integrations.connection import (
 )
 from integrations.explain import Explanation, explain_consent_error, explain_error
 from integrations.microsoft import auth, errors
-from integrations.microsoft.oidc import VerifiedSignIn
+from integrations.microsoft.oidc import WHO_CAN_CONSENT, VerifiedSignIn
 from integrations.models import Connection, IntegrationEvent, MailboxReach
 from integrations.state import issue_state
 
@@ -154,6 +154,11 @@ class ConsentRefused(Exception):
     """The admin's sign-in did not prove they may connect this tenant; the message says why and what to do."""
 
 
+class RoleMissing(ConsentRefused):
+    """The person signed in with an account of the tenant that cannot grant Overlap's permissions: someone
+    else must, and the page gives them a link to hand on."""
+
+
 TENANT_TAKEN = (
     "This Microsoft 365 tenant is already connected to another organization in Overlap, so it cannot be connected "
     "here. If your colleagues already use Overlap, ask one of their admins to invite you."
@@ -183,7 +188,7 @@ def consent_prove(
     the proven tenant. Raises `ConsentRefused` with the reason; nothing changes then.
     """
     connection = Connection.objects.get(organization=organization)
-    expected = _typed_tenant_guid(connection)
+    expected = typed_tenant_guid(connection)
     if identity.tid != expected:
         raise ConsentRefused(
             f"You signed in at Microsoft as {identity.username or 'an account'} of another tenant than "
@@ -197,32 +202,39 @@ def consent_prove(
     return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state)
 
 
-def consent_role_problem(identity: VerifiedSignIn) -> str | None:
-    """Why this person may not grant tenant-wide consent, or None."""
+def consent_role_check(identity: VerifiedSignIn) -> None:
+    """Raises `ConsentRefused` (`RoleMissing` for a role that cannot) unless this person may grant the consent.
+
+    Overlap's consent names application permissions of Microsoft Graph (in either mode), which only a Global
+    Administrator or a Privileged Role Administrator can grant.
+    """
     if identity.wids is None:
-        return NO_ROLES_CLAIM
+        raise ConsentRefused(NO_ROLES_CLAIM)
     if not identity.consent_roles:
-        return (
-            f"{identity.username or 'This account'} holds no Microsoft Entra role that can grant consent for the "
-            "whole organization. Ask a Global Administrator, Privileged Role Administrator, Cloud Application "
-            "Administrator or Application Administrator to do this step."
+        raise RoleMissing(
+            f"{identity.username or 'This account'} holds no Microsoft Entra role that can grant Overlap's "
+            f"permissions. Only {WHO_CAN_CONSENT} of your organization can grant application permissions of "
+            "Microsoft Graph, which Overlap needs; nothing was changed or held for your organization."
         )
-    return None
 
 
 def tenant_bind(*, connection: Connection, actor: User, identity: VerifiedSignIn) -> None:
-    """Bind the proven tenant to the connection; raises `ConsentRefused` for a role or a tenant taken elsewhere."""
-    problem = consent_role_problem(identity)
-    if problem:
-        raise ConsentRefused(problem)
+    """Hold the proven tenant for the connection until consent works (`binding`); raises `ConsentRefused` for a
+    role that cannot grant it or a tenant taken elsewhere. A stale hold by another organization is let go."""
+    consent_role_check(identity)
+    binding.stale_bindings_release(tenant=identity.tid)
     if Connection.objects.filter(tenant_guid=identity.tid).exclude(pk=connection.pk).exists():
         raise ConsentRefused(TENANT_TAKEN)
     if connection.tenant_guid == identity.tid:
+        if connection.binding_pending:  # proven again: the day starts again
+            connection.tenant_proven_at = timezone.now()
+            connection.save(update_fields=["tenant_proven_at", "updated"])
         return
     try:
         with transaction.atomic():
             connection.tenant_guid = identity.tid
-            connection.save(update_fields=["tenant_guid", "updated"])
+            connection.tenant_proven_at = timezone.now()
+            connection.save(update_fields=["tenant_guid", "tenant_proven_at", "updated"])
     except IntegrityError:
         connection.tenant_guid = ""
         raise ConsentRefused(TENANT_TAKEN) from None
@@ -234,7 +246,8 @@ def tenant_bind(*, connection: Connection, actor: User, identity: VerifiedSignIn
     )
 
 
-def _typed_tenant_guid(connection: Connection) -> str:
+def typed_tenant_guid(connection: Connection) -> str:
+    """The GUID of the tenant the admin typed; raises `ConsentRefused` when Microsoft does not know it."""
     try:
         return auth.tenant_id(microsoft_config(), connection.tenant).lower()
     except errors.MicrosoftError as error:
@@ -256,6 +269,8 @@ def consent_complete(
         explanation = explain_consent_error(
             params.get("error", ""), params.get("error_subcode", ""), params.get("error_description", "")
         )
+        # No consent: the tenant was only held for it. Someone who can grant it may now start or connect.
+        binding.binding_release(connection=connection, actor=actor, why=f"consent not given ({params['error']})")
         return _consent_failed(connection, actor=actor, explanation=explanation)
     returned = str(params.get("tenant", "")).strip().lower()
     if not proven_tenant or proven_tenant != connection.tenant_guid or returned != proven_tenant:

@@ -7,24 +7,37 @@ bound to at most one), the object id finds the person in it through their direct
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, User
+from integrations import binding
 from integrations.connection import audit, microsoft_config
 from integrations.microsoft import oidc
 from integrations.microsoft.oidc import VerifiedSignIn
 from integrations.models import Connection, DirectoryEntry, IntegrationEvent
-from integrations.services import TENANT_TAKEN, ConsentRefused, tenant_bind
+from integrations.services import (
+    TENANT_TAKEN,
+    ConsentRefused,
+    RoleMissing,
+    consent_role_check,
+    tenant_bind,
+    typed_tenant_guid,
+)
 from integrations.state import InvalidState
 
 _FLOWS_KEY = "integrations_sign_in_flows"
+_HANDED_SALT = "integrations.consent-handed"
+_HANDED_MAX_AGE = timedelta(days=7)
 _MAX_FLOWS = 5
 
 NO_ORGANIZATION = (
@@ -43,6 +56,7 @@ class Purpose(StrEnum):
     START = "start"  # a tenant admin starts a new organization
     CONSENT = "consent"  # an organization's admin proves the tenant before admin consent
     LINK = "link"  # a signed-in password account connects their Microsoft account
+    HANDED = "handed"  # someone who can grant consent, sent a link by an admin who cannot
 
 
 class SignInRefused(Exception):
@@ -152,8 +166,10 @@ def _entry(membership: Membership, identity: VerifiedSignIn) -> DirectoryEntry:
 def organization_start(*, identity: VerifiedSignIn) -> tuple[User, Organization]:
     """ "Start with Microsoft 365": a new organization bound to the admin's tenant, with them as its admin.
 
-    Raises `SignInRefused` (no consent role, tenant taken, address taken) and `ConsentRefused`'s messages.
+    The tenant is only held until consent works (`binding`). Raises `RoleMissing` for a role that cannot grant
+    the consent, and `SignInRefused` (tenant taken, address taken) with `ConsentRefused`'s other messages.
     """
+    binding.stale_bindings_release(tenant=identity.tid)
     if Connection.objects.filter(tenant_guid=identity.tid).exists():
         raise SignInRefused(TENANT_TAKEN)
     try:
@@ -169,11 +185,77 @@ def organization_start(*, identity: VerifiedSignIn) -> tuple[User, Organization]
             tenant_bind(connection=connection, actor=user, identity=identity)
     except accounts.AddressTaken:
         raise SignInRefused(PASSWORD_ACCOUNT.format(address=identity.username)) from None
+    except RoleMissing:
+        raise
     except ConsentRefused as exc:
         raise SignInRefused(str(exc)) from None
     except IntegrityError:
         raise SignInRefused(TENANT_TAKEN) from None
     return user, organization
+
+
+def handed_link_code(*, organization: Organization) -> str:
+    """The signed part of the link an admin hands on to someone who can grant consent (valid for a week)."""
+    return signing.dumps({"o": str(organization.code)}, salt=_HANDED_SALT)
+
+
+def handed_organization(*, code: str) -> Organization:
+    """The organization a handed-on link names; raises `InvalidState` for a forged or expired link."""
+    try:
+        payload = signing.loads(code, salt=_HANDED_SALT, max_age=_HANDED_MAX_AGE)
+        return Organization.objects.get(code=uuid.UUID(str(payload["o"])))
+    except signing.SignatureExpired:
+        raise InvalidState("This link has expired: ask for a new one.") from None
+    except (signing.BadSignature, KeyError, ValueError, Organization.DoesNotExist):
+        raise InvalidState("This link was not issued by Overlap.") from None
+
+
+def organization_join(*, identity: VerifiedSignIn, organization: Organization) -> User:
+    """Someone an admin handed the consent link to: they become one of the organization's admins, to grant it.
+
+    Only while the organization still waits for consent, only with a role that can grant it (`RoleMissing`
+    otherwise), and only for an account of the tenant the organization's admin typed; raises `SignInRefused`.
+    """
+    connection = Connection.objects.filter(organization=organization).first()
+    if connection is None or not connection.tenant or connection.in_use:
+        raise SignInRefused(f"{organization.name} does not wait for consent any more. Ask one of its admins.")
+    consent_role_check(identity)
+    try:
+        proven = identity.tid == typed_tenant_guid(connection)
+    except ConsentRefused as exc:
+        raise SignInRefused(str(exc)) from None
+    if not proven:
+        raise SignInRefused(
+            f"You signed in at Microsoft as {identity.username}, an account of another organization than the one "
+            f"{organization.name} connects. Nothing was changed."
+        )
+    return _admin_of(organization, identity)
+
+
+def _admin_of(organization: Organization, identity: VerifiedSignIn) -> User:
+    """The person as an admin of the organization: found by their object id there, else added."""
+    entry = DirectoryEntry.objects.filter(organization=organization, object_id=identity.oid).first()
+    try:
+        with transaction.atomic():
+            if entry is None:
+                user = accounts.user_create(email=identity.username, name=identity.name)
+                membership, _ = accounts.membership_ensure(user=user, organization=organization)
+                entry = _entry(membership, identity)
+            membership = entry.membership
+            if membership.user.is_staff or membership.user.is_superuser:
+                raise SignInRefused(STAFF_REFUSED)
+            if not membership.is_active or not membership.user.is_active:  # an admin took their access away
+                raise SignInRefused(f"Your access to {organization.name} in Overlap has been removed.")
+            Membership.objects.filter(pk=membership.pk).update(role=Membership.Role.ADMIN)
+    except accounts.AddressTaken:
+        raise SignInRefused(PASSWORD_ACCOUNT.format(address=identity.username)) from None
+    audit(
+        organization=organization,
+        actor=membership.user,
+        kind=IntegrationEvent.Kind.MICROSOFT_LINKED,
+        detail=f"{identity.username} joined as an admin to grant consent ({', '.join(identity.consent_roles)})",
+    )
+    return membership.user
 
 
 def _organization_name(username: str) -> str:

@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import admin_membership_for, membership_for
-from accounts.models import Membership, User
+from accounts.models import Membership, Organization, User
 from integrations import services, signin
+from integrations.connection import ConnectionNotReady
 from integrations.microsoft import errors
 from integrations.microsoft.oidc import VerifiedSignIn
 from integrations.signin import PendingSignIn, Purpose, SignInRefused
@@ -83,9 +84,49 @@ def sign_in_callback(request: HttpRequest) -> HttpResponse:
         return _back(pending)
     try:
         return _STEPS[pending.purpose](request, pending, identity)
+    except services.RoleMissing as exc:
+        return _someone_else_must(request, pending, str(exc))
     except (SignInRefused, services.ConsentRefused) as exc:
         messages.error(request, str(exc))
         return _back(pending)
+
+
+def _someone_else_must(request: HttpRequest, pending: PendingSignIn, message: str) -> HttpResponse:
+    """The signed-in account cannot grant consent: say who can, and give a link to hand on to them."""
+    organization = None
+    if pending.organization_code and pending.purpose in (Purpose.CONSENT, Purpose.HANDED):
+        organization = Organization.objects.filter(code=pending.organization_code).first()
+    if organization is not None:
+        link = reverse("consent_handed", kwargs={"code": signin.handed_link_code(organization=organization)})
+    else:
+        link = reverse("start")  # nothing was created: the right person starts the organization themselves
+    context = {"message": message, "link": request.build_absolute_uri(link), "organization": organization}
+    return render(request, "integrations/someone_else_must.html", context, status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def consent_handed(request: HttpRequest, code: str) -> HttpResponse:
+    """The page a handed-on link opens: who asks, and a button to sign in at Microsoft and grant consent."""
+    try:
+        organization = signin.handed_organization(code=code)
+        tenant = services.consent_tenant(organization=organization)
+    except (InvalidState, ConnectionNotReady) as exc:
+        messages.error(request, f"{exc} Nothing was changed.")
+        return redirect("start")
+    if request.method == "GET":
+        return render(request, "integrations/handed.html", {"organization": organization, "tenant": tenant})
+    try:
+        url = signin.sign_in_url(
+            session=request.session,
+            purpose=Purpose.HANDED,
+            redirect_uri=_callback(request),
+            tenant=tenant,
+            organization=organization,
+        )
+    except errors.MicrosoftError as error:
+        messages.error(request, f"Microsoft cannot be reached right now ({error.message}). Try again in a minute.")
+        return redirect("start")
+    return HttpResponseRedirect(url)
 
 
 def _back(pending: PendingSignIn) -> HttpResponse:
@@ -128,6 +169,14 @@ def _to_admin_consent(request: HttpRequest, user: User, code: uuid.UUID, identit
     return HttpResponseRedirect(url)
 
 
+def _handed(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
+    organization = Organization.objects.get(code=pending.organization_code)
+    user = signin.organization_join(identity=identity, organization=organization)
+    login(request, user, backend=_BACKEND)
+    messages.success(request, f"You are an admin of {organization.name}. Now grant Overlap access at Microsoft.")
+    return _to_admin_consent(request, user, organization.code, identity)
+
+
 def _linked(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
     membership = membership_for(request, uuid.UUID(str(pending.organization_code)))
     signin.membership_link(membership=membership, identity=identity)
@@ -140,4 +189,5 @@ _STEPS = {
     Purpose.START: _started,
     Purpose.CONSENT: _consent,
     Purpose.LINK: _linked,
+    Purpose.HANDED: _handed,
 }

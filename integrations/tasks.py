@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.app.task import Task
 
 from accounts.models import Organization
-from integrations import directory, health, reach
+from integrations import binding, directory, health, reach
 from integrations.connection import ConnectionNotReady, connection_report_error
 from integrations.microsoft import errors
 from integrations.models import Connection
@@ -72,6 +72,12 @@ def check_all_connections() -> int:
 def check_connection(organization_id: int) -> str:
     connection = health.connection_check(organization=Organization.objects.get(pk=organization_id))
     return connection.status if connection else "none"
+
+
+@shared_task
+def release_stale_tenants() -> int:
+    """The periodic release of tenants held too long without consent (CONSENT_PENDING_HOURS)."""
+    return binding.stale_bindings_release()
 
 
 def _backoff(error: errors.MicrosoftError, retries: int) -> float:

@@ -267,6 +267,14 @@ CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
     "schedule": 60.0 * CONNECTION_CHECK_MINUTES,
 }
 
+# A tenant proven by an admin's sign-in is only held until consent works: a consent not given within this many
+# hours lets it go (so is a declined one, at once), checked every hour and whenever someone else tries the tenant.
+CONSENT_PENDING_HOURS = env_int("CONSENT_PENDING_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["integrations-release-stale-tenants"] = {
+    "task": "integrations.tasks.release_stale_tenants",
+    "schedule": 3600.0,
+}
+
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
 MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")

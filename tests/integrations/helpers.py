@@ -147,6 +147,8 @@ def sign_in_then(client: Client, ms: MicrosoftBrowser, location: str, login: str
     onward = response.get("Location", "")
     if response.status_code == 302 and onward.startswith(ms.emulator.browser_url):
         return onward
+    if response.status_code == 403:  # Overlap refused and says why on a page of its own
+        return response.content.decode()
     assert response.status_code == 302, response.status_code
     with TestCase.captureOnCommitCallbacks(execute=True):
         return client.get(onward, follow=True).content.decode()

@@ -48,8 +48,8 @@ def test_a_person_who_is_not_a_tenant_admin_is_told_who_must_consent_before_any_
 
     page = consent_at_microsoft(client, org, emulator_settings, MEGAN, "accept")
 
-    assert f"{MEGAN} holds no Microsoft Entra role that can grant consent" in page
-    assert "Global Administrator, Privileged Role Administrator, Cloud Application Administrator" in page
+    assert f"{MEGAN} holds no Microsoft Entra role that can grant Overlap&#x27;s permissions" in page
+    assert "Only a Global Administrator or a Privileged Role Administrator of your organization can" in page
     assert _status(org) == "awaiting_consent"
     assert Connection.objects.get(organization=org.organization).tenant_guid == ""
     assert not any("adminconsent" in e["path"] for e in emulator_settings.log(before))
