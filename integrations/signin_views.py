@@ -170,7 +170,7 @@ def _to_admin_consent(request: HttpRequest, user: User, code: uuid.UUID, identit
 
 
 def _handed(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
-    organization = Organization.objects.get(code=pending.organization_code)
+    organization = Organization.objects.get(code=uuid.UUID(str(pending.organization_code)))
     user = signin.organization_join(identity=identity, organization=organization)
     login(request, user, backend=_BACKEND)
     messages.success(request, f"You are an admin of {organization.name}. Now grant Overlap access at Microsoft.")

@@ -259,13 +259,20 @@ def finish_delegated_sign_in(
     if params.get("error"):
         raise _declined(params)
     cache = msal.SerializableTokenCache()
-    app = _member_app(config, tenant, cache)
-    try:
-        result = _msal_call(lambda: app.acquire_token_by_auth_code_flow(dict(flow), dict(params)))
-    except BadRequest as exc:
-        raise BadRequest("The sign-in answer does not match this sign-in (state).", code="state_mismatch") from exc
+    result = redeem_code(_member_app(config, tenant, cache), flow, params)
     _access_token(result, delegated=True)
     return _grant(config, result, cache, tenant=tenant, nonce=sent_nonce(flow))
+
+
+def redeem_code(app: msal.ClientApplication, flow: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Redeem the code of an auth-code flow (with its PKCE verifier); raises BadRequest for another flow's state
+    and IdentityNotProven for an ID token of another sign-in."""
+    try:
+        return dict(_msal_call(lambda: app.acquire_token_by_auth_code_flow(dict(flow), dict(params))) or {})
+    except BadRequest as exc:
+        raise BadRequest("The sign-in answer does not match this sign-in (state).", code="state_mismatch") from exc
+    except RuntimeError as exc:  # MSAL still compares the nonce itself, and raises this when it differs
+        raise IdentityNotProven("The ID token does not belong to this sign-in (nonce).", code="nonce_mismatch") from exc
 
 
 def _declined(params: dict[str, Any]) -> MicrosoftError:

@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from integrations.microsoft.auth import _authority, _msal_call, start_delegated_sign_in
+from integrations.microsoft.auth import _authority, _msal_call, redeem_code, start_delegated_sign_in
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import BadRequest, ConsentMissing
 from integrations.microsoft.id_token import IdentityNotProven, checked_claims, sent_nonce, token_tenant
@@ -86,11 +86,8 @@ def finish_sign_in(config: MicrosoftConfig, *, flow: dict[str, Any], params: dic
         raise BadRequest(message, code=str(params["error"]))
     app = _authority(config, str(flow.get("tenant") or ANY_ORGANIZATION)).app
     msal_flow = {k: v for k, v in flow.items() if k != "tenant"}
-    try:
-        result = _msal_call(lambda: app.acquire_token_by_auth_code_flow(msal_flow, dict(params)))
-    except BadRequest as exc:
-        raise BadRequest("The sign-in answer does not match this sign-in.", code="state_mismatch") from exc
-    if "id_token" not in (result or {}):
+    result = redeem_code(app, msal_flow, params)
+    if "id_token" not in result:
         raise IdentityNotProven("Microsoft returned no ID token.", code="no_id_token")
     return verify_id_token(config, str(result["id_token"]), nonce=sent_nonce(flow))
 

@@ -202,6 +202,7 @@ class TestAHeldTenantIsReleased:
 
     def test_a_connected_tenant_is_never_released(self, org: Org, emulator_settings: EmulatorProcess) -> None:
         _, page = _start(emulator_settings, ADELE)
+        assert "Connected. Overlap checked the connection" in page
         Connection.objects.filter(tenant_guid=CONTOSO_ID).update(tenant_proven_at=timezone.now() - timedelta(days=9))
 
         assert tasks.release_stale_tenants() == 0
