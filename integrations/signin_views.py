@@ -97,7 +97,7 @@ def _someone_else_must(request: HttpRequest, pending: PendingSignIn, message: st
     if pending.organization_code and pending.purpose in (Purpose.CONSENT, Purpose.HANDED):
         organization = Organization.objects.filter(code=pending.organization_code).first()
     if organization is not None:
-        link = reverse("consent_handed", kwargs={"code": signin.handed_link_code(organization=organization)})
+        link = reverse("consent_handed", kwargs={"link": signin.handed_link_code(organization=organization)})
     else:
         link = reverse("start")  # nothing was created: the right person starts the organization themselves
     context = {"message": message, "link": request.build_absolute_uri(link), "organization": organization}
@@ -105,10 +105,10 @@ def _someone_else_must(request: HttpRequest, pending: PendingSignIn, message: st
 
 
 @require_http_methods(["GET", "POST"])
-def consent_handed(request: HttpRequest, code: str) -> HttpResponse:
+def consent_handed(request: HttpRequest, link: str) -> HttpResponse:
     """The page a handed-on link opens: who asks, and a button to sign in at Microsoft and grant consent."""
     try:
-        organization = signin.handed_organization(code=code)
+        organization = signin.handed_organization(code=link)
         tenant = services.consent_tenant(organization=organization)
     except (InvalidState, ConnectionNotReady) as exc:
         messages.error(request, f"{exc} Nothing was changed.")

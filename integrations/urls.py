@@ -36,6 +36,6 @@ urlpatterns = [
     path("integrations/microsoft/signin/callback", signin_views.sign_in_callback, name="sign_in_callback"),
     path("integrations/microsoft/consent/callback", views.consent_callback, name="consent_callback"),
     # A link an admin who cannot grant consent hands on to someone who can (signed; the organization inside).
-    path("integrations/microsoft/consent/handed/<str:code>", signin_views.consent_handed, name="consent_handed"),
+    path("integrations/microsoft/consent/handed/<str:link>", signin_views.consent_handed, name="consent_handed"),
     path("integrations/microsoft/connect/callback", views.calendar_callback, name="calendar_callback"),
 ]

@@ -302,6 +302,7 @@ TARGETS: dict[str, Target] = {
         "get", {"state": STATE, "admin_consent": FLAG, "tenant": FREE, "error": FREE, "error_description": FREE}
     ),
     "calendar_callback": Target("get", {"state": STATE, "code": FREE, "error": FREE}),
+    "consent_handed": Target("post", path={"link": _p(bad=_always, good="not-a-signed-link")}, explains=()),
     "booking_page": Target(
         "get",
         {
