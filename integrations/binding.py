@@ -49,7 +49,7 @@ def _release_if_still_stale(pk: int) -> int:
     # Locked and asked again: a consent that completed since the query must keep its tenant.
     with transaction.atomic():
         connection = Connection.objects.select_for_update().select_related("organization").get(pk=pk)
-        if connection.tenant_proven_at is None or connection.tenant_proven_at >= pending_since_before():
+        if connection.held_until is None or connection.held_until > timezone.now():
             return 0
         hours = settings.CONSENT_PENDING_HOURS
         return int(binding_release(connection=connection, actor=None, why=f"no consent within {hours} hours"))

@@ -7,9 +7,10 @@ organization (a database constraint).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -100,6 +101,13 @@ class Connection(models.Model):
     def binding_pending(self) -> bool:
         """The tenant is proven but no consent has worked yet: held for this organization, not owned."""
         return bool(self.tenant_guid) and self.status == self.Status.AWAITING_CONSENT
+
+    @property
+    def held_until(self) -> datetime | None:
+        """When a pending binding lets the tenant go unless consent works before (CONSENT_PENDING_HOURS)."""
+        if not self.binding_pending or self.tenant_proven_at is None:
+            return None
+        return self.tenant_proven_at + timedelta(hours=settings.CONSENT_PENDING_HOURS)
 
     @property
     def in_use(self) -> bool:

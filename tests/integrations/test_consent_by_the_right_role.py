@@ -173,8 +173,10 @@ class TestAHeldTenantIsReleased:
     def test_a_consent_left_open_holds_the_tenant_only_for_a_day_then_the_periodic_task_releases_it(
         self, db: None, emulator_settings: EmulatorProcess
     ) -> None:
-        _start(emulator_settings, NESTOR, decision=None)  # signs in, never answers Microsoft's consent page
+        nestor, _ = _start(emulator_settings, NESTOR, decision=None)  # never answers Microsoft's consent page
         assert _connection_of(NESTOR).tenant_guid == CONTOSO_ID
+        settings_page = nestor.get(f"/orgs/{_connection_of(NESTOR).organization.code}/integrations/microsoft/")
+        assert "Your tenant is held for" in settings_page.content.decode()
         _, refused = _start(emulator_settings, ADELE)
         assert TAKEN in refused
 
