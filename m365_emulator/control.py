@@ -8,9 +8,10 @@ GET  /_emulator/tenants
     Every tenant: id, displayName, domains, groups, consented apps, access policy, and its users
     (id, userPrincipalName, mail, displayName, accountEnabled, userType, directoryRoles, isAdmin, groups);
     isAdmin: one of the person's directory roles may grant tenant-wide admin consent. The demo's roles: Adele
-    Vance and Fabrikam's Diego Siciliani are Global Administrators, Nestor Wilke Privileged Role Administrator,
-    Allan Deyoung Cloud Application Administrator, Henrietta Mueller Application Administrator (all may grant
-    consent); Joni Sherman is User Administrator, a role that may not. Everyone else holds no role.
+    Vance and Fabrikam's Diego Siciliani are Global Administrators, Nestor Wilke Privileged Role Administrator
+    (these may grant any consent); Allan Deyoung Cloud Application Administrator, Henrietta Mueller Application
+    Administrator (these may grant consent, but not to Microsoft Graph's application permissions); Joni Sherman
+    is User Administrator, a role that may not. Everyone else holds no role.
 POST /_emulator/reset                                   {"fixture"?: "demo"|"minimal", "seed"?: int}
     A fresh world (also re-seeds calendars); retires every token, code, session, throttle rule, latency
     setting and token-lifetime setting, and empties the request log (sequence numbers keep growing).

@@ -414,13 +414,13 @@ def _start_admin_consent(emulator: Emulator, request: Request, tenant: str, kind
 
 def _admin_consent_step(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
     app = emulator.state.apps[flow.client_id]
-    if not user.is_admin:
+    if not user.may_grant(app.application_permissions):
         return need_admin_page(flow, app.display_name)
     return admin_consent_page(flow, app, tenant)
 
 
 def _admin_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:
-    if decision == "back" or not user.is_admin:
+    if decision == "back" or not user.may_grant(emulator.state.apps[flow.client_id].application_permissions):
         message = "Need admin approval: an administrator must grant this app access to your organization."
         extra = {"admin_consent": "True"} if flow.kind == "adminconsent" else {}
         raise RedirectFailure({**extra, **_error("access_denied", 90094, message)})

@@ -40,10 +40,13 @@ ROLE_NAMES = {
     APPLICATION_ADMINISTRATOR: "Application Administrator",
     USER_ADMINISTRATOR: "User Administrator",
 }
-# The roles that may grant tenant-wide admin consent to an app.
+# The roles that may grant tenant-wide admin consent to an app: for delegated permissions and other APIs' app roles.
 CONSENT_ROLES = frozenset(
     {GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR, APPLICATION_ADMINISTRATOR}
 )
+# Microsoft Graph's app roles (application permissions) only these two may grant (Entra's "Grant tenant-wide admin
+# consent" prerequisites).
+GRAPH_APP_ROLE_CONSENT_ROLES = frozenset({GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR})
 # Values of an app registration's `groupMembershipClaims` (its manifest), as Entra accepts them.
 GROUP_CLAIM_VALUES = ("None", "SecurityGroup", "DirectoryRole", "ApplicationGroup", "All")
 
@@ -70,6 +73,11 @@ class DirectoryUser:
     def is_admin(self) -> bool:
         """Whether one of the person's directory roles may grant tenant-wide admin consent."""
         return bool(self.directory_roles & CONSENT_ROLES)
+
+    def may_grant(self, application_permissions: list[str]) -> bool:
+        """Whether this person may grant an app's admin consent: Graph application permissions need more."""
+        needed = GRAPH_APP_ROLE_CONSENT_ROLES if application_permissions else CONSENT_ROLES
+        return bool(self.directory_roles & needed)
 
     def wids(self) -> list[str]:
         """The `wids` claim: assigned role template ids, plus the default member role for members."""

@@ -113,8 +113,19 @@ def test_a_user_administrator_holds_a_role_but_cannot_grant_consent(emulator: Em
     assert token_request(emulator).json()["error_codes"] == [700016]
 
 
-def test_a_cloud_application_administrator_may_grant_consent(emulator: EmulatorProcess) -> None:
-    landing = Browser(emulator).sign_in(_consent_url(emulator), "allan.deyoung@contoso.onmicrosoft.com")
+def test_a_cloud_application_administrator_cannot_grant_microsoft_graphs_application_permissions(
+    emulator: EmulatorProcess,
+) -> None:
+    browser = Browser(emulator)
+    allan = "allan.deyoung@contoso.onmicrosoft.com"
+    assert "Need admin approval" in browser.sign_in(_consent_url(emulator), allan, decision=None).page
+    landing = browser.sign_in(_consent_url(emulator), allan, decision="accept")  # a forged "accept" too
+    assert landing.params["error"] == "access_denied"
+    assert token_request(emulator).json()["error_codes"] == [700016]
+
+
+def test_a_privileged_role_administrator_may_grant_consent(emulator: EmulatorProcess) -> None:
+    landing = Browser(emulator).sign_in(_consent_url(emulator), "nestor.wilke@contoso.onmicrosoft.com")
     assert landing.params["admin_consent"] == "True" and "error" not in landing.params
     assert token_request(emulator).status_code == 200
 
