@@ -130,7 +130,7 @@ def consent_handed(request: HttpRequest, link: str) -> HttpResponse:
 
 
 def _back(pending: PendingSignIn) -> HttpResponse:
-    if pending.purpose == Purpose.CONSENT and pending.organization_code:
+    if pending.purpose in (Purpose.CONSENT, Purpose.HANDED) and pending.organization_code:
         return redirect("integration_settings", code=pending.organization_code)
     if pending.purpose == Purpose.LINK and pending.organization_code:
         return redirect("organization_home", code=pending.organization_code)
