@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -180,6 +181,9 @@ class TestAHeldTenantIsReleased:
         _, refused = _start(emulator_settings, ADELE)
         assert TAKEN in refused
 
+        assert settings.CELERY_BEAT_SCHEDULE["integrations-release-stale-tenants"]["task"] == (
+            "integrations.tasks.release_stale_tenants"
+        )
         with time_machine.travel(timezone.now() + timedelta(hours=23), tick=True):
             assert tasks.release_stale_tenants() == 0
         with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1), tick=True):
