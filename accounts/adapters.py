@@ -1,17 +1,46 @@
-"""django-allauth's account adapter: password sign-in only, and no open sign-up.
+"""django-allauth's account adapter: password sign-in only, no open sign-up, and Entra ID's people left alone.
 
 Password accounts exist for people an admin invited (accounts.views.accept_invitation) and for the demo's
 seeded people. Everyone else comes through Microsoft (integrations.signin), identified by tenant and
-object id, never by an email address.
+object id, never by an email address; Entra ID governs them, so allauth's password and address pages
+refuse them (`ENTRA_GOVERNS`). A password account changes its address only by verifying the new one.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from accounts.limits import period_in_words
+from accounts.models import User
+
+ENTRA_GOVERNS = (
+    "Entra ID governs this account: your organization's Microsoft 365 admins manage its sign-in and its "
+    "address, so Overlap sets no password and changes no address for it. Sign in with Microsoft."
+)
+ADDRESS_HELD = "This address belongs to another account in Overlap. Nothing was changed."
+# allauth's messages for refusals on the address page, which for a Microsoft person have one true reason.
+_REFUSALS = {
+    "account/messages/cannot_delete_primary_email.txt",
+    "account/messages/unverified_primary_email.txt",
+}
+
+
+def is_microsoft(user: object) -> bool:
+    return isinstance(user, User) and user.is_microsoft
+
+
+def address_held_by_another(*, email: str, user: User) -> bool:
+    """Whether anyone but `user` has this address, as their own or as one they added."""
+    others = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+    return others or EmailAddress.objects.filter(email__iexact=email).exclude(user_id=user.pk).exists()
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -24,3 +53,41 @@ class AccountAdapter(DefaultAccountAdapter):
         wait = period_in_words(settings.RATE_LIMIT_SIGN_IN_FAILURES)
         message = f"Too many wrong passwords for this account. Try again in {wait} at most."
         return {**DefaultAccountAdapter.error_messages, "too_many_login_attempts": message}
+
+    def clean_password(self, password: str, user: AbstractBaseUser | None = None) -> str:
+        """Every allauth form that sets a password (set, change, reset by link) asks here first."""
+        if is_microsoft(user):
+            raise ValidationError(ENTRA_GOVERNS)
+        return super().clean_password(password, user=user)
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        if is_microsoft(user):  # no allauth path may get here for them; refuse rather than trust the forms
+            raise PermissionDenied(ENTRA_GOVERNS)
+        super().set_password(user, password)
+
+    def can_delete_email(self, email_address: EmailAddress) -> bool:
+        if is_microsoft(email_address.user):
+            return False
+        return super().can_delete_email(email_address)
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        """A verified address becomes the login (ACCOUNT_CHANGE_EMAIL): never one another account has since taken."""
+        user = email_address.user
+        if is_microsoft(user) or address_held_by_another(email=email_address.email, user=user):
+            messages.error(request, ENTRA_GOVERNS if is_microsoft(user) else ADDRESS_HELD)
+            return False
+        return bool(super().confirm_email(request, email_address))
+
+    def add_message(
+        self,
+        request: HttpRequest,
+        level: int,
+        message_template: str | None = None,
+        message_context: dict[str, Any] | None = None,
+        extra_tags: str = "",
+        message: str | None = None,
+    ) -> None:
+        if message_template in _REFUSALS and is_microsoft(getattr(request, "user", None)):
+            messages.error(request, ENTRA_GOVERNS)
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)

@@ -1,12 +1,14 @@
-"""Forms of the invitation pages."""
+"""Forms of the invitation pages, and the one allauth form Overlap narrows (ACCOUNT_FORMS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from accounts.adapters import ADDRESS_HELD, ENTRA_GOVERNS, address_held_by_another
 from accounts.models import Membership, User
 
 
@@ -35,3 +37,17 @@ class AcceptInvitationForm(forms.Form):
         if first:
             validate_password(first, User(email=self.email, name=data.get("name", "")))
         return data
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """allauth's "add an address", refused to a Microsoft person (Entra ID holds their address) and for an
+    address someone else in Overlap has: no row with a colleague's address, and no mail sent to it."""
+
+    def clean_email(self) -> str:
+        user = self.user
+        if isinstance(user, User) and user.is_microsoft:
+            raise forms.ValidationError(ENTRA_GOVERNS)
+        email = str(super().clean_email())
+        if isinstance(user, User) and address_held_by_another(email=email, user=user):
+            raise forms.ValidationError(ADDRESS_HELD)
+        return email

@@ -12,6 +12,11 @@ from django.db import models
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The password account with this address: a Microsoft person never signs in with a password, and may
+        share an address with a password account (an address is not who someone is)."""
+        return self.get(email__iexact=username or "", microsoft_object_id="")
+
     def _create(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("Every user needs an email address.")
@@ -31,12 +36,19 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    """A person who signs in with an email address (or with Microsoft)."""
+    """A person who signs in with Microsoft (their tenant and object id), or with an address and a password.
+
+    Entra ID governs a Microsoft person: no local password, no address of their own choosing. The address
+    is unique among password accounts only (it is their login); a Microsoft person may share it.
+    """
 
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField("email address")
+    # Who this person is at Microsoft, from a verified token or the directory sync; "" for a password account.
+    microsoft_tenant = models.CharField(max_length=64, blank=True)
+    microsoft_object_id = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=200, blank=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # An IANA name (e.g. Europe/Berlin), detected in the browser and changeable; "" until known.
@@ -52,11 +64,30 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         # Search results come in this order, LIMITed; PostgreSQL also has trigram indexes (migration 0005).
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["name", "email"], name="accounts_user_name_email")
+            models.Index(fields=["name", "email"], name="accounts_user_name_email"),
+            models.Index(fields=["email"], name="accounts_user_email"),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(microsoft_object_id=""),
+                name="one_password_account_per_address",
+                violation_error_message="A password account with this address exists already.",
+            ),
+            models.UniqueConstraint(
+                fields=["microsoft_tenant", "microsoft_object_id"],
+                condition=~models.Q(microsoft_object_id=""),
+                name="one_account_per_microsoft_person",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    @property
+    def is_microsoft(self) -> bool:
+        """Whether Entra ID governs this person (they came through Microsoft or connected their account)."""
+        return bool(self.microsoft_object_id)
 
     @property
     def display_name(self) -> str:

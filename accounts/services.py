@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
@@ -30,20 +32,63 @@ class AddressTaken(Exception):
 
 
 def user_create(*, email: str, name: str = "", password: str | None = None) -> User:
-    """A new person; raises `AddressTaken` rather than touch an existing account with the same address."""
+    """A new password account; raises `AddressTaken` rather than touch another password account with the address.
+
+    A Microsoft person with the same address is someone else and does not count (an address is not identity).
+    """
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.filter(email__iexact=email, microsoft_object_id="").exists():
         raise AddressTaken(email)
     return User.objects.create_user(email=email, password=password, name=name)
 
 
-def users_bulk_create(*, people: list[tuple[str, str]]) -> list[User]:
-    """Many new people (email, name) in one insert, without passwords (they sign in with Microsoft).
+def microsoft_person(*, tenant: str, object_id: str, email: str, name: str = "") -> User:
+    """The account of this Microsoft person (tenant id, object id), made when missing, with no password.
 
-    The caller has made sure nobody holds the addresses (`addresses_held`); the database refuses a duplicate.
+    Found by identity only: a password account with the same address is another person and stays untouched.
     """
-    users = [User(email=e.strip().lower(), name=name[:200], password=_unusable_password()) for e, name in people]
+    user, _ = User.objects.get_or_create(
+        microsoft_tenant=tenant.lower(),
+        microsoft_object_id=object_id.lower(),
+        defaults={"email": email.strip().lower(), "name": name[:200], "password": _unusable_password()},
+    )
+    return user
+
+
+def user_mark_microsoft(*, user: User, tenant: str, object_id: str) -> None:
+    """A password account proved it is this Microsoft person: from now on Entra ID governs it, so its local
+    password stops working (it would outlive a disabled or deleted Entra account)."""
+    user.microsoft_tenant, user.microsoft_object_id = tenant.lower(), object_id.lower()
+    user.password = _unusable_password()
+    user.save(update_fields=["microsoft_tenant", "microsoft_object_id", "password"])
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()  # no address change pending
+
+
+def users_bulk_create(*, tenant: str, people: list[tuple[str, str, str]]) -> list[User]:
+    """Many new Microsoft people (object id, email, name) of a tenant in one insert, without passwords.
+
+    The caller has made sure none of the object ids has an account yet; the database refuses a duplicate.
+    """
+    users = [
+        User(
+            email=email.strip().lower(),
+            name=name[:200],
+            password=_unusable_password(),
+            microsoft_tenant=tenant.lower(),
+            microsoft_object_id=object_id.lower(),
+        )
+        for object_id, email, name in people
+    ]
     return User.objects.bulk_create(users)
+
+
+def users_sign_out_everywhere(*, ids: list[int]) -> None:
+    """End every session of these people at once, on every device and whatever the session store: a new
+    password marker changes the hash each session was signed with, so Django drops the session at its next
+    request. For Microsoft people, whom Entra ID disabled or deleted."""
+    for start in range(0, len(ids), 500):
+        part = [User(pk=pk, password=_unusable_password()) for pk in ids[start : start + 500]]
+        User.objects.bulk_update(part, ["password"])
 
 
 def users_rename(*, names: list[tuple[int, str]]) -> None:
@@ -59,18 +104,24 @@ def _unusable_password() -> str:
 
 
 def addresses_held(*, emails: list[str]) -> set[str]:
-    """Which of these (lowercased) addresses an account already holds, in one query."""
+    """Which of these (lowercased) addresses a Microsoft person already holds, in one query (a password
+    account's address never stands in a Microsoft person's way)."""
     wanted = sorted({email.strip().lower() for email in emails if email.strip()})
     held: set[str] = set()
     for start in range(0, len(wanted), 900):
-        found = User.objects.filter(email__in=wanted[start : start + 900]).values_list("email", flat=True)
+        found = _microsoft_people().filter(email__in=wanted[start : start + 900]).values_list("email", flat=True)
         held.update(email.lower() for email in found)
     return held
 
 
 def user_holding(*, email: str) -> User | None:
-    """Who holds this address now, so that a caller can refuse to touch them (never to link or merge)."""
-    return User.objects.filter(email__iexact=email.strip()).first() if email.strip() else None
+    """Which Microsoft person holds this address now, so that a caller can refuse to touch them (never to link
+    or merge)."""
+    return _microsoft_people().filter(email__iexact=email.strip()).first() if email.strip() else None
+
+
+def _microsoft_people() -> QuerySet[User]:
+    return User.objects.exclude(microsoft_object_id="")
 
 
 def user_retire_address(*, user: User, reason: str) -> None:
@@ -117,6 +168,13 @@ def memberships_set_active(*, ids: list[int], is_active: bool) -> int:
         part = Membership.objects.filter(pk__in=ids[start : start + 900]).exclude(is_active=is_active)
         changed += part.update(is_active=is_active)
     return changed
+
+
+def memberships_sign_out(*, ids: list[int]) -> None:
+    """End every session of the people these memberships belong to (`users_sign_out_everywhere`)."""
+    for start in range(0, len(ids), 900):
+        people = Membership.objects.filter(pk__in=ids[start : start + 900]).values_list("user_id", flat=True)
+        users_sign_out_everywhere(ids=list(people))
 
 
 def membership_set_active(*, membership: Membership, is_active: bool) -> bool:

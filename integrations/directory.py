@@ -111,6 +111,7 @@ class SyncResult:
     removed: set[str] = field(default_factory=set, repr=False)  # delta sync: object ids Graph reported removed
     clashes: list[Person] = field(default_factory=list, repr=False)  # new people whose address someone holds
     pages: int = 0
+    tenant: str = ""  # the tenant every new person belongs to
 
     @property
     def summary(self) -> str:
@@ -164,11 +165,12 @@ def directory_sync(*, organization: Organization, confirmed: bool = False) -> Sy
     link = connection.directory_delta_link if connection.directory_delta_tenant == tenant and not confirmed else ""
     if link:
         try:
-            return _sync(organization, SyncResult(mode="delta"), client.users_delta(link), agreed, tenant, None)
+            result = SyncResult(mode="delta", tenant=tenant)
+            return _sync(organization, result, client.users_delta(link), agreed, tenant, None)
         except SyncReset:
             pass  # Graph forgot the link (older than 7 days): read everything again
     fresh_link = client.users_delta_from_now()  # taken first: what changes during the read comes next time
-    return _sync(organization, SyncResult(), client.user_pages(), agreed, tenant, fresh_link)
+    return _sync(organization, SyncResult(tenant=tenant), client.user_pages(), agreed, tenant, fresh_link)
 
 
 def _sync(
@@ -299,7 +301,7 @@ def _without_clashes(newcomers: list[Person], result: SyncResult) -> list[Person
 def _create(organization: Organization, people: list[Person], result: SyncResult) -> None:
     if not people:
         return
-    users = accounts.users_bulk_create(people=[(p.email, p.name) for p in people])
+    users = accounts.users_bulk_create(tenant=result.tenant, people=[(p.object_id, p.email, p.name) for p in people])
     memberships = accounts.memberships_bulk_create(users=users, organization=organization)
     now = timezone.now()
     DirectoryEntry.objects.bulk_create(
@@ -349,7 +351,9 @@ def _link_new(organization: Organization, person: Person, result: SyncResult) ->
         return  # listed twice in one read (a delta may repeat a person): already linked
     if not _free_address(organization, person, result):
         return
-    user = accounts.user_create(email=person.email, name=person.name)
+    user = accounts.microsoft_person(
+        tenant=result.tenant, object_id=person.object_id, email=person.email, name=person.name
+    )
     membership, _ = accounts.membership_ensure(user=user, organization=organization)
     DirectoryEntry.objects.create(
         organization=organization,
@@ -433,6 +437,7 @@ def _deactivate(organization: Organization, result: SyncResult, *, agreed: set[s
         admins -= 1 if one.is_admin else 0
         result.deactivated.add(one.label)
     accounts.memberships_set_active(ids=going, is_active=False)
+    accounts.memberships_sign_out(ids=going)  # disabled or deleted in Entra ID: their open sessions end now
 
 
 def _change_detail(result: SyncResult) -> str:

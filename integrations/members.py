@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
+from accounts import services as accounts
 from accounts.models import Membership, Organization, User
 from integrations.connection import ConnectionNotReady, audit, member_client, microsoft_config, usable_tenant
 from integrations.microsoft import auth, errors
@@ -164,6 +165,7 @@ def _not_own_account(membership: Membership, grant: Any, tenant: str) -> str | N
         user_principal_name=str(grant.username or "").lower(),
         synced_at=timezone.now(),
     )
+    accounts.user_mark_microsoft(user=membership.user, tenant=tenant, object_id=str(grant.oid))
     return None
 
 

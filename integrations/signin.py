@@ -44,10 +44,6 @@ NO_ORGANIZATION = (
     "Your organization does not use Overlap yet. A Microsoft 365 admin of your organization can start it with "
     "“Start with Microsoft 365”."
 )
-PASSWORD_ACCOUNT = (
-    "An Overlap account with a password already uses the address {address}. Sign in with your password, then "
-    "connect Microsoft from your profile."
-)
 STAFF_REFUSED = "Overlap's operator accounts cannot sign in with Microsoft. Sign in with your password."
 
 
@@ -113,25 +109,26 @@ def finish(*, pending: PendingSignIn, params: dict[str, str]) -> VerifiedSignIn:
 def person_for_sign_in(*, identity: VerifiedSignIn) -> User:
     """The person this verified Microsoft account is in Overlap; raises `SignInRefused` with the reason.
 
-    Found through the organization bound to `tid` and its directory entry for `oid`; in individual mode a
-    person signing in for the first time is added to that organization. Never by email, never staff.
+    Found by (tenant id, object id) alone, so that an organization's people still sign in while it is
+    disconnected (its admins must, to connect again). In individual mode a person signing in for the first
+    time is added to the organization bound to `tid`. Never by email, never staff.
     """
-    connection = Connection.objects.filter(tenant_guid=identity.tid).select_related("organization").first()
-    if connection is None:
-        raise SignInRefused(NO_ORGANIZATION)
-    entry = (
-        DirectoryEntry.objects.filter(organization=connection.organization, object_id=identity.oid)
-        .select_related("membership__user")
-        .first()
-    )
-    if entry is None:
+    user = User.objects.filter(
+        microsoft_tenant=identity.tid.lower(), microsoft_object_id=identity.oid.lower()
+    ).first()
+    if user is None:
+        connection = Connection.objects.filter(tenant_guid=identity.tid).select_related("organization").first()
+        if connection is None:
+            raise SignInRefused(NO_ORGANIZATION)
         return _newcomer(connection, identity)
-    user = entry.membership.user
     if user.is_staff or user.is_superuser:
         raise SignInRefused(STAFF_REFUSED)
-    if not entry.membership.is_active or not user.is_active:
+    membership = user.memberships.select_related("organization").order_by("-is_active", "pk").first()
+    if membership is None:
+        raise SignInRefused(NO_ORGANIZATION)
+    if not membership.is_active or not user.is_active:
         raise SignInRefused(
-            f"Your access to {connection.organization.name} in Overlap has been removed. Ask one of its admins."
+            f"Your access to {membership.organization.name} in Overlap has been removed. Ask one of its admins."
         )
     return user
 
@@ -143,14 +140,17 @@ def _newcomer(connection: Connection, identity: VerifiedSignIn) -> User:
             f"{identity.username} is not among {organization.name}'s people in Overlap yet. Overlap brings them "
             "in from Microsoft 365 every hour; ask one of your admins to synchronise now."
         )
-    try:
-        with transaction.atomic():
-            user = accounts.user_create(email=identity.username, name=identity.name)
-            membership, _ = accounts.membership_ensure(user=user, organization=organization)
-            _entry(membership, identity)
-    except accounts.AddressTaken:
-        raise SignInRefused(PASSWORD_ACCOUNT.format(address=identity.username)) from None
+    with transaction.atomic():
+        user = _person(identity)
+        membership, _ = accounts.membership_ensure(user=user, organization=organization)
+        _entry(membership, identity)
     return user
+
+
+def _person(identity: VerifiedSignIn) -> User:
+    return accounts.microsoft_person(
+        tenant=identity.tid, object_id=identity.oid, email=identity.username, name=identity.name
+    )
 
 
 def _entry(membership: Membership, identity: VerifiedSignIn) -> DirectoryEntry:
@@ -167,14 +167,15 @@ def organization_start(*, identity: VerifiedSignIn) -> tuple[User, Organization]
     """ "Start with Microsoft 365": a new organization bound to the admin's tenant, with them as its admin.
 
     The tenant is only held until consent works (`binding`). Raises `RoleMissing` for a role that cannot grant
-    the consent, and `SignInRefused` (tenant taken, address taken) with `ConsentRefused`'s other messages.
+    the consent, and `SignInRefused` (tenant taken) with `ConsentRefused`'s other messages. A password account
+    with the admin's address is someone else and does not stand in the way.
     """
     binding.stale_bindings_release(tenant=identity.tid)
     if Connection.objects.filter(tenant_guid=identity.tid).exists():
         raise SignInRefused(TENANT_TAKEN)
     try:
         with transaction.atomic():
-            user = accounts.user_create(email=identity.username, name=identity.name)
+            user = _person(identity)
             organization = accounts.organization_create(name=_organization_name(identity.username))
             membership, _ = accounts.membership_ensure(user=user, organization=organization, role=Membership.Role.ADMIN)
             _entry(membership, identity)
@@ -183,8 +184,6 @@ def organization_start(*, identity: VerifiedSignIn) -> tuple[User, Organization]
                 actor=user, why=IntegrationEvent.Kind.TENANT_CHANGED, detail=f"(none) → {identity.tid}"
             )
             tenant_bind(connection=connection, actor=user, identity=identity)
-    except accounts.AddressTaken:
-        raise SignInRefused(PASSWORD_ACCOUNT.format(address=identity.username)) from None
     except RoleMissing:
         raise
     except ConsentRefused as exc:
@@ -288,6 +287,7 @@ def membership_link(*, membership: Membership, identity: VerifiedSignIn) -> Dire
     if DirectoryEntry.objects.filter(organization=organization, object_id=identity.oid).exists():
         raise SignInRefused(_not_yours(identity, ""))
     entry = _entry(membership, identity)
+    accounts.user_mark_microsoft(user=user, tenant=identity.tid, object_id=identity.oid)
     audit(
         organization=organization,
         actor=user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -180,6 +180,7 @@ def _handed(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSign
 def _linked(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
     membership = membership_for(request, uuid.UUID(str(pending.organization_code)))
     signin.membership_link(membership=membership, identity=identity)
+    update_session_auth_hash(request, membership.user)  # now governed by Entra ID: this browser stays signed in
     messages.success(request, f"Your Microsoft account {identity.username} is connected. You can sign in with it.")
     return redirect("organization_home", code=membership.organization.code)
 

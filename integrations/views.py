@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -303,6 +304,7 @@ def calendar_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{exc} Nothing was changed. Start again from your calendar connection page.")
         return redirect("home")
     outcome = members.member_connect_complete(membership=membership, flow=flow, params=request.GET.dict())
+    update_session_auth_hash(request, membership.user)  # now governed by Entra ID: this browser stays signed in
     (messages.success if outcome.connected else messages.error)(request, outcome.message)
     return redirect("calendar_connection", code=membership.organization.code)
 

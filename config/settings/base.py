@@ -141,6 +141,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The address is the login of password accounts only (unique among them, see accounts.User); a Microsoft person
+# may share it and never signs in with a password, and the UserManager's natural key looks at password accounts.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -151,6 +154,15 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: people are invited, or come by Microsoft
+# A password account's new address replaces the old one only once verified; Microsoft people change none.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
+# The address page mails whatever address is typed: a few a minute and a day per person, one a few minutes per
+# address, so that nobody relays mail through Overlap.
+ACCOUNT_RATE_LIMITS = {
+    "manage_email": env_str("ACCOUNT_RATE_LIMIT_MANAGE_EMAIL", "3/m/user,10/d/user"),
+    "confirm_email": env_str("ACCOUNT_RATE_LIMIT_CONFIRM_EMAIL", "1/5m/key"),
+}
 # Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
 # identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 

@@ -135,22 +135,20 @@ class TestTakeoverByAddress:
         assert signed_in_as(client) is None
         assert any("operator accounts cannot sign in with Microsoft" in m for m in messages_of(page))
 
-    def test_an_address_held_by_a_password_account_is_told_not_merged(
+    def test_address_squatting_by_a_password_account_blocks_nobody_and_merges_nothing(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
         connect(browser(org.admin), org, emulator_settings, mode="delegated")
         squatter = User.objects.create_user(email=MEGAN, password="an-early-bird-password")
 
-        client, page = sign_in_with_microsoft(emulator_settings, MEGAN)
+        client, _ = sign_in_with_microsoft(emulator_settings, MEGAN)
 
-        assert signed_in_as(client) is None
-        assert any(
-            f"An Overlap account with a password already uses the address {MEGAN}. Sign in with your password, "
-            "then connect Microsoft from your profile." in m
-            for m in messages_of(page)
-        )
+        megan = signed_in_as(client)
+        assert megan is not None and megan != squatter and megan.email == MEGAN
+        assert megan.microsoft_object_id == emulator_settings.user_id(MEGAN)
         assert not squatter.memberships.exists()
-        assert not DirectoryEntry.objects.filter(object_id=emulator_settings.user_id(MEGAN)).exists()
+        assert DirectoryEntry.objects.get(object_id=emulator_settings.user_id(MEGAN)).membership.user == megan
+        assert Client().login(email=MEGAN, password="an-early-bird-password")  # the squatter is still themselves
 
 
 @pytest.mark.parametrize("mode", ["domain_wide", "delegated"])
