@@ -29,6 +29,7 @@ ADELE = "adele.vance@contoso.onmicrosoft.com"  # Global Administrator of Contoso
 
 def browser(user: User) -> Client:
     client = Client(HTTP_HOST=HOST)
+    user.refresh_from_db()  # as they are now: connecting Microsoft replaces a person's password marker
     client.force_login(user)
     return client
 
