@@ -8,13 +8,14 @@ A disconnect or a revoked consent stops every call because every client is built
 
 from __future__ import annotations
 
+from accounts import services as accounts
 from accounts.models import Membership, Organization, User
 from integrations.explain import explain_error
 from integrations.microsoft import errors
 from integrations.microsoft.auth import MemberTokens
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.models import CalendarGrant, Connection, IntegrationEvent
+from integrations.models import CalendarGrant, Connection, DirectoryEntry, IntegrationEvent
 
 
 class ConnectionNotReady(Exception):
@@ -67,9 +68,20 @@ def member_client(*, membership: Membership) -> GraphClient:
 
     def refused(error: errors.ReauthenticationRequired) -> None:
         grant.mark_reconnect_needed(reason=error.message)
+        if isinstance(error, errors.PersonGone):
+            person_left_directory(membership=membership)
 
     tokens = MemberTokens(config, tenant, grant.token_cache, grant.account_oid, save=save, refused=refused)
     return GraphClient.for_member(config, tenant, tokens)
+
+
+def person_left_directory(*, membership: Membership) -> None:
+    """Entra ID disabled or deleted this person: they lose access (unless they are the last active admin, as in
+    the directory sync) and every session of theirs ends now, not at the next sync."""
+    DirectoryEntry.objects.filter(membership=membership).update(account_enabled=False)
+    if not membership.is_admin or accounts.active_admin_count(organization=membership.organization) > 1:
+        accounts.memberships_set_active(ids=[membership.pk], is_active=False)
+    accounts.memberships_sign_out(ids=[membership.pk])
 
 
 def refuses_the_tenant(error: errors.MicrosoftError) -> bool:

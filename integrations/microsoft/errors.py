@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 _TENANT_UNKNOWN = {90002, 900023, 90072}
 _CONSENT_MISSING = {700016, 65001, 65004, 500011, 7000112}
 _CLIENT_MISCONFIGURED = {7000215, 7000222, 70011, 700022, 50194, 700054}
+_PERSON_GONE = {50034, 50057}  # the user account does not exist in the directory / is disabled
 _USER_ACTION_NEEDED = ("invalid_grant", "interaction_required", "consent_required", "login_required")
 
 
@@ -53,6 +54,10 @@ class ClientConfigurationError(MicrosoftError):
 
 class ReauthenticationRequired(MicrosoftError):
     """A member's sign-in is no longer usable (refresh token revoked, expired, MFA now required)."""
+
+
+class PersonGone(ReauthenticationRequired):
+    """Entra ID refused a member's token renewal because it deleted or disabled the person."""
 
 
 class AccessDenied(MicrosoftError):
@@ -159,6 +164,8 @@ def _token_error_class(codes: set[int], error: str, delegated: bool) -> type[Mic
         return ClientConfigurationError
     if error in ("temporarily_unavailable", "server_error"):
         return Unavailable
+    if delegated and codes & _PERSON_GONE:
+        return PersonGone
     # For a member, a dead grant or a withdrawn consent has one remedy: sign in (and consent) again.
     if delegated and error in _USER_ACTION_NEEDED:
         return ReauthenticationRequired
