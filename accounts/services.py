@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -291,3 +292,89 @@ def invitation_accept(*, secret: str, name: str, password: str) -> User:
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
     return user
+
+
+# -- one address, two people: a password account and a Microsoft person -------------------------------------
+
+
+class CannotMerge(Exception):
+    """The two accounts cannot be merged; the message says why."""
+
+
+def address_clashes(*, organization: Organization) -> list[tuple[Membership, Membership]]:
+    """(password account, Microsoft person) pairs of this organization's people who give the same address: the
+    admin decides whether they are one person (merge) or the password account goes. One query when there is
+    no clash (the usual case), two otherwise, whatever the organization's size."""
+    people = Membership.objects.filter(organization=organization).select_related("user")
+    local = people.filter(user__microsoft_object_id="")
+    microsoft = list(
+        people.filter(user__email__in=local.values("user__email"))
+        .exclude(user__microsoft_object_id="")
+        .order_by("user__email", "pk")
+    )
+    if not microsoft:
+        return []
+    by_address = {m.user.email: m for m in local.filter(user__email__in=[m.user.email for m in microsoft])}
+    return [(by_address[m.user.email], m) for m in microsoft if m.user.email in by_address]
+
+
+def clash_of(*, local: Membership) -> Membership:
+    """The Microsoft person whose address this password account gives, in the same organization; raises
+    `CannotMerge` when there is none (the page was stale, or the person is not a password account)."""
+    for own, microsoft in address_clashes(organization=local.organization):
+        if own.pk == local.pk:
+            return microsoft
+    raise CannotMerge(f"{local.user.email} is not a password account sharing a Microsoft person's address here.")
+
+
+def password_account_merge(*, local: Membership, by: User) -> Membership:
+    """The password account was the Microsoft person all along: its bookings and history move to the Microsoft
+    person's membership (the higher role of the two), then it leaves the organization (and Overlap, when it
+    belongs nowhere else). Raises `CannotMerge`; nothing changes then."""
+    into = clash_of(local=local)
+    try:
+        with transaction.atomic():
+            _repoint(Membership, local, into, lambda field: True)
+            _repoint(User, local.user, into.user, lambda field: field.null)  # history keeps naming the person
+            if local.is_admin and not into.is_admin:
+                into.role = Membership.Role.ADMIN
+                into.save(update_fields=["role"])
+            _leave(local, by=by)
+    except IntegrityError:
+        raise CannotMerge(
+            f"{local.user.email} and the Microsoft person share a meeting; cancel one of them, then merge."
+        ) from None
+    return into
+
+
+def password_account_remove(*, local: Membership, by: User) -> None:
+    """The password account is someone else, or nobody: it leaves the organization (and Overlap, when it
+    belongs nowhere else). Raises `CannotMerge`, `NotOnYourself`, `LastAdmin`."""
+    clash_of(local=local)
+    with transaction.atomic():
+        _leave(local, by=by)
+
+
+def _leave(local: Membership, *, by: User) -> None:
+    if local.user_id == by.pk:
+        raise NotOnYourself("You cannot remove your own account; another admin can.")
+    if local.is_admin and local.is_active and _other_active_admins(local) == 0:
+        raise LastAdmin("An organization keeps at least one active admin: make someone else admin first.")
+    user = local.user
+    local.delete()
+    if not user.memberships.exists():
+        user.delete()
+
+
+def _repoint(
+    model: type[models.Model], old: models.Model, new: models.Model, keep: Callable[[models.Field[Any, Any]], bool]
+) -> None:
+    """Every many-to-one reference to `old` (from any app, found through the model's relations, so that this
+    module imports none) now names `new`; one-to-one rows (a grant, a directory link) stay and go with `old`."""
+    for relation in model._meta.get_fields(include_hidden=True):  # hidden: the audit logs' related_name="+"
+        if not isinstance(relation, models.ManyToOneRel) or isinstance(relation, models.OneToOneRel):
+            continue
+        source = relation.related_model
+        if isinstance(source, type) and source not in (Membership, EmailAddress) and keep(relation.field):
+            name = relation.field.name
+            source._default_manager.filter(**{name: old}).update(**{name: new})

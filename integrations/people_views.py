@@ -31,6 +31,7 @@ def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     page = people_page(organization=organization, query=query, number=request.GET.get("page"), unreachable=unreachable)
     keep = urlencode({**({"q": query} if query else {}), **({"reach": "no"} if unreachable else {})})
     context = {"organization": organization, "connection": connection, "Mode": Connection.Mode, "keep": keep}
+    context["clashes"] = accounts.address_clashes(organization=organization)
     return render(
         request, "integrations/people.html", {**context, "page": page, "query": query, "unreachable": unreachable}
     )
@@ -76,3 +77,25 @@ def _back(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     keep = {key: request.POST[key][:100] for key in ("q", "page") if request.POST.get(key)}
     url = reverse("people", kwargs={"code": code})
     return redirect(f"{url}?{urlencode(keep)}" if keep else url)
+
+
+@login_required
+@require_POST
+def settle_clash(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
+    """A password account gives a Microsoft person's address: the admin merges it into them, or removes it."""
+    admin_membership_for(request, code)
+    local = person_in(organization_code=code, person=person)
+    action = request.POST.get("action", "")
+    if action not in ("merge", "remove"):
+        messages.error(request, "Choose to merge or to remove the password account.")
+        return _back(request, code)
+    try:
+        if action == "merge":
+            into = accounts.password_account_merge(local=local, by=signed_in_user(request))
+            messages.success(request, f"{local.user.email}'s meetings now belong to {into.user.display_name}.")
+        else:
+            accounts.password_account_remove(local=local, by=signed_in_user(request))
+            messages.success(request, f"The password account {local.user.email} is removed.")
+    except (accounts.CannotMerge, accounts.LastAdmin, accounts.NotOnYourself) as why:
+        messages.error(request, str(why))
+    return _back(request, code)

@@ -113,9 +113,7 @@ def person_for_sign_in(*, identity: VerifiedSignIn) -> User:
     disconnected (its admins must, to connect again). In individual mode a person signing in for the first
     time is added to the organization bound to `tid`. Never by email, never staff.
     """
-    user = User.objects.filter(
-        microsoft_tenant=identity.tid.lower(), microsoft_object_id=identity.oid.lower()
-    ).first()
+    user = User.objects.filter(microsoft_tenant=identity.tid.lower(), microsoft_object_id=identity.oid.lower()).first()
     if user is None:
         connection = Connection.objects.filter(tenant_guid=identity.tid).select_related("organization").first()
         if connection is None:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("orgs/<uuid:code>/people/", people_views.people, name="people"),
     path("orgs/<uuid:code>/people/<uuid:person>/role", people_views.change_role, name="people_role"),
     path("orgs/<uuid:code>/people/<uuid:person>/access", people_views.change_access, name="people_access"),
+    path("orgs/<uuid:code>/people/<uuid:person>/clash", people_views.settle_clash, name="people_clash"),
     path("start", signin_views.start_page, name="start"),
     path("start/microsoft", signin_views.start, name="start_microsoft"),
     path("sign-in/microsoft", signin_views.sign_in, name="microsoft_sign_in"),

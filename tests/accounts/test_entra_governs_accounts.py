@@ -167,7 +167,7 @@ class TestPasswordAccountsChangeTheirAddressByVerifyingIt:
 
         [sent] = mail.outbox
         assert sent.to == [OUTSIDE]
-        link = re.search(r"https?://\S+/accounts/confirm-email/\S+", sent.body)
+        link = re.search(r"https?://\S+/accounts/confirm-email/\S+", str(sent.body))
         assert link is not None
         path = link.group(0).split("testserver", 1)[-1]
         client.post(path)

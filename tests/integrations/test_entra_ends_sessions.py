@@ -7,7 +7,7 @@ import pytest
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from accounts.models import Membership, User
+from accounts.models import Membership
 from integrations import members, tasks
 from integrations.models import DirectoryEntry
 from m365_emulator.testing import EmulatorProcess
