@@ -65,6 +65,13 @@ class AccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied(ENTRA_GOVERNS)
         super().set_password(user, password)
 
+    def send_password_reset_mail(self, user: AbstractBaseUser, email: str, context: dict[str, Any]) -> None:
+        """A Microsoft person gets no reset link (no password of theirs may be set), only the way to sign in."""
+        if is_microsoft(user):
+            self.send_mail("account/email/entra_governs", email, context)
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def can_delete_email(self, email_address: EmailAddress) -> bool:
         if is_microsoft(email_address.user):
             return False

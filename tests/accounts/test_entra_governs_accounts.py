@@ -99,6 +99,16 @@ class TestMicrosoftAccountsAreGovernedByEntraId:
         assert answer.status_code == 200  # the form again, not a signed-in redirect
         assert not Client().login(email=megan.email, password="set-before-the-change-1")
 
+    def test_a_password_reset_by_mail_gives_a_microsoft_person_no_link_to_set_a_password(
+        self, megan: User, org: Org
+    ) -> None:
+        Client().post("/accounts/password/reset/", {"email": megan.email})
+
+        [sent] = mail.outbox
+        assert sent.to == [megan.email]
+        assert ENTRA_GOVERNS in str(sent.body)
+        assert "/accounts/password/reset/key/" not in str(sent.body)
+
     def test_adding_an_address_to_a_microsoft_account_to_write_into_another_mailbox_is_refused(
         self, megan: User, org: Org
     ) -> None:
