@@ -110,15 +110,13 @@ def person_for_sign_in(*, identity: VerifiedSignIn) -> User:
     """The person this verified Microsoft account is in Overlap; raises `SignInRefused` with the reason.
 
     Found by (tenant id, object id) alone, so that an organization's people still sign in while it is
-    disconnected (its admins must, to connect again). In individual mode a person signing in for the first
-    time is added to the organization bound to `tid`. Never by email, never staff.
+    disconnected (its admins must, to connect again); else through the directory entry of `oid` in the
+    organization bound to `tid` (the demo's seeded people). In individual mode a person signing in for the
+    first time is added to that organization. Never by email, never staff.
     """
-    user = User.objects.filter(microsoft_tenant=identity.tid.lower(), microsoft_object_id=identity.oid.lower()).first()
+    user = _stamped(identity) or _linked_in_directory(identity)
     if user is None:
-        connection = Connection.objects.filter(tenant_guid=identity.tid).select_related("organization").first()
-        if connection is None:
-            raise SignInRefused(NO_ORGANIZATION)
-        return _newcomer(connection, identity)
+        return _newcomer(_bound_connection(identity), identity)
     if user.is_staff or user.is_superuser:
         raise SignInRefused(STAFF_REFUSED)
     membership = user.memberships.select_related("organization").order_by("-is_active", "pk").first()
@@ -129,6 +127,27 @@ def person_for_sign_in(*, identity: VerifiedSignIn) -> User:
             f"Your access to {membership.organization.name} in Overlap has been removed. Ask one of its admins."
         )
     return user
+
+
+def _stamped(identity: VerifiedSignIn) -> User | None:
+    return User.objects.filter(microsoft_tenant=identity.tid.lower(), microsoft_object_id=identity.oid.lower()).first()
+
+
+def _linked_in_directory(identity: VerifiedSignIn) -> User | None:
+    """The account that the organization bound to `tid` links to `oid` without the identity stamped on it (the
+    demo's seeded people, who also have a password)."""
+    entry = DirectoryEntry.objects.filter(
+        organization__microsoft_connection__tenant_guid=identity.tid, object_id=identity.oid.lower()
+    )
+    found = entry.select_related("membership__user").first()
+    return found.membership.user if found else None
+
+
+def _bound_connection(identity: VerifiedSignIn) -> Connection:
+    connection = Connection.objects.filter(tenant_guid=identity.tid).select_related("organization").first()
+    if connection is None:
+        raise SignInRefused(NO_ORGANIZATION)
+    return connection
 
 
 def _newcomer(connection: Connection, identity: VerifiedSignIn) -> User:
