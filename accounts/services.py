@@ -342,7 +342,8 @@ def password_account_merge(*, local: Membership, by: User) -> Membership:
             _leave(local, by=by)
     except IntegrityError:
         raise CannotMerge(
-            f"{local.user.email} and the Microsoft person share a meeting; cancel one of them, then merge."
+            f"{local.user.email} and the Microsoft person are both in a meeting, or in two at the same time; "
+            "cancel one of them, then merge. Nothing was changed."
         ) from None
     return into
 

@@ -129,3 +129,17 @@ def test_settling_a_person_who_is_not_in_a_clash_changes_nothing(org: Org) -> No
 
     assert Membership.objects.filter(user=org.member, organization=org.organization).exists()
     assert "is not a password account sharing a Microsoft person" in page
+
+
+def test_merging_two_accounts_in_the_same_meeting_is_refused_and_changes_nothing(org: Org) -> None:
+    local, person = _clash(org)
+    booking = _booking(org, local)
+    Participant.objects.create(
+        booking=booking, membership=person, role="required", start=booking.start, end=booking.end
+    )
+
+    page = _settle(org, local, "merge")
+
+    assert "are both in a meeting" in page and "Nothing was changed" in page
+    assert Membership.objects.filter(pk=local.pk).exists()
+    assert Booking.objects.get(pk=booking.pk).organizer == local
