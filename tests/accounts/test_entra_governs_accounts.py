@@ -185,6 +185,19 @@ class TestPasswordAccountsChangeTheirAddressByVerifyingIt:
         assert org.member.email == OUTSIDE
         assert _addresses(org.member) == {OUTSIDE}
 
+    def test_after_the_upgrade_an_unverified_address_added_before_cannot_become_the_login(self, org: Org) -> None:
+        EmailAddress.objects.filter(user=org.member).update(verified=False)  # as allauth's page left them
+        EmailAddress.objects.create(user=org.member, email=OUTSIDE, verified=False)
+        importlib.import_module("accounts.migrations.0008_password_accounts_verified_address").forwards(apps, None)
+        client = _signed_in(org.member)
+
+        answer = client.post("/accounts/email/", {"action_primary": "", "email": OUTSIDE}, follow=True)
+
+        org.member.refresh_from_db()
+        assert org.member.email == "member@contoso.example"
+        assert "verified" in _page(answer)
+        assert EmailAddress.objects.get(user=org.member, primary=True).email == "member@contoso.example"
+
     def test_adding_addresses_in_bulk_to_relay_mail_is_stopped_by_the_rate_limit(self, org: Org) -> None:
         client = _signed_in(org.member)
 
