@@ -63,6 +63,7 @@ EXPECTED: dict[str, Expect] = {
     "people": Expect("get", owner=200, member=403),
     "people_role": Expect("post", owner=302, member=403, person=True),  # no role chosen: back with why
     "people_access": Expect("post", owner=302, member=403, person=True),
+    "people_clash": Expect("post", owner=302, member=403, person=True),  # no action chosen: back with why
     "microsoft_link": Expect("post", owner=302, member=302),  # to Microsoft's sign-in, or back with why not
 }
 

@@ -11,6 +11,7 @@ from integrations.microsoft.errors import (
     ConsentMissing,
     MicrosoftError,
     NotFound,
+    PersonGone,
     ReauthenticationRequired,
     SyncReset,
     TenantNotFound,
@@ -119,3 +120,9 @@ def test_a_revoked_refresh_token_is_permanent() -> None:
 def test_a_withdrawn_consent_is_consent_missing_for_the_app_and_a_new_sign_in_for_a_member() -> None:
     assert type(token_error(_oauth("invalid_grant", 65001))) is ConsentMissing
     assert type(token_error(_oauth("invalid_grant", 65001), delegated=True)) is ReauthenticationRequired
+
+
+@pytest.mark.parametrize("code", [50034, 50057])
+def test_a_renewal_refused_for_a_deleted_or_disabled_member_says_the_person_is_gone(code: int) -> None:
+    assert type(token_error(_oauth("invalid_grant", code), delegated=True)) is PersonGone
+    assert type(token_error(_oauth("invalid_grant", 700082), delegated=True)) is ReauthenticationRequired
