@@ -157,12 +157,6 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"  # no open sign-up: people 
 # A password account's new address replaces the old one only once verified; Microsoft people change none.
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
-# The address page mails whatever address is typed: a few a minute and a day per person, one a few minutes per
-# address, so that nobody relays mail through Overlap.
-ACCOUNT_RATE_LIMITS = {
-    "manage_email": env_str("ACCOUNT_RATE_LIMIT_MANAGE_EMAIL", "3/m/user,10/d/user"),
-    "confirm_email": env_str("ACCOUNT_RATE_LIMIT_CONFIRM_EMAIL", "1/5m/key"),
-}
 # Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
 # identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 
@@ -214,9 +208,15 @@ RATE_LIMIT_INVITATIONS_PER_ADDRESS = env_rate("RATE_LIMIT_INVITATIONS_PER_ADDRES
 RATE_LIMIT_SIGN_IN = env_rate("RATE_LIMIT_SIGN_IN", "30/m")
 RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT = env_rate("RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT", "10/m")
 RATE_LIMIT_SIGN_IN_FAILURES = env_rate("RATE_LIMIT_SIGN_IN_FAILURES", "5/5m")
+# The address page (a password account's) mails whatever address is typed: changes per person, mails per address,
+# so that nobody relays mail through Overlap.
+RATE_LIMIT_ADDRESS_CHANGES = env_rate("RATE_LIMIT_ADDRESS_CHANGES", "5/h")
+RATE_LIMIT_VERIFICATION_MAILS = env_rate("RATE_LIMIT_VERIFICATION_MAILS", "1/5m")
 ACCOUNT_RATE_LIMITS = {
     "login": f"{RATE_LIMIT_SIGN_IN}/ip",
     "login_failed": f"{RATE_LIMIT_SIGN_IN_FAILURES_PER_CLIENT}/ip,{RATE_LIMIT_SIGN_IN_FAILURES}/key",
+    "manage_email": f"{RATE_LIMIT_ADDRESS_CHANGES}/user",
+    "confirm_email": f"{RATE_LIMIT_VERIFICATION_MAILS}/key",
 }
 # allauth's client address: the proxies in front of the app. 0 takes the peer's address (REMOTE_ADDR, right with no
 # proxy); behind one proxy that appends to X-Forwarded-For, 1 takes the address that proxy saw. Production: 1.

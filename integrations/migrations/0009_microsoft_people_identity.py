@@ -39,7 +39,7 @@ def forwards(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0007_microsoft_identity"),
-        ("integrations", "0007_mailbox_reach_per_person"),
+        ("integrations", "0008_directory_entry_mail"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
