@@ -208,4 +208,6 @@ class TestPasswordAccountsChangeTheirAddressByVerifyingIt:
 
         assert len(mail.outbox) <= 5
         assert answers.count(429) >= 5
-        assert "Too Many Requests" in _page(client.post("/accounts/email/", {"action_add": "", "email": OUTSIDE}))
+        assert "Please wait before trying again" in _page(
+            client.post("/accounts/email/", {"action_add": "", "email": OUTSIDE})
+        )
