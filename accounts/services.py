@@ -94,17 +94,8 @@ def users_sign_out_everywhere(*, ids: list[int]) -> None:
 
 def users_rename(*, names: list[tuple[int, str]]) -> None:
     """Give these people (user id, new name) their new names, in one bulk update."""
-    _users_set("name", [(pk, name[:200]) for pk, name in names])
-
-
-def users_readdress(*, addresses: list[tuple[int, str]]) -> None:
-    """Give these Microsoft people (user id, address) the address Entra ID holds for them, in one bulk update."""
-    _users_set("email", [(pk, email[:254]) for pk, email in addresses])
-
-
-def _users_set(field: str, values: list[tuple[int, str]]) -> None:
-    if values:
-        User.objects.bulk_update([User(pk=pk, **{field: value}) for pk, value in values], [field], batch_size=500)
+    if names:
+        User.objects.bulk_update([User(pk=pk, name=name) for pk, name in names], ["name"], batch_size=500)
 
 
 def _unusable_password() -> str:

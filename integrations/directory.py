@@ -51,8 +51,6 @@ class Known:
     role: str
     user_id: int
     name: str
-    email: str
-    governed: str  # the account's Microsoft object id: "" for an account the demo seeded with a password
 
 
 _KNOWN_FIELDS = (
@@ -66,8 +64,6 @@ _KNOWN_FIELDS = (
     "membership__role",
     "membership__user_id",
     "membership__user__name",
-    "membership__user__email",
-    "membership__user__microsoft_object_id",
 )
 SAMPLE = 10  # addresses named in the audit log per kind of change
 
@@ -266,7 +262,7 @@ def _entries(organization: Organization, object_ids: list[str]) -> dict[str, Kno
 
 def _update_existing(organization: Organization, pairs: list[tuple[Known, Person]], result: SyncResult) -> None:
     """Entries whose directory state changed are written in one bulk update; memberships and names in a few."""
-    changed, back, renamed, readdressed = [], [], [], []
+    changed, back, renamed = [], [], []
     now = timezone.now()
     for known, person in pairs:
         if (known.account_enabled, known.upn, known.mail) != (person.enabled, person.upn, person.email):
@@ -275,8 +271,6 @@ def _update_existing(organization: Organization, pairs: list[tuple[Known, Person
             changed.append(entry)
         if person.name and known.name != person.name[:200]:  # Entra ID holds the name of its people
             renamed.append((known.user_id, person.name[:200]))
-        if known.governed and known.email != person.email:  # and their address, whatever was typed in Overlap
-            readdressed.append((known.user_id, person.email))
         if not person.enabled and known.is_active:
             result.leave_by_id(known.membership_id, is_admin=known.role == Membership.Role.ADMIN, label=person.email)
         elif person.enabled and not known.is_active and not known.deactivated_by_admin:
@@ -288,7 +282,6 @@ def _update_existing(organization: Organization, pairs: list[tuple[Known, Person
         DirectoryEntry.objects.bulk_update(changed, ["account_enabled", "user_principal_name", "mail", "synced_at"])
     accounts.memberships_set_active(ids=back, is_active=True)
     accounts.users_rename(names=renamed)
-    accounts.users_readdress(addresses=readdressed)
 
 
 def _without_clashes(newcomers: list[Person], result: SyncResult) -> list[Person]:
