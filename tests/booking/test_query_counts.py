@@ -37,7 +37,7 @@ BOOKING_PAGE = 6
 SUGGESTIONS_PAGE = 14
 SUGGESTIONS_PAGE_CACHED = 8  # free/busy from the cache: no Graph client to make, no address to look up
 SETTINGS_PAGE = 9  # the reach check's counts in one query
-PEOPLE_PAGE = 7
+PEOPLE_PAGE = 8  # one more: a password account that gives a Microsoft person's address (none, usually)
 
 
 def queries(client: Client, url: str, params: dict[str, Any] | None = None, **headers: str) -> int:
