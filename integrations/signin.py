@@ -251,20 +251,16 @@ def organization_join(*, identity: VerifiedSignIn, organization: Organization) -
 def _admin_of(organization: Organization, identity: VerifiedSignIn) -> User:
     """The person as an admin of the organization: found by their object id there, else added."""
     entry = DirectoryEntry.objects.filter(organization=organization, object_id=identity.oid).first()
-    try:
-        with transaction.atomic():
-            if entry is None:
-                user = accounts.user_create(email=identity.username, name=identity.name)
-                membership, _ = accounts.membership_ensure(user=user, organization=organization)
-                entry = _entry(membership, identity)
-            membership = entry.membership
-            if membership.user.is_staff or membership.user.is_superuser:
-                raise SignInRefused(STAFF_REFUSED)
-            if not membership.is_active or not membership.user.is_active:  # an admin took their access away
-                raise SignInRefused(f"Your access to {organization.name} in Overlap has been removed.")
-            Membership.objects.filter(pk=membership.pk).update(role=Membership.Role.ADMIN)
-    except accounts.AddressTaken:
-        raise SignInRefused(PASSWORD_ACCOUNT.format(address=identity.username)) from None
+    with transaction.atomic():
+        if entry is None:
+            membership, _ = accounts.membership_ensure(user=_person(identity), organization=organization)
+            entry = _entry(membership, identity)
+        membership = entry.membership
+        if membership.user.is_staff or membership.user.is_superuser:
+            raise SignInRefused(STAFF_REFUSED)
+        if not membership.is_active or not membership.user.is_active:  # an admin took their access away
+            raise SignInRefused(f"Your access to {organization.name} in Overlap has been removed.")
+        Membership.objects.filter(pk=membership.pk).update(role=Membership.Role.ADMIN)
     audit(
         organization=organization,
         actor=membership.user,

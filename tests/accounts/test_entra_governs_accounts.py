@@ -141,7 +141,7 @@ class TestMicrosoftAccountsAreGovernedByEntraId:
         EmailAddress.objects.create(user=megan, email="cfo@contoso.example", verified=False)
         User.objects.filter(pk=megan.pk).update(microsoft_object_id="")  # as before the upgrade
 
-        importlib.import_module("integrations.migrations.0009_microsoft_people_identity").forwards(apps, None)
+        importlib.import_module("integrations.migrations.0010_microsoft_people_identity").forwards(apps, None)
 
         megan.refresh_from_db()
         assert (megan.microsoft_tenant, megan.microsoft_object_id) == (TENANT, "abc-1")

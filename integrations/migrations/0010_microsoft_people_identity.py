@@ -39,7 +39,7 @@ def forwards(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0007_microsoft_identity"),
-        ("integrations", "0008_directory_entry_mail"),
+        ("integrations", "0009_tenant_held_until_consent"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
