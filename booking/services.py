@@ -187,12 +187,12 @@ def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
     """
     readiness = calendars.calendar_readiness(organizer=booking.organizer)
     problems = check.problems
-    if readiness.problem:
-        booking_fail(
-            booking=booking, reason=readiness.problem, fix="reconnect" if readiness.connect_calendar else "admin"
-        )
-    elif check.refused:
+    if readiness.problem and readiness.connect_calendar:
+        booking_fail(booking=booking, reason=readiness.problem, fix="reconnect")
+    elif check.refused:  # Microsoft's own word (e.g. the organizer has left the directory) says the most
         booking_fail(booking=booking, reason=check.refused, fix="admin")
+    elif readiness.problem:
+        booking_fail(booking=booking, reason=readiness.problem, fix="admin")
     elif any(p.startswith(NOT_ASKED) for p in problems):
         raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
     else:

@@ -23,6 +23,7 @@ from integrations.connection import (
     connection_report_error,
     member_client,
     organization_client,
+    person_left_directory,
 )
 from integrations.explain import explain_error
 from integrations.mailboxes import NO_RECORD, Mailbox, directory_addresses, directory_mailboxes
@@ -361,7 +362,10 @@ def _mailbox_gone(error: errors.MicrosoftError, *, names_mailbox_only: bool) -> 
 
 
 def _left_directory(organizer: Membership, error: errors.MicrosoftError) -> CalendarError:
-    """A deleted organizer: Microsoft 365 no longer has the mailbox named by their object id."""
+    """A deleted organizer: Microsoft 365 no longer has the mailbox named by their object id. Unless the person
+    is there without a mailbox (MailboxNotEnabledForRESTAPI), Entra ID has removed them: their sessions end now."""
+    if error.code.lower() != "mailboxnotenabledforrestapi":
+        person_left_directory(membership=organizer)
     reason = LEFT_DIRECTORY.format(name=organizer.user.display_name, organization=organizer.organization)
     return CalendarError(reason, code=error.code or "mailbox_gone", permanent=True)
 
