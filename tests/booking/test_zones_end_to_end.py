@@ -12,12 +12,13 @@ import pytest
 import time_machine
 
 from accounts.models import Membership
+from booking.availability import availability_check_slot
 from booking.meetings import Booking
 from booking.rules import booking_rules_of
 from localtime import zone_named
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form
-from tests.booking.world import connected, event, member, next_week, plant, search_page, set_zone
+from tests.booking.world import connected, event, member, next_week, plant, schedule_calls, search_page, set_zone
 from tests.conftest import Org, signed_in
 
 # (page zone, the test process's "now", the searched days, the first day after the zone's clock change)
@@ -111,3 +112,26 @@ def test_a_meeting_just_outside_the_range_still_keeps_its_buffers_from_the_first
     assert start + timedelta(minutes=30) in starts and end - timedelta(minutes=60) in starts
     assert start not in starts and start + timedelta(minutes=15) not in starts
     assert end - timedelta(minutes=45) not in starts and end - timedelta(minutes=30) not in starts
+
+
+def test_the_final_check_refuses_a_start_off_the_organizers_local_grid_before_asking_microsoft(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+    set_zone(adele, "Asia/Kathmandu")
+    _set_rules(org, grid=30, before=0, after=0)
+    monday, _ = next_week()
+    since = emulator_settings.last_seq()
+
+    off = availability_check_slot(
+        organizer=adele,
+        required=[member(org, "Diego Ruiz")],
+        optional=[],
+        start=monday,
+        end=monday + timedelta(hours=1),
+    )
+
+    assert not off.free and off.problems == (
+        "A meeting starts on a 30-minute mark of the organizer's clock (Asia/Kathmandu).",
+    )
+    assert schedule_calls(emulator_settings, since) == 0
