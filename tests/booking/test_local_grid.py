@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 
 from booking.engine import Person, Request, WorkingHours, search
 from booking.meeting_forms import slot_of
+from booking.results import zone_label
 from booking.rules import GRANULARITIES, BookingRules
+from integrations.microsoft.timezones import zone_from_graph
 from localtime import CustomTimeZone, on_grid, outlook_name, zone_named
+from m365_emulator.fixtures import PACIFIC_CUSTOM_ZONE
 
 # Offsets of :30 and :45, half-hour changes (Lord Howe), southern summers, a custom zone from Graph.
 ZONE_NAMES = [
@@ -112,3 +115,10 @@ def test_the_booking_form_refuses_a_start_on_the_utc_hour_that_is_off_the_local_
 def test_graphs_customized_time_zone_for_india_is_named_as_outlook_names_it() -> None:
     assert outlook_name(INDIA_CUSTOM) == "India Standard Time"
     assert outlook_name(CustomTimeZone(bias=-330, name="My own zone")) == "My own zone"
+
+
+def test_a_custom_zone_no_windows_zone_matches_is_shown_by_its_offset_and_graphs_pacific_example_by_its_name() -> None:
+    odd = CustomTimeZone(bias=-337)  # UTC+05:37: no Windows zone keeps this clock
+
+    assert zone_label(odd) == "UTC+05:37"
+    assert zone_label(zone_from_graph(PACIFIC_CUSTOM_ZONE)) == "Pacific Standard Time"
