@@ -22,10 +22,11 @@ import integrations.calendars as calendars
 from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
-from booking.delegated import delegated_suggestions, graph_offered, stored_zone
+from booking.delegated import delegated_suggestions, graph_offered
 from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
+from localtime import zone_or_none
 
 __all__ = [
     "CouldNotRead",
@@ -86,10 +87,11 @@ def availability_search(
         graph_suggests = calendars.graph_suggests_times(organizer=organizer)
     try:
         found = delegated_suggestions(wanted) if graph_suggests else None
-        schedules = _free_busy(organizer, [organizer, *required, *optional], window_start, window_end)
+        read_start, read_end = read_window(window_start, window_end, wanted.rules)
+        schedules = _free_busy(organizer, [organizer, *required, *optional], read_start, read_end)
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
-    people = _people(organizer, required, optional, schedules, window_start)
+    people = _people(organizer, required, optional, schedules, read_start)
     _learn_zones([organizer, *required, *optional], schedules)
     ranked = engine.search(people, _engine_request(wanted))
     if graph_suggests:
@@ -113,10 +115,13 @@ def availability_check_slot(
     rules = booking_rules_of(organization=organizer.organization)
     if start <= (now or timezone.now()):
         return SlotCheck(False, ("This time has already begun.",))
+    if not rules.on_grid(start, zone := member_zone(organizer)):
+        return SlotCheck(False, (rules.grid_words(zone),))
     people = [organizer, *required]
-    before, after = start - rules.buffer_before, end + rules.buffer_after
+    read_start, read_end = read_window(start, end, rules)
+    guarded = (start - rules.buffer_before, end + rules.buffer_after)  # as the search guards a slot
     try:
-        schedules = _read_free_busy(organizer, people, before, after)
+        schedules = _read_free_busy(organizer, people, read_start, read_end)
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = getattr(error, "reason", str(error))
         refused = reason if isinstance(error, calendars.CalendarError) and error.permanent else ""
@@ -125,7 +130,7 @@ def availability_check_slot(
     problems = [
         problem
         for membership in people
-        if (problem := _slot_problem(membership, schedules.get(membership.pk), before, after, blocking))
+        if (problem := _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking))
     ]
     return SlotCheck(not problems, tuple(problems))
 
@@ -136,9 +141,17 @@ def availability_forget(*, organization: Organization, people: Iterable[Membersh
         cache.set(_version_key(organization, membership.pk), clock.time_ns(), None)
 
 
+def read_window(start: datetime, end: datetime, rules: BookingRules) -> tuple[datetime, datetime]:
+    """The free/busy a search or a check of [start, end) must read: the largest buffer beyond either edge, so that
+    a meeting just before the first day or just after the last still pushes times away."""
+    pad = max(rules.buffer_before, rules.buffer_after)
+    return start - pad, end + pad
+
+
 def member_zone(membership: Membership) -> tzinfo:
-    """The member's own time zone (as their browser told it), UTC until known."""
-    return stored_zone(membership.user) or UTC
+    """The member's page zone (as their browser told it, or as they picked it), UTC until known: the clock the
+    booking page shows times in, and whose grid they start on."""
+    return zone_or_none(membership.user.time_zone) or UTC
 
 
 def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
@@ -295,16 +308,18 @@ def _from_engine(
 def _slot_problem(
     membership: Membership,
     schedule: calendars.Schedule | None,
-    start: datetime,
-    end: datetime,
+    read_start: datetime,
+    guarded: tuple[datetime, datetime],
     blocking: frozenset[str],
 ) -> str:
-    name = membership.user.display_name
+    """Why this person cannot make the slot: unreadable, or a blocking status within `guarded` (the slot and its
+    buffers); "" when they can. `read_start` is where the free/busy that was read begins."""
+    name, (start, end) = membership.user.display_name, guarded
     if schedule is None or schedule.error is not None:
         why = schedule.error.message if schedule and schedule.error else "no answer"
         return f"{name}'s calendar could not be read ({why})."
     busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
-        busy_from_view(schedule.availability_view, ViewGrid(start, timedelta(minutes=_INTERVAL)))
+        busy_from_view(schedule.availability_view, ViewGrid(read_start, timedelta(minutes=_INTERVAL)))
     )
     clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
     return f"{name} is no longer free then ({clash.status})." if clash else ""

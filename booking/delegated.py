@@ -15,17 +15,17 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime
 
 import integrations.calendars as calendars
-from accounts.models import Membership, User
+from accounts.models import Membership
 from booking import engine
-from booking.results import Wanted, named_zone
+from booking.results import Wanted
+from localtime import grid_start, on_grid
 
 # Graph documents no maximum: room for every half hour of a working week, so that the fair order has a choice.
 MOST_SUGGESTIONS = 100
 YOU = "you"
-_MINUTE = timedelta(minutes=1)
 _STATUS_WORDS = {"oof": "out of office", "workingElsewhere": "working elsewhere"}
 _EMPTY_REASONS = {
     "attendeesunavailable": "Microsoft 365 found no time in this range when enough of the people asked are free. "
@@ -94,24 +94,6 @@ def attendee_threshold(required: int, optional: int) -> float:
     required ones, so with optional people it is the required share, and Overlap itself checks that every
     required person is free (the engine still puts the times when more optional people are free first)."""
     return math.floor(10000 * required / (required + optional)) / 100
-
-
-def grid_start(instant: datetime, step: timedelta, zone: tzinfo) -> datetime:
-    """The first whole minute at or after `instant` whose clock in `zone` is on the grid of `step`."""
-    moment = instant.astimezone(UTC).replace(second=0, microsecond=0)
-    if moment < instant:
-        moment += _MINUTE
-    local = moment.astimezone(zone)
-    return moment + (-(local.hour * 60 + local.minute) % (step // _MINUTE)) * _MINUTE
-
-
-def on_grid(instant: datetime, step: timedelta, zone: tzinfo) -> bool:
-    return grid_start(instant, step, zone) == instant
-
-
-def stored_zone(user: User) -> tzinfo | None:
-    """The zone a member's browser told and their profile keeps, or None when unknown."""
-    return named_zone(user.time_zone)
 
 
 def status_words(status: str) -> str:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 
 from accounts.models import Membership
-from booking.availability import MOST_PEOPLE
+from booking.availability import MOST_PEOPLE, member_zone
 from booking.people import colleagues_by_uuid
 from booking.rules import (
     CHOOSABLE_STATUSES,
@@ -21,12 +19,7 @@ from booking.rules import (
     BookingRules,
     durations_words,
 )
-
-
-@cache
-def zone_names() -> tuple[str, ...]:
-    """Every IANA zone name of the shipped data, sorted."""
-    return tuple(sorted(available_timezones()))
+from localtime import UnknownZone, canonical_name
 
 
 def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
@@ -145,6 +138,11 @@ class SlotForm(_People):
     agenda = forms.CharField(max_length=4000, required=False)
     teams = forms.BooleanField(required=False)
 
+    @property
+    def zone(self) -> tzinfo:
+        """The organizer's page zone: the grid a start must be on."""
+        return member_zone(self.organizer)
+
     def clean_start(self) -> datetime:
         text = self.cleaned_data["start"]
         try:
@@ -159,6 +157,8 @@ class SlotForm(_People):
             raise forms.ValidationError("The start time is outside the calendar (years 1 to 9999).") from None
         if start <= datetime.now(UTC):
             raise forms.ValidationError("This time has already passed: search again for a later one.")
+        if not self.rules.on_grid(start, self.zone):
+            raise forms.ValidationError(self.rules.grid_words(self.zone))
         return start
 
 
@@ -166,10 +166,12 @@ class TimeZoneForm(forms.Form):
     time_zone = forms.CharField(max_length=64, label="Your time zone")
 
     def clean_time_zone(self) -> str:
+        """The zone's IANA name as the shipped data spells it, for any IANA or Windows name in any case."""
         name: str = self.cleaned_data["time_zone"].strip()
-        if name not in zone_names():
-            raise forms.ValidationError(f"“{name}” is not a time zone Overlap knows: pick one from the list.")
-        return name
+        try:
+            return canonical_name(name)
+        except UnknownZone:
+            raise forms.ValidationError(f"“{name}” is not a time zone Overlap knows: pick one from the list.") from None
 
 
 class RulesForm(forms.ModelForm):
@@ -237,7 +239,3 @@ def _at_most(value: int, most: int, what: str) -> int:
 
 def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def zone_of(name: str) -> tzinfo:
-    return ZoneInfo(name) if name in zone_names() else UTC

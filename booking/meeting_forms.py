@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 import integrations.calendars as calendars
-from accounts.models import Membership, Organization
+from accounts.models import Membership
+from booking.availability import member_zone
 from booking.meetings import MAX_ATTENDEES
 from booking.rules import BookingRules, booking_rules_of
 from booking.services import Slot
@@ -30,16 +31,16 @@ def parse_start(text: str) -> datetime:
         raise forms.ValidationError("The start is outside the calendar (years 1 to 9999).") from None
 
 
-def slot_of(start_text: str, minutes: int, *, rules: BookingRules) -> Slot:
-    """A slot on the organization's grid, in the future, of a duration the booking page offers."""
+def slot_of(start_text: str, minutes: int, *, rules: BookingRules, zone: tzinfo) -> Slot:
+    """A slot on the organization's grid of the organizer's clock (`zone`), in the future, of a duration the
+    booking page offers."""
     start = parse_start(start_text)
-    grid = rules.granularity_minutes
     if minutes <= 0:
         raise forms.ValidationError("A meeting must end after it starts.")
     if minutes not in rules.durations:
         raise forms.ValidationError(f"A meeting lasts {rules.durations_words} minutes.")
-    if start.second or start.microsecond or start.minute % grid:
-        raise forms.ValidationError(f"A meeting starts on a {grid}-minute mark.")
+    if not rules.on_grid(start, zone):
+        raise forms.ValidationError(rules.grid_words(zone))
     if start <= timezone.now():
         raise forms.ValidationError("This time has passed; pick a time in the future.")
     return Slot(start, start + timedelta(minutes=minutes))
@@ -49,14 +50,15 @@ class SlotForm(forms.Form):
     start = forms.CharField(max_length=40)
     minutes = forms.IntegerField(min_value=-100000, max_value=100000)
 
-    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organizer: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rules = booking_rules_of(organization=organization)
+        self.organizer, self.zone = organizer, member_zone(organizer)
+        self.rules = booking_rules_of(organization=organizer.organization)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if "start" in data and "minutes" in data:
-            data["slot"] = slot_of(data["start"], data["minutes"], rules=self.rules)
+            data["slot"] = slot_of(data["start"], data["minutes"], rules=self.rules, zone=self.zone)
         return data
 
 
@@ -64,10 +66,6 @@ class BookingForm(SlotForm):
     subject = forms.CharField(max_length=255, required=False)
     agenda = forms.CharField(max_length=10000, required=False)
     teams = forms.BooleanField(required=False)
-
-    def __init__(self, *args: Any, organizer: Membership, **kwargs: Any) -> None:
-        super().__init__(*args, organization=organizer.organization, **kwargs)
-        self.organizer = organizer
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

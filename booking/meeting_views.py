@@ -108,7 +108,7 @@ def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) ->
 @limited(BOOKINGS)
 def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     def reschedule(found: Booking, member: Membership) -> str:
-        form = SlotForm(request.POST, organization=member.organization)
+        form = SlotForm(request.POST, organizer=member)
         if not form.is_valid():
             raise BookingRefused(" ".join(_problems(form)))
         services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])

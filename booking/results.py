@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from localtime import outlook_name, zone_or_none
 
 if TYPE_CHECKING:
     from accounts.models import Membership
@@ -31,11 +32,8 @@ class Suggestion:
 
 
 def named_zone(name: str) -> tzinfo | None:
-    """The IANA zone of this name, or None for "" or a name that is not one."""
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    """The zone of this IANA or Windows name (any case), or None for "" or a name that is not one."""
+    return zone_or_none(name)
 
 
 @dataclass(frozen=True)
@@ -61,9 +59,10 @@ _CUSTOM_ZONE = "Customized Time Zone"
 
 
 def zone_label(zone: tzinfo) -> str:
-    """A zone as a person reads it: its IANA name (Europe/Paris), the name Microsoft gave a custom zone when it
-    gave one, else its offsets from UTC ("UTC+05:30"; "UTC-08:00, UTC-07:00 in daylight saving time")."""
-    name = str(getattr(zone, "key", "") or zone.tzname(None) or "")
+    """A zone as a person reads it: its IANA name (Europe/Paris), the name Outlook shows for a custom zone (its
+    own, or the Windows zone that keeps the same clock: "India Standard Time"), else its offsets from UTC
+    ("UTC+05:30"; "UTC-08:00, UTC-07:00 in daylight saving time")."""
+    name = outlook_name(zone)
     if name and name.lower() != _CUSTOM_ZONE.lower():
         return name
     year = datetime.now(UTC).year

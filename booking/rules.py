@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django.db import models
 
 from accounts.models import Organization
 from booking.engine import DEFAULT_BLOCKING
+from localtime import on_grid, outlook_name
 
 # Statuses an admin may choose to block ("unknown" always blocks, whatever they choose).
 CHOOSABLE_STATUSES = (
@@ -60,6 +61,15 @@ class BookingRules(models.Model):
     @property
     def granularity(self) -> timedelta:
         return timedelta(minutes=self.granularity_minutes)
+
+    def on_grid(self, start: datetime, zone: tzinfo) -> bool:
+        """Whether a meeting may start then: the search, the booking form, reschedule and the final check all
+        ask this, with the organizer's page zone, so a time one proposes the others accept."""
+        return on_grid(start, self.granularity, zone)
+
+    def grid_words(self, zone: tzinfo) -> str:
+        step = self.granularity_minutes
+        return f"A meeting starts on a {step}-minute mark of the organizer's clock ({outlook_name(zone)})."
 
     @property
     def durations(self) -> list[int]:

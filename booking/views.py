@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import membership_for
 from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
 from booking import finder, preferences
-from booking.forms import zone_names
 from booking.people import colleagues_matching
+from localtime import zone_choices
 
 
 @login_required
@@ -25,7 +25,7 @@ def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     finding = finder.find_times(organizer=organizer, query=request.GET)
     partial = request.htmx and finding.searched  # type: ignore[attr-defined]
     template = "booking/_results.html" if partial else "booking/page.html"
-    context = {"organization": organizer.organization, "organizer": organizer, "f": finding, "zones": zone_names()}
+    context = {"organization": organizer.organization, "organizer": organizer, "f": finding, "zones": zone_choices()}
     return render(request, template, context)
 
 
@@ -55,7 +55,7 @@ def booking_time_zone(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if request.htmx and form.is_valid():  # type: ignore[attr-defined]
         return HttpResponse(headers={"HX-Refresh": "true"})  # every time on the page moves to the new zone
     if request.htmx:  # type: ignore[attr-defined]
-        context = {"organization": organizer.organization, "tz_form": form, "zones": zone_names()}
+        context = {"organization": organizer.organization, "tz_form": form, "zones": zone_choices()}
         return render(request, "booking/_time_zone.html", context)
     if form.errors:
         messages.error(request, " ".join(str(e) for e in form.errors.get("time_zone", [])))

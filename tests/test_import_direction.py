@@ -72,6 +72,10 @@ def test_the_microsoft_package_imports_nothing_from_overlaps_apps() -> None:
     assert _offending(("integrations",), allowed, ("accounts", "integrations", "booking", "config")) == []
 
 
+def test_the_model_of_local_time_imports_no_app() -> None:
+    assert _offending(("localtime",), _nothing_allowed, ("accounts", "integrations", "booking", "config")) == []
+
+
 def test_accounts_imports_no_app() -> None:
     assert _offending(("accounts",), _nothing_allowed, ("integrations", "booking", "config")) == []
 

@@ -10,6 +10,7 @@ from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.ranking import assess
 from booking.engine.reasons import Context, OptionalPerson, join_names
 from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
+from localtime import grid_runs
 
 
 def search(people: Sequence[Person], request: Request) -> Result:
@@ -77,13 +78,19 @@ def _frame(request: Request) -> Frame:
 
 
 def _grid(frame: Frame, request: Request, duration: int) -> int:
-    """Slot starts on the grid, after the notice, whose slot ends inside the window."""
+    """Slot starts on the organizer's local grid (`localtime.grid_runs`), after the notice, whose slot ends
+    inside the window."""
     before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
     earliest = max(before, frame.ceil(request.now + request.minimum_notice))
-    local = frame.instant(earliest).astimezone(request.grid_tz)
-    step = request.granularity // MINUTE
-    first = earliest + (-(local.hour * 60 + local.minute)) % step
-    return every(step, first, frame.size - after - duration)
+    last = frame.size - after - duration
+    if last < earliest:
+        return 0
+    step, mask = request.granularity // MINUTE, 0
+    for first, until in grid_runs(
+        frame.instant(earliest), frame.instant(last + 1), request.granularity, request.grid_tz
+    ):
+        mask |= every(step, frame.floor(first), frame.ceil(until) - 1)
+    return mask
 
 
 def _unavailable(person: Prepared, frame: Frame, request: Request, duration: int, *, keep_hours: bool) -> int:

@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
+from localtime import use_shipped_zone_data
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -162,6 +163,8 @@ ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Every zone of this process comes from the shipped tzdata package: a host with old zone rules can't move a meeting.
+use_shipped_zone_data()
 USE_I18N = True
 USE_TZ = True
 

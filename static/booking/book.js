@@ -61,7 +61,12 @@
     if (!form || form.dataset.stored || !window.Intl || !window.htmx) { return; }
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (!zone) { return; }
-    form.querySelector("[name=time_zone]").value = zone;
+    var field = form.querySelector("[name=time_zone]");
+    // The browser may name its zone in a way the list spells otherwise (Asia/Calcutta): send it as told.
+    if (field.tagName === "SELECT" && !Array.prototype.some.call(field.options, function (o) { return o.value === zone; })) {
+      field.add(new Option(zone, zone));
+    }
+    field.value = zone;
     htmx.trigger(form, "submit");
   });
 })();

@@ -188,6 +188,33 @@ class TestTimeZone:
         assert response["HX-Refresh"] == "true"
         assert User.objects.get(pk=org.member.pk).time_zone == "America/New_York"
 
+    def test_a_zone_in_any_case_or_as_a_windows_name_is_stored_as_the_zone_data_spells_it(self, org: Org) -> None:
+        client = signed_in(org.member)
+
+        client.post(url(org, "booking_time_zone"), {"time_zone": " asia/KATHMANDU "})
+        kathmandu = User.objects.get(pk=org.member.pk).time_zone
+        client.post(url(org, "booking_time_zone"), {"time_zone": "AUS Central Standard Time"})
+
+        assert kathmandu == "Asia/Kathmandu"
+        assert User.objects.get(pk=org.member.pk).time_zone == "Australia/Darwin"
+
+    def test_the_zone_picker_groups_zones_by_country_with_the_members_zone_chosen(self, org: Org) -> None:
+        set_zone(Membership.objects.get(user=org.member), "Australia/Lord_Howe")
+
+        page = signed_in(org.member).get(url(org, "booking_page")).content.decode()
+
+        picker = page[page.index('<select name="time_zone"') : page.index("</select>")]
+        india = '<optgroup label="India"><option value="Asia/Kolkata">Kolkata (Asia/Kolkata)</option></optgroup>'
+        assert india in picker
+        assert '<option value="Australia/Lord_Howe" selected>Lord Howe (Australia/Lord_Howe)</option>' in picker
+        assert picker.index('label="Australia"') < picker.index('label="Nepal"')
+
+    def test_an_outsider_cannot_change_a_members_zone(self, org: Org, outsider_client: Client) -> None:
+        response = outsider_client.post(url(org, "booking_time_zone"), {"time_zone": "Asia/Kolkata"})
+
+        assert response.status_code == 404
+        assert User.objects.get(pk=org.member.pk).time_zone == ""
+
 
 class TestConfirmSummary:
     def test_a_picked_time_leads_to_a_clear_summary(self, org: Org, adele: Membership) -> None:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.meetings import Booking, Participant
+from booking.rules import booking_rules_of
 from booking.tasks import read_back_due
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import (
@@ -80,6 +81,30 @@ class TestReschedule:
         (patch,) = [c for c in graph_calls(world.emulator, since) if c["method"] == "PATCH"]
         assert set(patch["body"]) == {"start", "end"}
         assert [e.kind for e in meeting.history.all()][-1] == "rescheduled"
+
+    def test_an_organizer_in_india_moves_the_meeting_to_the_hour_of_their_clock_and_not_to_the_utc_hour(
+        self, world: World, meeting: Booking
+    ) -> None:
+        world.megan.user.time_zone = "Asia/Kolkata"
+        world.megan.user.save(update_fields=["time_zone"])
+        rules = booking_rules_of(organization=world.org.organization)
+        rules.granularity_minutes = 60
+        rules.save()
+        utc_hour = free_slot(world, [world.megan, world.adele], minutes=90, days=10)  # 21:30 in Kolkata
+        client = world.client(world.megan)
+
+        refused = client.post(
+            meeting_url(meeting, "meeting_reschedule"), {"start": utc_hour.isoformat(), "minutes": "60"}, follow=True
+        ).content.decode()
+        moved = client.post(
+            meeting_url(meeting, "meeting_reschedule"),
+            {"start": (utc_hour + timedelta(minutes=30)).isoformat(), "minutes": "60"},
+            follow=True,
+        ).content.decode()
+
+        assert "A meeting starts on a 60-minute mark of the organizer&#x27;s clock (Asia/Kolkata)" in refused
+        meeting.refresh_from_db()
+        assert "The meeting is moved" in moved and meeting.start == utc_hour + timedelta(minutes=30)
 
     def test_the_organizer_picks_a_fresh_suggestion_and_the_meeting_moves_there(self, world: World) -> None:
         # Alex (New York) shares working hours with Megan (Seattle); Adele (Berlin) does not.
