@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 import integrations.calendars as calendars
+from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
@@ -26,7 +27,6 @@ from booking.delegated import delegated_suggestions, graph_offered
 from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
-from localtime import zone_or_none
 
 __all__ = [
     "CouldNotRead",

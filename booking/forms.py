@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.localtime import UnknownZone, canonical_name
 from accounts.models import Membership
 from booking.availability import MOST_PEOPLE, member_zone
 from booking.people import colleagues_by_uuid
@@ -19,7 +20,6 @@ from booking.rules import (
     BookingRules,
     durations_words,
 )
-from localtime import UnknownZone, canonical_name
 
 
 def next_working_days(today: date, count: int = 10) -> tuple[date, date]:

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import membership_for
 from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
+from accounts.localtime import zone_choices
 from booking import finder, preferences
 from booking.people import colleagues_matching
-from localtime import zone_choices
 
 
 @login_required

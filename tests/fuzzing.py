@@ -34,13 +34,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import services as account_services
+from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization, User
 from booking.meeting_forms import parse_start
 from booking.meetings import Booking
 from booking.rules import booking_rules_of
 from integrations.forms import normalize_tenant
 from integrations.models import Connection
-from localtime import zone_or_none
 from m365_emulator.testing import EmulatorProcess
 
 # Values every fuzzed parameter may get: the classics of attacks and of broken clients.

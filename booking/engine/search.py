@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from accounts.localtime import grid_runs
 from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.ranking import assess
 from booking.engine.reasons import Context, OptionalPerson, join_names
 from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
-from localtime import grid_runs
 
 
 def search(people: Sequence[Person], request: Request) -> Result:

@@ -8,8 +8,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.localtime import use_shipped_zone_data
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
-from localtime import use_shipped_zone_data
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

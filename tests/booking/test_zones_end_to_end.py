@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 import time_machine
 
+from accounts.localtime import zone_named
 from accounts.models import Membership
 from booking.availability import availability_check_slot
 from booking.meetings import Booking
 from booking.rules import booking_rules_of
-from localtime import zone_named
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form
 from tests.booking.world import connected, event, member, next_week, plant, schedule_calls, search_page, set_zone
