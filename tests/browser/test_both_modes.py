@@ -145,9 +145,9 @@ def test_an_organization_starts_a_member_books_and_sees_the_decline_the_move_and
     emulator = emulator_settings
     admin, org = start_the_organization(browser, live_server.url, mode)
     member, page = sign_in_with_microsoft(browser, live_server.url, org, mode)
-    # Domain-wide, Microsoft tells each colleague's working-hours zone; in individual mode Overlap knows Adele's
-    # from her own browser, and Oliver has never used Overlap.
-    adele_zone = "Europe/Berlin" if mode == "domain_wide" else PARIS
+    # In both modes Microsoft tells each colleague's working-hours zone (individual mode reads it from the member's
+    # own getSchedule): Adele's Outlook says Berlin, whatever zone her browser last showed Overlap.
+    adele_zone = "Europe/Berlin"
 
     page.goto(f"{org}/book/")
     expect(page.locator("#tz")).to_have_attribute("data-stored", NEW_YORK)
