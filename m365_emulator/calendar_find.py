@@ -15,6 +15,7 @@ are marked UNCONFIRMED.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -102,12 +103,27 @@ def _attendee(raw: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "emailAddress": {"address": address, "name": str(email.get("name") or address)}}
 
 
-def _next_step(moment: datetime) -> datetime:
-    """The first half-hour boundary at or after `moment`."""
-    base = moment.astimezone(UTC).replace(second=0, microsecond=0)
-    if base < moment:
-        base += timedelta(minutes=1)
-    return base + timedelta(minutes=(-base.minute) % 30)
+def _next_step(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """The first half-hour boundary at or after `moment` on the clock of `zone` (the organizer's: Outlook's
+    suggestions start on the hour or the half hour where the organizer is, e.g. 10:00 in Kathmandu, +05:45)."""
+    return to_utc(_next_wall(moment, zone), zone)
+
+
+def _next_wall(moment: datetime, zone: tzinfo) -> datetime:
+    local = moment.astimezone(zone)
+    wall = local.replace(tzinfo=None, second=0, microsecond=0)
+    if wall < local.replace(tzinfo=None):
+        wall += timedelta(minutes=1)
+    return wall + timedelta(minutes=(-wall.minute) % 30)
+
+
+def _steps(start: datetime, end: datetime, zone: tzinfo) -> Iterator[datetime]:
+    """Half-hour marks of `zone`'s clock from `start` until `end`, stepped on the wall clock, so a clock change
+    by half an hour (Lord Howe) never slides them off the half hour."""
+    wall = _next_wall(start, zone)
+    while (moment := to_utc(wall, zone)) < end:
+        yield moment
+        wall += STEP
 
 
 @dataclass
@@ -146,7 +162,7 @@ def find(store: CalendarStore, tenant: Tenant, organizer: DirectoryUser, request
     people = [_person(store, tenant, a, lo, hi) for a in request.attendees]
     own = store.instances(organizer.id, lo, hi)
     bounds = [_hours(organizer), *(p.hours for p in people if p.hours is not None)]
-    scored = [_score(request, own, people, start) for start in _candidates(bounds, request)]
+    scored = [_score(request, own, people, start) for start in _candidates(bounds, request, _clock(organizer))]
     kept = [s for s in scored if s is not None and s["confidence"] >= request.minimum_percentage]
     placed = _with_locations(store, tenant, request, kept, lo, hi)
     placed.sort(key=lambda s: (-s["confidence"], s["start"]))
@@ -189,19 +205,24 @@ def _person(store: CalendarStore, tenant: Tenant, attendee: dict[str, Any], lo: 
     return _Person(store.instances(user.id, lo, hi), hours)
 
 
-def _candidates(bounds: list[_Hours], request: FindRequest) -> list[datetime]:
+def _candidates(bounds: list[_Hours], request: FindRequest, zone: tzinfo) -> list[datetime]:
     """Half-hour starts inside the windows where the meeting fits everyone's hours for the activity domain."""
     starts: list[datetime] = []
     for window_start, window_end in request.windows:
-        moment = _next_step(window_start)
-        while moment + request.duration <= window_end:
+        for moment in _steps(window_start, window_end, zone):
             end = moment + request.duration
+            if end > window_end:
+                break
             if request.activity_domain == "unrestricted" or all(
                 hours.cover(moment, end, request.activity_domain) for hours in bounds
             ):
                 starts.append(moment)
-            moment += STEP
     return sorted(set(starts))
+
+
+def _clock(organizer: DirectoryUser) -> tzinfo:
+    """The zone whose half hours the suggestions start on: the organizer's mailbox zone, as in Outlook."""
+    return zone_for_name(organizer.mailbox_time_zone)
 
 
 def _hours(user: DirectoryUser) -> _Hours:
@@ -237,7 +258,7 @@ def _empty_reason(request: FindRequest, organizer: DirectoryUser, own: list[Inst
     if all(end - start < request.duration for start, end in request.windows):
         return "unknown"
     if not request.organizer_optional:
-        own_times = _candidates([_hours(organizer)], request)
+        own_times = _candidates([_hours(organizer)], request, _clock(organizer))
         if all(_organizer_status(request, own, start) in ("busy", "oof") for start in own_times):
             return "organizerUnavailable"
     if any(p.instances is None for p in people):

@@ -290,3 +290,16 @@ def test_a_required_room_busy_all_the_while_gives_locations_unavailable(emulator
     assert starts(wished) == ["09:00", "09:30", "10:00", "10:30", "11:00"]
     assert wished["meetingTimeSuggestions"][0]["locations"] == []
     assert short["meetingTimeSuggestions"] == [] and short["emptySuggestionsReason"] == "locationsUnavailable"
+
+
+def test_suggestions_start_on_the_half_hours_of_the_organizers_mailbox_clock(emulator: EmulatorProcess) -> None:
+    """As in Outlook: an organizer whose mailbox is in Kathmandu (UTC+05:45) gets 15:00 and 15:30 there, never the
+    UTC half hours (14:45 there) that an hourly grid on her clock would have to refuse."""
+    emulator.update_user(ADELE, mailboxTimeZone="Nepal Standard Time")
+    kathmandu = ZoneInfo("Asia/Kathmandu")
+
+    result = ask(emulator, user_token(emulator, ADELE), quiet_saturday(), [ALEX], maxCandidates=20).json()
+
+    found = [datetime.fromisoformat(s["meetingTimeSlot"]["start"]["dateTime"][:19]).replace(tzinfo=UTC)
+             for s in result["meetingTimeSuggestions"]]  # fmt: skip
+    assert found and {s.astimezone(kathmandu).minute for s in found} <= {0, 30}
