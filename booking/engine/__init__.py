@@ -5,6 +5,8 @@ Pure: no Django, no I/O. All arithmetic is on UTC instants; working hours stay p
 
 from __future__ import annotations
 
+from booking.engine.blockers import BlockedDay, Blocker, who_blocks
+from booking.engine.near import NearMiss, earliest_beyond, near_misses, stretched_hours
 from booking.engine.search import best_slots, search
 from booking.engine.types import (
     ALWAYS_BLOCKING,
@@ -27,8 +29,11 @@ __all__ = [
     "DAY_NAMES",
     "DEFAULT_BLOCKING",
     "STATUSES",
+    "BlockedDay",
+    "Blocker",
     "Busy",
     "Explanation",
+    "NearMiss",
     "Person",
     "PersonAtSlot",
     "Request",
@@ -37,5 +42,9 @@ __all__ = [
     "Unreadable",
     "WorkingHours",
     "best_slots",
+    "earliest_beyond",
+    "near_misses",
     "search",
+    "stretched_hours",
+    "who_blocks",
 ]

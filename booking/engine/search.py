@@ -32,14 +32,14 @@ def search(people: Sequence[Person], request: Request) -> Result:
     missing = [u for u in unreadable if u.required]
     if missing:
         return Result(unreadable=unreadable, failed=_failure(missing))
-    frame, duration = _frame(request), request.duration // MINUTE
+    frame, duration = frame_of(request), request.duration // MINUTE
     required = sorted(
         (prepare(p, frame, request.blocking) for p in people if p.required),
         key=lambda prepared: prepared.person.id != request.you,  # "you" first, then as given
     )
-    grid = allowed = _grid(frame, request, duration)
+    grid = allowed = start_grid(frame, request, duration)
     for person in required:
-        allowed &= ~_unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
+        allowed &= ~unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
     if not allowed:
         return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
     optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
@@ -70,14 +70,14 @@ def _failure(missing: Sequence[Unreadable]) -> str:
     return f"No time can be suggested until every required person's calendar can be read ({who})."
 
 
-def _frame(request: Request) -> Frame:
+def frame_of(request: Request) -> Frame:
     start = _ceil_minute(request.start.astimezone(UTC))
     end = _floor_minute(request.end.astimezone(UTC))
     before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
     return Frame(origin=start - before * MINUTE, size=max((end - start) // MINUTE, 0) + before + after)
 
 
-def _grid(frame: Frame, request: Request, duration: int) -> int:
+def start_grid(frame: Frame, request: Request, duration: int) -> int:
     """Slot starts on the organizer's local grid (`localtime.grid_runs`), after the notice, whose slot ends
     inside the window."""
     before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
@@ -93,7 +93,7 @@ def _grid(frame: Frame, request: Request, duration: int) -> int:
     return mask
 
 
-def _unavailable(person: Prepared, frame: Frame, request: Request, duration: int, *, keep_hours: bool) -> int:
+def unavailable(person: Prepared, frame: Frame, request: Request, duration: int, *, keep_hours: bool) -> int:
     """Slot starts this person cannot make: a blocking minute within the slot or its buffers, or, when their
     working hours hold, a minute of the slot outside them."""
     before, after = _minutes(request.buffer_before), _minutes(request.buffer_after)
@@ -133,9 +133,9 @@ def _optional(person: Person, allowed: int, frame: Frame, request: Request, dura
     if person.unreadable is not None:
         return OptionalPerson(person, None, None)
     prepared = prepare(person, frame, request.blocking)
-    calendar_free = allowed & ~_unavailable(prepared, frame, request, duration, keep_hours=False)
+    calendar_free = allowed & ~unavailable(prepared, frame, request, duration, keep_hours=False)
     return OptionalPerson(
-        person, calendar_free, calendar_free & ~_unavailable(prepared, frame, request, duration, keep_hours=True)
+        person, calendar_free, calendar_free & ~unavailable(prepared, frame, request, duration, keep_hours=True)
     )
 
 
