@@ -11,6 +11,7 @@ the client drops subjects and locations before anything here sees them.
 
 from __future__ import annotations
 
+import dataclasses
 import time as clock
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -24,7 +25,7 @@ from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
 from booking.delegated import delegated_suggestions, graph_offered
-from booking.results import CouldNotRead, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
+from booking.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import BookingRules, booking_rules_of
 from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
 
@@ -41,6 +42,8 @@ __all__ = [
 
 MOST_PEOPLE = 10  # colleagues in one search, required and optional together
 CACHE_SECONDS = 120
+FEW = 5  # fewer times than this, and the page also shows who blocks each day
+LATER_DAYS = 56  # how far beyond the range to look for the earliest time (getSchedule reads under 62 days)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
 _CHUNK = 20  # mailboxes per getSchedule
 _DEFAULT_DAYS = frozenset(range(5))
@@ -93,10 +96,40 @@ def availability_search(
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
     people = _people(organizer, required, optional, schedules, read_start)
     _learn_zones([organizer, *required, *optional], schedules)
-    ranked = engine.search(people, _engine_request(wanted))
+    request = _engine_request(wanted)
+    ranked = engine.search(people, request)
+    hard = _hard(people, request, ranked, wanted, stretch=not graph_suggests)
     if graph_suggests:
-        return _from_engine(graph_offered(ranked, found, wanted, people), people, organizer, source="microsoft")
-    return _from_engine(ranked, people, organizer)
+        return _from_engine(graph_offered(ranked, found, wanted, people), people, organizer, "microsoft", hard)
+    return _from_engine(ranked, people, organizer, hard=hard)
+
+
+def _hard(
+    people: list[engine.Person], request: engine.Request, ranked: engine.Result, wanted: Wanted, *, stretch: bool
+) -> Hard:
+    """For a search with few times or none: who blocks each day (from the free/busy already read); with none, the
+    smallest changes that open a time, and the earliest time beyond the range (one more getSchedule)."""
+    if len(ranked.slots) >= FEW:
+        return Hard()
+    days = engine.who_blocks(people, request)
+    if ranked.slots:
+        return Hard(days)
+    near = engine.near_misses(people, request, durations=wanted.rules.durations, stretch=stretch)
+    later = _earliest_later(wanted, request)
+    return Hard(days, (*near, later) if later else near)
+
+
+def _earliest_later(wanted: Wanted, request: engine.Request) -> engine.NearMiss | None:
+    """The earliest time for everyone in the weeks after the range: one getSchedule (Graph reads under 62 days
+    at once), ranked by the same engine and rules."""
+    organizer, start, end = wanted.organizer, wanted.end, wanted.end + timedelta(days=LATER_DAYS)
+    read_start, read_end = read_window(start, end, wanted.rules)
+    try:
+        schedules = _free_busy(organizer, [organizer, *wanted.required, *wanted.optional], read_start, read_end)
+    except calendars.CalendarError:
+        return None  # the range's own answer stands; the later weeks are a bonus
+    people = _people(organizer, wanted.required, wanted.optional, schedules, read_start)
+    return engine.earliest_beyond(people, dataclasses.replace(request, start=start, end=end))
 
 
 def availability_check_slot(
@@ -279,7 +312,11 @@ def _zones(people: Sequence[engine.Person], organizer: Membership) -> list[tuple
 
 
 def _from_engine(
-    result: engine.Result, people: Sequence[engine.Person], organizer: Membership, source: str = "overlap"
+    result: engine.Result,
+    people: Sequence[engine.Person],
+    organizer: Membership,
+    source: str = "overlap",
+    hard: Hard | None = None,
 ) -> SearchResult:
     zones = _zones(people, organizer)
 
@@ -302,6 +339,7 @@ def _from_engine(
         unreadable=unreadable,
         failed=result.failed,
         notes=result.notes,
+        hard=hard or Hard(),
     )
 
 

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 import integrations.calendars as calendars
 from accounts.models import Membership
+from booking import engine
 from booking.availability import SearchResult, Suggestion, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
 from booking.results import TheirTime, named_zone, their_times
@@ -66,6 +67,8 @@ class Finding:
     chosen: list[tuple[Membership, bool, bool]] = field(default_factory=list)  # (person, required, widened)
     # The zone of the member's own Outlook working hours when its clock is not the page's: the page offers it.
     outlook_zone: str = ""
+    # When nothing fits: each near miss and the link that applies it to the search.
+    ways: tuple[tuple[engine.NearMiss, str], ...] = ()
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -163,7 +166,26 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     finding.outlook_zone = _other_outlook_zone(organizer, finding.zone)
     finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
     finding.days = _by_day(_choice(s, finding.zone, base) for s in result.slots)
+    finding.ways = tuple((miss, _applied(organizer, form, miss, finding.zone)) for miss in result.hard.near)
     return finding
+
+
+def _applied(organizer: Membership, form: SearchForm, miss: engine.NearMiss, zone: tzinfo) -> str:
+    """The booking page's link for the same search with this near miss applied."""
+    assert isinstance(form.data, QueryDict)  # the page's GET
+    query = form.data.copy()
+    if miss.kind == "optional":
+        query.setlist("required", [v for v in query.getlist("required") if v != miss.person_id])
+        query.setlist("optional", [*query.getlist("optional"), miss.person_id])
+        query.setlist("widen", [v for v in query.getlist("widen") if v != miss.person_id])
+    elif miss.kind == "stretch":  # searched outside their hours, the time is flagged as such
+        query.setlist("widen", [*query.getlist("widen"), miss.person_id])
+    elif miss.kind == "shorter":
+        query["minutes"] = str(miss.minutes)
+    else:
+        query["start_date"] = query["end_date"] = miss.start.astimezone(zone).date().isoformat()
+    path = reverse("booking_page", kwargs={"code": organizer.organization.code})
+    return f"{path}?{query.urlencode()}"
 
 
 def _other_outlook_zone(organizer: Membership, page_zone: tzinfo) -> str:

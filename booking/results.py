@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from accounts.localtime import outlook_name, zone_or_none
+from booking import engine
 
 if TYPE_CHECKING:
     from accounts.models import Membership
@@ -87,6 +88,14 @@ class CouldNotRead:
 
 
 @dataclass(frozen=True)
+class Hard:
+    """For a search with few times or none: who blocks each day, and (with none) the near misses, cheapest first."""
+
+    days: tuple[engine.BlockedDay, ...] = ()
+    near: tuple[engine.NearMiss, ...] = ()
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
 
@@ -101,6 +110,7 @@ class SearchResult:
     unreadable: tuple[CouldNotRead, ...] = ()
     failed: str = ""
     notes: tuple[str, ...] = ()
+    hard: Hard = Hard()
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,10 @@ def best(people: Sequence[Person], request: Request) -> Slot | None:
 
 
 def _optional(people: Sequence[Person], request: Request) -> list[NearMiss]:
+    """Each required colleague made optional, while one other stays required (a meeting needs one)."""
     found = []
-    for person in people:
-        if not person.required or person.id == request.you:
-            continue
+    colleagues = [p for p in people if p.required and p.id != request.you]
+    for person in colleagues if len(colleagues) > 1 else ():
         changed = [dataclasses.replace(p, required=False) if p.id == person.id else p for p in people]
         slot = best(changed, request)
         if slot is not None:

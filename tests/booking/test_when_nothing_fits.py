@@ -1,0 +1,66 @@
+"""A search where nothing fits, through the page in both modes: who blocks each day, the ways out, and one of them
+applied with a click and booked."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from accounts.models import Membership
+from booking.meetings import Booking
+from tests.booking.helpers import World, book, form
+from tests.booking.world import event, linked_starts, member, plant, search_page
+
+pytestmark = pytest.mark.usefixtures("data_contract")
+
+
+def _hard_day(world: World, people: list[Membership]) -> datetime:
+    """A weekday about two weeks out (UTC midnight), every calendar emptied around it."""
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=14)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    for person in people:
+        world.emulator.clear(person.user.email, day - timedelta(days=1), day + timedelta(days=2))
+    return day
+
+
+def _ways_out(page: str) -> dict[str, str]:
+    """The page's ways out: their words and the search each link runs."""
+    section = page.split('id="ways-out"', 1)[1].split("</section>", 1)[0]
+    return {
+        html.unescape(words): html.unescape(url) for url, words in re.findall(r'<a href="([^"]+)">([^<]+)</a>', section)
+    }
+
+
+def test_when_nothing_fits_the_page_names_who_blocks_and_applying_a_way_out_books(
+    world: World, outsider_client: Client
+) -> None:
+    debra = member(world.org, "Debra Berger")
+    day = _hard_day(world, [world.megan, world.alex, debra])
+    plant(world.emulator, world.alex.user.email, event(day, 36 * 60, "Secret offsite in Lisbon", showAs="oof"))
+    client = world.client(world.megan)
+
+    page, starts = search_page(
+        client, world.org, required=[world.alex, debra], minutes=60, days=(day.date(), day.date())
+    )
+
+    assert starts == []
+    assert "<strong>Alex Wilber</strong>: out of office through their working hours" in page
+    assert '<th scope="row">Alex Wilber</th>' in page and ">out of office</td>" in page
+    assert '<th scope="row">Debra Berger</th>' in page and ">free</td>" in page
+    assert "Secret offsite" not in page and "Lisbon" not in page
+    ways = _ways_out(page)
+    optional = next(url for words, url in ways.items() if words.endswith("works if Alex Wilber is optional"))
+
+    assert outsider_client.get(optional).status_code == 404  # another organization's search, even as a link
+    applied = client.get(optional, HTTP_HX_REQUEST="true").content.decode()
+
+    (start, *_) = linked_starts(applied)
+    assert day + timedelta(hours=17) <= start < day + timedelta(hours=22)  # Megan's and Debra's working hours
+    response = book(client, world.org, form(start, minutes=60, required=[debra], optional=[world.alex]))
+    (booking,) = Booking.objects.all()
+    assert response.status_code == 302 and booking.state == Booking.State.CONFIRMED
