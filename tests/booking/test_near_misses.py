@@ -137,11 +137,17 @@ def test_it_offers_making_the_blocker_optional_stretching_hours_and_a_shorter_me
     ann = _person("Ann", Busy(MONDAY, MONDAY + timedelta(days=2), "oof"))
     misses = near_misses([you, early, ann], _week(), durations=DURATIONS)
     assert misses == ()  # Ann is out all week: nothing but making her optional would help, and Kai also blocks
-    misses = near_misses([you, early], _week(30), durations=DURATIONS)
+    zoe = _person("Zoe")
+    misses = near_misses([you, early, zoe], _week(30), durations=DURATIONS)
     assert [m.words for m in misses] == [
         "Monday 2 March 09:00 works if Kai stays 30 minutes late (09:30 for Kai)",
         "Monday 2 March 10:00 works if Kai is optional",
     ]
     ann_busy = _person("Ann", Busy(MONDAY + timedelta(hours=9, minutes=45), MONDAY + timedelta(days=2)))
     shorter = near_misses([you, ann_busy], _week(), durations=DURATIONS)
-    assert shorter[0].words == "a 45-minute meeting fits on Monday 2 March 09:00"
+    assert [m.words for m in shorter] == ["a 45-minute meeting fits on Monday 2 March 09:00"]  # Ann is the only one
+
+
+def test_it_never_offers_to_make_the_only_colleague_optional() -> None:
+    you, ann = _person("you"), _person("Ann", Busy(MONDAY, MONDAY + timedelta(days=2), "oof"))
+    assert near_misses([you, ann], _week(), durations=DURATIONS) == ()
