@@ -8,12 +8,13 @@ of meeting before 30).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
 
-from booking.engine.search import search
-from booking.engine.types import MINUTE, Person, Request, Slot, WorkingHours
+from booking.engine.search import earliest_start, search
+from booking.engine.types import MINUTE, Person, Request, WorkingHours
 
 STRETCHES = (30, 60)  # minutes someone's working day may start earlier or end later
 # What a change costs, to rank them: stretching someone's day by half an hour is the smallest ask.
@@ -53,7 +54,41 @@ def near_misses(
     found = [*_optional(people, request), *_shorter(people, request, durations)]
     if stretch:
         found += _stretched(people, request)
-    return tuple(sorted(found, key=lambda miss: (miss.cost, miss.start))[:count])
+    chosen = sorted(found, key=lambda change: (change.cost, change.earliest))[:count]
+    return tuple(change.best() for change in chosen)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A change that opens a time (its earliest start known), its best time worked out only when offered."""
+
+    people: Sequence[Person]
+    request: Request
+    cost: int
+    earliest: datetime
+    words: Callable[[datetime], str]  # the words, given the time
+    kind: str
+    person_id: str = ""
+    minutes: int = 0
+    early: bool = False
+
+    def best(self) -> NearMiss:
+        result = search(self.people, self.request)
+        slot = result.best[0]
+        return NearMiss(
+            self.kind, self.words(slot.start), slot.start, slot.end, self.cost, self.person_id, self.minutes, self.early
+        )
+
+
+def _change(
+    people: Sequence[Person], request: Request, kind: str, words: Callable[[datetime], str], **how: Any
+) -> _Change | None:
+    """The change, when the changed search has a time at all."""
+    earliest = earliest_start(people, request)
+    if earliest is None:
+        return None
+    cost = _COST[kind] * (how.get("minutes", 30) // 30 if kind == "stretch" else 1)
+    return _Change(people, request, cost, earliest, words, kind, **how)
 
 
 def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | None:
@@ -66,37 +101,30 @@ def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | No
     return NearMiss("later", words, slot.start, slot.end, _COST["later"])
 
 
-def best(people: Sequence[Person], request: Request) -> Slot | None:
-    """The best-ranked slot of a search, or None."""
-    result = search(people, request)
-    return result.best[0] if result.best else None
-
-
-def _optional(people: Sequence[Person], request: Request) -> list[NearMiss]:
+def _optional(people: Sequence[Person], request: Request) -> list[_Change]:
     """Each required colleague made optional, while one other stays required (a meeting needs one)."""
     found = []
     colleagues = [p for p in people if p.required and p.id != request.you]
     for person in colleagues if len(colleagues) > 1 else ():
         changed = [dataclasses.replace(p, required=False) if p.id == person.id else p for p in people]
-        slot = best(changed, request)
-        if slot is not None:
-            words = f"{_when(slot.start, request.grid_tz)} works if {person.name} is optional"
-            found.append(NearMiss("optional", words, slot.start, slot.end, _COST["optional"], person.id))
-    return found
+        words = _words("{when} works if " + f"{person.name} is optional", request.grid_tz)
+        found.append(_change(changed, request, "optional", words, person_id=person.id))
+    return [change for change in found if change]
 
 
-def _shorter(people: Sequence[Person], request: Request, durations: Sequence[int]) -> list[NearMiss]:
+def _shorter(people: Sequence[Person], request: Request, durations: Sequence[int]) -> list[_Change]:
     """The longest allowed meeting shorter than the one asked for that fits."""
     asked = request.duration // MINUTE
     for minutes in sorted((m for m in durations if m < asked), reverse=True):
-        slot = best(people, dataclasses.replace(request, duration=timedelta(minutes=minutes)))
-        if slot is not None:
-            words = f"a {minutes}-minute meeting fits on {_when(slot.start, request.grid_tz)}"
-            return [NearMiss("shorter", words, slot.start, slot.end, _COST["shorter"], minutes=minutes)]
+        changed = dataclasses.replace(request, duration=timedelta(minutes=minutes))
+        words = _words(f"a {minutes}-minute meeting fits on " + "{when}", request.grid_tz)
+        change = _change(people, changed, "shorter", words, minutes=minutes)
+        if change:
+            return [change]
     return []
 
 
-def _stretched(people: Sequence[Person], request: Request) -> list[NearMiss]:
+def _stretched(people: Sequence[Person], request: Request) -> list[_Change]:
     """For each required person (not you, not already searched outside their hours), the smallest stretch of
     their working day, earlier or later, that opens a time."""
     found = []
@@ -104,26 +132,23 @@ def _stretched(people: Sequence[Person], request: Request) -> list[NearMiss]:
         if not person.required or person.id in (request.you, *request.widened) or person.hours is None:
             continue
         for minutes in STRETCHES:
-            misses = [m for early in (True, False) if (m := _stretch(people, request, person, minutes, early))]
-            if misses:
-                found.append(min(misses, key=lambda miss: miss.start))
+            changes = [c for early in (True, False) if (c := _stretch(people, request, person, minutes, early))]
+            if changes:
+                found.append(min(changes, key=lambda change: change.earliest))
                 break
     return found
 
 
-def _stretch(people: Sequence[Person], request: Request, person: Person, minutes: int, early: bool) -> NearMiss | None:
+def _stretch(people: Sequence[Person], request: Request, person: Person, minutes: int, early: bool) -> _Change | None:
     assert person.hours is not None
     hours = stretched_hours(person.hours, minutes, early=early)
     if hours is None:
         return None
     changed = [dataclasses.replace(p, hours=hours) if p.id == person.id else p for p in people]
-    slot = best(changed, request)
-    if slot is None:
-        return None
     edge = hours.start if early else hours.end
     ask = f"starts {minutes} minutes early" if early else f"stays {minutes} minutes late"
-    words = f"{_when(slot.start, request.grid_tz)} works if {person.name} {ask} ({edge:%H:%M} for {person.name})"
-    return NearMiss("stretch", words, slot.start, slot.end, _COST["stretch"] * minutes // 30, person.id, minutes, early)
+    words = _words("{when} works if " + f"{person.name} {ask} ({edge:%H:%M} for {person.name})", request.grid_tz)
+    return _change(changed, request, "stretch", words, person_id=person.id, minutes=minutes, early=early)
 
 
 def stretched_hours(hours: WorkingHours, minutes: int, *, early: bool) -> WorkingHours | None:
@@ -148,3 +173,7 @@ def _time(minutes: int) -> time:
 
 def _when(instant: datetime, zone: tzinfo) -> str:
     return f"{instant.astimezone(zone):%A %-d %B %H:%M}"
+
+
+def _words(template: str, zone: tzinfo) -> Callable[[datetime], str]:
+    return lambda instant: template.format(when=_when(instant, zone))

@@ -37,15 +37,34 @@ def search(people: Sequence[Person], request: Request) -> Result:
         (prepare(p, frame, request.blocking) for p in people if p.required),
         key=lambda prepared: prepared.person.id != request.you,  # "you" first, then as given
     )
-    grid = allowed = start_grid(frame, request, duration)
-    for person in required:
-        allowed &= ~unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
+    grid = start_grid(frame, request, duration)
+    allowed = _allowed(grid, required, frame, request, duration)
     if not allowed:
         return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
     optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
     context = Context(frame, duration, request.you, required, optional, request.you_tz)
     slots = _ranked(allowed, required, [o.free for o in optional if o.free is not None], context)
     return Result(best=best_slots(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
+
+
+def earliest_start(people: Sequence[Person], request: Request) -> datetime | None:
+    """The first start `search` would give, without ranking anything (None when it gives none): cheap enough to
+    try many changes of a search."""
+    _check(people, request)
+    if any(p.required and p.unreadable is not None for p in people):
+        return None
+    frame, duration = frame_of(request), request.duration // MINUTE
+    required = [prepare(p, frame, request.blocking) for p in people if p.required]
+    allowed = _allowed(start_grid(frame, request, duration), required, frame, request, duration)
+    return frame.instant((allowed & -allowed).bit_length() - 1) if allowed else None
+
+
+def _allowed(grid: int, required: Sequence[Prepared], frame: Frame, request: Request, duration: int) -> int:
+    """The starts on the grid every required person can make."""
+    allowed = grid
+    for person in required:
+        allowed &= ~unavailable(person, frame, request, duration, keep_hours=person.person.id not in request.widened)
+    return allowed
 
 
 def _check(people: Sequence[Person], request: Request) -> None:

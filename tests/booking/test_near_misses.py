@@ -19,6 +19,7 @@ from booking.engine import (
     who_blocks,
 )
 from booking.engine.near import STRETCHES
+from booking.engine.search import earliest_start
 from tests.booking.engine_world import searches
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,3 +152,11 @@ def test_it_offers_making_the_blocker_optional_stretching_hours_and_a_shorter_me
 def test_it_never_offers_to_make_the_only_colleague_optional() -> None:
     you, ann = _person("you"), _person("Ann", Busy(MONDAY, MONDAY + timedelta(days=2), "oof"))
     assert near_misses([you, ann], _week(), durations=DURATIONS) == ()
+
+
+@FAST
+@given(searches())
+def test_the_quick_earliest_start_is_the_first_slot_of_the_full_search(case: tuple[list[Person], Request]) -> None:
+    people, request = case
+    slots = search(people, request).slots
+    assert earliest_start(people, request) == (slots[0].start if slots else None)
