@@ -9,7 +9,8 @@ names, a legacy IANA name and a customTimeZone with rules), then times:
 - reading: json.loads plus Overlap's parser (integrations/microsoft/parse.py), as the client does;
 - search: the parsed schedules turned into the engine's people (booking/schedules.py) and the search itself,
   every slot scored and ranked;
-- words: the same search with every slot's reasons written out (what a page that lists every slot pays).
+- words: the same search with every slot's reasons written out (what a page that lists every slot pays);
+- hard: what a search with few times or none adds (who blocks each day, and the near misses).
 
 Prints a table; ratio = search / reading (the target is at most 1). Each figure is the best of --repeat runs.
 The people: the organizer and up to 9 colleagues are required (10 in all, the product's limit), the rest
@@ -39,7 +40,7 @@ import django  # booking.schedules reads Graph's types through the integration, 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup()
 
-from booking.engine import Person, Request, Result, WorkingHours, search
+from booking.engine import Person, Request, Result, WorkingHours, near_misses, search, who_blocks
 from booking.schedules import ViewGrid, person_from_schedule
 from integrations.microsoft import parse
 from integrations.microsoft.timezones import zone_from_graph
@@ -155,6 +156,17 @@ def read(body: bytes) -> list[Schedule]:
 
 def find(schedules: list[Schedule], days: int, required: int = REQUIRED_AT_MOST) -> Result:
     """The schedules as the engine's people, and the search (organizer = person 0, then who is required)."""
+    return search(*inputs(schedules, days, required))
+
+
+def hard(schedules: list[Schedule], days: int, required: int = REQUIRED_AT_MOST) -> None:
+    """What a search with no time adds: who blocks each day, and the near misses."""
+    people, request = inputs(schedules, days, required)
+    who_blocks(people, request)
+    near_misses(people, request, durations=range(15, 121, 15))
+
+
+def inputs(schedules: list[Schedule], days: int, required: int) -> tuple[list[Person], Request]:
     default = WorkingHours(frozenset(range(5)), time(9), time(17), UTC)
     view = ViewGrid(START, timedelta(minutes=INTERVAL))
     people: list[Person] = [
@@ -178,7 +190,7 @@ def find(schedules: list[Schedule], days: int, required: int = REQUIRED_AT_MOST)
         buffer_after=timedelta(minutes=5),
         you=people[0].id,
     )
-    return search(people, request)
+    return people, request
 
 
 def _best_of(repeat: int, call: Callable[[], object]) -> float:
@@ -202,6 +214,7 @@ def measure(people: int, days: int, required: int, repeat: int) -> dict[str, Any
     reading = _best_of(repeat, lambda: read(body))
     searching = _best_of(repeat, lambda: find(schedules, days, required))
     wording = _best_of(repeat, with_words)
+    hardest = _best_of(repeat, lambda: hard(schedules, days, required))
     return {
         "people": people,
         "days": days,
@@ -214,6 +227,7 @@ def measure(people: int, days: int, required: int, repeat: int) -> dict[str, Any
         "ratio": searching / reading,
         "words_ms": wording * 1000,
         "words_ratio": wording / reading,
+        "hard_ms": hardest * 1000,
     }
 
 
@@ -221,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    header = "people days required reply_KB items slots  read_ms search_ms ratio  words_ms ratio_w"
+    header = "people days required reply_KB items slots  read_ms search_ms ratio  words_ms ratio_w  hard_ms"
     print(header)
     cases = [(people, days, min(people, REQUIRED_AT_MOST)) for people in (2, 20, 100) for days in (14, 60)]
     cases += [(people, days, 2) for people in (20, 100) for days in (14, 60)]  # two required, many optional
@@ -230,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{row['people']:>6} {row['days']:>4} {row['required']:>8} {row['reply_kb']:>8} {row['items']:>5}"
             f" {row['slots']:>5} {row['read_ms']:>8.1f} {row['search_ms']:>9.1f} {row['ratio']:>5.2f}"
-            f" {row['words_ms']:>9.1f} {row['words_ratio']:>7.2f}"
+            f" {row['words_ms']:>9.1f} {row['words_ratio']:>7.2f} {row['hard_ms']:>8.1f}"
         )
 
 
