@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from booking.engine.masks import runs_mask
+from booking.engine.masks import runs_mask, spread
 from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.search import frame_of, start_grid, unavailable
 from booking.engine.types import ALWAYS_BLOCKING, MINUTE, Person, Request
@@ -60,6 +60,7 @@ class _Reader:
     prepared: Prepared | None
     can_make: int
     statuses: dict[str, int]
+    in_hours: int = 0  # the starts their working hours alone allow (all, when widened)
 
 
 def who_blocks(people: Sequence[Person], request: Request) -> tuple[BlockedDay, ...]:
@@ -79,12 +80,14 @@ def _reader(person: Person, frame: Frame, request: Request, duration: int) -> _R
         return _Reader(person, None, 0, {})
     prepared = prepare(person, frame, request.blocking)
     keep = person.id not in request.widened
-    can_make = ~unavailable(prepared, frame, request, duration, keep_hours=keep) & ((1 << frame.size) - 1)
+    everything = (1 << frame.size) - 1
+    can_make = ~unavailable(prepared, frame, request, duration, keep_hours=keep) & everything
+    in_hours = everything & ~spread(everything & ~prepared.working, duration) if keep else everything
     statuses: dict[str, list[tuple[int, int]]] = {}
     for item in person.busy:
         statuses.setdefault(item.status, []).append((frame.floor(item.start), frame.ceil(item.end)))
     masks = {status: runs_mask(runs, frame.size) for status, runs in statuses.items()}
-    return _Reader(person, prepared, can_make, masks)
+    return _Reader(person, prepared, can_make, masks, in_hours)
 
 
 def _days(request: Request) -> list[date]:
@@ -109,10 +112,18 @@ def _day(on: date, frame: Frame, request: Request, grid: int, together: int, rea
     note = ""
     if not starts:
         note = "No meeting can start this day under your organization's rules (too soon, or outside the range)."
+    elif not open_starts and not blockers and not _hours_meet(starts, readers):
+        note = "Everyone works this day, but their working hours never overlap for the meeting."
     elif not open_starts and not blockers:
         note = "Everyone has free time this day, but never at the same time."
     hours, rows = _grid(on, frame, request, readers)
     return BlockedDay(on, open_starts, blockers, note, hours, rows)
+
+
+def _hours_meet(starts: int, readers: list[_Reader]) -> bool:
+    for reader in readers:
+        starts &= reader.in_hours
+    return bool(starts)
 
 
 def _why(reader: _Reader, span: int, request: Request) -> str:

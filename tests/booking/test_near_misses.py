@@ -160,3 +160,10 @@ def test_the_quick_earliest_start_is_the_first_slot_of_the_full_search(case: tup
     people, request = case
     slots = search(people, request).slots
     assert earliest_start(people, request) == (slots[0].start if slots else None)
+
+
+def test_it_says_working_hours_never_overlap_when_that_is_why() -> None:
+    you, kai = _person("you", start=9, end=12), _person("Kai", start=13, end=17)
+    monday = who_blocks([you, kai], _week())[0]
+    assert monday.blockers == ()
+    assert monday.note == "Everyone works this day, but their working hours never overlap for the meeting."
