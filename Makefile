@@ -9,11 +9,23 @@ SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: setup migrate seed run prod test test-sqlite test-dates test-services proof lint format bench bench-scale clean
 
-$(STAMP): pyproject.toml
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: lock
+
+# The exact versions (with their hashes) come from requirements.lock; `make lock` writes it from pyproject.toml.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Overlap needs Python 3.11 or newer; set PYTHON=python3.x" if sys.version_info < (3, 11) else 0)'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,emulator]'
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# After a change to the dependencies in pyproject.toml (Dependabot updates requirements.lock itself).
+lock:
+	@test -x $(BIN)/pip-compile || $(PIP) 'pip-tools>=7.4,<8'
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev --extra emulator \
+		--no-emit-find-links --no-emit-index-url --output-file requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
@@ -38,6 +50,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint test-sqlite test-dates test-services
 
