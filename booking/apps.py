@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class BookingConfig(AppConfig):
     name = "booking"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the tasks with Celery in every process, so that services can send them by name.
+        from booking import tasks  # noqa: F401

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words w
 TAKEN = "Someone's calendar is no longer free at this time"
 DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
 log = logging.getLogger(__name__)
+CONFIRM_TASK = "booking.tasks.confirm_booking"  # the task that runs booking_confirm
 
 
 class BookingRefused(Exception):
@@ -112,10 +114,10 @@ def booking_confirm_enqueue(*, booking_id: int) -> None:
 
 
 def _send_confirm(booking_id: int) -> None:
-    from booking.tasks import confirm_booking  # tasks import this module
-
+    # By name, as the beat does: the task calls this module, so importing it here would close a circle. Django
+    # registers it on start (booking.apps).
     try:
-        confirm_booking.delay(booking_id)
+        current_app.tasks[CONFIRM_TASK].delay(booking_id)
     except Exception:  # after the commit, anything raised here would only turn a saved booking into a 500
         log.exception("Booking %s is saved but its confirmation was not sent; the sweep sends it again", booking_id)
 

@@ -16,13 +16,13 @@ from werkzeug.wrappers import Request, Response
 from m365_emulator.http import GraphCall, GraphError, graph_json
 
 if TYPE_CHECKING:
-    from m365_emulator.server import Emulator
+    from m365_emulator.host import Host
 
 MAX_REQUESTS = 20
 _KEPT_HEADERS = {"content-type", "retry-after", "location", "preference-applied", "etag"}
 
 
-def run(emulator: Emulator, call: GraphCall, seq: int) -> Response:
+def run(emulator: Host, call: GraphCall, seq: int) -> Response:
     items = _validated(call.json())
     results: dict[str, int] = {}
     responses = []
@@ -64,9 +64,7 @@ def _content_type(item: dict[str, Any]) -> str | None:
     return next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), None)
 
 
-def _one(
-    emulator: Emulator, call: GraphCall, item: dict[str, Any], results: dict[str, int], seq: int
-) -> dict[str, Any]:
+def _one(emulator: Host, call: GraphCall, item: dict[str, Any], results: dict[str, int], seq: int) -> dict[str, Any]:
     failed = [dep for dep in item.get("dependsOn") or [] if not 200 <= results.get(str(dep).lower(), 0) < 300]
     if failed:
         error = {"code": "FailedDependency", "message": f"Dependency {failed[0]} failed."}

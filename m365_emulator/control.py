@@ -143,7 +143,7 @@ from m365_emulator.state import (
 from m365_emulator.throttle import OUTAGES, Rule
 
 if TYPE_CHECKING:
-    from m365_emulator.server import Emulator
+    from m365_emulator.host import Host
 
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -176,7 +176,7 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _tenant(emulator: Emulator, key: str) -> Tenant:
+def _tenant(emulator: Host, key: str) -> Tenant:
     tenant = emulator.tenant(key)
     if tenant is None:
         raise ControlError(404, f"No tenant {key!r}.")
@@ -190,7 +190,7 @@ def _user(tenant: Tenant, key: str) -> DirectoryUser:
     return user
 
 
-def _client_id(emulator: Emulator, body: dict[str, Any]) -> str:
+def _client_id(emulator: Host, body: dict[str, Any]) -> str:
     client_id = str(body.get("client_id") or "")
     if client_id not in emulator.state.apps:
         raise ControlError(400, f"Unknown client_id {client_id!r}.")
@@ -200,23 +200,23 @@ def _client_id(emulator: Emulator, body: dict[str, Any]) -> str:
 # -- the world -----------------------------------------------------------------------------------------
 
 
-def health(emulator: Emulator, request: Request) -> Response:
+def health(emulator: Host, request: Request) -> Response:
     return reply({"ok": True, "fixture": emulator.fixture, "seed": emulator.seed})
 
 
-def reset(emulator: Emulator, request: Request) -> Response:
+def reset(emulator: Host, request: Request) -> Response:
     body = _body(request)
     return _load(emulator, body.get("fixture"), body.get("seed"))
 
 
-def load_fixture(emulator: Emulator, request: Request) -> Response:
+def load_fixture(emulator: Host, request: Request) -> Response:
     body = _body(request)
     if not body.get("name"):
         raise ControlError(400, "Name the fixture to load.")
     return _load(emulator, body["name"], body.get("seed"))
 
 
-def _load(emulator: Emulator, fixture: Any, seed: Any) -> Response:
+def _load(emulator: Host, fixture: Any, seed: Any) -> Response:
     if seed is not None and not isinstance(seed, int):
         raise ControlError(400, "seed must be a whole number.")
     try:
@@ -226,11 +226,11 @@ def _load(emulator: Emulator, fixture: Any, seed: Any) -> Response:
     return reply({"ok": True, "fixture": emulator.fixture, "seed": emulator.seed, "tenants": _tenants(emulator)})
 
 
-def tenants(emulator: Emulator, request: Request) -> Response:
+def tenants(emulator: Host, request: Request) -> Response:
     return reply({"tenants": _tenants(emulator)})
 
 
-def _tenants(emulator: Emulator) -> list[dict[str, Any]]:
+def _tenants(emulator: Host) -> list[dict[str, Any]]:
     with emulator.state.lock:
         return [_describe_tenant(tenant) for tenant in emulator.state.tenants.values()]
 
@@ -267,7 +267,7 @@ def describe_user(user: DirectoryUser) -> dict[str, Any]:
 # -- consent and sessions ------------------------------------------------------------------------------
 
 
-def admin_consent(emulator: Emulator, request: Request, tenant: str) -> Response:
+def admin_consent(emulator: Host, request: Request, tenant: str) -> Response:
     body = _body(request)
     found, client_id = _tenant(emulator, tenant), _client_id(emulator, body)
     if not isinstance(body.get("granted"), bool):
@@ -289,7 +289,7 @@ def _remove_app(tenant: Tenant, client_id: str) -> None:
         del tenant.user_consents[key]
 
 
-def user_consent(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+def user_consent(emulator: Host, request: Request, tenant: str, user: str) -> Response:
     body = _body(request)
     found = _tenant(emulator, tenant)
     person, client_id = _user(found, user), _client_id(emulator, body)
@@ -306,19 +306,19 @@ def user_consent(emulator: Emulator, request: Request, tenant: str, user: str) -
     return reply({"ok": True, "scopes": granted})
 
 
-def revoke_sessions(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+def revoke_sessions(emulator: Host, request: Request, tenant: str, user: str) -> Response:
     person = _user(_tenant(emulator, tenant), user)
     count = _mark_grants(emulator, person.id, revoked=True)
     emulator.identity.end_sessions_of(person.id)
     return reply({"ok": True, "refresh_tokens": count})
 
 
-def expire_refresh_tokens(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+def expire_refresh_tokens(emulator: Host, request: Request, tenant: str, user: str) -> Response:
     person = _user(_tenant(emulator, tenant), user)
     return reply({"ok": True, "refresh_tokens": _mark_grants(emulator, person.id, expired=True)})
 
 
-def _mark_grants(emulator: Emulator, user_id: str, *, revoked: bool = False, expired: bool = False) -> int:
+def _mark_grants(emulator: Host, user_id: str, *, revoked: bool = False, expired: bool = False) -> int:
     with emulator.state.lock:
         grants = [g for g in emulator.state.refresh_grants.values() if g.user_id == user_id]
         for grant in grants:
@@ -327,7 +327,7 @@ def _mark_grants(emulator: Emulator, user_id: str, *, revoked: bool = False, exp
     return len(grants)
 
 
-def access_policy(emulator: Emulator, request: Request, tenant: str) -> Response:
+def access_policy(emulator: Host, request: Request, tenant: str) -> Response:
     body = _body(request)
     found, client_id = _tenant(emulator, tenant), _client_id(emulator, body)
     group_key = body.get("group")
@@ -365,7 +365,7 @@ _USER_FIELDS = {
 }
 
 
-def upsert_user(emulator: Emulator, request: Request, tenant: str) -> Response:
+def upsert_user(emulator: Host, request: Request, tenant: str) -> Response:
     body = _body(request)
     found = _tenant(emulator, tenant)
     with emulator.state.lock:
@@ -449,7 +449,7 @@ def _any_group(tenant: Tenant, key: str) -> str:
     raise ControlError(404, f"No group {key!r} in {tenant.display_name}.")
 
 
-def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+def delete_user(emulator: Host, request: Request, tenant: str, user: str) -> Response:
     found = _tenant(emulator, tenant)
     with emulator.state.lock:
         person = _user(found, user)
@@ -457,7 +457,7 @@ def delete_user(emulator: Emulator, request: Request, tenant: str, user: str) ->
     return reply({"ok": True})
 
 
-def _remove_user(emulator: Emulator, tenant: Tenant, person: DirectoryUser, *, permanent: bool = False) -> None:
+def _remove_user(emulator: Host, tenant: Tenant, person: DirectoryUser, *, permanent: bool = False) -> None:
     """Gone from the directory: their consents go, their refresh tokens and sessions stop working."""
     del tenant.users[person.id]
     tenant.deleted_user_ids.add(person.id)
@@ -467,7 +467,7 @@ def _remove_user(emulator: Emulator, tenant: Tenant, person: DirectoryUser, *, p
     emulator.identity.end_sessions_of(person.id)
 
 
-def recreate_user(emulator: Emulator, request: Request, tenant: str, user: str) -> Response:
+def recreate_user(emulator: Host, request: Request, tenant: str, user: str) -> Response:
     """Delete a person and create a new one with the same addresses and profile, under a new object id."""
     body = _body(request)
     found = _tenant(emulator, tenant)
@@ -481,7 +481,7 @@ def recreate_user(emulator: Emulator, request: Request, tenant: str, user: str) 
     return reply({"ok": True, "previousId": old.id, "user": describe_user(person)}, 201)
 
 
-def apps(emulator: Emulator, request: Request) -> Response:
+def apps(emulator: Host, request: Request) -> Response:
     with emulator.state.lock:
         return reply({"apps": [_describe_app(app) for app in emulator.state.apps.values()]})
 
@@ -497,14 +497,14 @@ def _describe_app(app: AppRegistration) -> dict[str, Any]:
     }
 
 
-def _app(emulator: Emulator, client_id: str) -> AppRegistration:
+def _app(emulator: Host, client_id: str) -> AppRegistration:
     app = emulator.state.apps.get(client_id)
     if app is None:
         raise ControlError(404, f"No app {client_id!r}.")
     return app
 
 
-def group_membership_claims(emulator: Emulator, request: Request, client_id: str) -> Response:
+def group_membership_claims(emulator: Host, request: Request, client_id: str) -> Response:
     app = _app(emulator, client_id)
     value = _group_claims_value(_body(request).get("value"))
     with emulator.state.lock:
@@ -523,7 +523,7 @@ def _group_claims_value(raw: Any) -> str:
     return ", ".join(known[item.lower()] for item in items)
 
 
-def redirect_uris(emulator: Emulator, request: Request, client_id: str) -> Response:
+def redirect_uris(emulator: Host, request: Request, client_id: str) -> Response:
     body = _body(request)
     app = _app(emulator, client_id)
     added, removed = body.get("add") or [], body.get("remove") or []
@@ -538,7 +538,7 @@ def redirect_uris(emulator: Emulator, request: Request, client_id: str) -> Respo
 # -- throttling, latency, token lifetime, log ----------------------------------------------------------
 
 
-def throttle(emulator: Emulator, request: Request) -> Response:
+def throttle(emulator: Host, request: Request) -> Response:
     body = _body(request)
     if body.get("clear"):
         emulator.throttler.clear()
@@ -547,11 +547,11 @@ def throttle(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "rules": len(emulator.throttler.rules)})
 
 
-def throttle_peaks(emulator: Emulator, request: Request) -> Response:
+def throttle_peaks(emulator: Host, request: Request) -> Response:
     return reply({"peak_in_flight": emulator.throttler.peaks()})
 
 
-def _rule(emulator: Emulator, body: dict[str, Any]) -> Rule:
+def _rule(emulator: Host, body: dict[str, Any]) -> Rule:
     tenant = _tenant(emulator, str(body["tenant"])) if body.get("tenant") else None
     mailboxes = body.get("mailbox") or []
     mailboxes = [mailboxes] if isinstance(mailboxes, str) else list(mailboxes)
@@ -581,7 +581,7 @@ def _status(value: Any) -> int:
     return int(value)
 
 
-def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:
+def _mailbox_id(emulator: Host, tenant: Tenant | None, address: str) -> str:
     for candidate in [tenant] if tenant else list(emulator.state.tenants.values()):
         person = candidate.user_by_address(address) if candidate else None
         if person is not None:
@@ -589,7 +589,7 @@ def _mailbox_id(emulator: Emulator, tenant: Tenant | None, address: str) -> str:
     return address.lower()
 
 
-def lost_replies(emulator: Emulator, request: Request) -> Response:
+def lost_replies(emulator: Host, request: Request) -> Response:
     body = _body(request)
     try:
         count = int(body.get("count", 0))
@@ -606,7 +606,7 @@ def lost_replies(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "pending": pending, "lost": emulator.lost_replies.lost})
 
 
-def latency(emulator: Emulator, request: Request) -> Response:
+def latency(emulator: Host, request: Request) -> Response:
     body = _body(request)
     try:
         emulator.latency_ms = max(float(body.get("ms", 0)), 0.0)
@@ -615,7 +615,7 @@ def latency(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "ms": emulator.latency_ms})
 
 
-def token_lifetime(emulator: Emulator, request: Request) -> Response:
+def token_lifetime(emulator: Host, request: Request) -> Response:
     seconds = _body(request).get("seconds")
     if seconds is not None and (not isinstance(seconds, int) or seconds < 1):
         raise ControlError(400, "seconds must be a positive whole number or null.")
@@ -623,12 +623,12 @@ def token_lifetime(emulator: Emulator, request: Request) -> Response:
     return reply({"ok": True, "seconds": seconds})
 
 
-def expire_access_tokens(emulator: Emulator, request: Request) -> Response:
+def expire_access_tokens(emulator: Host, request: Request) -> Response:
     emulator.tokens_expired_before = time.time()  # tokens carry the instant they were issued (emu_issued)
     return reply({"ok": True, "expired_before": emulator.tokens_expired_before})
 
 
-def read_log(emulator: Emulator, request: Request) -> Response:
+def read_log(emulator: Host, request: Request) -> Response:
     try:
         since = int(request.args.get("since", "0"))
     except ValueError:

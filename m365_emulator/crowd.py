@@ -25,7 +25,7 @@ from m365_emulator.fixtures import MONDAY_TO_FRIDAY, SUNDAY_TO_THURSDAY, stable_
 from m365_emulator.state import DirectoryUser, Group, Tenant, WorkingHours
 
 if TYPE_CHECKING:
-    from m365_emulator.server import Emulator
+    from m365_emulator.host import Host
 
 MAX_CROWD = 200_000
 FIRST = ("Aiko", "Amara", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kavya",
@@ -51,7 +51,7 @@ DISABLED_SHARE, GUEST_SHARE, OUTSIDE_POLICY_SHARE = 0.02, 0.01, 0.05
 CHANGE_KINDS = ("rename", "disable", "enable", "delete", "add")
 
 
-def crowd(emulator: Emulator, request: Request, tenant: str) -> Response:
+def crowd(emulator: Host, request: Request, tenant: str) -> Response:
     body = _body(request)
     found = _tenant(emulator, tenant)
     count, seed = _whole(body.get("count"), "count", 1, MAX_CROWD), _whole(body.get("seed", 1), "seed", 0, 2**62)
@@ -156,7 +156,7 @@ def _calendars(tenant: Tenant, people: list[DirectoryUser], seed: int, now: date
 # -- changes -------------------------------------------------------------------------------------------
 
 
-def crowd_changes(emulator: Emulator, request: Request, tenant: str) -> Response:
+def crowd_changes(emulator: Host, request: Request, tenant: str) -> Response:
     body = _body(request)
     found = _tenant(emulator, tenant)
     count, seed = _whole(body.get("count"), "count", 1, MAX_CROWD), _whole(body.get("seed", 1), "seed", 0, 2**62)
@@ -168,7 +168,7 @@ def crowd_changes(emulator: Emulator, request: Request, tenant: str) -> Response
     return reply({"ok": True, **done})
 
 
-def change_crowd(emulator: Emulator, tenant: Tenant, *, count: int, seed: int, kinds: list[str]) -> dict[str, Any]:
+def change_crowd(emulator: Host, tenant: Tenant, *, count: int, seed: int, kinds: list[str]) -> dict[str, Any]:
     """`count` changes among the crowd's members (never the fixture's named people), spread over `kinds`."""
     rng = random.Random(f"changes/{seed}/{tenant.id}/{tenant.changes.version}")
     crowd = sorted((u for u in tenant.users.values() if u.user_type == "Member" and _in_crowd(u)), key=_key)
@@ -200,25 +200,25 @@ def _in_crowd(user: DirectoryUser) -> bool:
     return local[-1:].isdigit() and "#ext#" not in user.user_principal_name.lower()
 
 
-def _rename(emulator: Emulator, tenant: Tenant, person: DirectoryUser) -> str:
+def _rename(emulator: Host, tenant: Tenant, person: DirectoryUser) -> str:
     person.surname = next(name for name in reversed(LAST) if name != person.surname)
     person.display_name = f"{person.given_name} {person.surname}"
     tenant.changes.touch(person.id, ("displayName", "surname"))
     return "renamed"
 
 
-def _flip(emulator: Emulator, tenant: Tenant, person: DirectoryUser) -> str:
+def _flip(emulator: Host, tenant: Tenant, person: DirectoryUser) -> str:
     person.account_enabled = not person.account_enabled
     tenant.changes.touch(person.id, ("accountEnabled",))
     return "enabled" if person.account_enabled else "disabled"
 
 
-def _delete(emulator: Emulator, tenant: Tenant, person: DirectoryUser) -> str:
+def _delete(emulator: Host, tenant: Tenant, person: DirectoryUser) -> str:
     _remove_user(emulator, tenant, person)
     return "deleted"
 
 
-_CHANGES: dict[str, Callable[[Emulator, Tenant, DirectoryUser], str]] = {
+_CHANGES: dict[str, Callable[[Host, Tenant, DirectoryUser], str]] = {
     "rename": _rename,
     "disable": _flip,
     "enable": _flip,
@@ -226,7 +226,7 @@ _CHANGES: dict[str, Callable[[Emulator, Tenant, DirectoryUser], str]] = {
 }
 
 
-def expire_delta_tokens(emulator: Emulator, request: Request, tenant: str) -> Response:
+def expire_delta_tokens(emulator: Host, request: Request, tenant: str) -> Response:
     found = _tenant(emulator, tenant)
     with emulator.state.lock:
         found.changes.expire()

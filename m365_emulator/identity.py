@@ -21,12 +21,13 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
+from m365_emulator.host import outcome_of
 from m365_emulator.sessions import AuthCode
 from m365_emulator.state import AppRegistration, DirectoryUser, RefreshGrant, Tenant
 from m365_emulator.tokens import GRAPH_APP_ID, GRAPH_AUDIENCE, now_seconds, pkce_matches
 
 if TYPE_CHECKING:
-    from m365_emulator.server import Emulator
+    from m365_emulator.host import Host
 
 MULTI_TENANT_KEYS = {"common", "organizations"}
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
@@ -59,11 +60,11 @@ class OAuthFailure(Exception):
         super().__init__(description)
         self.status, self.error, self.code, self.description = status, error, code, description
 
-    def response(self, emulator: Emulator) -> Response:
+    def response(self, emulator: Host) -> Response:
         return oauth_error(emulator, self.status, self.error, self.code, self.description)
 
 
-def oauth_error(emulator: Emulator, status: int, error: str, code: int, description: str) -> Response:
+def oauth_error(emulator: Host, status: int, error: str, code: int, description: str) -> Response:
     trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     text = f"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}"
@@ -88,7 +89,7 @@ def json_response(status: int, body: Any) -> Response:
 # -- tenants and scopes --------------------------------------------------------------------------------
 
 
-def resolve_tenant(emulator: Emulator, key: str) -> Tenant | None:
+def resolve_tenant(emulator: Host, key: str) -> Tenant | None:
     """A tenant by GUID or verified domain; None for an unknown one (the multi-tenant keys are the caller's)."""
     return emulator.tenant(key)
 
@@ -167,7 +168,7 @@ def app_not_in_tenant(app_id: str, tenant: Tenant) -> OAuthFailure:
 # -- discovery -----------------------------------------------------------------------------------------
 
 
-def discovery(emulator: Emulator, request: Request, tenant: str) -> Response:
+def discovery(emulator: Host, request: Request, tenant: str) -> Response:
     if tenant.lower() in MULTI_TENANT_KEYS:
         segment, issuer_tid = tenant.lower(), "{tenantid}"
     else:
@@ -179,7 +180,7 @@ def discovery(emulator: Emulator, request: Request, tenant: str) -> Response:
     return json_response(200, discovery_document(emulator, segment, issuer_tid))
 
 
-def discovery_document(emulator: Emulator, segment: str, issuer_tid: str) -> dict[str, Any]:
+def discovery_document(emulator: Host, segment: str, issuer_tid: str) -> dict[str, Any]:
     base, browser = emulator.base_url, emulator.browser_url
     return {
         "token_endpoint": f"{base}/{segment}/oauth2/v2.0/token",
@@ -222,11 +223,11 @@ def discovery_document(emulator: Emulator, segment: str, issuer_tid: str) -> dic
     }
 
 
-def keys(emulator: Emulator, request: Request, tenant: str) -> Response:
+def keys(emulator: Host, request: Request, tenant: str) -> Response:
     return json_response(200, emulator.signer.jwks())
 
 
-def home(emulator: Emulator, request: Request) -> Response:
+def home(emulator: Host, request: Request) -> Response:
     lines = [f"{t.display_name}: {t.id} ({', '.join(t.domains)})" for t in emulator.state.tenants.values()]
     text = "Microsoft 365 emulator. Tenants:\n" + "\n".join(lines) + "\n"
     return Response(text, content_type="text/plain; charset=utf-8")
@@ -235,16 +236,14 @@ def home(emulator: Emulator, request: Request) -> Response:
 # -- token endpoint ------------------------------------------------------------------------------------
 
 
-def token(emulator: Emulator, request: Request, tenant: str) -> Response:
+def token(emulator: Host, request: Request, tenant: str) -> Response:
     try:
         return _token(emulator, request, tenant)
     except OAuthFailure as failure:
         return failure.response(emulator)
 
 
-def _token(emulator: Emulator, request: Request, tenant_key: str) -> Response:
-    from m365_emulator.server import outcome_of
-
+def _token(emulator: Host, request: Request, tenant_key: str) -> Response:
     form = request.form
     tenant = None if tenant_key.lower() in MULTI_TENANT_KEYS else resolve_tenant(emulator, tenant_key)
     if tenant is None and tenant_key.lower() not in MULTI_TENANT_KEYS:
@@ -275,7 +274,7 @@ def _client_credentials(request: Request) -> tuple[str, str]:
     return client_id, secret
 
 
-def _authenticate_client(emulator: Emulator, tenant: Tenant | None, client_id: str, secret: str) -> AppRegistration:
+def _authenticate_client(emulator: Host, tenant: Tenant | None, client_id: str, secret: str) -> AppRegistration:
     if not client_id:
         message = "The request body must contain the following parameter: 'client_id'."
         raise OAuthFailure(400, "invalid_request", 900144, message)
@@ -301,7 +300,7 @@ def _placeholder_tenant() -> Tenant:
 
 
 def _client_credentials_grant(
-    emulator: Emulator, request: Request, tenant: Tenant | None, app: AppRegistration
+    emulator: Host, request: Request, tenant: Tenant | None, app: AppRegistration
 ) -> Response:
     if tenant is None:
         message = (
@@ -337,7 +336,7 @@ def _require_default_scope(scope: str) -> None:
 
 
 def issue_access_token(
-    emulator: Emulator,
+    emulator: Host,
     tenant: Tenant,
     app: AppRegistration,
     *,
@@ -388,7 +387,7 @@ def _user_claims(user: DirectoryUser, scopes: list[str]) -> dict[str, Any]:
 
 
 def issue_id_token(
-    emulator: Emulator, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str], nonce: str | None
+    emulator: Host, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str], nonce: str | None
 ) -> str:
     """A v2 ID token as Entra issues it to the app: signed RS256, `aud` the client id, `iss` per tenant."""
     now = now_seconds()
@@ -439,7 +438,7 @@ def _group_claims(tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> 
 
 
 def user_token_response(
-    emulator: Emulator,
+    emulator: Host,
     tenant: Tenant,
     app: AppRegistration,
     user: DirectoryUser,
@@ -486,7 +485,7 @@ def _client_info(tenant: Tenant, user: DirectoryUser) -> str:
 
 
 def new_refresh_grant(
-    emulator: Emulator, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str]
+    emulator: Host, tenant: Tenant, app: AppRegistration, user: DirectoryUser, scopes: list[str]
 ) -> RefreshGrant:
     now = datetime.now(UTC)
     grant = RefreshGrant(
@@ -504,10 +503,8 @@ def new_refresh_grant(
 
 
 def _authorization_code_grant(
-    emulator: Emulator, request: Request, tenant: Tenant | None, app: AppRegistration
+    emulator: Host, request: Request, tenant: Tenant | None, app: AppRegistration
 ) -> Response:
-    from m365_emulator.server import outcome_of
-
     form = request.form
     code = _redeemable_code(emulator, form.get("code", ""), app)
     _check_redirect_and_pkce(code, form.get("redirect_uri", ""), form.get("code_verifier"))
@@ -521,7 +518,7 @@ def _authorization_code_grant(
     return json_response(200, body)
 
 
-def _redeemable_code(emulator: Emulator, value: str, app: AppRegistration) -> AuthCode:
+def _redeemable_code(emulator: Host, value: str, app: AppRegistration) -> AuthCode:
     if not value:
         raise OAuthFailure(
             400, "invalid_request", 900144, "The request body must contain the following parameter: 'code'."
@@ -567,9 +564,7 @@ def _active_user(tenant: Tenant, user_id: str) -> DirectoryUser:
     return user
 
 
-def _refresh_token_grant(emulator: Emulator, request: Request, tenant: Tenant | None, app: AppRegistration) -> Response:
-    from m365_emulator.server import outcome_of
-
+def _refresh_token_grant(emulator: Host, request: Request, tenant: Tenant | None, app: AppRegistration) -> Response:
     grant = _live_grant(emulator, request.form.get("refresh_token", ""), app)
     home_tenant = emulator.state.tenants.get(grant.tenant_id)
     if home_tenant is None or (tenant is not None and tenant.id != home_tenant.id):
@@ -583,7 +578,7 @@ def _refresh_token_grant(emulator: Emulator, request: Request, tenant: Tenant | 
     return json_response(200, body)
 
 
-def _live_grant(emulator: Emulator, value: str, app: AppRegistration) -> RefreshGrant:
+def _live_grant(emulator: Host, value: str, app: AppRegistration) -> RefreshGrant:
     if not value:
         message = "The request body must contain the following parameter: 'refresh_token'."
         raise OAuthFailure(400, "invalid_request", 900144, message)
@@ -623,7 +618,7 @@ def _refresh_scopes(
     return wanted
 
 
-GRANTS: dict[str, Callable[[Emulator, Request, Tenant | None, AppRegistration], Response]] = {
+GRANTS: dict[str, Callable[[Host, Request, Tenant | None, AppRegistration], Response]] = {
     "client_credentials": _client_credentials_grant,
     "authorization_code": _authorization_code_grant,
     "refresh_token": _refresh_token_grant,

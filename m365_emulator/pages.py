@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from m365_emulator import identity
+from m365_emulator.host import outcome_of
 from m365_emulator.pages_html import (
     admin_consent_page,
     form_post_page,
@@ -29,7 +30,7 @@ from m365_emulator.sessions import AuthCode, Flow, new_code, new_flow_id
 from m365_emulator.state import AppRegistration, DirectoryUser, Tenant
 
 if TYPE_CHECKING:
-    from m365_emulator.server import Emulator
+    from m365_emulator.host import Host
 
 SESSION_COOKIE = "ESTSAUTH"
 KNOWN_DELEGATED = {
@@ -80,7 +81,7 @@ class RedirectFailure(Exception):
 
 
 def _guarded(view: Callable[..., Response]) -> Callable[..., Response]:
-    def run(emulator: Emulator, request: Request, **values: str) -> Response:
+    def run(emulator: Host, request: Request, **values: str) -> Response:
         try:
             return view(emulator, request, **values)
         except PageFailure as failure:
@@ -92,7 +93,7 @@ def _guarded(view: Callable[..., Response]) -> Callable[..., Response]:
 # -- checks shared by both kinds of flow ---------------------------------------------------------------
 
 
-def _tenant_or_multi(emulator: Emulator, key: str) -> Tenant | None:
+def _tenant_or_multi(emulator: Host, key: str) -> Tenant | None:
     if key.lower() in identity.MULTI_TENANT_KEYS:
         return None
     tenant = identity.resolve_tenant(emulator, key)
@@ -101,7 +102,7 @@ def _tenant_or_multi(emulator: Emulator, key: str) -> Tenant | None:
     return tenant
 
 
-def _app(emulator: Emulator, client_id: str, tenant: Tenant | None) -> AppRegistration:
+def _app(emulator: Host, client_id: str, tenant: Tenant | None) -> AppRegistration:
     if not client_id:
         raise PageFailure(400, 900144, "The request body must contain the following parameter: 'client_id'.")
     app = emulator.state.apps.get(client_id)
@@ -136,8 +137,6 @@ def _redirect_uri(app: AppRegistration, redirect_uri: str) -> str:
 
 
 def _note(request: Request, tenant: Tenant | None, client_id: str, user: DirectoryUser | None = None) -> None:
-    from m365_emulator.server import outcome_of
-
     outcome = outcome_of(request)
     outcome.app = client_id or None
     outcome.tenant = tenant.id if tenant else outcome.tenant
@@ -160,7 +159,7 @@ def back_to_app(flow: Flow, params: dict[str, str]) -> Response:
     return response
 
 
-def _session_user(emulator: Emulator, request: Request, flow: Flow) -> tuple[Tenant, DirectoryUser] | None:
+def _session_user(emulator: Host, request: Request, flow: Flow) -> tuple[Tenant, DirectoryUser] | None:
     found = emulator.identity.session(request.cookies.get(SESSION_COOKIE))
     if found is None:
         return None
@@ -175,14 +174,14 @@ def _session_user(emulator: Emulator, request: Request, flow: Flow) -> tuple[Ten
     return tenant, user
 
 
-def _people(emulator: Emulator, flow: Flow) -> list[tuple[Tenant, DirectoryUser]]:
+def _people(emulator: Host, flow: Flow) -> list[tuple[Tenant, DirectoryUser]]:
     tenants = list(emulator.state.tenants.values())
     if flow.tenant_key.lower() not in identity.MULTI_TENANT_KEYS:
         tenants = [t for t in tenants if emulator.tenant(flow.tenant_key) is t]
     return [(t, u) for t in tenants for u in t.users.values() if u.user_type == "Member"]
 
 
-def _show_sign_in(emulator: Emulator, flow: Flow, error: str | None = None) -> Response:
+def _show_sign_in(emulator: Host, flow: Flow, error: str | None = None) -> Response:
     app = emulator.state.apps[flow.client_id]
     return sign_in_page(flow, app.display_name, _people(emulator, flow), error)
 
@@ -191,7 +190,7 @@ def _show_sign_in(emulator: Emulator, flow: Flow, error: str | None = None) -> R
 
 
 @_guarded
-def authorize(emulator: Emulator, request: Request, tenant: str) -> Response:
+def authorize(emulator: Host, request: Request, tenant: str) -> Response:
     params = request.values
     found = _tenant_or_multi(emulator, tenant)
     app = _app(emulator, params.get("client_id", ""), found)
@@ -239,7 +238,7 @@ def _error(error: str, code: int, message: str) -> dict[str, str]:
     return {"error": error, "error_description": f"AADSTS{code}: {message}"}
 
 
-def _continue_authorize(emulator: Emulator, request: Request, flow: Flow) -> Response:
+def _continue_authorize(emulator: Host, request: Request, flow: Flow) -> Response:
     session = _session_user(emulator, request, flow)
     if flow.prompt == "none":
         if session is None:
@@ -253,7 +252,7 @@ def _continue_authorize(emulator: Emulator, request: Request, flow: Flow) -> Res
     return _after_sign_in(emulator, request, flow, *session)
 
 
-def _needs_consent(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser) -> bool:
+def _needs_consent(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser) -> bool:
     """Entra asks when scopes lack consent, and on the first sign-in to an app not yet in the tenant at all
     (even for openid/profile alone: "Sign you in"); consenting puts the app in the tenant."""
     app = emulator.state.apps[flow.client_id]
@@ -263,7 +262,7 @@ def _needs_consent(emulator: Emulator, flow: Flow, tenant: Tenant, user: Directo
     return any(s.lower() not in granted for s in identity.resource_scopes(flow.scopes))
 
 
-def _after_sign_in(emulator: Emulator, request: Request, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
+def _after_sign_in(emulator: Host, request: Request, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
     flow.user_id, flow.tenant_id = user.id, tenant.id
     _note(request, tenant, flow.client_id, user)
     if flow.kind != "authorize":
@@ -277,7 +276,7 @@ def _after_sign_in(emulator: Emulator, request: Request, flow: Flow, tenant: Ten
     return user_consent_page(flow, app.display_name, user, tenant)
 
 
-def _issue_code(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
+def _issue_code(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
     code = AuthCode(
         code=new_code(),
         client_id=flow.client_id,
@@ -297,7 +296,7 @@ def _issue_code(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryU
 
 
 @_guarded
-def signin(emulator: Emulator, request: Request, tenant: str) -> Response:
+def signin(emulator: Host, request: Request, tenant: str) -> Response:
     flow = _flow(emulator, request)
     login = (request.form.get("pick") or request.form.get("login") or "").strip()
     found = _find_person(emulator, flow, login)
@@ -312,14 +311,14 @@ def signin(emulator: Emulator, request: Request, tenant: str) -> Response:
     return response
 
 
-def _resume(emulator: Emulator, request: Request, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
+def _resume(emulator: Host, request: Request, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
     try:
         return _after_sign_in(emulator, request, flow, tenant, user)
     except RedirectFailure as failure:
         return back_to_app(flow, failure.params)
 
 
-def _flow(emulator: Emulator, request: Request) -> Flow:
+def _flow(emulator: Host, request: Request) -> Flow:
     flow = emulator.identity.flow(request.form.get("flow", ""))
     if flow is None:
         raise PageFailure(
@@ -328,7 +327,7 @@ def _flow(emulator: Emulator, request: Request) -> Flow:
     return flow
 
 
-def _find_person(emulator: Emulator, flow: Flow, login: str) -> tuple[Tenant, DirectoryUser] | None:
+def _find_person(emulator: Host, flow: Flow, login: str) -> tuple[Tenant, DirectoryUser] | None:
     if not login:
         return None
     for tenant in emulator.state.tenants.values():
@@ -341,7 +340,7 @@ def _find_person(emulator: Emulator, flow: Flow, login: str) -> tuple[Tenant, Di
 
 
 @_guarded
-def consent(emulator: Emulator, request: Request, tenant: str) -> Response:
+def consent(emulator: Host, request: Request, tenant: str) -> Response:
     flow = _flow(emulator, request)
     home = emulator.state.tenants.get(flow.tenant_id or "")
     user = home.users.get(flow.user_id or "") if home else None
@@ -358,7 +357,7 @@ def consent(emulator: Emulator, request: Request, tenant: str) -> Response:
         return back_to_app(flow, failure.params)
 
 
-def _user_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:
+def _user_decision(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:
     if decision != "accept":
         params = _error("access_denied", 65004, "User declined to consent to access the app.")
         raise RedirectFailure({**params, "error_subcode": "cancel"})
@@ -373,16 +372,16 @@ def _user_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: Directo
 
 
 @_guarded
-def adminconsent(emulator: Emulator, request: Request, tenant: str) -> Response:
+def adminconsent(emulator: Host, request: Request, tenant: str) -> Response:
     return _start_admin_consent(emulator, request, tenant, "adminconsent")
 
 
 @_guarded
-def adminconsent_v1(emulator: Emulator, request: Request, tenant: str) -> Response:
+def adminconsent_v1(emulator: Host, request: Request, tenant: str) -> Response:
     return _start_admin_consent(emulator, request, tenant, "adminconsent-v1")
 
 
-def _start_admin_consent(emulator: Emulator, request: Request, tenant: str, kind: str) -> Response:
+def _start_admin_consent(emulator: Host, request: Request, tenant: str, kind: str) -> Response:
     params = request.args
     if kind == "adminconsent" and tenant.lower() == "common":
         raise PageFailure(400, 50194, "Use a tenant-specific endpoint or 'organizations' for admin consent.")
@@ -412,14 +411,14 @@ def _start_admin_consent(emulator: Emulator, request: Request, tenant: str, kind
     return _after_sign_in(emulator, request, flow, *session)
 
 
-def _admin_consent_step(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
+def _admin_consent_step(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser) -> Response:
     app = emulator.state.apps[flow.client_id]
     if not user.may_grant(app.application_permissions):
         return need_admin_page(flow, app.display_name)
     return admin_consent_page(flow, app, tenant)
 
 
-def _admin_decision(emulator: Emulator, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:
+def _admin_decision(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:
     if decision == "back" or not user.may_grant(emulator.state.apps[flow.client_id].application_permissions):
         message = "Need admin approval: an administrator must grant this app access to your organization."
         extra = {"admin_consent": "True"} if flow.kind == "adminconsent" else {}
@@ -454,7 +453,7 @@ def _admin_granted(flow: Flow, app: AppRegistration, tenant: Tenant) -> dict[str
 # -- sign-out ------------------------------------------------------------------------------------------
 
 
-def logout(emulator: Emulator, request: Request, tenant: str) -> Response:
+def logout(emulator: Host, request: Request, tenant: str) -> Response:
     found = emulator.identity.session(request.cookies.get(SESSION_COOKIE))
     if found is not None:
         emulator.identity.end_sessions_of(found[1])

@@ -15,7 +15,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -24,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from m365_emulator import batch, control, crowd, directory, directory_delta, graph_calendar, identity, pages
 from m365_emulator.fixtures import build_world
+from m365_emulator.host import Outcome, outcome_of
 from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body, response_ids
 from m365_emulator.sessions import IdentityStore
@@ -40,27 +40,6 @@ _CHALLENGE = {
 }
 VERSION_ROOTS = ("/v1.0", "/beta")
 _EVENT_CREATE = re.compile(r"/(me|users/[^/]+)(/calendar)?/events/?$", re.IGNORECASE)
-
-
-@dataclass
-class Outcome:
-    """What the log records about a request beyond method, path and status; handlers fill it in."""
-
-    tenant: str | None = None
-    token_kind: str | None = None
-    user: str | None = None
-    app: str | None = None
-    mailbox: str | None = None
-    request_id: str | None = None
-
-
-def outcome_of(request: Request) -> Outcome:
-    found = request.environ.get("emulator.outcome")
-    if isinstance(found, Outcome):
-        return found
-    fresh = Outcome()
-    request.environ["emulator.outcome"] = fresh
-    return fresh
 
 
 # The delta routes first: `/users/delta` is a function, not a user named "delta".
