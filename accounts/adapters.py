@@ -58,7 +58,8 @@ class AccountAdapter(DefaultAccountAdapter):
         """Every allauth form that sets a password (set, change, reset by link) asks here first."""
         if is_microsoft(user):
             raise ValidationError(ENTRA_GOVERNS)
-        return super().clean_password(password, user=user)
+        cleaned: str = super().clean_password(password, user=user)
+        return cleaned
 
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         if is_microsoft(user):  # no allauth path may get here for them; refuse rather than trust the forms
@@ -75,7 +76,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def can_delete_email(self, email_address: EmailAddress) -> bool:
         if is_microsoft(email_address.user):
             return False
-        return super().can_delete_email(email_address)
+        allowed: bool = super().can_delete_email(email_address)
+        return allowed
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         """A verified address becomes the login (ACCOUNT_CHANGE_EMAIL): never one another account has since taken."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -81,7 +81,7 @@ def limited(limit: Limit, *, methods: tuple[str, ...] = ()) -> Callable[[View[P]
                 return too_many(request, limit, seconds)
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return cast(View[P], wrapper)  # wraps' own type forgets the parameters it kept
 
     return decorate
 

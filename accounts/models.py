@@ -61,7 +61,7 @@ class User(AbstractUser):
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
-    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined,misc]
         # Search results come in this order, LIMITed; PostgreSQL also has trigram indexes (migration 0005).
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["name", "email"], name="accounts_user_name_email"),

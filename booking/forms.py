@@ -174,7 +174,7 @@ class TimeZoneForm(forms.Form):
             raise forms.ValidationError(f"“{name}” is not a time zone Overlap knows: pick one from the list.") from None
 
 
-class RulesForm(forms.ModelForm):
+class RulesForm(forms.ModelForm[BookingRules]):
     blocking_statuses = forms.MultipleChoiceField(
         choices=CHOOSABLE_STATUSES,
         widget=forms.CheckboxSelectMultiple,

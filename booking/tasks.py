@@ -25,7 +25,7 @@ INFRASTRUCTURE = (OperationalError, InterfaceError, BrokerError, RedisConnection
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def confirm_booking(self: Task, booking_id: int) -> str:
+def confirm_booking(self: Task[..., str], booking_id: int) -> str:
     """Create the booking's meeting; every transient error (Microsoft, the database, the broker) is tried again
     with back-off, and the try after one that made the meeting adopts it (booking.services.booking_confirm)."""
     try:
@@ -41,7 +41,7 @@ def confirm_booking(self: Task, booking_id: int) -> str:
         _try_later(self, booking_id, error, _backoff(self.request.retries, first=1))
 
 
-def _microsoft_did_not_answer(task: Task, booking_id: int, error: CalendarError) -> str:
+def _microsoft_did_not_answer(task: Task[..., str], booking_id: int, error: CalendarError) -> str:
     # In-process (no broker) there is nobody to come back later: waiting would hold the member's request.
     if task.request.retries < MAX_RETRIES and not task.request.is_eager:
         with contextlib.suppress(*INFRASTRUCTURE):  # what the member reads; the retry matters more
@@ -53,7 +53,7 @@ def _microsoft_did_not_answer(task: Task, booking_id: int, error: CalendarError)
     return services.booking_fail(booking=booking, reason=reason, fix="retry")
 
 
-def _try_later(task: Task, booking_id: int, error: Exception, countdown: float) -> NoReturn:
+def _try_later(task: Task[..., str], booking_id: int, error: Exception, countdown: float) -> NoReturn:
     log.warning("Booking %s: %s; trying again in %.0f s", booking_id, error, countdown)
     # When the database is what failed, the sweep may send it once more meanwhile, which is harmless.
     with contextlib.suppress(*INFRASTRUCTURE):

@@ -126,7 +126,9 @@ def stack_environment(settings: Settings, emulator: dict[str, str]) -> dict[str,
 def start(command: str | list[str], env: dict[str, str] | None = None, **kwargs: object) -> subprocess.Popen[str]:
     """A process in its own session, so that Ctrl-C reaches this runner only and it stops them in order."""
     argv = ["/bin/sh", "-c", command] if isinstance(command, str) else command
-    return subprocess.Popen(argv, cwd=ROOT, env=env, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    process: subprocess.Popen[str]
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    return process
 
 
 def release(commands: dict[str, str], env: dict[str, str], **output: object) -> None:

@@ -8,7 +8,7 @@ from integrations.models import CalendarGrant, Connection, DirectoryEntry, Integ
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(admin.ModelAdmin[Connection]):
     list_display = ("organization", "mode", "status", "tenant_guid", "last_checked_at", "last_error_code")
     list_filter = ("status", "mode")
     # The status moves only through the model's mark_* methods, which log each move.
@@ -16,7 +16,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntegrationEvent)
-class IntegrationEventAdmin(admin.ModelAdmin):
+class IntegrationEventAdmin(admin.ModelAdmin[IntegrationEvent]):
     list_display = ("created", "organization", "kind", "actor", "detail")
     list_filter = ("kind",)
 
@@ -25,13 +25,13 @@ class IntegrationEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(DirectoryEntry)
-class DirectoryEntryAdmin(admin.ModelAdmin):
+class DirectoryEntryAdmin(admin.ModelAdmin[DirectoryEntry]):
     list_display = ("user_principal_name", "organization", "account_enabled", "synced_at")
     search_fields = ("user_principal_name", "object_id")
 
 
 @admin.register(CalendarGrant)
-class CalendarGrantAdmin(admin.ModelAdmin):
+class CalendarGrantAdmin(admin.ModelAdmin[CalendarGrant]):
     list_display = ("membership", "status", "user_principal_name", "connected_at")
     list_filter = ("status",)
     exclude = ("token_cache",)

@@ -36,7 +36,9 @@ def people_matching(*, organization: Organization, query: str, unreachable: bool
     return people.order_by("-is_active", "user__name", "user__email", "pk")
 
 
-def people_page(*, organization: Organization, query: str, number: str | None, unreachable: bool = False) -> Page:
+def people_page(
+    *, organization: Organization, query: str, number: str | None, unreachable: bool = False
+) -> Page[Membership]:
     """One page of `people_matching`; its `rows` carry each person's calendar or reach.
 
     Three queries whatever the organization's size: the count, the page (with each person's grant and reach

@@ -18,7 +18,7 @@ _MAX_RETRIES = 5
 
 
 @shared_task(bind=True, max_retries=_MAX_RETRIES, acks_late=True)
-def sync_directory(self: Task, organization_id: int, confirmed: bool = False) -> str:
+def sync_directory(self: Task[..., str], organization_id: int, confirmed: bool = False) -> str:
     """Bring one organization's members in step with Entra ID; retries when Microsoft is briefly unavailable."""
     organization = Organization.objects.get(pk=organization_id)
     try:
