@@ -158,7 +158,8 @@ def availability_check_slot(
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = getattr(error, "reason", str(error))
         refused = reason if isinstance(error, calendars.CalendarError) and error.permanent else ""
-        return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), refused=refused)
+        problem = f"Microsoft 365 could not be asked: {reason}"
+        return SlotCheck(False, (problem,), refused=refused, unanswered=not refused)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     problems = [
         problem

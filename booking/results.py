@@ -116,11 +116,13 @@ class SearchResult:
 @dataclass(frozen=True)
 class SlotCheck:
     """Whether a slot is still free for every required person; `problems` say who is not and why. `refused`:
-    Microsoft refused for good (e.g. the organizer has left the directory), so asking again will not help."""
+    Microsoft refused for good (e.g. the organizer has left the directory), so asking again will not help.
+    `unanswered`: Microsoft could not be asked at all, so asking again later may."""
 
     free: bool
     problems: tuple[str, ...] = ()
     refused: str = ""
+    unanswered: bool = False
 
 
 @dataclass(frozen=True)

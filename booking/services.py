@@ -23,7 +23,6 @@ from booking.availability import SlotCheck, availability_check_slot, availabilit
 from booking.meetings import NOT_ANSWERING, Booking, IllegalMove, Participant
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
-NOT_ASKED = "Microsoft 365 could not be asked"  # booking.availability's words when Graph did not answer
 TAKEN = "Someone's calendar is no longer free at this time"
 DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
 log = logging.getLogger(__name__)
@@ -195,7 +194,7 @@ def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
         booking_fail(booking=booking, reason=check.refused, fix="admin")
     elif readiness.problem:
         booking_fail(booking=booking, reason=readiness.problem, fix="admin")
-    elif any(p.startswith(NOT_ASKED) for p in problems):
+    elif check.unanswered:  # the check's own flag: a person's name could read like Microsoft's silence
         raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
     else:
         booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(problems)}", fix="other_time")

@@ -145,6 +145,29 @@ class TestRefusals:
         assert f"?required={world.adele.user.uuid}&amp;minutes=30" in page  # the same people, searched again
         assert not booking.participants.filter(active=True).exists()  # the time is free again for others
 
+    def test_a_colleague_named_like_microsofts_silence_cannot_turn_a_taken_slot_into_endless_retries(
+        self, world: World
+    ) -> None:
+        start = free_slot(world, [world.megan, world.adele])
+        book(world.client(world.megan), world.org, form(start, required=[world.adele]), run_tasks=False)
+        world.megan.user.name = "Microsoft 365 could not be asked"  # her busy time's reason starts with these words
+        world.megan.user.save(update_fields=["name"])
+        busy = calendars.NewEvent(
+            subject="Dentist",
+            start=start,
+            end=start + timedelta(minutes=60),
+            transaction_id="4c1b2a3d-0000-4000-8000-0000000000d2",
+        )
+        calendars.event_create(organizer=world.megan, new=busy)  # she fills the time in Outlook
+
+        confirm_booking.delay(only_booking().pk)
+
+        booking = only_booking()
+        assert booking.state == Booking.State.FAILED and booking.failure_fix == "other_time"
+        assert (
+            "no longer free" in booking.failure_reason and "Microsoft 365 could not be asked" in booking.failure_reason
+        )
+
     def test_a_revoked_grant_fails_with_reconnect_and_trying_again_after_reconnecting_books_once(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
