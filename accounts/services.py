@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.mail import invitation_send
 from accounts.models import Invitation, Membership, Organization, User
 
 INVITATION_DAYS = 7
@@ -267,6 +268,22 @@ def invitation_create(*, organization: Organization, invited_by: User, email: st
             expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         )
     return NewInvitation(invitation, secret)
+
+
+def invitation_issue(
+    *, organization: Organization, invited_by: User, email: str, role: str, accept_url: Callable[[str], str]
+) -> Invitation:
+    """Create the invitation and email its link. `accept_url` turns the secret into the absolute link (the caller
+    knows the site's address); the secret itself never leaves this function."""
+    new = invitation_create(organization=organization, invited_by=invited_by, email=email, role=role)
+    invitation_send(
+        to=new.invitation.email,
+        inviter=str(invited_by),
+        organization=organization.name,
+        link=accept_url(new.secret),
+        days=INVITATION_DAYS,
+    )
+    return new.invitation
 
 
 def invitation_open(*, secret: str) -> Invitation:

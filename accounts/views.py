@@ -14,7 +14,6 @@ from accounts import services
 from accounts.access import admin_membership_for, membership_for, signed_in_user
 from accounts.forms import AcceptInvitationForm, InvitationForm
 from accounts.limits import INVITATIONS, INVITATIONS_PER_ADDRESS, limited, too_many, wait_seconds
-from accounts.mail import invitation_send
 from accounts.models import Membership
 
 
@@ -51,20 +50,16 @@ def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         seconds = wait_seconds(request, INVITATIONS_PER_ADDRESS, key=email)
         if seconds is not None:
             return too_many(request, INVITATIONS_PER_ADDRESS, seconds)
-        new = services.invitation_create(
+        invitation = services.invitation_issue(
             organization=membership.organization,
             invited_by=signed_in_user(request),
             email=email,
             role=form.cleaned_data["role"],
+            accept_url=lambda secret: request.build_absolute_uri(
+                reverse("accept_invitation", kwargs={"secret": secret})
+            ),
         )
-        invitation_send(
-            to=new.invitation.email,
-            inviter=str(signed_in_user(request)),
-            organization=membership.organization.name,
-            link=request.build_absolute_uri(reverse("accept_invitation", kwargs={"secret": new.secret})),
-            days=services.INVITATION_DAYS,
-        )
-        messages.success(request, f"Invitation sent to {new.invitation.email}.")
+        messages.success(request, f"Invitation sent to {invitation.email}.")
         return redirect("invitations", code=code)
     context = {
         "organization": membership.organization,

@@ -1,4 +1,5 @@
-"""The booking page's one service: read the member's search, ask for availability, and lay out the answer."""
+"""The booking page's one service: read the member's search, ask for availability, and lay out the answer; and the
+fresh times a meeting could move to."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
-from booking.availability import SearchResult, Suggestion, availability_search, member_zone
+from booking.availability import SearchResult, Suggestion, availability_forget, availability_search, member_zone
 from booking.forms import SearchForm, SlotForm, next_working_days
+from booking.meetings import Booking, Participant
 from booking.results import TheirTime, named_zone, their_times
 from booking.rules import BookingRules, booking_rules_of
 
@@ -249,3 +251,25 @@ def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choi
         for name, t, z in suggestion.local_times
     )
     return Choice(suggestion, local_start, suggestion.end.astimezone(zone), url, f"{local_start:%H:%M}", clocks)
+
+
+NEW_TIMES_DAYS = 7
+
+
+def new_times_for(*, booking: Booking) -> SearchResult:
+    """Fresh suggestions (the cache is dropped first, hence a service, not a selector) to move the meeting to, for
+    the same people and duration, in the next week. The meeting's own time shows as busy in everyone's calendar,
+    so it is never suggested."""
+    people = list(booking.participants.select_related("membership__user"))
+    required = [p.membership for p in people if p.role == Participant.Role.REQUIRED]
+    optional = [p.membership for p in people if p.role == Participant.Role.OPTIONAL]
+    availability_forget(organization=booking.organization, people=[booking.organizer, *required, *optional])
+    now = timezone.now()
+    return availability_search(
+        organizer=booking.organizer,
+        required=required,
+        optional=optional,
+        minutes=booking.minutes,
+        window_start=now,
+        window_end=now + timedelta(days=NEW_TIMES_DAYS),
+    )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import membership_for, signed_in_user
 from accounts.limits import BOOKINGS, SEARCHES, limited
 from accounts.models import Membership
-from booking import readback, selectors, services
+from booking import finder, readback, selectors, services
 from booking.meeting_forms import BookingForm, CancelForm, SlotForm
 from booking.meetings import Booking
 from booking.services import BookingRefused
@@ -149,7 +149,7 @@ def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID)
     if found.state != Booking.State.CONFIRMED:
         messages.error(request, f"A {found.get_state_display().lower()} meeting cannot be moved.")
         return redirect("meeting_detail", code=code, booking=booking)
-    context = {**_meeting_context(member, found), "result": selectors.new_times_for(booking=found)}
+    context = {**_meeting_context(member, found), "result": finder.new_times_for(booking=found)}
     return render(request, "booking/new_times.html", context)
 
 

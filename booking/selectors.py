@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
@@ -12,7 +12,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from booking.availability import SearchResult, availability_forget, availability_search
 from booking.meetings import NOT_ANSWERING, Booking, Participant
 from booking.results import named_zone, zone_label
 
@@ -124,24 +123,3 @@ def search_again_query(*, booking: Booking) -> str:
         "subject": booking.subject,
     }
     return urlencode(query, doseq=True)
-
-
-NEW_TIMES_DAYS = 7
-
-
-def new_times_for(*, booking: Booking) -> SearchResult:
-    """Fresh suggestions (nothing cached) to move the meeting to, for the same people and duration, in the next
-    week. The meeting's own time shows as busy in everyone's calendar, so it is never suggested."""
-    people = list(booking.participants.select_related("membership__user"))
-    required = [p.membership for p in people if p.role == Participant.Role.REQUIRED]
-    optional = [p.membership for p in people if p.role == Participant.Role.OPTIONAL]
-    availability_forget(organization=booking.organization, people=[booking.organizer, *required, *optional])
-    now = timezone.now()
-    return availability_search(
-        organizer=booking.organizer,
-        required=required,
-        optional=optional,
-        minutes=booking.minutes,
-        window_start=now,
-        window_end=now + timedelta(days=NEW_TIMES_DAYS),
-    )

@@ -40,7 +40,7 @@ def booking_people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def booking_confirm(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def confirm_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
     chosen = finder.chosen_slot(organizer=organizer, query=request.GET)
     context = {"organization": organizer.organization, "slot": chosen.form, "chosen": chosen}
