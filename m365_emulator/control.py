@@ -144,6 +144,7 @@ from m365_emulator.throttle import OUTAGES, Rule
 
 if TYPE_CHECKING:
     from m365_emulator.host import Host
+    from m365_emulator.routing import Router
 
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -662,3 +663,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/access-tokens/expire", expire_access_tokens),
     ("GET", "/log", read_log),
 ]
+
+
+def register(router: Router) -> None:
+    router.add_controls(ROUTES)

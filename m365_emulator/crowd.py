@@ -26,6 +26,7 @@ from m365_emulator.state import DirectoryUser, Group, Tenant, WorkingHours
 
 if TYPE_CHECKING:
     from m365_emulator.host import Host
+    from m365_emulator.routing import Router
 
 MAX_CROWD = 200_000
 FIRST = ("Aiko", "Amara", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kavya",
@@ -244,3 +245,7 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/tenants/<tenant>/crowd/changes", crowd_changes),
     ("POST", "/tenants/<tenant>/delta-tokens/expire", expire_delta_tokens),
 ]
+
+
+def register(router: Router) -> None:
+    router.add_controls(CONTROL_ROUTES)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Response
 
 from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.routing import Router
 from m365_emulator.state import DirectoryUser, Tenant
 
 DEFAULT_PAGE = 100
@@ -283,3 +284,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("POST", "/users/<user>/checkMemberGroups", check_member_groups),
     ("POST", "/me/checkMemberGroups", check_my_groups),
 ]
+
+
+def register(router: Router) -> None:
+    router.add_graphs(ROUTES)

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Response
 
 from m365_emulator.directory import _render, _require_read_all, _selected
 from m365_emulator.http import GraphCall, GraphError, graph_json
+from m365_emulator.routing import Router
 from m365_emulator.state import ChangeLog, Tenant
 
 DELTA_PAGE = 200
@@ -151,3 +152,7 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("GET", "/users/delta", users_delta),
     ("GET", "/users/microsoft.graph.delta", users_delta),
 ]
+
+
+def register(router: Router) -> None:
+    router.add_graphs(ROUTES)

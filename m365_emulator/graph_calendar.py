@@ -24,9 +24,10 @@ from m365_emulator.calendar_meetings import cancel, delete, deliver, new_ical_ui
 from m365_emulator.calendar_tz import DAY_NAMES, format_graph
 from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import note_response_ids
+from m365_emulator.routing import Router
 from m365_emulator.state import DirectoryUser, WorkingHours
 
-__all__ = ["CONTROL_ROUTES", "ROUTES"]
+__all__ = ["CONTROL_ROUTES", "ROUTES", "register"]
 
 SCHEDULE_APP = {"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"}
 SCHEDULE_DELEGATED = SCHEDULE_APP | {"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
@@ -383,3 +384,8 @@ def _routes() -> list[tuple[str, str, Callable[..., Response]]]:
 
 
 ROUTES = _routes()
+
+
+def register(router: Router) -> None:
+    router.add_graphs(ROUTES)
+    router.add_controls(CONTROL_ROUTES, on_state=True)

@@ -28,6 +28,7 @@ from m365_emulator.tokens import GRAPH_APP_ID, GRAPH_AUDIENCE, now_seconds, pkce
 
 if TYPE_CHECKING:
     from m365_emulator.host import Host
+    from m365_emulator.routing import Router
 
 MULTI_TENANT_KEYS = {"common", "organizations"}
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
@@ -35,22 +36,6 @@ ADMIN_ONLY_SCOPES = {"user.read.all", "user.readwrite.all", "directory.read.all"
 GRAPH_PREFIXES = (GRAPH_AUDIENCE + "/", GRAPH_APP_ID + "/")
 REFRESH_LIFETIME_DAYS = 90
 ID_TOKEN_LIFETIME = 3600
-
-# (path, endpoint, methods); the handlers are in HANDLERS below and in pages.HANDLERS.
-RULES: list[tuple[str, str, list[str]]] = [
-    ("/<tenant>/v2.0/.well-known/openid-configuration", "discovery", ["GET"]),
-    ("/<tenant>/.well-known/openid-configuration", "discovery", ["GET"]),
-    ("/<tenant>/discovery/v2.0/keys", "keys", ["GET"]),
-    ("/<tenant>/discovery/keys", "keys", ["GET"]),
-    ("/<tenant>/oauth2/v2.0/token", "token", ["POST"]),
-    ("/<tenant>/oauth2/v2.0/authorize", "authorize", ["GET", "POST"]),
-    ("/<tenant>/oauth2/v2.0/logout", "logout", ["GET", "POST"]),
-    ("/<tenant>/v2.0/adminconsent", "adminconsent", ["GET"]),
-    ("/<tenant>/adminconsent", "adminconsent_v1", ["GET"]),
-    ("/<tenant>/login", "signin", ["POST"]),
-    ("/<tenant>/consent", "consent", ["POST"]),
-    ("/", "home", ["GET"]),
-]
 
 
 class OAuthFailure(Exception):
@@ -624,9 +609,15 @@ GRANTS: dict[str, Callable[[Host, Request, Tenant | None, AppRegistration], Resp
     "refresh_token": _refresh_token_grant,
 }
 
-HANDLERS: dict[str, Callable[..., Response]] = {
-    "discovery": discovery,
-    "keys": keys,
-    "token": token,
-    "home": home,
-}
+
+def register(router: Router) -> None:
+    """The sign-in service's machine endpoints: discovery, keys, token; and its home page."""
+    for path, methods, handler in (
+        ("/<tenant>/v2.0/.well-known/openid-configuration", ["GET"], discovery),
+        ("/<tenant>/.well-known/openid-configuration", ["GET"], discovery),
+        ("/<tenant>/discovery/v2.0/keys", ["GET"], keys),
+        ("/<tenant>/discovery/keys", ["GET"], keys),
+        ("/<tenant>/oauth2/v2.0/token", ["POST"], token),
+        ("/", ["GET"], home),
+    ):
+        router.add_page(path, methods, handler)

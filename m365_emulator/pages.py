@@ -31,6 +31,7 @@ from m365_emulator.state import AppRegistration, DirectoryUser, Tenant
 
 if TYPE_CHECKING:
     from m365_emulator.host import Host
+    from m365_emulator.routing import Router
 
 SESSION_COOKIE = "ESTSAUTH"
 KNOWN_DELEGATED = {
@@ -467,11 +468,14 @@ def logout(emulator: Host, request: Request, tenant: str) -> Response:
     return response
 
 
-HANDLERS: dict[str, Callable[..., Response]] = {
-    "authorize": authorize,
-    "signin": signin,
-    "consent": consent,
-    "adminconsent": adminconsent,
-    "adminconsent_v1": adminconsent_v1,
-    "logout": logout,
-}
+def register(router: Router) -> None:
+    """The pages a person's browser sees."""
+    for path, methods, handler in (
+        ("/<tenant>/oauth2/v2.0/authorize", ["GET", "POST"], authorize),
+        ("/<tenant>/oauth2/v2.0/logout", ["GET", "POST"], logout),
+        ("/<tenant>/v2.0/adminconsent", ["GET"], adminconsent),
+        ("/<tenant>/adminconsent", ["GET"], adminconsent_v1),
+        ("/<tenant>/login", ["POST"], signin),
+        ("/<tenant>/consent", ["POST"], consent),
+    ):
+        router.add_page(path, methods, handler)

@@ -15,6 +15,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -26,12 +27,12 @@ from m365_emulator.fixtures import build_world
 from m365_emulator.host import Outcome, outcome_of
 from m365_emulator.http import GraphCall, GraphError, graph_json
 from m365_emulator.log import LogEntry, RequestLog, now_text, readable_body, response_ids
+from m365_emulator.routing import Route, Router
 from m365_emulator.sessions import IdentityStore
 from m365_emulator.state import DirectoryUser, EmulatorState, Tenant
 from m365_emulator.throttle import OUTAGES, Key, LostReplies, Refusal, Throttler
 from m365_emulator.tokens import Signer, TokenRejected
 
-GraphHandler = Callable[..., Response]
 # What Graph sends with a 401 (observed): where a token for Graph comes from.
 _CHALLENGE = {
     "WWW-Authenticate": 'Bearer realm="", '
@@ -43,7 +44,15 @@ _EVENT_CREATE = re.compile(r"/(me|users/[^/]+)(/calendar)?/events/?$", re.IGNORE
 
 
 # The delta routes first: `/users/delta` is a function, not a user named "delta".
-GRAPH_ROUTES = [*directory_delta.ROUTES, *directory.ROUTES, *graph_calendar.ROUTES]
+HANDLER_MODULES = (identity, pages, control, crowd, directory_delta, directory, graph_calendar)
+
+
+def routes() -> Router:
+    """Every route, as the handler modules register them."""
+    router = Router()
+    for module in HANDLER_MODULES:
+        module.register(router)
+    return router
 
 
 class Emulator:
@@ -67,11 +76,11 @@ class Emulator:
         self.epoch = ""
         self.fixture = fixture
         self.seed = seed
-        self._graph_map, self._graph_handlers = self._build_graph_map()
-        self._graph_shapes = [_segments(path) for _, path, _ in GRAPH_ROUTES]
-        self._control_map, self._control_handlers = self._build_control_map()
-        self._identity_map = Map([Rule(path, endpoint=name, methods=methods) for path, name, methods in identity.RULES])
-        self._identity_handlers = {**identity.HANDLERS, **pages.HANDLERS}
+        router = routes()
+        self._graph_map, self._graph_handlers = _endpoints(router.graph, strict_slashes=False)
+        self._graph_shapes = [_segments(route.path) for route in router.graph]
+        self._control_map, self._control_handlers = self._build_control_map(router)
+        self._identity_map, self._identity_handlers = _endpoints(router.pages)
         self.reset(fixture=fixture, seed=seed)
 
     # -- the world ---------------------------------------------------------------------------------------
@@ -135,22 +144,15 @@ class Emulator:
 
     # -- control -----------------------------------------------------------------------------------------
 
-    def _build_control_map(self) -> tuple[Map, dict[str, Callable[[Request, dict[str, Any]], Response]]]:
-        rules: list[Rule] = []
-        handlers: dict[str, Callable[[Request, dict[str, Any]], Response]] = {}
-        for index, (method, path, handler) in enumerate(control.ROUTES):
-            name = f"core{index}"
-            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
-            handlers[name] = _bind_core_control(self, handler)
-        for index, (method, path, handler) in enumerate(crowd.CONTROL_ROUTES):
-            name = f"crowd{index}"
-            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
-            handlers[name] = _bind_core_control(self, handler)
-        for index, (method, path, handler) in enumerate(graph_calendar.CONTROL_ROUTES):
-            name = f"calendar{index}"
-            rules.append(Rule("/_emulator" + path, endpoint=name, methods=[method]))
-            handlers[name] = _bind_state_control(self, handler)
-        return Map(rules), handlers
+    def _build_control_map(self, router: Router) -> tuple[Map, dict[str, Callable[..., Response]]]:
+        on_host = [
+            replace(r, path="/_emulator" + r.path, handler=_bind_core_control(self, r.handler)) for r in router.control
+        ]
+        on_state = [
+            replace(r, path="/_emulator" + r.path, handler=_bind_state_control(self, r.handler))
+            for r in router.control_on_state
+        ]
+        return _endpoints([*on_host, *on_state])
 
     def _control(self, request: Request) -> Response:
         try:
@@ -165,15 +167,6 @@ class Emulator:
             return control.problem(error.status, str(error))
 
     # -- Graph -------------------------------------------------------------------------------------------
-
-    def _build_graph_map(self) -> tuple[Map, dict[str, GraphHandler]]:
-        rules: list[Rule] = []
-        handlers: dict[str, GraphHandler] = {}
-        for index, (method, path, handler) in enumerate(GRAPH_ROUTES):
-            name = f"graph{index}"
-            rules.append(Rule(path, endpoint=name, methods=[method]))
-            handlers[name] = handler
-        return Map(rules, strict_slashes=False), handlers
 
     def handle_graph(self, request: Request, *, batch_seq: int | None = None) -> Response:
         """One Graph request (top level or from a batch): token, latency, throttling, handler, log."""
@@ -360,6 +353,12 @@ def _refused(refusal: Refusal, request_id: str) -> Response:
     else:
         body = {"error": {"code": code, "message": message}}
     return graph_json(429, body, headers, request_id=request_id)
+
+
+def _endpoints(found: list[Route], *, strict_slashes: bool = True) -> tuple[Map, dict[str, Callable[..., Response]]]:
+    """A URL map and its handlers, each route named by its place in the list."""
+    rules = [Rule(r.path, endpoint=f"route{i}", methods=list(r.methods)) for i, r in enumerate(found)]
+    return Map(rules, strict_slashes=strict_slashes), {f"route{i}": r.handler for i, r in enumerate(found)}
 
 
 def _bind_core_control(emulator: Emulator, handler: Callable[..., Response]) -> Callable[..., Response]:
