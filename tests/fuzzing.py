@@ -294,6 +294,9 @@ TARGETS: dict[str, Target] = {
         "post", {"role": choice("admin", "member"), "q": FREE, "page": FREE}, path={"person": PERSON}
     ),
     "people_access": Target("post", {"active": choice("yes", "no"), "q": FREE, "page": FREE}, path={"person": PERSON}),
+    "people_clash": Target(
+        "post", {"action": choice("merge", "remove"), "q": FREE, "page": FREE}, path={"person": PERSON}
+    ),
     "start": PAGE,
     "start_microsoft": Target("post", explains=()),
     "microsoft_sign_in": Target("post", explains=()),
@@ -367,7 +370,7 @@ def build_world(emulator: EmulatorProcess, *, connected: bool) -> World:
     organizer = Membership.objects.create(user=owner, organization=organization, role=Membership.Role.ADMIN)
     invited = Membership.objects.create(user=member, organization=organization, role=Membership.Role.MEMBER)
     for user in (owner, member):  # as allauth records them at a first sign-in (its email page would otherwise)
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"primary": True, "verified": True})
     booking_rules_of(organization=organization)  # made with their defaults when first read
     fabrikam = Organization.objects.create(name="Fabrikam")
     diego = User.objects.create_user(email="diego@fabrikam.onmicrosoft.com", password=PASSWORD)
