@@ -197,6 +197,16 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "overlap"}}
+# What one process tells the others (the beat's heartbeat, Microsoft 365 not answering): Redis when there is one;
+# without it (the demo) beat and the web are separate processes, so a file cache they both read.
+CACHES["shared"] = (
+    CACHES["default"]
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(BASE_DIR / ".run" / "shared-cache"),
+    }
+)
 
 # Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
 # cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to
@@ -246,6 +256,10 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # Two beats never send one job twice: each run is claimed in the cache (config/celery_app.py).
 CELERY_BEAT_SCHEDULER = "config.celery_app:OneBeatScheduler"
+# Beat wakes at least this often and records a heartbeat each time; /healthz fails once the heartbeat is older than
+# BEAT_HEARTBEAT_STALE_SECONDS (beat stopped: no sweep, no read-back, no connection checks).
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+BEAT_HEARTBEAT_STALE_SECONDS = env_int("BEAT_HEARTBEAT_STALE_SECONDS", 180, minimum=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
 DIRECTORY_SYNC_MINUTES = env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1)
