@@ -11,12 +11,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from kombu import Queue
 
 from config.celery_app import HEARTBEAT_KEY
 from config.celery_app import app as celery_app
@@ -56,6 +58,19 @@ def _beat() -> str:
     if age > settings.BEAT_HEARTBEAT_STALE_SECONDS:
         raise RuntimeError(f"the beat's last heartbeat is {age:.0f} s old: is `celery beat` running?")
     return f"heartbeat {age:.0f} s ago"
+
+
+def queue_depth() -> int | None:
+    """Tasks waiting in the broker's queue (not yet taken by a worker); None when tasks run in-process. Raises
+    what the broker raised when it does not answer."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    with celery_app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        # A declare (not a passive one) answers for an empty queue too, which Redis keeps as no key at all.
+        queue = Queue(celery_app.conf.task_default_queue, channel=conn.default_channel)
+        declared: Any = queue.queue_declare()  # kombu's (name, message count, consumers); its stubs say str
+        return int(declared.message_count)
 
 
 CHECKS: dict[str, Callable[[], str]] = {"database": _database, "cache": _cache, "broker": _broker, "beat": _beat}
