@@ -9,6 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.localtime import use_shipped_zone_data
+from config import errors
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -319,6 +320,15 @@ if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
 MICROSOFT_SIGNING_KEYS_HOURS = env_int("MICROSOFT_SIGNING_KEYS_HOURS", 24, minimum=1)
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
+
+# Errors reach a person (config/errors.py): Sentry when SENTRY_DSN is set, scrubbed of tokens and personal data;
+# otherwise mail to DJANGO_ADMINS (comma-separated, `Name <address>` or an address) from SERVER_EMAIL.
+SENTRY_DSN = env_optional("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+ADMINS = errors.admins(env_list("DJANGO_ADMINS"))
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+if SENTRY_DSN:
+    errors.sentry_start(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 LOGGING = {
     "version": 1,
