@@ -16,7 +16,7 @@ def invitation_link(org: Org, admin_client: Client) -> str:
     admin_client.post(
         reverse("invitations", kwargs={"code": org.code}), {"email": "new@contoso.example", "role": "member"}
     )
-    found = re.search(r"http://testserver(/invitations/\S+)", mail.outbox[-1].body)
+    found = re.search(r"http://testserver(/invitations/\S+)", str(mail.outbox[-1].body))
     assert found is not None
     return found.group(1)
 
