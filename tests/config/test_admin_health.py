@@ -134,3 +134,15 @@ def test_when_microsoft_throttles_past_its_retries_the_settings_and_health_pages
     assert "1 call gave up after Microsoft" in health_page
     outsider_page = signed_in(other_org.admin).get(settings_url(other_org)).content.decode()
     assert "Microsoft 365 is not answering" not in outsider_page
+
+
+def test_a_broker_that_does_not_answer_is_named_on_the_page_instead_of_a_500(
+    org: Org, admin_client: Client, settings: object
+) -> None:
+    from tests.booking.test_nothing_stuck import broker_down
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # type: ignore[attr-defined]
+    with broker_down():
+        response = admin_client.get(health_url(org))
+    assert response.status_code == 200
+    assert "The task queue does not answer" in response.content.decode()
