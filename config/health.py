@@ -63,7 +63,7 @@ def _beat() -> str:
 def queue_depth() -> int | None:
     """Tasks waiting in the broker's queue (not yet taken by a worker); None when tasks run in-process. Raises
     what the broker raised when it does not answer."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if celery_app.conf.task_always_eager:
         return None
     with celery_app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)

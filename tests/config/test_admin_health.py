@@ -102,16 +102,15 @@ def purge() -> None:
         Queue(celery_app.conf.task_default_queue, channel=conn.default_channel).purge()
 
 
-def test_with_a_broker_the_admin_sees_how_many_tasks_wait_for_a_worker(
-    org: Org, admin_client: Client, settings: object
-) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # type: ignore[attr-defined]
+def test_with_a_broker_the_admin_sees_how_many_tasks_wait_for_a_worker(org: Org, admin_client: Client) -> None:
     purge()  # the tests' broker is kombu's in-memory one, shared by the process
-    for _ in range(3):
-        celery_app.send_task("booking.tasks.sweep_pending")
+    celery_app.conf.task_always_eager = False  # tasks go through the broker, as in production
     try:
+        for _ in range(3):
+            celery_app.send_task("booking.tasks.sweep_pending")
         page = admin_client.get(health_url(org)).content.decode()
     finally:
+        celery_app.conf.task_always_eager = True
         purge()
     assert "3 tasks waiting in the queue for a worker." in page
 
@@ -136,13 +135,10 @@ def test_when_microsoft_throttles_past_its_retries_the_settings_and_health_pages
     assert "Microsoft 365 is not answering" not in outsider_page
 
 
-def test_a_broker_that_does_not_answer_is_named_on_the_page_instead_of_a_500(
-    org: Org, admin_client: Client, settings: object
-) -> None:
+def test_a_broker_that_does_not_answer_is_named_on_the_page_instead_of_a_500(org: Org, admin_client: Client) -> None:
     from tests.booking.test_nothing_stuck import broker_down
 
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # type: ignore[attr-defined]
-    with broker_down():
+    with broker_down():  # tasks go through a broker that does not answer
         response = admin_client.get(health_url(org))
     assert response.status_code == 200
     assert "The task queue does not answer" in response.content.decode()
