@@ -41,7 +41,9 @@ run: seed
 # The production stack on this machine (gunicorn, a Celery worker and beat, by the Procfile) against PostgreSQL
 # and Redis, with the emulator as Microsoft. PROD_DATABASE_URL is created if missing.
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap_prod
-PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Without PROD_REDIS_URL it starts its own Redis with an append-only file in .run/prod-redis (port 6390), so that
+# a restarted Redis keeps the tasks waiting in it.
+PROD_REDIS_URL ?=
 
 prod: setup
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(BIN)/python -m config.runprod

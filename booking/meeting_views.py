@@ -94,10 +94,18 @@ def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> 
 @login_required
 @require_POST
 def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """Cancelling cannot be undone: the organizer confirms on a page of its own (`confirm=yes`) first."""
+    member = membership_for(request, code)
+    found = selectors.booking_for(member=member, code=booking)
+    services.organizer_only(booking=found, actor=signed_in_user(request))
+    form = CancelForm(request.POST)
+    asked = found.state == Booking.State.CONFIRMED and request.POST.get("confirm") != "yes"
+    if asked or not form.is_valid():
+        context = {**_meeting_context(member, found), "form": form}
+        return render(request, "booking/cancel_confirm.html", context, status=200 if form.is_valid() else 400)
+
     def cancel(found: Booking, member: Membership) -> str:
-        form = CancelForm(request.POST)
-        comment = form.cleaned_data["comment"] if form.is_valid() else ""
-        services.booking_cancel(booking=found, actor=signed_in_user(request), comment=comment)
+        services.booking_cancel(booking=found, actor=signed_in_user(request), comment=form.cleaned_data["comment"])
         return "The meeting is cancelled; Microsoft 365 told everyone invited."
 
     return _change(request, code, booking, cancel)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import Membership, Organization, User
 from booking.meetings import NOT_ANSWERING, Booking, Participant
 from booking.results import named_zone, zone_label
 
@@ -123,3 +123,27 @@ def search_again_query(*, booking: Booking) -> str:
         "subject": booking.subject,
     }
     return urlencode(query, doseq=True)
+
+
+def pending_bookings(*, organization: Organization) -> QuerySet[Booking]:
+    """The organization's bookings still waiting for their meeting, oldest first (the admins' health page)."""
+    return (
+        Booking.objects.filter(organization=organization, state=Booking.State.PENDING)
+        .select_related("organizer__user")
+        .order_by("created", "pk")
+    )
+
+
+def failed_bookings(*, organization: Organization, since: datetime) -> QuerySet[Booking]:
+    """The organization's bookings that ended FAILED since `since`, newest first, with their reasons."""
+    return (
+        Booking.objects.filter(organization=organization, state=Booking.State.FAILED, updated__gte=since)
+        .select_related("organizer__user")
+        .order_by("-updated", "-pk")
+    )
+
+
+def last_read_back(*, organization: Organization) -> datetime | None:
+    """When Overlap last read back one of the organization's meetings from Outlook."""
+    found: datetime | None = Booking.objects.filter(organization=organization).aggregate(at=Max("read_back_at"))["at"]
+    return found

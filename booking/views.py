@@ -14,6 +14,7 @@ from accounts.access import membership_for
 from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
 from accounts.localtime import zone_choices
 from booking import finder, preferences
+from booking.availability import MOST_PEOPLE
 from booking.people import colleagues_matching
 
 
@@ -25,7 +26,13 @@ def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     finding = finder.find_times(organizer=organizer, query=request.GET)
     partial = request.htmx and finding.searched  # type: ignore[attr-defined]
     template = "booking/_results.html" if partial else "booking/page.html"
-    context = {"organization": organizer.organization, "organizer": organizer, "f": finding, "zones": zone_choices()}
+    context = {
+        "organization": organizer.organization,
+        "organizer": organizer,
+        "f": finding,
+        "zones": zone_choices(),
+        "most_people": MOST_PEOPLE,
+    }
     return render(request, template, context)
 
 

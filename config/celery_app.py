@@ -2,13 +2,15 @@
 
 Worker: `celery --app config.celery_app worker`; beat: `celery --app config.celery_app beat` (the Procfile has
 both). Beat is `OneBeatScheduler`: a second beat (started by mistake, or a failover while the first still runs)
-sends no job twice. A task carries the request id of whoever enqueued it (config/request_id.py).
+sends no job twice, and records a heartbeat each time it wakes (`/healthz` reads it). A task carries the request
+id of whoever enqueued it (config/request_id.py).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +32,7 @@ task_postrun.connect(request_id.unbind_for_task, weak=False)
 
 log = logging.getLogger(__name__)
 CLAIMED_SHARE = 0.9  # of a job's interval: a little less, so that a beat's own next run is never refused
+HEARTBEAT_KEY = "beat:heartbeat"  # when a beat last woke (seconds since the epoch), read by /healthz
 
 
 class OneBeatScheduler(PersistentScheduler):
@@ -41,6 +44,21 @@ class OneBeatScheduler(PersistentScheduler):
             super().apply_entry(entry, producer=producer)
         else:
             log.info("beat: %s was sent by another beat this round", entry.name)
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        beat_heartbeat()
+        return float(super().tick(*args, **kwargs))
+
+
+def beat_heartbeat() -> None:
+    """Record that a beat is alive, in the cache every process reads (Redis, or a file in the demo)."""
+    from django.core.cache import caches
+    from redis.exceptions import RedisError
+
+    try:
+        caches["shared"].set(HEARTBEAT_KEY, time.time(), timeout=None)
+    except (RedisError, OSError) as error:  # /healthz will say the heartbeat is stale, which is the truth
+        log.warning("beat: heartbeat not recorded (%s)", error)
 
 
 def periodic_run_claim(*, name: str, every: timedelta | None) -> bool:

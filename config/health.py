@@ -1,4 +1,5 @@
-"""`/healthz`: whether each configured part answers. 200 when all do, 503 otherwise.
+"""`/healthz`: whether each configured part answers (database, cache, broker) and beat is alive (a heartbeat newer
+than BEAT_HEARTBEAT_STALE_SECONDS). 200 when all are, 503 otherwise.
 
 Anyone (a load balancer, a monitor) sees only the states; staff see the kind, the time and the error, which
 can name hosts and ports. Failures are logged either way.
@@ -10,13 +11,16 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from kombu import Queue
 
+from config.celery_app import HEARTBEAT_KEY
 from config.celery_app import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -45,7 +49,31 @@ def _broker() -> str:
     return "redis"
 
 
-CHECKS: dict[str, Callable[[], str]] = {"database": _database, "cache": _cache, "broker": _broker}
+def _beat() -> str:
+    """Beat records a heartbeat each time it wakes (at least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds)."""
+    beat = caches["shared"].get(HEARTBEAT_KEY)
+    if beat is None:
+        raise RuntimeError("no beat has recorded a heartbeat: is `celery beat` running?")
+    age = time.time() - float(beat)
+    if age > settings.BEAT_HEARTBEAT_STALE_SECONDS:
+        raise RuntimeError(f"the beat's last heartbeat is {age:.0f} s old: is `celery beat` running?")
+    return f"heartbeat {age:.0f} s ago"
+
+
+def queue_depth() -> int | None:
+    """Tasks waiting in the broker's queue (not yet taken by a worker); None when tasks run in-process. Raises
+    what the broker raised when it does not answer."""
+    if celery_app.conf.task_always_eager:
+        return None
+    with celery_app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        # A declare (not a passive one) answers for an empty queue too, which Redis keeps as no key at all.
+        queue = Queue(celery_app.conf.task_default_queue, channel=conn.default_channel)
+        declared: Any = queue.queue_declare()  # kombu's (name, message count, consumers); its stubs say str
+        return int(declared.message_count)
+
+
+CHECKS: dict[str, Callable[[], str]] = {"database": _database, "cache": _cache, "broker": _broker, "beat": _beat}
 
 
 def _run(check: Callable[[], str]) -> dict[str, object]:

@@ -60,8 +60,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def logging_config(*, level: str, json_lines: bool) -> dict[str, Any]:
-    """Django's LOGGING: every line to stderr, JSON in production, the request id on each either way."""
+def logging_config(*, level: str, json_lines: bool, mail_admins: bool = False) -> dict[str, Any]:
+    """Django's LOGGING: every line to stderr, JSON in production, the request id on each either way; with
+    `mail_admins`, every error (a 500, a task that failed for good) is mailed to Django's ADMINS as well."""
+    config = _logging_config(level=level, json_lines=json_lines)
+    if mail_admins:
+        config["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+        config["handlers"]["mail_admins"] = {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "request_id"],
+        }
+        config["root"]["handlers"].append("mail_admins")
+    return config
+
+
+def _logging_config(*, level: str, json_lines: bool) -> dict[str, Any]:
     plain = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
     return {
         "version": 1,
@@ -80,6 +94,8 @@ def logging_config(*, level: str, json_lines: bool) -> dict[str, Any]:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's default mails its own errors to ADMINS whatever is configured; `mail_admins` decides here.
+            "django": {"handlers": [], "level": level, "propagate": True},
             "django.db.backends": {"level": "WARNING"},
             # Gunicorn's own loggers go through the same handler (its access lines: config/gunicorn.py).
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},

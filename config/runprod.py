@@ -5,9 +5,15 @@ collected, then gunicorn), `worker` and `beat` lines exactly as a platform would
 The Microsoft 365 emulator stands in for Microsoft. Ctrl-C (or SIGTERM) stops the web server first, then beat
 and the worker (each finishing what it has in hand), then the emulator.
 
-Environment: `DATABASE_URL` and `REDIS_URL` (the Makefile gives defaults; the database is created if it is
-missing), `PORT` (8080), `OVERLAP_RUN_DIR` (`.run/`, where the kept secrets and the emulator's world live),
-`OVERLAP_PROD_EMULATOR_PORT` / `OVERLAP_PROD_EMULATOR_HTTP_PORT` (8453 / 8454; 0 picks free ones).
+Redis is the broker: a task waiting in it is lost if Redis restarts without persistence. So without `REDIS_URL`
+it starts its own Redis, with an append-only file (`appendonly yes`, `appendfsync everysec`) in
+`OVERLAP_RUN_DIR/prod-redis` on `OVERLAP_PROD_REDIS_PORT` (6390): a restarted Redis keeps its queue. With
+`REDIS_URL` it uses that one, and says so when it keeps no append-only file.
+
+Environment: `DATABASE_URL` (the Makefile gives a default; the database is created if it is missing),
+`REDIS_URL` (optional, as above), `PORT` (8080), `OVERLAP_RUN_DIR` (`.run/`, where the kept secrets and the
+emulator's world live), `OVERLAP_PROD_EMULATOR_PORT` / `OVERLAP_PROD_EMULATOR_HTTP_PORT` (8453 / 8454; 0 picks
+free ones).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -64,11 +71,12 @@ def ensure_database(url: str) -> None:
 @dataclass
 class Settings:
     database_url: str
-    redis_url: str
+    redis_url: str  # empty: start a Redis with persistence (redis_command)
     port: int
     run_dir: Path
     emulator_port: int
     emulator_http_port: int
+    redis_port: int = 6390
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -80,12 +88,59 @@ class Settings:
 
         return cls(
             database_url=required("DATABASE_URL"),
-            redis_url=required("REDIS_URL"),
+            redis_url=os.environ.get("REDIS_URL", ""),
             port=int(os.environ.get("PORT", "8080")),
             run_dir=Path(os.environ.get("OVERLAP_RUN_DIR", str(ROOT / ".run"))),
             emulator_port=int(os.environ.get("OVERLAP_PROD_EMULATOR_PORT", "8453")),
             emulator_http_port=int(os.environ.get("OVERLAP_PROD_EMULATOR_HTTP_PORT", "8454")),
+            redis_port=int(os.environ.get("OVERLAP_PROD_REDIS_PORT", "6390")),
         )
+
+
+def redis_command(run_dir: Path, port: int) -> list[str]:
+    """A Redis on loopback that writes every change to an append-only file, fsynced each second: a restart (or a
+    crash) loses at most the last second's tasks, and the sweep sends again any booking among them."""
+    data = run_dir / "prod-redis"
+    data.mkdir(parents=True, exist_ok=True)
+    return [
+        "redis-server",
+        *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)),
+        *("--appendonly", "yes", "--appendfsync", "everysec"),
+    ]
+
+
+def start_redis(run_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    """Start `redis_command` and wait until it answers; its process and URL."""
+    import redis
+
+    process = start(redis_command(run_dir, port), stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(redis.RedisError):
+            if redis.Redis.from_url(url, socket_timeout=1).ping():
+                return process, url
+        time.sleep(0.1)
+    _signal(process, signal.SIGKILL)
+    raise SystemExit(f"Redis did not start on port {port} (is `redis-server` installed, is the port free?).")
+
+
+def redis_persistence_warning(url: str) -> str:
+    """What an operator must know about a Redis they gave, when it keeps no append-only file; empty otherwise."""
+    import redis
+
+    try:
+        found: Any = redis.Redis.from_url(url, socket_timeout=3).config_get("appendonly")
+        appendonly = found.get("appendonly")
+    except redis.RedisError:  # a managed Redis may refuse CONFIG: its provider's persistence applies
+        return ""
+    if appendonly == "yes":
+        return ""
+    return (
+        f"Redis at {_without_password(url)} keeps no append-only file (appendonly {appendonly}): if it restarts, the "
+        "tasks waiting in it are lost. Nothing is lost for good (the sweep sends pending bookings again, beat plans "
+        "the read-back again), but it takes minutes. Set `appendonly yes` for production."
+    )
 
 
 def prod_emulator_command(settings: Settings, client_secret: str) -> list[str]:
@@ -154,10 +209,16 @@ def wait_until_healthy(url: str, running: dict[str, subprocess.Popen[str]], time
     raise SystemExit(f"{url} did not answer 200 within {timeout:.0f}s.")
 
 
-def stop(running: dict[str, subprocess.Popen[str]], emulator: subprocess.Popen[str] | None) -> None:
-    """SIGTERM in order (gunicorn and Celery then finish what they have in hand); SIGKILL after STOP_SECONDS."""
+def stop(
+    running: dict[str, subprocess.Popen[str]],
+    emulator: subprocess.Popen[str] | None,
+    redis_process: subprocess.Popen[str] | None = None,
+) -> None:
+    """SIGTERM in order (gunicorn and Celery then finish what they have in hand; Redis, last, writes its file);
+    SIGKILL after STOP_SECONDS."""
     groups: list[list[subprocess.Popen[str]]] = [[running[n] for n in names if n in running] for names in STOP_ORDER]
     groups.append([emulator] if emulator is not None else [])
+    groups.append([redis_process] if redis_process is not None else [])
     for group in groups:
         for process in group:
             _signal(process, signal.SIGTERM)
@@ -206,7 +267,12 @@ def main() -> None:
     client_secret = kept_secret("prod-emulator-client-secret", secrets.token_urlsafe(32), settings.run_dir)
     emulator_process = start(prod_emulator_command(settings, client_secret), stdout=subprocess.PIPE)
     running: dict[str, subprocess.Popen[str]] = {}
+    own_redis = None
     try:
+        if not settings.redis_url:
+            own_redis, settings.redis_url = start_redis(settings.run_dir, settings.redis_port)
+        elif warning := redis_persistence_warning(settings.redis_url):
+            print(warning, file=sys.stderr, flush=True)
         emulator = read_announcement(emulator_process.stdout)
         env = stack_environment(settings, emulator)
         release(commands, env)
@@ -218,9 +284,9 @@ def main() -> None:
         stopped = next(name for name, process in running.items() if process.poll() is not None)
         print(f"The {stopped} process stopped; stopping the rest.", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
-        print("\nStopping: web, then beat and the worker, then the emulator…", file=sys.stderr, flush=True)
+        print("\nStopping: web, then beat and the worker, then the emulator and Redis…", file=sys.stderr, flush=True)
     finally:
-        stop(running, emulator_process)
+        stop(running, emulator_process, own_redis)
 
 
 if __name__ == "__main__":

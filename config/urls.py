@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from config import health, robots
+from config import admin_health, health, robots
 
 # The admin signs in through the site's own sign-in, with its limits on wrong passwords; its own login form would
 # take any number of them.
@@ -17,6 +17,7 @@ urlpatterns = [
     path("robots.txt", robots.robots_txt, name="robots_txt"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:secret>", account_views.accept_invitation, name="accept_invitation"),
+    path("orgs/<uuid:code>/health/", admin_health.health_page, name="organization_health"),
     path("orgs/<uuid:code>/", include("accounts.urls")),
     path("", include("integrations.urls")),
     path("orgs/<uuid:code>/book/", include("booking.urls")),

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from accounts.models import Membership
+from integrations.answering import microsoft_did_not_answer
 from integrations.connection import (
     ConnectionNotReady,
     connection_report_error,
@@ -378,7 +379,9 @@ def _event_or_error(organizer: Membership, found: Event | errors.MicrosoftError)
 
 
 def _report(organizer: Membership, error: errors.MicrosoftError) -> None:
-    """A refusal of the tenant's consent or of Overlap's registration marks the connection at once."""
+    """A refusal of the tenant's consent or of Overlap's registration marks the connection at once; Microsoft not
+    answering (after the client's retries) is told to the organization's admins."""
+    microsoft_did_not_answer(organization=organizer.organization, error=error)
     # Domain-wide, a 403 outside the access policy concerns one mailbox; any other 403 means the
     # permissions are gone. Acting as a member, a 403 is about what that person may see.
     app_refused = isinstance(error, errors.AccessDenied) and not error.by_policy

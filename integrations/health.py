@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from accounts.models import Organization
+from integrations.answering import microsoft_did_not_answer
 from integrations.connection import microsoft_config, tenant_client
 from integrations.explain import explain_error
 from integrations.microsoft import auth, errors
@@ -27,6 +28,7 @@ def connection_check(*, organization: Organization) -> Connection | None:
     try:
         tenant_client(tenant=connection.tenant_guid).probe()
     except errors.MicrosoftError as error:
+        microsoft_did_not_answer(organization=organization, error=error)
         problem = explain_error(error)
         mark = connection.mark_revoked if problem.revoked else connection.mark_problem
         mark(code=problem.code, message=problem.message, fix=problem.fix)

@@ -51,3 +51,12 @@ def reach_counts(*, organization: Organization) -> dict[str, int]:
         yes=Count("pk", filter=Q(reachable=True)), no=Count("pk", filter=Q(reachable=False))
     )
     return {"reachable": counts["yes"] or 0, "unreachable": counts["no"] or 0}
+
+
+def unreachable_people(*, organization: Organization) -> QuerySet[MailboxReach]:
+    """The people whose mailbox the last reach check could not read or book in, with why."""
+    return (
+        MailboxReach.objects.filter(organization=organization, reachable=False, membership__is_active=True)
+        .select_related("membership__user")
+        .order_by("membership__user__email")
+    )

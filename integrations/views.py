@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import admin_membership_for, membership_for
 from accounts.models import Membership, User
-from integrations import members, selectors, services, signin
+from integrations import answering, members, selectors, services, signin
 from integrations.connection import ConnectionNotReady
 from integrations.explain import Explanation
 from integrations.forms import AccessGroupForm, TenantForm
@@ -57,6 +57,7 @@ def _render_settings(
         "to_reconnect": selectors.members_to_reconnect(organization=organization),
         "connected_members": selectors.connected_member_count(organization=organization),
         "reach": selectors.reach_counts(organization=organization),
+        "not_answering": answering.last_not_answering(organization=organization),
         "client_id": services.client_id(),
         "Mode": Connection.Mode,
         "Status": Connection.Status,

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from accounts.models import Membership, Organization, User
@@ -92,6 +93,7 @@ def _fresh_limits() -> Iterator[None]:
     """Rate-limit counts (Overlap's and allauth's) live in the cache, keyed by user id or client address; ids are
     reused after a test's rollback and every test client is 127.0.0.1, so each test starts with none counted."""
     forget_limits()
+    caches["shared"].clear()  # a heartbeat, "Microsoft 365 not answering": what one test's processes told another
     yield
 
 

@@ -39,6 +39,7 @@ from accounts.models import Membership, Organization, User
 from booking.meeting_forms import parse_start
 from booking.meetings import Booking
 from booking.rules import booking_rules_of
+from config.celery_app import beat_heartbeat
 from integrations.forms import normalize_tenant
 from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
@@ -274,6 +275,7 @@ TARGETS: dict[str, Target] = {
     "organization_home": PAGE,
     "invitations": Target("post", {"email": EMAIL, "role": choice("member", "admin")}),
     "integration_settings": PAGE,
+    "organization_health": PAGE,
     "integration_tenant": Target(
         "post", {"tenant": TENANT, "mode": choice("domain_wide", "delegated"), "confirm": FLAG}
     ),
@@ -338,7 +340,7 @@ TARGETS: dict[str, Target] = {
     "meeting_retry": Target("post", path=MEETING, explains=()),
     "meeting_new_times": Target("get", path=MEETING, explains=()),
     "meeting_reschedule": Target("post", {"start": INSTANT, "minutes": NUMBER}, path=MEETING),
-    "meeting_cancel": Target("post", {"comment": text(2000)}, path=MEETING, explains=()),
+    "meeting_cancel": Target("post", {"comment": text(2000), "confirm": FLAG}, path=MEETING, explains=()),
 }
 
 PASSWORD = "correct horse battery staple"
@@ -364,6 +366,7 @@ class World:
 
 
 def build_world(emulator: EmulatorProcess, *, connected: bool) -> World:
+    beat_heartbeat()  # a running beat, as in production: /healthz answers 200 when nothing is wrong
     organization = Organization.objects.create(name="Contoso")
     owner = User.objects.create_user(email=MEGAN, password=PASSWORD, name="Megan Bowen")
     member = User.objects.create_user(email=ADELE, password=PASSWORD, name="Adele Vance")

@@ -34,6 +34,7 @@ class Expect:
 EXPECTED: dict[str, Expect] = {
     "organization_home": Expect("get", owner=200, member=200),
     "integration_settings": Expect("get", owner=200, member=403),
+    "organization_health": Expect("get", owner=200, member=403),
     "integration_tenant": Expect("post", owner=200, member=403),  # the empty form comes back with its errors
     "integration_consent": Expect("post", owner=302, member=403),
     "integration_test": Expect("post", owner=302, member=403),

@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.localtime import use_shipped_zone_data
+from config import errors
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
 
 # Lets the admin classes name their model (admin.ModelAdmin[Connection]) for mypy --strict.
@@ -201,6 +202,16 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "overlap"}}
+# What one process tells the others (the beat's heartbeat, Microsoft 365 not answering): Redis when there is one;
+# without it (the demo) beat and the web are separate processes, so a file cache they both read.
+CACHES["shared"] = (
+    CACHES["default"]
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(BASE_DIR / ".run" / "shared-cache"),
+    }
+)
 
 # Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
 # cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to
@@ -250,6 +261,10 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # Two beats never send one job twice: each run is claimed in the cache (config/celery_app.py).
 CELERY_BEAT_SCHEDULER = "config.celery_app:OneBeatScheduler"
+# Beat wakes at least this often and records a heartbeat each time; /healthz fails once the heartbeat is older than
+# BEAT_HEARTBEAT_STALE_SECONDS (beat stopped: no sweep, no read-back, no connection checks).
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+BEAT_HEARTBEAT_STALE_SECONDS = env_int("BEAT_HEARTBEAT_STALE_SECONDS", 180, minimum=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
 DIRECTORY_SYNC_MINUTES = env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1)
@@ -309,6 +324,15 @@ if MICROSOFT_CA_BUNDLE and not Path(MICROSOFT_CA_BUNDLE).is_file():
 MICROSOFT_SIGNING_KEYS_HOURS = env_int("MICROSOFT_SIGNING_KEYS_HOURS", 24, minimum=1)
 # Fernet keys, newest first; older keys still decrypt so that keys can be rotated.
 TOKEN_ENCRYPTION_KEYS = env_fernet_keys("TOKEN_ENCRYPTION_KEY")
+
+# Errors reach a person (config/errors.py): Sentry when SENTRY_DSN is set, scrubbed of tokens and personal data;
+# otherwise mail to DJANGO_ADMINS (comma-separated, `Name <address>` or an address) from SERVER_EMAIL.
+SENTRY_DSN = env_optional("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+ADMINS = errors.admins(env_list("DJANGO_ADMINS"))
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+if SENTRY_DSN:
+    errors.sentry_start(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 LOGGING = {
     "version": 1,

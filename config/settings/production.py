@@ -7,7 +7,13 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_database_url, env_int, env_list, env_str
 from config.logs import logging_config
 from config.settings.base import *  # noqa: F403
-from config.settings.base import MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET, REDIS_URL, TOKEN_ENCRYPTION_KEYS
+from config.settings.base import (
+    MICROSOFT_CLIENT_ID,
+    MICROSOFT_CLIENT_SECRET,
+    REDIS_URL,
+    SENTRY_DSN,
+    TOKEN_ENCRYPTION_KEYS,
+)
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -58,7 +64,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 # hashed names are cached for good, the rest for a minute.
 
 # Structured logs: one JSON object per line on stderr, each with the request id (config/logs.py).
-LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json_lines=True)
+# Without Sentry (SENTRY_DSN), errors are mailed to DJANGO_ADMINS (config/errors.py).
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json_lines=True, mail_admins=not SENTRY_DSN)
 
 # Celery workers log through LOGGING above, not a handler of their own; a task is acknowledged only once it
 # has run (a worker killed mid-task leaves it to another), and a worker takes one task at a time beyond those

@@ -28,3 +28,5 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tasks run in-process unless a test starts a real worker (tests marked `redis` do, on the PostgreSQL/Redis pass).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# A test's beat, web and worker share this process: the shared cache is local memory, emptied for each test.
+CACHES = {**CACHES, "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}}  # noqa: F405

@@ -7,6 +7,20 @@
   function refreshEmpty() {
     var empty = document.getElementById("chosen-empty");
     if (empty) { empty.hidden = chosen().children.length > 0; }
+    var full = document.getElementById("chosen-full");
+    if (full && chosen().children.length < most()) { full.hidden = true; }
+  }
+
+  // The most colleagues a search takes (the server refuses more); the page states it next to the list.
+  function most() {
+    var limit = document.getElementById("chosen-limit");
+    return limit ? parseInt(limit.dataset.most, 10) : Infinity;
+  }
+
+  function refuseMore(name) {
+    var text = "At most " + most() + " colleagues in one meeting: remove someone to add " + name + ".";
+    var full = document.getElementById("chosen-full");
+    if (full) { full.textContent = text; full.hidden = false; }
   }
 
   function setRole(chip, role) {
@@ -22,6 +36,7 @@
   function add(uuid, name, role) {
     var list = chosen();
     var existing = list.querySelector('[data-uuid="' + CSS.escape(uuid) + '"]');
+    if (!existing && list.children.length >= most()) { refuseMore(name); return; }
     say(name + (existing ? " is now " : " added, ") + role);
     if (existing) { setRole(existing, role); return; }
     var chip = document.getElementById("chip-template").content.firstElementChild.cloneNode(true);

@@ -247,7 +247,7 @@ def test_bookings_in_either_mode_name_every_mailbox_by_its_object_id_never_by_an
     moved = quiet_slot(hour=5)
     client.post(meeting_url(meeting, "meeting_reschedule"), {"start": moved.isoformat(), "minutes": "30"})
     readback.read_back_organizer(membership_id=world.megan.pk)
-    client.post(meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late"})
+    client.post(meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late", "confirm": "yes"})
 
     meeting.refresh_from_db()
     assert meeting.state == Booking.State.CANCELLED and meeting.start == moved

@@ -69,7 +69,7 @@ class TestMyMeetings:
         url = reverse("meetings", kwargs={"code": world.org.code})
         before = client.get(url).content.decode()
 
-        client.post(meeting_url(meeting, "meeting_cancel"))
+        client.post(meeting_url(meeting, "meeting_cancel"), {"confirm": "yes"})
         after = client.get(url).content.decode()
 
         assert "Roadmap" in section(before, "upcoming") and 'id="cancelled"' not in before

@@ -146,7 +146,7 @@ class TestReschedule:
 
     def test_a_cancelled_meeting_cannot_be_moved(self, world: World, meeting: Booking) -> None:
         client = world.client(world.megan)
-        client.post(meeting_url(meeting, "meeting_cancel"))
+        client.post(meeting_url(meeting, "meeting_cancel"), {"confirm": "yes"})
         since = world.emulator.last_seq()
 
         page = client.post(
@@ -165,11 +165,9 @@ class TestCancel:
     ) -> None:
         since = world.emulator.last_seq()
 
-        page = (
-            world.client(world.megan)
-            .post(meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late"}, follow=True)
-            .content.decode()
-        )
+        fields = {"comment": "Numbers are late", "confirm": "yes"}
+        cancelled = world.client(world.megan).post(meeting_url(meeting, "meeting_cancel"), fields, follow=True)
+        page = cancelled.content.decode()
 
         meeting.refresh_from_db()
         assert meeting.state == Booking.State.CANCELLED and "Numbers are late" in page
@@ -177,6 +175,34 @@ class TestCancel:
         assert cancel["path"].endswith("/cancel") and cancel["body"] == {"comment": "Numbers are late"}
         assert copies(world.emulator, ADELE, meeting.ical_uid)[0]["isCancelled"] is True
         assert not meeting.participants.filter(active=True).exists()
+
+    def test_cancelling_asks_first_and_changes_nothing_until_the_organizer_confirms(
+        self, world: World, meeting: Booking, other_org: Org
+    ) -> None:
+        since = world.emulator.last_seq()
+        client = world.client(world.megan)
+
+        asked = client.post(meeting_url(meeting, "meeting_cancel"), {"comment": "Numbers are late"})
+
+        page = asked.content.decode()
+        assert asked.status_code == 200 and f"Cancel “{meeting.subject}”?" in page
+        assert "with your message: “Numbers are late”" in page and "It cannot be undone" in page
+        assert 'name="confirm" value="yes"' in page and "Keep the meeting" in page
+        meeting.refresh_from_db()
+        assert meeting.state == Booking.State.CONFIRMED and graph_calls(world.emulator, since) == []
+        assert signed_in(other_org.admin).post(meeting_url(meeting, "meeting_cancel")).status_code == 404
+
+    def test_a_message_too_long_is_refused_on_the_confirmation_and_nothing_is_cancelled(
+        self, world: World, meeting: Booking
+    ) -> None:
+        since = world.emulator.last_seq()
+        fields = {"comment": "x" * 2001, "confirm": "yes"}
+
+        refused = world.client(world.megan).post(meeting_url(meeting, "meeting_cancel"), fields)
+
+        assert refused.status_code == 400 and "Nothing was cancelled." in refused.content.decode()
+        meeting.refresh_from_db()
+        assert meeting.state == Booking.State.CONFIRMED and graph_calls(world.emulator, since) == []
 
 
 class TestReadBack:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
@@ -50,4 +50,64 @@ def test_a_member_finds_a_colleague_sees_times_in_their_zone_and_picks_one(
     expect(page.locator("#summary")).to_contain_text("Plans for spring")
     screenshot(page, f"booking-confirm-{width}")
     assert_accessible(page)
+    context.close()
+
+
+QUERIES = ("a", "e", "o", "i", "n", "r", "l", "s")
+
+
+def search_colleagues(page: Page, query: str) -> list[Locator]:
+    """Type `query` in the colleague search and wait for its answer; the "Required" buttons it shows."""
+    with page.expect_response(lambda response: "/book/people" in response.url):
+        page.get_by_label("Find colleagues").fill(query)
+    return page.locator("#people-found button[data-add=required]").all()
+
+
+def pick_colleagues(page: Page, count: int) -> set[str]:
+    """Add `count` different colleagues as required, searching as a person would (a search shows a few)."""
+    picked: set[str] = set()
+    for query in QUERIES:
+        for button in search_colleagues(page, query):
+            uuid = str(button.get_attribute("data-uuid"))
+            if uuid not in picked and len(picked) < count:
+                button.click()
+                picked.add(uuid)
+        if len(picked) == count:
+            return picked
+    raise AssertionError(f"the demo directory gave only {len(picked)} colleagues")
+
+
+def test_the_colleague_limit_is_stated_from_the_start_and_an_eleventh_colleague_is_refused_in_place(
+    browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    connected(org, emulator_settings, "domain_wide")  # the directory sync brings the demo's people in
+    org.member.set_password(PASSWORD)  # a person invited by email: Microsoft people sign in at Microsoft
+    org.member.save()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in_with_password(page, live_server.url, org.member.email)
+    page.goto(f"{live_server.url}/orgs/{org.code}/book/")
+    expect(page.locator("#chosen-limit")).to_have_text(
+        "Up to 10 colleagues in one meeting, required and optional together."
+    )
+
+    picked = pick_colleagues(page, 10)
+    expect(page.locator("#chosen .chip")).to_have_count(10)
+    expect(page.locator("#chosen-full")).to_be_hidden()
+    eleventh = next(
+        b for q in QUERIES for b in search_colleagues(page, q) if b.get_attribute("data-uuid") not in picked
+    )
+    name = eleventh.get_attribute("data-name")
+    eleventh.click()
+
+    expect(page.locator("#chosen .chip")).to_have_count(10)
+    expect(page.locator("#chosen-full")).to_have_text(
+        f"At most 10 colleagues in one meeting: remove someone to add {name}."
+    )
+    screenshot(page, "booking-colleague-limit")
+    assert_accessible(page)
+    page.locator("#chosen [data-remove]").first.click()
+    expect(page.locator("#chosen-full")).to_be_hidden()
+    eleventh.click()
+    expect(page.locator("#chosen .chip .name").last).to_have_text(str(name))
     context.close()

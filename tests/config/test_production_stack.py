@@ -251,7 +251,7 @@ def test_make_prod_serves_health_and_static_signs_in_books_through_its_worker_an
     assert health.status_code == 200
     assert health.json() == {
         "status": "ok",
-        "checks": {"database": {"ok": True}, "cache": {"ok": True}, "broker": {"ok": True}},
+        "checks": {"database": {"ok": True}, "cache": {"ok": True}, "broker": {"ok": True}, "beat": {"ok": True}},
     }
     assert health.headers["X-Request-ID"] == asked
     assert health.headers["Server"] == "gunicorn"

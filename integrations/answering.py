@@ -1,0 +1,71 @@
+"""Whether Microsoft 365 answers an organization: every call that gave up on Microsoft (throttled past its
+retries, unavailable, timed out) is recorded here, for the admins' pages.
+
+Kept in the shared cache (Redis; a file in the demo), since the calls that meet it run in workers and beat, and
+the pages that tell it run in the web: it is news, not history, and fades by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import caches
+from django.utils import timezone
+
+from accounts.models import Organization
+from integrations.explain import explain_error
+from integrations.microsoft import errors
+
+QUIET_AFTER = timedelta(minutes=5)  # no failure for this long: Microsoft is taken to answer again
+KEPT = timedelta(days=1)
+TRANSIENT = (errors.Throttled, errors.Unavailable, errors.Timeout)
+
+
+@dataclass(frozen=True)
+class NotAnswering:
+    since: datetime  # the first failure of this spell
+    last: datetime
+    reason: str
+
+    @property
+    def now(self) -> bool:
+        """Still failing: the last failure is recent."""
+        return timezone.now() - self.last < QUIET_AFTER
+
+
+def microsoft_did_not_answer(*, organization: Organization, error: errors.MicrosoftError) -> None:
+    """Record a call that gave up because Microsoft 365 did not answer (or throttled it past its retries)."""
+    if not isinstance(error, TRANSIENT):
+        return
+    now, shared = timezone.now(), caches["shared"]
+    spell = last_not_answering(organization=organization)
+    since = spell.since if spell is not None and spell.now else now
+    value = {"since": since.isoformat(), "last": now.isoformat(), "reason": explain_error(error).message[:300]}
+    shared.set(_key(organization), value, timeout=KEPT.total_seconds())
+    if isinstance(error, errors.Throttled):
+        day = _throttled_key(organization, now)
+        shared.add(day, 0, timeout=2 * KEPT.total_seconds())
+        shared.incr(day)
+
+
+def last_not_answering(*, organization: Organization) -> NotAnswering | None:
+    """The last spell of Microsoft 365 not answering this organization (within a day), or None."""
+    found = caches["shared"].get(_key(organization))
+    if not found:
+        return None
+    parse = datetime.fromisoformat
+    return NotAnswering(since=parse(found["since"]), last=parse(found["last"]), reason=found["reason"])
+
+
+def throttled_today(*, organization: Organization) -> int:
+    """How many calls Microsoft 365 throttled past their retries today (UTC)."""
+    return int(caches["shared"].get(_throttled_key(organization, timezone.now())) or 0)
+
+
+def _key(organization: Organization) -> str:
+    return f"m365-not-answering:{organization.pk}"
+
+
+def _throttled_key(organization: Organization, at: datetime) -> str:
+    return f"m365-throttled:{organization.pk}:{at:%Y-%m-%d}"
