@@ -6,13 +6,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import running_in_ci
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -112,6 +115,24 @@ def assert_accessible(page: Page) -> None:
 
 
 PASSWORD = "correct horse battery staple"
+
+
+def sign_in(page: Page, base_url: str, user: User) -> None:
+    """From the first screen, the way this person may: at Microsoft (the emulator's pages) when Entra ID governs
+    their account, else with their password."""
+    user.refresh_from_db()  # the directory sync may have made them a Microsoft person since the object was read
+    if not user.is_microsoft:
+        sign_in_with_password(page, base_url, user.email)
+        return
+    page.goto(f"{base_url}/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign in with Microsoft").click()
+    page.locator("input[name=login]").fill(user.email)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_load_state()
+    while page.get_by_role("button", name="Accept").count():
+        page.get_by_role("button", name="Accept").click()
+        page.wait_for_load_state()
 
 
 def sign_in_with_password(page: Page, base_url: str, email: str) -> None:

@@ -195,6 +195,9 @@ def test_an_organization_starts_a_member_books_and_sees_the_decline_the_move_and
 
     page.get_by_label("Message to the attendees (optional)").fill("We settled it by mail.")
     page.get_by_role("button", name="Cancel the meeting").click()
+    expect(page.get_by_role("heading", name="Cancel “Plans for spring”?")).to_be_visible()  # it asks first
+    checked(page)
+    page.get_by_role("button", name="Cancel the meeting").click()
     expect(page.locator("#booking-status")).to_contain_text("This meeting was cancelled", timeout=20_000)
     expect(page.locator("#booking-status")).to_contain_text("We settled it by mail.")
     checked(page)

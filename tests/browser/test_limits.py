@@ -10,7 +10,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected
-from tests.browser_fixtures import assert_accessible, screenshot, sign_in_with_password
+from tests.browser_fixtures import assert_accessible, screenshot, sign_in
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,10 +22,8 @@ def test_a_member_typing_past_the_colleague_search_limit_reads_when_to_try_again
 ) -> None:
     settings.RATE_LIMIT_PEOPLE_SEARCHES = "2/m"
     adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
-    adele.user.set_password(PASSWORD)
-    adele.user.save()
     page = browser.new_page()
-    sign_in_with_password(page, live_server.url, adele.user.email)
+    sign_in(page, live_server.url, adele.user)
     page.goto(f"{live_server.url}/orgs/{org.code}/book/")
     field = page.get_by_label("Find colleagues")
 

@@ -10,7 +10,7 @@ from booking.meetings import Booking
 from booking.tasks import confirm_booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form, free_slot, meeting_url, world_in
-from tests.browser_fixtures import assert_accessible, screenshot, sign_in_with_password
+from tests.browser_fixtures import assert_accessible, screenshot, sign_in
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,11 +27,9 @@ def test_the_page_updates_itself_from_creating_to_confirmed(
     # Live-server tests commit at once, so the task already ran: put the booking back to where the worker
     # has sent the create but not stored its answer (the task then adopts the meeting by its tag).
     Booking.objects.filter(pk=booking.pk).update(state=Booking.State.PENDING)
-    world.megan.user.set_password(PASSWORD)
-    world.megan.user.save()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    sign_in_with_password(page, live_server.url, world.megan.user.email)
+    sign_in(page, live_server.url, world.megan.user)
 
     page.goto(f"{live_server.url}{meeting_url(booking)}")
     expect(page.get_by_role("heading", name="Creating your meeting…")).to_be_visible()

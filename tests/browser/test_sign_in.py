@@ -15,7 +15,7 @@ def test_an_admin_signs_in_and_sees_what_to_do_next(page: Page, live_server: Liv
     expect(page.get_by_role("heading", name="Meetings with colleagues")).to_be_visible()
     screenshot(page, "sign-in")
     assert_accessible(page)
-    page.get_by_label("Email").fill(org.admin.email)
+    page.get_by_label("Email address").fill(org.admin.email)
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Contoso")).to_be_visible()
@@ -27,7 +27,7 @@ def test_an_admin_signs_in_and_sees_what_to_do_next(page: Page, live_server: Liv
 def test_a_member_signs_in_and_sees_how_to_book(page: Page, live_server: LiveServer, org: Org) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     assert_accessible(page)
-    page.get_by_label("Email").fill(org.member.email)
+    page.get_by_label("Email address").fill(org.member.email)
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("Pick a colleague")).to_be_visible()
