@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from django.urls import reverse
 
 from accounts.models import Membership, User
 from booking.meetings import Booking
+from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import browser, connect, connect_calendar, in_directory
@@ -48,9 +50,20 @@ def member(org: Org, address: str, name: str) -> Membership:
     return in_directory(membership)
 
 
+def directory_synced(org: Org, timeout: float = 30) -> None:
+    """Wait for the directory sync that consent starts: with a real worker it runs beside the test, and the test
+    must not link people to their records while the sync is doing the same (eagerly, it has already run)."""
+    deadline = time.monotonic() + timeout
+    while not Connection.objects.filter(organization=org.organization, last_sync_at__isnull=False).exists():
+        assert time.monotonic() < deadline, "the directory sync did not finish"
+        time.sleep(0.1)
+
+
 def world_in(org: Org, emulator: EmulatorProcess, mode: str) -> World:
     """Contoso connected in `mode`; Megan (who books) has her calendar connected in individual mode."""
     connect(browser(org.admin), org, emulator, mode=mode)
+    if mode == "domain_wide":
+        directory_synced(org)
     megan = member(org, MEGAN, "Megan Bowen")
     if mode == "delegated":
         connect_calendar(browser(megan.user), org, emulator, MEGAN)

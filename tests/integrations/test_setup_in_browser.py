@@ -20,7 +20,7 @@ def test_an_admin_connects_the_organization_from_the_pages_alone(
     emulator_settings: EmulatorProcess,
 ) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(org.admin.email)
+    page.get_by_label("Email address").fill(org.admin.email)
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
 
