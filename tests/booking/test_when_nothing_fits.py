@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -16,6 +17,7 @@ from tests.booking.helpers import World, book, form
 from tests.booking.world import event, linked_starts, member, plant, search_page
 
 pytestmark = pytest.mark.usefixtures("data_contract")
+PACIFIC, EASTERN = ZoneInfo("America/Los_Angeles"), ZoneInfo("America/New_York")
 
 
 def _hard_day(world: World, people: list[Membership]) -> datetime:
@@ -60,7 +62,11 @@ def test_when_nothing_fits_the_page_names_who_blocks_and_applying_a_way_out_book
     applied = client.get(optional, HTTP_HX_REQUEST="true").content.decode()
 
     (start, *_) = linked_starts(applied)
-    assert day + timedelta(hours=17) <= start < day + timedelta(hours=22)  # Megan's and Debra's working hours
+    # Inside Megan's (Pacific) and Debra's (Eastern) working hours, 09:00-17:00 on their own clocks, whatever the
+    # season: the hours in UTC move with each clock change.
+    megan_local, debra_local = start.astimezone(PACIFIC), start.astimezone(EASTERN)
+    assert megan_local.date() == day.date() and megan_local.hour >= 9
+    assert debra_local.hour * 60 + debra_local.minute + 60 <= 17 * 60
     response = book(client, world.org, form(start, minutes=60, required=[debra], optional=[world.alex]))
     (booking,) = Booking.objects.all()
     assert response.status_code == 302 and booking.state == Booking.State.CONFIRMED
