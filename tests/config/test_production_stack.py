@@ -239,7 +239,8 @@ def book_through_the_worker(session: requests.Session, stack: Stack, code: str) 
     creates = [
         entry
         for entry in emulator.log()
-        if entry["method"] == "POST" and entry["path"] == f"/v1.0/users/{ADELE}/events"
+        # Adele's mailbox named by her object id, never by an address
+        if entry["method"] == "POST" and entry["path"] == f"/v1.0/users/{emulator.user_id(ADELE)}/events"
     ]
     assert [(entry["status"], entry["client_request_id"]) for entry in creates] == [(201, asked)]
 
