@@ -179,7 +179,9 @@ def test_production_is_deployed_safely_and_keeps_tokens_encrypted(
         f"invitation secrets stored as SHA-256 only",
     )
     promise(check.returncode == 0 and "no issues" in check.stdout, f"check --deploy is clean: {check.stderr}")
-    promise(not silenced, f"no deployment check is silenced: {silenced}")
+    # One reasoned exception: an address is unique only among password accounts (email is never identity: a
+    # Microsoft person may share one), a conditional constraint Django's auth.W004 cannot see; nothing else.
+    promise(set(silenced) <= {"auth.W004"}, f"no deployment check is silenced but auth.W004: {silenced}")
     promise(not missing, f"every answer carries the security headers: {missing[:5]}")
     promise(
         signed.status_code == 302 and "sessionid" in cookies,
