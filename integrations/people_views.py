@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -42,15 +43,12 @@ def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
     admin_membership_for(request, code)
     target = person_in(organization_code=code, person=person)
-    role = request.POST.get("role", "")
-    if role not in Membership.Role.values:
-        messages.error(request, "Choose admin or member.")
-    else:
-        try:
-            if accounts.membership_set_role(membership=target, role=role):
-                messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
-        except accounts.LastAdmin as why:
-            messages.error(request, str(why))
+    role = _chosen(request, "role", Membership.Role.values, refusal="Choose admin or member.")
+    try:
+        if role and accounts.membership_set_role(membership=target, role=role):
+            messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
+    except accounts.LastAdmin as why:
+        messages.error(request, str(why))
     return _back(request, code)
 
 
@@ -59,17 +57,25 @@ def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Htt
 def change_access(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
     admin = admin_membership_for(request, code)
     target = person_in(organization_code=code, person=person)
-    active = request.POST.get("active", "")
-    if active not in ("yes", "no"):
-        messages.error(request, "Choose to deactivate or reactivate.")
-        return _back(request, code)
+    active = _chosen(request, "active", ("yes", "no"), refusal="Choose to deactivate or reactivate.")
     try:
-        if accounts.membership_change_access(membership=target, is_active=active == "yes", by=signed_in_user(request)):
+        if active and accounts.membership_change_access(
+            membership=target, is_active=active == "yes", by=signed_in_user(request)
+        ):
             done = "can use Overlap again" if active == "yes" else "can no longer use Overlap"
             messages.success(request, f"{target.user.display_name} {done} in {admin.organization.name}.")
     except (accounts.LastAdmin, accounts.NotOnYourself) as why:
         messages.error(request, str(why))
     return _back(request, code)
+
+
+def _chosen(request: HttpRequest, field: str, choices: Sequence[str], *, refusal: str) -> str | None:
+    """The admin's choice in `field` when it is one of `choices`; otherwise None, and `refusal` is said."""
+    value = request.POST.get(field, "")
+    if value in choices:
+        return value
+    messages.error(request, refusal)
+    return None
 
 
 def _back(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
@@ -85,15 +91,14 @@ def settle_clash(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Ht
     """A password account gives a Microsoft person's address: the admin merges it into them, or removes it."""
     admin_membership_for(request, code)
     local = person_in(organization_code=code, person=person)
-    action = request.POST.get("action", "")
-    if action not in ("merge", "remove"):
-        messages.error(request, "Choose to merge or to remove the password account.")
-        return _back(request, code)
+    action = _chosen(
+        request, "action", ("merge", "remove"), refusal="Choose to merge or to remove the password account."
+    )
     try:
         if action == "merge":
             into = accounts.password_account_merge(local=local, by=signed_in_user(request))
             messages.success(request, f"{local.user.email}'s meetings now belong to {into.user.display_name}.")
-        else:
+        elif action == "remove":
             accounts.password_account_remove(local=local, by=signed_in_user(request))
             messages.success(request, f"The password account {local.user.email} is removed.")
     except (accounts.CannotMerge, accounts.LastAdmin, accounts.NotOnYourself) as why:

@@ -266,22 +266,25 @@ CELERY_BEAT_SCHEDULER = "config.celery_app:OneBeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 BEAT_HEARTBEAT_STALE_SECONDS = env_int("BEAT_HEARTBEAT_STALE_SECONDS", 180, minimum=60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+
+def periodic(task: str, *, seconds: float) -> dict[str, object]:
+    """A beat entry: send `task` (by its registered name) every `seconds`."""
+    return {"task": task, "schedule": float(seconds)}
+
+
 # Domain-wide organizations: keep members in step with Entra ID (new people, disabled accounts).
 DIRECTORY_SYNC_MINUTES = env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1)
-CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = {
-    "task": "integrations.tasks.sync_all_directories",
-    "schedule": 60.0 * DIRECTORY_SYNC_MINUTES,
-}
+CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = periodic(
+    "integrations.tasks.sync_all_directories", seconds=60.0 * DIRECTORY_SYNC_MINUTES
+)
 
 # Booking: read back Overlap's own upcoming meetings by id; each round (READ_BACK_ROUND_SECONDS) takes only those
 # due: read longer ago than READ_BACK_SOON_SECONDS within a day of their start, READ_BACK_LATER_SECONDS after that.
 READ_BACK_ROUND_SECONDS = env_int("READ_BACK_ROUND_SECONDS", 60, minimum=1)
 READ_BACK_SOON_SECONDS = env_int("READ_BACK_SOON_SECONDS", 300, minimum=1)
 READ_BACK_LATER_SECONDS = env_int("READ_BACK_LATER_SECONDS", 3600, minimum=1)
-CELERY_BEAT_SCHEDULE["booking-read-back"] = {
-    "task": "booking.tasks.read_back_due",
-    "schedule": float(READ_BACK_ROUND_SECONDS),
-}
+CELERY_BEAT_SCHEDULE["booking-read-back"] = periodic("booking.tasks.read_back_due", seconds=READ_BACK_ROUND_SECONDS)
 # Booking: nothing stays PENDING without a person. Every BOOKING_SWEEP_SECONDS the sweep sends again each booking
 # with no try for BOOKING_SWEEP_AFTER_SECONDS (its enqueue was lost with the broker, its worker died); confirming
 # is idempotent (transactionId, then a lookup by Overlap's tag), so a resend never makes a second meeting.
@@ -290,24 +293,19 @@ BOOKING_SWEEP_AFTER_SECONDS = env_int("BOOKING_SWEEP_AFTER_SECONDS", 120, minimu
 # A confirmation that met a transient error (database, broker, Microsoft) is tried again after a back-off that
 # doubles up to this (Microsoft's Retry-After is followed up to it too).
 BOOKING_RETRY_MAX_SECONDS = env_int("BOOKING_RETRY_MAX_SECONDS", 300, minimum=1)
-CELERY_BEAT_SCHEDULE["booking-sweep"] = {
-    "task": "booking.tasks.sweep_pending",
-    "schedule": float(BOOKING_SWEEP_SECONDS),
-}
+CELERY_BEAT_SCHEDULE["booking-sweep"] = periodic("booking.tasks.sweep_pending", seconds=BOOKING_SWEEP_SECONDS)
 # Every connection is checked this often (a fresh token and one harmless call), so a revoked consent shows.
 CONNECTION_CHECK_MINUTES = env_int("CONNECTION_CHECK_MINUTES", 15, minimum=1)
-CELERY_BEAT_SCHEDULE["integrations-connection-check"] = {
-    "task": "integrations.tasks.check_all_connections",
-    "schedule": 60.0 * CONNECTION_CHECK_MINUTES,
-}
+CELERY_BEAT_SCHEDULE["integrations-connection-check"] = periodic(
+    "integrations.tasks.check_all_connections", seconds=60.0 * CONNECTION_CHECK_MINUTES
+)
 
 # A tenant proven by an admin's sign-in is only held until consent works: a consent not given within this many
 # hours lets it go (so is a declined one, at once), checked every hour and whenever someone else tries the tenant.
 CONSENT_PENDING_HOURS = env_int("CONSENT_PENDING_HOURS", 24, minimum=1)
-CELERY_BEAT_SCHEDULE["integrations-release-stale-tenants"] = {
-    "task": "integrations.tasks.release_stale_tenants",
-    "schedule": 3600.0,
-}
+CELERY_BEAT_SCHEDULE["integrations-release-stale-tenants"] = periodic(
+    "integrations.tasks.release_stale_tenants", seconds=3600.0
+)
 
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
