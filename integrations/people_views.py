@@ -47,7 +47,7 @@ def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Htt
         messages.error(request, "Choose admin or member.")
     else:
         try:
-            if accounts.membership_set_role(membership=target, role=role):
+            if accounts.membership_set_role(membership=target, role=role, by=signed_in_user(request)):
                 messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
         except accounts.LastAdmin as why:
             messages.error(request, str(why))
