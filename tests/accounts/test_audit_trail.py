@@ -24,7 +24,7 @@ NOW = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[time_machine.Coordinates]:
+def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as clock:
         yield clock
 
@@ -148,7 +148,7 @@ class TestFilters:
         rows = _rows(signed_in(org.admin).get(_url(org, "audit_csv", person="member@contoso")))
         assert [r[2] for r in rows[1:]] == ["Role changed"]
 
-    def test_a_date_range_keeps_the_days_of_the_viewers_clock(self, org: Org, frozen: time_machine.Coordinates) -> None:
+    def test_a_date_range_keeps_the_days_of_the_viewers_clock(self, org: Org, frozen: time_machine.Traveller) -> None:
         for day in (10, 12, 14):
             frozen.move_to(datetime(2026, 3, day, 12, 0, tzinfo=UTC))
             audit.record(organization=org.organization, area=audit.Area.RULES, action="rules_changed", actor=None,
@@ -171,7 +171,7 @@ class TestFilters:
         assert response.status_code == 400
         assert message in response.content.decode()
 
-    def test_paging_shows_every_entry_once(self, org: Org, frozen: time_machine.Coordinates) -> None:
+    def test_paging_shows_every_entry_once(self, org: Org, frozen: time_machine.Traveller) -> None:
         for number in range(audit.PAGE_SIZE + 10):
             frozen.shift(timedelta(seconds=1) if number % 3 else timedelta())  # some share an instant
             audit.record(organization=org.organization, area=audit.Area.RULES, action="rules_changed", actor=None,
@@ -201,7 +201,7 @@ class TestCsv:
 
 class TestRetention:
     def test_entries_older_than_the_retention_go_and_a_live_meetings_history_stays(
-        self, org: Org, frozen: time_machine.Coordinates, settings: object
+        self, org: Org, frozen: time_machine.Traveller, settings: object
     ) -> None:
         settings.AUDIT_RETENTION_DAYS = 30  # type: ignore[attr-defined]
         frozen.move_to(NOW - timedelta(days=31))
