@@ -171,15 +171,7 @@ def membership_ensure(
             by = user if where == Where.OVERLAP else None
             action = "joined" if where == Where.OVERLAP else "added"
             detail = f"{how + ', ' if how else ''}as {Membership.Role(role).label.lower()}"
-            record(
-                organization=organization,
-                area=Area.PEOPLE,
-                action=action,
-                actor=by,
-                person=user,
-                detail=detail,
-                where=where,
-            )
+            _record_person(membership, action, by=by, detail=detail, where=where)
     return membership, created
 
 
@@ -261,8 +253,16 @@ def membership_set_role(*, membership: Membership, role: str, by: User | None) -
     return True
 
 
-def _record_person(membership: Membership, action: str, *, by: User | None, detail: str = "", target: str = "") -> None:
-    """An admin's change to one person, for the audit trail."""
+def _record_person(
+    membership: Membership,
+    action: str,
+    *,
+    by: User | None,
+    detail: str = "",
+    target: str = "",
+    where: Where = Where.OVERLAP,
+) -> None:
+    """A change to one person, for the audit trail; `target` (an address) names a person whose account is going."""
     person = None if target else membership.user
     organization = membership.organization
     record(
@@ -273,6 +273,7 @@ def _record_person(membership: Membership, action: str, *, by: User | None, deta
         person=person,
         target=target,
         detail=detail,
+        where=where,
     )
 
 
