@@ -1,15 +1,18 @@
-"""Forms of the invitation pages, and the one allauth form Overlap narrows (ACCOUNT_FORMS)."""
+"""Forms of the invitation pages, the audit page's filters, and the one allauth form Overlap narrows (ACCOUNT_FORMS)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import Q
 
 from accounts.adapters import ADDRESS_HELD, ENTRA_GOVERNS, address_held_by_another
-from accounts.models import Membership, User
+from accounts.audit import Query
+from accounts.models import AuditArea, Membership, Organization, User
 
 
 class InvitationForm(forms.Form):
@@ -51,3 +54,45 @@ class AddEmailForm(AllauthAddEmailForm):
         if isinstance(user, User) and address_held_by_another(email=email, user=user):
             raise forms.ValidationError(ADDRESS_HELD)
         return email
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # a day outside these is a typing slip, not a range anyone keeps
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters; dates are days of the viewer's clock, both included."""
+
+    area = forms.ChoiceField(choices=[("", "All areas"), *AuditArea.choices], required=False, label="Area")
+    person = forms.CharField(max_length=100, required=False, label="Person (name or address)")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        for name, day in (("since", since), ("until", until)):
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
+        if since and until and since > until:
+            self.add_error("until", "The last day comes after the first one.")
+        return cleaned
+
+    def query(self, *, organization: Organization, zone: tzinfo) -> Query:
+        """The trail's query for these filters (a valid form only)."""
+        data = self.cleaned_data
+        text = str(data["person"]).strip()
+        people = None
+        if text:
+            found = User.objects.filter(memberships__organization=organization)
+            people = found.filter(Q(name__icontains=text) | Q(email__icontains=text))
+        return Query(
+            organization=organization,
+            area=data["area"],
+            people=people,
+            since=_midnight(data["since"], zone) if data["since"] else None,
+            until=_midnight(data["until"] + timedelta(days=1), zone) if data["until"] else None,
+        )
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -158,3 +159,50 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.organization}"
+
+
+class AuditArea(models.TextChoices):
+    """The parts of the audit trail an admin filters by; each is owned by the app whose facts it tells."""
+
+    PEOPLE = "people", "People"
+    RULES = "rules", "Booking rules"
+    CONNECTION = "connection", "Connection & consent"
+    BOOKINGS = "bookings", "Bookings"
+
+
+class AuditWhere(models.TextChoices):
+    """Where a change came from."""
+
+    OVERLAP = "overlap", "Overlap"
+    OUTLOOK = "outlook", "Outlook"
+    CHECK = "check", "Periodic check"
+    DIRECTORY = "directory", "Directory sync"
+
+
+class AuditRecord(models.Model):
+    """One change to the organization's people or booking rules, which have no history of their own.
+
+    Connections and bookings keep their own histories (`IntegrationEvent`, `BookingEvent`); the audit page reads
+    those where they are (`accounts.audit`), so that each fact is written once.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_records")
+    area = models.CharField(max_length=20, choices=AuditArea.choices)
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True)  # still says who, once their account is gone
+    # Whom the change was about (a person's access or role), and their name or address as it was then.
+    person = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    where = models.CharField(max_length=20, choices=AuditWhere.choices, default=AuditWhere.OVERLAP)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["organization", "-at", "-id"], name="audit_record_by_org_and_time"),
+            models.Index(fields=["at"], name="audit_record_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.target}"

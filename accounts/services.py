@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.audit import Area, Where, record, record_people
 from accounts.mail import invitation_send
 from accounts.models import Invitation, Membership, Organization, User
 
@@ -150,26 +151,57 @@ def organization_create(*, name: str) -> Organization:
 
 
 def membership_ensure(
-    *, user: User, organization: Organization, role: str = Membership.Role.MEMBER, is_active: bool = True
+    *,
+    user: User,
+    organization: Organization,
+    role: str = Membership.Role.MEMBER,
+    is_active: bool = True,
+    where: Where = Where.OVERLAP,
+    how: str = "",
 ) -> tuple[Membership, bool]:
-    """The person's membership of the organization, made when missing (with `role`, `is_active`); (it, created)."""
-    return Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": role, "is_active": is_active}
-    )
+    """The person's membership of the organization, made when missing (with `role`, `is_active`); (it, created).
+
+    A new membership goes into the audit trail: the person joined in Overlap (`how`), or the directory sync added them.
+    """
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"role": role, "is_active": is_active}
+        )
+        if created:
+            by = user if where == Where.OVERLAP else None
+            action = "joined" if where == Where.OVERLAP else "added"
+            detail = f"{how + ', ' if how else ''}as {Membership.Role(role).label.lower()}"
+            _record_person(membership, action, by=by, detail=detail, where=where)
+    return membership, created
 
 
 def memberships_bulk_create(*, users: list[User], organization: Organization) -> list[Membership]:
-    """A member's membership for each new person, in one insert."""
-    return Membership.objects.bulk_create(Membership(user=user, organization=organization) for user in users)
+    """A member's membership for each new person of the directory, in one insert (and their audit lines in a few)."""
+    made = Membership.objects.bulk_create(Membership(user=user, organization=organization) for user in users)
+    record_people(organization=organization, action="added", people=users, where=Where.DIRECTORY)
+    return made
 
 
-def memberships_set_active(*, ids: list[int], is_active: bool) -> int:
-    """Give or take away access from many memberships at once, a few hundred per query; how many changed."""
+def memberships_set_active(*, ids: list[int], is_active: bool, where: Where = Where.DIRECTORY) -> int:
+    """Give or take away access from many memberships at once, a few hundred per query; how many changed.
+
+    Each change goes into the audit trail as Microsoft's (Entra ID enabled, disabled or deleted the person)."""
     changed = 0
     for start in range(0, len(ids), 900):
         part = Membership.objects.filter(pk__in=ids[start : start + 900]).exclude(is_active=is_active)
-        changed += part.update(is_active=is_active)
+        people = list(part.select_related("organization", "user"))
+        changed += Membership.objects.filter(pk__in=[m.pk for m in people]).update(is_active=is_active)
+        _record_access(people, is_active=is_active, where=where)
     return changed
+
+
+def _record_access(memberships: list[Membership], *, is_active: bool, where: Where) -> None:
+    action = "reactivated" if is_active else "deactivated"
+    by_organization: dict[Organization, list[User]] = {}
+    for membership in memberships:
+        by_organization.setdefault(membership.organization, []).append(membership.user)
+    for organization, people in by_organization.items():
+        record_people(organization=organization, action=action, people=people, where=where)
 
 
 def memberships_sign_out(*, ids: list[int]) -> None:
@@ -204,8 +236,8 @@ def _other_active_admins(membership: Membership) -> int:
     return len(others.exclude(pk=membership.pk))
 
 
-def membership_set_role(*, membership: Membership, role: str) -> bool:
-    """Make the person an admin or a member; True when it changed.
+def membership_set_role(*, membership: Membership, role: str, by: User | None) -> bool:
+    """Make the person an admin or a member (`by` an admin; None: Overlap itself); True when it changed.
 
     Raises `LastAdmin` rather than leave the organization without an active admin.
     """
@@ -214,9 +246,35 @@ def membership_set_role(*, membership: Membership, role: str) -> bool:
             return False
         if membership.is_admin and membership.is_active and _other_active_admins(membership) == 0:
             raise LastAdmin("An organization keeps at least one active admin: make someone else admin first.")
+        detail = f"{membership.get_role_display()} → {Membership.Role(role).label}"
         membership.role = role
         membership.save(update_fields=["role"])
+        _record_person(membership, "role_changed", by=by, detail=detail)
     return True
+
+
+def _record_person(
+    membership: Membership,
+    action: str,
+    *,
+    by: User | None,
+    detail: str = "",
+    target: str = "",
+    where: Where = Where.OVERLAP,
+) -> None:
+    """A change to one person, for the audit trail; `target` (an address) names a person whose account is going."""
+    person = None if target else membership.user
+    organization = membership.organization
+    record(
+        organization=organization,
+        area=Area.PEOPLE,
+        action=action,
+        actor=by,
+        person=person,
+        target=target,
+        detail=detail,
+        where=where,
+    )
 
 
 def membership_change_access(*, membership: Membership, is_active: bool, by: User) -> bool:
@@ -234,6 +292,8 @@ def membership_change_access(*, membership: Membership, is_active: bool, by: Use
         changed = membership_set_active(membership=membership, is_active=is_active)
         membership.deactivated_by_admin = not is_active
         membership.save(update_fields=["deactivated_by_admin"])
+        if changed:
+            _record_person(membership, "reactivated" if is_active else "deactivated", by=by)
         return changed
 
 
@@ -258,6 +318,10 @@ def invitation_create(*, organization: Organization, invited_by: User, email: st
     with transaction.atomic():
         Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).update(
             expires_at=timezone.now()
+        )
+        detail = f"as {Membership.Role(role).label.lower()}, by email"
+        record(
+            organization=organization, area=Area.PEOPLE, action="invited", actor=invited_by, target=email, detail=detail
         )
         invitation = Invitation.objects.create(
             organization=organization,
@@ -304,7 +368,7 @@ def invitation_accept(*, secret: str, name: str, password: str) -> User:
         invitation = invitation_open(secret=secret)
         Invitation.objects.select_for_update().filter(pk=invitation.pk, accepted_at__isnull=True).get()
         user = user_create(email=invitation.email, name=name, password=password)
-        membership_ensure(user=user, organization=invitation.organization, role=invitation.role)
+        membership_ensure(user=user, organization=invitation.organization, role=invitation.role, how="by invitation")
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -356,6 +420,7 @@ def password_account_merge(*, local: Membership, by: User) -> Membership:
             if local.is_admin and not into.is_admin:
                 into.role = Membership.Role.ADMIN
                 into.save(update_fields=["role"])
+            _record_person(into, "merged", by=by, detail=f"{local.user.email}'s meetings now belong to them")
             _leave(local, by=by)
     except IntegrityError:
         raise CannotMerge(
@@ -370,6 +435,9 @@ def password_account_remove(*, local: Membership, by: User) -> None:
     belongs nowhere else). Raises `CannotMerge`, `NotOnYourself`, `LastAdmin`."""
     clash_of(local=local)
     with transaction.atomic():
+        _record_person(
+            local, "removed", by=by, target=local.user.email, detail="it shared a Microsoft person's address"
+        )
         _leave(local, by=by)
 
 

@@ -9,4 +9,6 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the tasks with Celery in every process, so that services can send them by name.
-        from booking import tasks  # noqa: F401
+        from booking import audit_trail, tasks  # noqa: F401
+
+        audit_trail.register()

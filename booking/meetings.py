@@ -149,7 +149,7 @@ class BookingEvent(models.Model):
     kind = models.CharField(max_length=40)
     state = models.CharField(max_length=20, choices=Booking.State.choices)
     detail = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)  # the audit trail reads it newest first
 
     class Meta:
         ordering: ClassVar[list[str]] = ["at", "id"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import QueryDict
 
+from accounts import audit
 from accounts.models import Membership
 from booking.forms import RulesForm, TimeZoneForm
 from booking.rules import booking_rules_of
@@ -28,6 +30,28 @@ def rules_form(*, membership: Membership, data: QueryDict | None) -> RulesForm:
     if not membership.is_admin:
         raise PermissionDenied("Only the organization's admins can change the booking rules.")
     form = RulesForm(data, instance=rules)
-    if form.is_valid():
-        form.save()
+    if form.is_valid() and form.has_changed():
+        with transaction.atomic():
+            form.save()
+            _record_rules(membership, form)
     return form
+
+
+def _record_rules(membership: Membership, form: RulesForm) -> None:
+    """Each changed rule, old → new, into the audit trail."""
+    changes = [
+        f"{form.fields[name].label}: {_shown(form.initial.get(name))} → {_shown(form.cleaned_data[name])}"
+        for name in form.changed_data
+    ]
+    audit.record(
+        organization=membership.organization,
+        area=audit.Area.RULES,
+        action="rules_changed",
+        actor=membership.user,
+        target="Booking rules",
+        detail="; ".join(changes),
+    )
+
+
+def _shown(value: object) -> str:
+    return ", ".join(sorted(str(v) for v in value)) if isinstance(value, list | tuple) else str(value)

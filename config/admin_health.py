@@ -45,6 +45,7 @@ def health_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "failed_count": failed.count(),
         "not_answering": answering.last_not_answering(organization=organization),
         "throttled_today": answering.throttled_today(organization=organization),
+        "throttled_days": answering.throttled_by_day(organization=organization),
         "to_reconnect": integration_selectors.members_to_reconnect(organization=organization),
         "unreachable": integration_selectors.unreachable_people(organization=organization)[:SHOWN],
         "queue": _queue(),

@@ -8,7 +8,7 @@ the pages that tell it run in the web: it is news, not history, and fades by its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.cache import caches
 from django.utils import timezone
@@ -19,6 +19,7 @@ from integrations.microsoft import errors
 
 QUIET_AFTER = timedelta(minutes=5)  # no failure for this long: Microsoft is taken to answer again
 KEPT = timedelta(days=1)
+THROTTLE_DAYS = 7  # the health page's history of throttled calls, one count a day
 TRANSIENT = (errors.Throttled, errors.Unavailable, errors.Timeout)
 
 
@@ -45,7 +46,7 @@ def microsoft_did_not_answer(*, organization: Organization, error: errors.Micros
     shared.set(_key(organization), value, timeout=KEPT.total_seconds())
     if isinstance(error, errors.Throttled):
         day = _throttled_key(organization, now)
-        shared.add(day, 0, timeout=2 * KEPT.total_seconds())
+        shared.add(day, 0, timeout=(THROTTLE_DAYS + 1) * KEPT.total_seconds())
         shared.incr(day)
 
 
@@ -61,6 +62,15 @@ def last_not_answering(*, organization: Organization) -> NotAnswering | None:
 def throttled_today(*, organization: Organization) -> int:
     """How many calls Microsoft 365 throttled past their retries today (UTC)."""
     return int(caches["shared"].get(_throttled_key(organization, timezone.now())) or 0)
+
+
+def throttled_by_day(*, organization: Organization) -> list[tuple[date, int]]:
+    """How many calls Microsoft 365 throttled past their retries on each of the last THROTTLE_DAYS days (UTC),
+    today first: the history of throttling met, while the shared cache keeps it (a restart of Redis forgets it)."""
+    today = timezone.now()
+    days = [today - timedelta(days=back) for back in range(THROTTLE_DAYS)]
+    found = caches["shared"].get_many([_throttled_key(organization, day) for day in days])
+    return [(day.date(), int(found.get(_throttled_key(organization, day)) or 0)) for day in days]
 
 
 def _key(organization: Organization) -> str:

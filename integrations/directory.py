@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import services as accounts
+from accounts.audit import Where
 from accounts.models import Membership, Organization
 from integrations.connection import audit, organization_client, usable_tenant
 from integrations.microsoft.errors import SyncReset
@@ -354,7 +355,7 @@ def _link_new(organization: Organization, person: Person, result: SyncResult) ->
     user = accounts.microsoft_person(
         tenant=result.tenant, object_id=person.object_id, email=person.email, name=person.name
     )
-    membership, _ = accounts.membership_ensure(user=user, organization=organization)
+    membership, _ = accounts.membership_ensure(user=user, organization=organization, where=Where.DIRECTORY)
     DirectoryEntry.objects.create(
         organization=organization,
         membership=membership,

@@ -45,7 +45,7 @@ def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Htt
     target = person_in(organization_code=code, person=person)
     role = _chosen(request, "role", Membership.Role.values, refusal="Choose admin or member.")
     try:
-        if role and accounts.membership_set_role(membership=target, role=role):
+        if role and accounts.membership_set_role(membership=target, role=role, by=signed_in_user(request)):
             messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
     except accounts.LastAdmin as why:
         messages.error(request, str(why))
