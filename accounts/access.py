@@ -51,11 +51,3 @@ def person_in(*, organization_code: uuid.UUID, person: uuid.UUID) -> Membership:
     except Membership.DoesNotExist:
         raise Http404("No such person in this organization.") from None
 
-
-def admin_membership_or_404(request: HttpRequest, code: uuid.UUID) -> Membership:
-    """Like `admin_membership_for`, but a member who is not an admin gets 404 too: for pages whose very existence
-    tells something (the audit trail)."""
-    membership = membership_for(request, code)
-    if not membership.is_admin:
-        raise Http404("No such organization.")
-    return membership

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import audit
-from accounts.access import admin_membership_or_404, signed_in_user
+from accounts.access import admin_membership_for, signed_in_user
 from accounts.forms import AuditFilterForm
 from accounts.localtime import zone_or_none
 from accounts.models import Organization
@@ -27,7 +27,7 @@ FILTERS = ("area", "person", "since", "until")
 @require_GET
 @never_cache
 def audit_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    organization = admin_membership_or_404(request, code).organization
+    organization = admin_membership_for(request, code).organization
     zone = _viewer_zone(request)
     form = AuditFilterForm(request.GET)
     context = _context(request, organization, form)
@@ -44,7 +44,7 @@ def audit_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 def audit_csv(request: HttpRequest, code: uuid.UUID) -> HttpResponseBase:
-    organization = admin_membership_or_404(request, code).organization
+    organization = admin_membership_for(request, code).organization
     zone = _viewer_zone(request)
     form = AuditFilterForm(request.GET)
     if not form.is_valid():

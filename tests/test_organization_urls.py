@@ -35,8 +35,8 @@ EXPECTED: dict[str, Expect] = {
     "organization_home": Expect("get", owner=200, member=200),
     "integration_settings": Expect("get", owner=200, member=403),
     "organization_health": Expect("get", owner=200, member=403),
-    "audit": Expect("get", owner=200, member=404),  # the trail's very existence is the admins' business
-    "audit_csv": Expect("get", owner=200, member=404),
+    "audit": Expect("get", owner=200, member=403),
+    "audit_csv": Expect("get", owner=200, member=403),
     "integration_tenant": Expect("post", owner=200, member=403),  # the empty form comes back with its errors
     "integration_consent": Expect("post", owner=302, member=403),
     "integration_test": Expect("post", owner=302, member=403),

@@ -310,10 +310,7 @@ CELERY_BEAT_SCHEDULE["integrations-release-stale-tenants"] = periodic(
 # The audit trail (people, booking rules, connection and consent, bookings) keeps entries this many days; a daily
 # task deletes older ones (a meeting that has not ended keeps its whole history).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400, minimum=1)
-CELERY_BEAT_SCHEDULE["accounts-audit-prune"] = {
-    "task": "accounts.tasks.audit_prune",
-    "schedule": 24 * 3600.0,
-}
+CELERY_BEAT_SCHEDULE["accounts-audit-prune"] = periodic("accounts.tasks.audit_prune", seconds=24 * 3600.0)
 
 # Microsoft identity platform and Graph. The emulator stands in for both in the demo and the tests.
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")

@@ -123,10 +123,10 @@ class TestWhatAdminsRead:
 
 
 class TestWhoMayRead:
-    def test_a_member_gets_404_for_the_page_and_the_csv(self, org: Org) -> None:
+    def test_a_member_is_refused_the_page_and_the_csv(self, org: Org) -> None:
         client = signed_in(org.member)
-        assert client.get(_url(org)).status_code == 404
-        assert client.get(_url(org, "audit_csv")).status_code == 404
+        assert client.get(_url(org)).status_code == 403
+        assert client.get(_url(org, "audit_csv")).status_code == 403
 
     def test_another_organizations_admin_typing_our_code_gets_404(self, org: Org, other_org: Org) -> None:
         client = signed_in(other_org.admin)
