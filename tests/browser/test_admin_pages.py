@@ -3,6 +3,7 @@ WCAG 2.1 AA, and keep the Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
+from accounts import services as accounts
 from accounts.models import Membership
 from booking.meetings import Booking, Participant
 from integrations.answering import microsoft_did_not_answer
@@ -101,4 +103,35 @@ def test_the_organizer_confirms_a_cancellation_on_a_page_that_says_what_will_hap
     expect(page.get_by_role("heading", name="Quarterly plan", exact=True)).to_be_visible()
     meeting.refresh_from_db()
     assert meeting.state == Booking.State.CONFIRMED
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_admin_reads_and_filters_the_audit_trail_on_any_screen(
+    browser: Browser, live_server: LiveServer, org: Org, width: int
+) -> None:
+    admin, member = with_password(org)
+    accounts.membership_set_role(membership=member, role=Membership.Role.ADMIN, by=org.admin)
+    planted(member, admin, state=Booking.State.CONFIRMED, subject="Quarterly plan").move(
+        Booking.State.CANCELLED, actor=org.member, kind="cancelled_in_outlook", detail="cancelled in Outlook"
+    )
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in_with_password(page, live_server.url, org.admin.email)
+    page.goto(live_server.url + reverse("organization_health", kwargs={"code": org.code}))
+    page.get_by_role("link", name="Audit trail").first.click()
+
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    entries = page.get_by_role("table", name="Audit entries")
+    expect(entries).to_contain_text("Role changed")
+    expect(entries).to_contain_text("Member → Admin")
+    expect(entries).to_contain_text("Quarterly plan")
+    page.get_by_label("Area").select_option(label="People")
+    page.get_by_role("button", name="Show").click()
+    expect(entries).to_contain_text("Role changed")
+    expect(entries).not_to_contain_text("Quarterly plan")
+    expect(page.locator("#download")).to_have_attribute("href", re.compile(r"audit\.csv\?area=people$"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+    screenshot(page, f"audit-trail-{width}")
+    assert_accessible(page)
     context.close()
