@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Membership
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from integrations.answering import microsoft_did_not_answer
 from integrations.microsoft.errors import Throttled
 from integrations.models import CalendarGrant
