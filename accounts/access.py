@@ -50,4 +50,3 @@ def person_in(*, organization_code: uuid.UUID, person: uuid.UUID) -> Membership:
         )
     except Membership.DoesNotExist:
         raise Http404("No such person in this organization.") from None
-

@@ -138,7 +138,7 @@ def _members(organization: Organization, addresses: list[str]) -> list[Membershi
 
 def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: Membership, crowd: list[str]) -> None:
     """The connection check, the directory sync and the searches, each counted."""
-    from booking import availability
+    from booking.search import availability
     from integrations.directory import directory_sync
     from integrations.health import connection_check
 
@@ -177,7 +177,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000, help="people added to the tenant for the sync")
     args = parser.parse_args()
     from booking import readback, services
-    from booking.meetings import Booking
+    from booking.engine import Slot
+    from booking.models import Booking
 
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0)
@@ -196,7 +197,7 @@ def main() -> None:
                 organizer=megan,
                 required=[adele],
                 optional=[],
-                slot=services.Slot(start, start + timedelta(minutes=30)),
+                slot=Slot(start, start + timedelta(minutes=30)),
                 subject="Benchmark",
             )
             booking.refresh_from_db()
@@ -213,7 +214,7 @@ def main() -> None:
         services.booking_reschedule(
             booking=moved,
             actor=megan.user,
-            slot=services.Slot(moved.start + timedelta(days=7), moved.end + timedelta(days=7)),
+            slot=Slot(moved.start + timedelta(days=7), moved.end + timedelta(days=7)),
         )
         _line("reschedule", _calls(emulator, since), 2)
         since = emulator.last_seq()

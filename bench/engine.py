@@ -7,7 +7,7 @@ sends it (UTC times with seven-digit fractions, subjects and locations where sha
 names, a legacy IANA name and a customTimeZone with rules), then times:
 
 - reading: json.loads plus Overlap's parser (integrations/microsoft/parse.py), as the client does;
-- search: the parsed schedules turned into the engine's people (booking/schedules.py) and the search itself,
+- search: the parsed schedules turned into the engine's people (booking/search/schedules.py) and the search itself,
   every slot scored and ranked;
 - words: the same search with every slot's reasons written out (what a page that lists every slot pays);
 - hard: what a search with few times or none adds (who blocks each day, and the near misses).
@@ -35,13 +35,13 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import django  # booking.schedules reads Graph's types through the integration, which needs the app registry
+import django  # booking.search.schedules reads Graph's types through the integration, which needs the app registry
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup()
 
 from booking.engine import Person, Request, Result, WorkingHours, near_misses, search, who_blocks
-from booking.schedules import ViewGrid, person_from_schedule
+from booking.search.schedules import ViewGrid, person_from_schedule
 from integrations.microsoft import parse
 from integrations.microsoft.timezones import zone_from_graph
 from integrations.microsoft.types import Schedule

@@ -383,7 +383,7 @@ def drained(subject: str, seconds: float) -> Counter[str]:
     from django.db import connection
     from django.db.models import Count
 
-    from booking.meetings import Booking
+    from booking.models import Booking
 
     deadline = time.monotonic() + seconds
     while True:

@@ -55,7 +55,7 @@ def _round(emulator: Any, organization: Any, meetings: int, workers: int) -> dic
     from django.db import connection
 
     from booking import readback
-    from booking.meetings import Booking
+    from booking.models import Booking
 
     since = emulator.last_seq()
     started = time.monotonic()
@@ -124,7 +124,7 @@ def _meetings(organization: Any, organizers: list[Any], count: int) -> None:
     """`count` meetings over the next two weeks, round-robin over the organizers, in Outlook and as bookings."""
     from django.utils import timezone
 
-    from booking.meetings import Booking
+    from booking.models import Booking
     from integrations.connection import organization_client
     from integrations.microsoft.types import NewEvent
 

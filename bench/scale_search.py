@@ -35,7 +35,7 @@ def measure(people: int, *, queries: int = 200, seed: int = 7) -> dict[str, Any]
 
     from accounts.models import Membership, Organization
     from bench.crowd import crowd_create
-    from booking.people import colleagues_matching
+    from booking.search.colleagues import colleagues_matching
 
     organization, _ = Organization.objects.get_or_create(name=f"{ORGANIZATION} {people}")
     crowd_create(organization=organization, count=people, domain=_domain(people))
@@ -101,7 +101,7 @@ def _uses_trigram(organizer: Any, word: str) -> bool | None:
     from django.db import connection
 
     from accounts.search import by_name, memberships_matching
-    from booking.people import MOST_FOUND, colleagues
+    from booking.search.colleagues import MOST_FOUND, colleagues
 
     if connection.vendor != "postgresql":
         return None

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts import audit
-from booking.meetings import Booking, BookingEvent, Participant
+from booking.models import Booking, BookingEvent, Participant
 
 _FROM_OUTLOOK = frozenset({"moved_in_outlook", "cancelled_in_outlook", "declined"})
 

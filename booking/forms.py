@@ -1,16 +1,20 @@
-"""The booking page's forms: the search, the chosen slot (the confirmation link), the member's time zone, the rules."""
+"""The forms that write, each checked before anything is written: the booking as the confirm page posts it, a
+meeting's new time, its cancel, the member's time zone and the organization's booking rules."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+import uuid
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
+import integrations.calendars as calendars
 from accounts.localtime import UnknownZone, canonical_name
 from accounts.models import Membership
-from booking.availability import MOST_PEOPLE, member_zone
-from booking.people import colleagues_by_uuid
+from booking.engine import Slot
+from booking.models import MAX_ATTENDEES
 from booking.rules import (
     CHOOSABLE_STATUSES,
     GRANULARITIES,
@@ -18,148 +22,113 @@ from booking.rules import (
     LONGEST_WINDOW_DAYS,
     SHORTEST,
     BookingRules,
+    booking_rules_of,
     durations_words,
 )
+from booking.search.availability import member_zone
 
 
-def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
-    """From today (or the next working day) to the `count`th working day: the default range."""
-    start = today
-    while start.weekday() >= 5:
-        start += timedelta(days=1)
-    end, seen = start, 1
-    while seen < count:
-        end += timedelta(days=1)
-        seen += end.weekday() < 5
-    return start, end
+def parse_start(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (Z or ±hh:mm), in UTC; a time without a zone is refused."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise forms.ValidationError("The start is not a date and time.") from None
+    if value.tzinfo is None:
+        raise forms.ValidationError("The start must say its time zone (UTC).")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
+        raise forms.ValidationError("The start is outside the calendar (years 1 to 9999).") from None
 
 
-class _People(forms.Form):
-    """Required and optional colleagues by User.uuid, looked up in the organizer's organization only."""
+def slot_of(start_text: str, minutes: int, *, rules: BookingRules, zone: tzinfo) -> Slot:
+    """A slot on the organization's grid of the organizer's clock (`zone`), in the future, of a duration the
+    booking page offers."""
+    start = parse_start(start_text)
+    if minutes <= 0:
+        raise forms.ValidationError("A meeting must end after it starts.")
+    if minutes not in rules.durations:
+        raise forms.ValidationError(f"A meeting lasts {rules.durations_words} minutes.")
+    if not rules.on_grid(start, zone):
+        raise forms.ValidationError(rules.grid_words(zone))
+    if start <= timezone.now():
+        raise forms.ValidationError("This time has passed; pick a time in the future.")
+    return Slot(start, start + timedelta(minutes=minutes))
 
-    required = forms.Field(required=False, widget=forms.MultipleHiddenInput)
-    optional = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
-    def __init__(self, *args: Any, organizer: Membership, rules: BookingRules, **kwargs: Any) -> None:
+class NewTimeForm(forms.Form):
+    """A start and a duration, checked against the organization's rules: a meeting's new time (reschedule), and
+    the time a booking is made for."""
+
+    start = forms.CharField(max_length=40)
+    minutes = forms.IntegerField(min_value=-100000, max_value=100000)
+
+    def __init__(self, *args: Any, organizer: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.organizer, self.rules = organizer, rules
-
-    def _values(self, name: str) -> list[str]:
-        data = self.data
-        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
-        return [str(v).strip() for v in values if str(v).strip()]
+        self.organizer, self.zone = organizer, member_zone(organizer)
+        self.rules = booking_rules_of(organization=organizer.organization)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        cleaned["required_members"], cleaned["optional_members"] = [], []
-        problem = self._people_problem(cleaned)
-        if problem:
-            self.add_error(None, problem)
-        return cleaned
-
-    def _people_problem(self, cleaned: dict[str, Any]) -> str:
-        required, optional = self._values("required"), self._values("optional")
-        wanted = required + optional
-        if str(self.organizer.user.uuid) in wanted:
-            return "You are always in the meeting: pick colleagues, not yourself."
-        if len(set(wanted)) != len(wanted):
-            return "Each colleague can be picked once, as required or as optional."
-        if len(wanted) > MOST_PEOPLE:
-            return f"At most {MOST_PEOPLE} colleagues in one meeting (you picked {len(wanted)})."
-        if not required:
-            return "Pick at least one required colleague."
-        found = colleagues_by_uuid(organizer=self.organizer, uuids=wanted)
-        if len(found) != len(wanted):
-            return "One of the people picked is not a member of your organization: pick colleagues from the list."
-        cleaned["required_members"] = [found[u] for u in required]
-        cleaned["optional_members"] = [found[u] for u in optional]
-        return ""
-
-    def clean_minutes(self) -> int:
-        minutes: int = self.cleaned_data["minutes"]
-        if minutes not in self.rules.durations:
-            raise forms.ValidationError(f"Pick a duration from {self.rules.durations_words}.")
-        return minutes
+        data = super().clean() or {}
+        if "start" in data and "minutes" in data:
+            data["slot"] = slot_of(data["start"], data["minutes"], rules=self.rules, zone=self.zone)
+        return data
 
 
-class SearchForm(_People):
-    """What the member asks for; dates are days in the member's own time zone."""
-
-    minutes = forms.IntegerField(label="Duration (minutes)")
-    start_date = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+class BookingForm(NewTimeForm):
     subject = forms.CharField(max_length=255, required=False)
-    agenda = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    teams = forms.BooleanField(label="Teams meeting", required=False)
-    widen = forms.Field(required=False, widget=forms.MultipleHiddenInput)
-
-    def __init__(self, *args: Any, zone: tzinfo, today: date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.zone, self.today = zone, today
-        self.fields["minutes"].widget = forms.Select(choices=[(m, f"{m} minutes") for m in self.rules.durations])
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and (problem := self._range_problem(start, end)):
-            self.add_error(None, problem)
-        chosen = {str(m.user.uuid) for m in [*cleaned["required_members"], *cleaned["optional_members"]]}
-        widen = self._values("widen")
-        if any(value not in chosen for value in widen):
-            self.add_error(None, "Only people in this meeting can be searched outside their working hours.")
-        cleaned["widened_members"] = [m for m in cleaned["required_members"] if str(m.user.uuid) in widen]
-        return cleaned
-
-    def _range_problem(self, start: date, end: date) -> str:
-        longest = min(self.rules.longest_window_days, LONGEST_WINDOW_DAYS)
-        if end < self.today:
-            return "This range is in the past: pick days from today on."
-        if start < self.today:
-            return "This range starts in the past: start today or later."
-        if end < start:
-            return "The range ends before it starts."
-        if (end - start).days + 1 > longest:
-            return f"The range can be at most {longest} days long ({longest // 7} weeks)."
-        return ""
-
-    @property
-    def window(self) -> tuple[datetime, datetime]:
-        """From the first day's local midnight to the midnight after the last day, in UTC."""
-        start, end = self.cleaned_data["start_date"], self.cleaned_data["end_date"] + timedelta(days=1)
-        return _midnight(start, self.zone), _midnight(end, self.zone)
-
-
-class SlotForm(_People):
-    """The chosen slot, as the confirmation link carries it."""
-
-    start = forms.CharField()
-    minutes = forms.IntegerField()
-    subject = forms.CharField(max_length=255, required=False)
-    agenda = forms.CharField(max_length=4000, required=False)
+    agenda = forms.CharField(max_length=10000, required=False)
     teams = forms.BooleanField(required=False)
 
-    @property
-    def zone(self) -> tzinfo:
-        """The organizer's page zone: the grid a start must be on."""
-        return member_zone(self.organizer)
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        required = self._people("required")
+        optional = self._people("optional")
+        if not required:
+            raise forms.ValidationError("Choose at least one colleague to meet.")
+        if set(required) & set(optional):
+            raise forms.ValidationError("A person is either required or optional, not both.")
+        if self.organizer in required or self.organizer in optional:
+            raise forms.ValidationError("You are the organizer; choose colleagues to invite.")
+        if len(required) + len(optional) > MAX_ATTENDEES:
+            raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
+        outside = calendars.not_enabled(organizer=self.organizer, people=[*required, *optional])
+        for person in [*required, *optional]:
+            if outside.get(person.pk) == calendars.NO_RECORD:
+                raise forms.ValidationError(f"{person.user.display_name} has {calendars.NO_RECORD}.")
+            if person.pk in outside:
+                raise forms.ValidationError(
+                    f"{person.user.display_name} is not enabled for Overlap by your admin ({outside[person.pk]})."
+                )
+        data["required"], data["optional"] = required, optional
+        data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)
+        return data
 
-    def clean_start(self) -> datetime:
-        text = self.cleaned_data["start"]
+    def _people(self, field: str) -> list[Membership]:
+        """Active members of the organizer's organization, by User.uuid; anyone else is refused by name."""
+        values = self.data.getlist(field) if hasattr(self.data, "getlist") else []
         try:
-            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            wanted = list(dict.fromkeys(uuid.UUID(v) for v in values))
         except ValueError:
-            raise forms.ValidationError("The start time is not a time (expected e.g. 2027-01-05T14:00:00Z).") from None
-        if start.tzinfo is None:
-            raise forms.ValidationError("The start time must say its zone (e.g. 2027-01-05T14:00:00Z).")
-        try:
-            start = start.astimezone(UTC)
-        except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
-            raise forms.ValidationError("The start time is outside the calendar (years 1 to 9999).") from None
-        if start <= datetime.now(UTC):
-            raise forms.ValidationError("This time has already passed: search again for a later one.")
-        if not self.rules.on_grid(start, self.zone):
-            raise forms.ValidationError(self.rules.grid_words(self.zone))
-        return start
+            raise forms.ValidationError("A chosen person is not known here.") from None
+        found = {
+            m.user.uuid: m
+            for m in Membership.objects.filter(
+                organization=self.organizer.organization, is_active=True, user__uuid__in=wanted, user__is_active=True
+            ).select_related("user")
+        }
+        if len(found) != len(wanted):
+            raise forms.ValidationError("A chosen person is not an active member of this organization.")
+        return [found[w] for w in wanted]
+
+    def _default_subject(self, required: list[Membership]) -> str:
+        names = [self.organizer.user.display_name, *(m.user.display_name for m in required[:2])]
+        return " / ".join(names)
+
+
+class CancelForm(forms.Form):
+    comment = forms.CharField(max_length=2000, required=False)
 
 
 class TimeZoneForm(forms.Form):
@@ -235,7 +204,3 @@ def _at_most(value: int, most: int, what: str) -> int:
     if value > most:
         raise forms.ValidationError(f"{what} can be at most {most}.")
     return value
-
-
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -10,11 +10,11 @@ _ORG = "orgs/<uuid:code>"
 _MEETING = f"{_ORG}/meetings/<uuid:booking>"
 
 urlpatterns = [
-    path(f"{_ORG}/book/create", views.booking_create, name="booking_create"),
-    path(f"{_ORG}/meetings/", views.meetings, name="meetings"),
-    path(f"{_MEETING}/", views.meeting_detail, name="meeting_detail"),
-    path(f"{_MEETING}/retry", views.meeting_retry, name="meeting_retry"),
-    path(f"{_MEETING}/new-times", views.meeting_new_times, name="meeting_new_times"),
-    path(f"{_MEETING}/reschedule", views.meeting_reschedule, name="meeting_reschedule"),
-    path(f"{_MEETING}/cancel", views.meeting_cancel, name="meeting_cancel"),
+    path(f"{_ORG}/book/create", views.booking_create_view, name="booking_create"),
+    path(f"{_ORG}/meetings/", views.meetings_view, name="meetings"),
+    path(f"{_MEETING}/", views.meeting_detail_view, name="meeting_detail"),
+    path(f"{_MEETING}/retry", views.meeting_retry_view, name="meeting_retry"),
+    path(f"{_MEETING}/new-times", views.meeting_new_times_view, name="meeting_new_times"),
+    path(f"{_MEETING}/reschedule", views.meeting_reschedule_view, name="meeting_reschedule"),
+    path(f"{_MEETING}/cancel", views.meeting_cancel_view, name="meeting_cancel"),
 ]

@@ -14,16 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import membership_for, signed_in_user
 from accounts.limits import BOOKINGS, SEARCHES, limited
 from accounts.models import Membership
-from booking import finder, readback, selectors, services
-from booking.meeting_forms import BookingForm, CancelForm, SlotForm
-from booking.meetings import Booking
+from booking import readback, selectors, services
+from booking.forms import BookingForm, CancelForm, NewTimeForm
+from booking.models import Booking
 from booking.services import BookingRefused
 
 
 @login_required
 @require_POST
 @limited(BOOKINGS)
-def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = BookingForm(request.POST, organizer=member)
     if not form.is_valid():
@@ -44,7 +44,7 @@ def booking_create(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     return redirect("meeting_detail", code=code, booking=booking.code)
 
 
-def _problems(form: BookingForm | SlotForm) -> list[str]:
+def _problems(form: BookingForm | NewTimeForm) -> list[str]:
     """Every error of the form in words, each field's prefixed with its name."""
     found = [str(error) for error in form.non_field_errors()]
     found += [f"{name}: {error}" for name, errors in form.errors.items() if name != "__all__" for error in errors]
@@ -58,7 +58,7 @@ def _refused(request: HttpRequest, member: Membership, problems: list[str], *, s
 
 @login_required
 @require_GET
-def meeting_detail(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+def meeting_detail_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)
     template = "booking/_status.html" if request.GET.get("part") == "status" else "booking/meeting.html"
@@ -83,7 +83,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
 @login_required
 @require_POST
 @limited(BOOKINGS)
-def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+def meeting_retry_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     def retry(found: Booking, member: Membership) -> str:
         services.booking_retry(booking=found, actor=signed_in_user(request))
         return ""
@@ -93,7 +93,7 @@ def meeting_retry(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> 
 
 @login_required
 @require_POST
-def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+def meeting_cancel_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     """Cancelling cannot be undone: the organizer confirms on a page of its own (`confirm=yes`) first."""
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)
@@ -114,9 +114,9 @@ def meeting_cancel(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) ->
 @login_required
 @require_POST
 @limited(BOOKINGS)
-def meeting_reschedule(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+def meeting_reschedule_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     def reschedule(found: Booking, member: Membership) -> str:
-        form = SlotForm(request.POST, organizer=member)
+        form = NewTimeForm(request.POST, organizer=member)
         if not form.is_valid():
             raise BookingRefused(" ".join(_problems(form)))
         services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])
@@ -150,20 +150,20 @@ def _change(
 @login_required
 @require_GET
 @limited(SEARCHES)
-def meeting_new_times(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+def meeting_new_times_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     found = selectors.booking_for(member=member, code=booking)
     services.organizer_only(booking=found, actor=signed_in_user(request))
     if found.state != Booking.State.CONFIRMED:
         messages.error(request, f"A {found.get_state_display().lower()} meeting cannot be moved.")
         return redirect("meeting_detail", code=code, booking=booking)
-    context = {**_meeting_context(member, found), "result": finder.new_times_for(booking=found)}
+    context = {**_meeting_context(member, found), "result": services.booking_new_times(booking=found)}
     return render(request, "booking/new_times.html", context)
 
 
 @login_required
 @require_GET
-def meetings(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def meetings_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     paused = [r.paused for r in readback.bookings_refresh(member=member) if r.paused]
     context = {

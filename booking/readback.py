@@ -27,7 +27,7 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from integrations.calendars import CalendarError, ConnectionNotReady, Event
 
 SOON = timedelta(hours=24)

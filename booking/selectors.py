@@ -12,8 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
-from booking.meetings import NOT_ANSWERING, Booking, Participant
-from booking.results import named_zone, zone_label
+from booking.models import NOT_ANSWERING, Booking, Participant
+from booking.search.results import named_zone, zone_label
 
 
 def booking_for(*, member: Membership, code: uuid.UUID) -> Booking:
@@ -113,12 +113,20 @@ def declined(*, booking: Booking) -> list[Participant]:
     return list(booking.participants.filter(response=Participant.Response.DECLINED).select_related("membership__user"))
 
 
+def booking_people(*, booking: Booking) -> tuple[list[Membership], list[Membership]]:
+    """The booking's required and optional colleagues (the organizer aside), in one query."""
+    people = list(booking.participants.select_related("membership__user"))
+    required = [p.membership for p in people if p.role == Participant.Role.REQUIRED]
+    optional = [p.membership for p in people if p.role == Participant.Role.OPTIONAL]
+    return required, optional
+
+
 def search_again_query(*, booking: Booking) -> str:
     """The booking page's query for the same people, duration and subject: "find the next best times"."""
-    people = list(booking.participants.select_related("membership__user"))
+    required, optional = booking_people(booking=booking)
     query = {
-        "required": [str(p.user.uuid) for p in people if p.role == Participant.Role.REQUIRED],
-        "optional": [str(p.user.uuid) for p in people if p.role == Participant.Role.OPTIONAL],
+        "required": [str(m.user.uuid) for m in required],
+        "optional": [str(m.user.uuid) for m in optional],
         "minutes": booking.minutes,
         "subject": booking.subject,
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -19,8 +18,11 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
-from booking.availability import SlotCheck, availability_check_slot, availability_forget
-from booking.meetings import NOT_ANSWERING, Booking, IllegalMove, Participant
+from booking.engine import Slot
+from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
+from booking.search.availability import SearchResult, SlotCheck, availability_check_slot, availability_forget
+from booking.search.page import new_times_for
+from booking.selectors import booking_people
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
 TAKEN = "Someone's calendar is no longer free at this time"
@@ -35,12 +37,6 @@ class BookingRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class Slot:
-    start: datetime
-    end: datetime
 
 
 def booking_create(
@@ -181,23 +177,22 @@ def _create_event(booking: Booking) -> Event | None:
 
 
 def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
-    """Why the fresh check said no: the organizer's calendar connection, Microsoft refusing for good (the organizer
-    has left the directory), Microsoft not answering, or a busy person.
+    """Why the fresh check said no, decided by types, never by words: the organizer's calendar connection,
+    Microsoft refusing for good (the organizer has left the directory), Microsoft not answering, or a busy person.
 
     Microsoft not answering is transient: it raises, for the task to try again after a while.
     """
     readiness = calendars.calendar_readiness(organizer=booking.organizer)
-    problems = check.problems
     if readiness.problem and readiness.connect_calendar:
         booking_fail(booking=booking, reason=readiness.problem, fix="reconnect")
     elif check.refused:  # Microsoft's own word (e.g. the organizer has left the directory) says the most
-        booking_fail(booking=booking, reason=check.refused, fix="admin")
+        booking_fail(booking=booking, reason=check.refused.reason, fix="admin")
     elif readiness.problem:
         booking_fail(booking=booking, reason=readiness.problem, fix="admin")
-    elif check.unanswered:  # the check's own flag: a person's name could read like Microsoft's silence
-        raise CalendarError(" ".join(problems), code="slot_check", permanent=False)
+    elif check.error is not None:  # Microsoft could not be asked: a transient error, tried again later
+        raise CalendarError(" ".join(check.problems), code="slot_check", permanent=False)
     else:
-        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(problems)}", fix="other_time")
+        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(check.problems)}", fix="other_time")
 
 
 def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
@@ -360,6 +355,14 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     booking.move(Booking.State.CANCELLED, actor=actor, kind="cancelled", detail=comment, cancel_comment=comment)
     availability_forget(organization=booking.organization, people=_people(booking))
     return booking
+
+
+def booking_new_times(*, booking: Booking) -> SearchResult:
+    """Fresh times to move the meeting to: everyone's cached free/busy is dropped first (hence a service), then
+    the same people and duration are searched over the next week."""
+    required, optional = booking_people(booking=booking)
+    availability_forget(organization=booking.organization, people=[booking.organizer, *required, *optional])
+    return new_times_for(booking=booking, required=required, optional=optional)
 
 
 def organizer_only(*, booking: Booking, actor: User) -> None:

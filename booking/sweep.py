@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import services
-from booking.meetings import Booking, BookingEvent
+from booking.models import Booking, BookingEvent
 
 BATCH = 500  # bookings claimed per sweep; the rest wait for the next one
 PASSED = "The time passed before Microsoft 365 could be reached, so the meeting was not made. Pick another time."

@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from booking import readback, services, sweep
-from booking.meetings import Booking
+from booking.models import Booking
 from integrations.calendars import CalendarError
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from django.urls import path
 from booking import views
 
 urlpatterns = [
-    path("", views.booking_page, name="booking_page"),
-    path("people", views.booking_people, name="booking_people"),
-    path("confirm", views.confirm_page, name="booking_confirm"),
-    path("time-zone", views.booking_time_zone, name="booking_time_zone"),
-    path("rules", views.booking_rules, name="booking_rules"),
+    path("", views.booking_page_view, name="booking_page"),
+    path("people", views.booking_people_view, name="booking_people"),
+    path("confirm", views.booking_confirm_page_view, name="booking_confirm_page"),
+    path("time-zone", views.booking_time_zone_view, name="booking_time_zone"),
+    path("rules", views.booking_rules_view, name="booking_rules"),
 ]

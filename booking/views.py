@@ -13,17 +13,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import membership_for
 from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
 from accounts.localtime import zone_choices
-from booking import finder, preferences
-from booking.availability import MOST_PEOPLE
-from booking.people import colleagues_matching
+from booking import preferences
+from booking.search import page
+from booking.search.availability import MOST_PEOPLE
+from booking.search.colleagues import colleagues_matching
 
 
 @login_required
 @require_GET
 @limited(SEARCHES)
-def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_page_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
-    finding = finder.find_times(organizer=organizer, query=request.GET)
+    finding = page.find_times(organizer=organizer, query=request.GET)
     partial = request.htmx and finding.searched  # type: ignore[attr-defined]
     template = "booking/_results.html" if partial else "booking/page.html"
     context = {
@@ -39,7 +40,7 @@ def booking_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 @limited(PEOPLE_SEARCHES)
-def booking_people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_people_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
     found = colleagues_matching(organizer=organizer, query=request.GET.get("q", "")[:100])
     return render(request, "booking/_people.html", {"found": found, "q": request.GET.get("q", "")})
@@ -47,16 +48,16 @@ def booking_people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def confirm_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_confirm_page_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
-    chosen = finder.chosen_slot(organizer=organizer, query=request.GET)
+    chosen = page.chosen_slot(organizer=organizer, query=request.GET)
     context = {"organization": organizer.organization, "slot": chosen.form, "chosen": chosen}
     return render(request, "booking/confirm.html", context, status=200 if chosen.form.is_valid() else 400)
 
 
 @login_required
 @require_POST
-def booking_time_zone(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_time_zone_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     organizer = membership_for(request, code)
     form = preferences.time_zone_save(membership=organizer, data=request.POST)
     if request.htmx and form.is_valid():  # type: ignore[attr-defined]
@@ -71,7 +72,7 @@ def booking_time_zone(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def booking_rules(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+def booking_rules_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = preferences.rules_form(membership=member, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

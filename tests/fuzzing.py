@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 from accounts import services as account_services
 from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization, User
-from booking.meeting_forms import parse_start
-from booking.meetings import Booking
+from booking.forms import parse_start
+from booking.models import Booking
 from booking.rules import booking_rules_of
 from config.celery_app import beat_heartbeat
 from integrations.forms import normalize_tenant
@@ -320,7 +320,7 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "booking_people": Target("get", {"q": FREE}, explains=()),
-    "booking_confirm": Target("get", {**SEARCH, "start": INSTANT}),
+    "booking_confirm_page": Target("get", {**SEARCH, "start": INSTANT}),
     "booking_time_zone": Target("post", {"time_zone": ZONE}),
     "booking_rules": Target(
         "post",

@@ -81,10 +81,10 @@ def test_every_field_of_every_form_on_the_pages_is_fuzzed(fuzz_emulator: Emulato
 def _form_classes() -> list[type[forms.BaseForm]]:
     import accounts.forms
     import booking.forms
-    import booking.meeting_forms
+    import booking.search.forms
     import integrations.forms
 
-    modules = (accounts.forms, booking.forms, booking.meeting_forms, integrations.forms)
+    modules = (accounts.forms, booking.search.forms, booking.forms, integrations.forms)
     return [
         cls
         for module in modules

@@ -2,7 +2,8 @@
 
 booking → integrations → integrations.microsoft; accounts imports no app; only integrations.microsoft
 imports requests or msal; nothing in the product imports the emulator; neither the product nor the emulator has a
-cycle.
+cycle. Inside booking: the engine is pure (no Django, no app but the model of local time), the search writes no
+booking (it imports none of booking's writers), and views reach Microsoft only through the services.
 """
 
 from __future__ import annotations
@@ -80,6 +81,38 @@ def test_the_model_of_local_time_imports_no_app() -> None:
 
     forbidden = ("accounts", "integrations", "booking", "config")
     assert _offending(("accounts/localtime",), allowed, forbidden) == []
+
+
+def test_the_engine_imports_nothing_of_django_or_the_apps_but_the_model_of_local_time() -> None:
+    def allowed(module: str, name: str) -> bool:
+        return _within(name, "booking.engine") or _within(name, "accounts.localtime")
+
+    forbidden = ("django", "celery", "accounts", "integrations", "booking", "config")
+    assert _offending(("booking/engine",), allowed, forbidden) == []
+
+
+# Booking's writers: the search reads and ranks; booking, confirming and moving a meeting happen elsewhere.
+BOOKING_WRITERS = (
+    "booking.services",
+    "booking.preferences",
+    "booking.forms",
+    "booking.tasks",
+    "booking.sweep",
+    "booking.readback",
+    "booking.views",
+    "booking.meeting_views",
+)
+
+
+def test_the_search_imports_none_of_bookings_writers() -> None:
+    assert _offending(("booking/search",), _nothing_allowed, BOOKING_WRITERS) == []
+
+
+def test_views_never_import_the_integration() -> None:
+    def allowed(module: str, name: str) -> bool:
+        return not module.endswith("views")
+
+    assert _offending(("booking",), allowed, ("integrations",)) == []
 
 
 def test_accounts_imports_no_app() -> None:

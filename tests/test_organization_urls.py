@@ -50,7 +50,7 @@ EXPECTED: dict[str, Expect] = {
     "calendar_disconnect": Expect("post", owner=302, member=302),
     "booking_page": Expect("get", owner=200, member=200),
     "booking_people": Expect("get", owner=200, member=200),
-    "booking_confirm": Expect("get", owner=400, member=400),  # a link without a time names nothing to book
+    "booking_confirm_page": Expect("get", owner=400, member=400),  # a link without a time names nothing to book
     "booking_time_zone": Expect("post", owner=302, member=302),  # no zone given: back to the page with the message
     "booking_rules": Expect("get", owner=200, member=200),  # members read how times are chosen
     "booking_create": Expect("post", owner=400, member=400),  # an empty form books nothing

@@ -10,7 +10,7 @@ from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, prepare
 from booking.engine.ranking import assess
 from booking.engine.reasons import Context, OptionalPerson, join_names
-from booking.engine.types import MINUTE, Person, Request, Result, Slot, Unreadable
+from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
 
 
 def search(people: Sequence[Person], request: Request) -> Result:
@@ -158,7 +158,7 @@ def _optional(person: Person, allowed: int, frame: Frame, request: Request, dura
     )
 
 
-def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[Slot]:
+def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[RankedSlot]:
     counts = _counter(optional)
     explain, instant, length = context.explain, context.frame.instant, context.duration * MINUTE
     slots = []
@@ -173,7 +173,7 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
             worst = cost if cost > worst else worst
             outside = outside or assessment.outside
         begins = instant(start)
-        slots.append(Slot(begins, begins + length, worst, total, counts(start), outside, explain))
+        slots.append(RankedSlot(begins, begins + length, worst, total, counts(start), outside, explain))
     return slots
 
 
@@ -192,9 +192,9 @@ class _Count:
         return sum(1 << k for k, plane in enumerate(self.planes) if minute < len(plane) and plane[minute] == "1")
 
 
-def best_slots(slots: Sequence[Slot], count: int) -> tuple[Slot, ...]:
+def best_slots(slots: Sequence[RankedSlot], count: int) -> tuple[RankedSlot, ...]:
     """The top slots by rank that do not overlap one another, in rank order."""
-    chosen: list[Slot] = []
+    chosen: list[RankedSlot] = []
     for slot in sorted(slots, key=lambda s: s.rank_key):
         if len(chosen) == count:
             break

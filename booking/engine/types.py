@@ -119,18 +119,24 @@ class Explanation:
 
 @dataclass(frozen=True)
 class Slot:
+    """A meeting's time, [start, end) in UTC: what a member books or moves a meeting to."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class RankedSlot(Slot):
     """A time that satisfies every hard rule, with its fairness scores.
 
     Its words (`explanation`) are worked out when first asked for, so that a search over weeks stays cheap.
     """
 
-    start: datetime
-    end: datetime
     worst: int  # the highest cost any required person pays
     total: int  # everyone's costs together
     optional_free_count: int
     outside_hours: bool  # outside some widened person's working hours
-    _explain: Callable[[Slot], Explanation] = field(compare=False, repr=False)
+    _explain: Callable[[RankedSlot], Explanation] = field(compare=False, repr=False)
 
     @property
     def rank_key(self) -> tuple[int, int, int, datetime]:
@@ -150,15 +156,15 @@ class Slot:
 class Result:
     """The answer to a search. When `failed` is set, `slots` is empty and `unreadable` says who and why."""
 
-    best: tuple[Slot, ...] = ()
-    slots: tuple[Slot, ...] = ()  # every slot, earliest first
+    best: tuple[RankedSlot, ...] = ()
+    slots: tuple[RankedSlot, ...] = ()  # every slot, earliest first
     unreadable: tuple[Unreadable, ...] = ()
     failed: str = ""
     notes: tuple[str, ...] = ()  # when there is no slot: why, and what to try
 
-    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[Slot, ...]]]:
+    def by_day(self, tz: tzinfo) -> list[tuple[datetime, tuple[RankedSlot, ...]]]:
         """Every slot grouped by the local day (in `tz`) it starts on; each day as its local midnight."""
-        days: dict[datetime, list[Slot]] = {}
+        days: dict[datetime, list[RankedSlot]] = {}
         for slot in self.slots:
             local = slot.start.astimezone(tz)
             midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import AuditRecord, Membership, User
-from booking.meetings import Booking, BookingEvent
+from booking.models import Booking, BookingEvent
 from integrations.models import IntegrationEvent
 from tests.conftest import Org, signed_in
 

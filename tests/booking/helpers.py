@@ -15,7 +15,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.models import Membership, User
-from booking.meetings import Booking
+from booking.models import Booking
 from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Membership
-from booking.meetings import Booking
+from booking.models import Booking
 from integrations.models import Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import World, book, form, free_slot, graph_calls, world_in

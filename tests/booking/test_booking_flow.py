@@ -11,7 +11,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from booking import services
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import confirm_booking
 from integrations import calendars
 from m365_emulator.testing import EmulatorProcess
@@ -196,7 +196,7 @@ def test_the_confirm_pages_form_books_the_time_it_summarises(org: Org, emulator_
     start = free_slot(world, [world.megan, world.adele])
     client = world.client(world.megan)
     query = form(start, required=[world.adele], subject="Roadmap")
-    confirm = client.get(reverse("booking_confirm", kwargs={"code": world.org.code}), query)
+    confirm = client.get(reverse("booking_confirm_page", kwargs={"code": world.org.code}), query)
     page = confirm.content.decode()
     assert confirm.status_code == 200 and "Book this meeting" in page
     posted: dict[str, list[str]] = {}

@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from booking.meetings import Booking
+from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import MEGAN, book, form, world_in
 from tests.conftest import Org

@@ -243,14 +243,14 @@ class TestConfirmSummary:
     def test_a_link_that_names_no_bookable_time_is_refused(self, org: Org, query: dict[str, str], message: str) -> None:
         colleague = MembershipFactory.create(organization=org.organization)
         response = signed_in(org.member).get(
-            url(org, "booking_confirm"), {**query, "required": str(colleague.user.uuid)}
+            url(org, "booking_confirm_page"), {**query, "required": str(colleague.user.uuid)}
         )
 
         assert response.status_code == 400 and message in response.content.decode()
 
     def test_a_link_naming_another_organizations_person_is_refused(self, org: Org, other_org: Org) -> None:
         response = signed_in(org.member).get(
-            url(org, "booking_confirm"),
+            url(org, "booking_confirm_page"),
             {"start": "2099-01-06T14:00:00Z", "minutes": "30", "required": str(other_org.member.uuid)},
         )
 

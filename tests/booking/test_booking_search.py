@@ -253,7 +253,7 @@ class TestCallsAndCache:
     def test_one_get_schedule_for_everyone_then_none_within_the_cache_time_then_one_after_a_booking(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
-        from booking.availability import availability_forget
+        from booking.search.availability import availability_forget
 
         _adele, client = adele_books(org, emulator_settings, "domain_wide")
         people = [member(org, name) for name in WEST_EUROPE[:4]]
@@ -324,7 +324,7 @@ class TestSlotCheck:
     def test_a_slot_taken_since_the_search_is_no_longer_free_and_says_by_whom(
         self, org: Org, emulator_settings: EmulatorProcess, mode: str
     ) -> None:
-        from booking.availability import availability_check_slot
+        from booking.search.availability import availability_check_slot
 
         adele, client = adele_books(org, emulator_settings, mode)
         alex = member(org, "Alex Wilber")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from bench.crowd import crowd_create, person_name
-from booking.people import MOST_FOUND, colleagues_matching
+from booking.search.colleagues import MOST_FOUND, colleagues_matching
 from tests.conftest import Org, signed_in
 
 CROWD = 2000

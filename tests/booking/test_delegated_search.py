@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
-from booking.availability import availability_check_slot, availability_search
 from booking.rules import booking_rules_of
+from booking.search.availability import availability_check_slot, availability_search
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
@@ -381,7 +381,7 @@ class TestRulesOnGraphsAnswer:
         assert not on_grid(ten_utc, timedelta(minutes=60), kolkata) and on_grid(ten_utc, timedelta(minutes=60), BERLIN)
 
     def test_graph_is_asked_for_everyone_free_only_when_nobody_is_optional(self) -> None:
-        from booking.delegated import attendee_threshold
+        from booking.search.microsoft_offers import attendee_threshold
 
         assert attendee_threshold(3, 0) == 100
         assert attendee_threshold(2, 1) == 66.66  # Alex and Diego free, Megan (optional) busy still comes back

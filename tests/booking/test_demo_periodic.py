@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from config import rundemo
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, book, copies, form, free_slot, world_in

@@ -11,7 +11,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership
-from booking.meetings import Booking, IllegalMove, Participant
+from booking.models import Booking, IllegalMove, Participant
 from tests.conftest import Org
 
 IN_A_WEEK = (timezone.now() + timedelta(days=7)).replace(hour=15, minute=0, second=0, microsecond=0)

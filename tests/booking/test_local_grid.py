@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from accounts.localtime import CustomTimeZone, on_grid, outlook_name, zone_named
 from booking.engine import Person, Request, WorkingHours, search
-from booking.meeting_forms import slot_of
-from booking.results import zone_label
+from booking.forms import slot_of
 from booking.rules import GRANULARITIES, BookingRules
+from booking.search.results import zone_label
 from integrations.microsoft.timezones import zone_from_graph
 from m365_emulator.fixtures import PACIFIC_CUSTOM_ZONE
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import Membership, User
 from booking import readback
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import confirm_booking
 from integrations import tasks
 from integrations.models import DirectoryEntry

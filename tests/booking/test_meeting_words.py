@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import read_back_due
 from tests.booking.helpers import ALEX, MEGAN, World, book, copies, form, meeting_url
 from tests.booking.world import next_week, next_week_days

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from booking.rules import booking_rules_of
 from booking.tasks import read_back_due
 from m365_emulator.testing import EmulatorProcess

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.test import TestCase
 
 from booking import services, sweep
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import sweep_pending
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import (

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from integrations.models import Connection, IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected, member

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Membership
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.readback import organizers_due
 from tests.conftest import Org
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from booking import readback
-from booking.meetings import Booking
+from booking.models import Booking
 from tests.booking.helpers import at_once
 from tests.conftest import Org
 from tests.factories import MembershipFactory

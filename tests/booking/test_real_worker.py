@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import confirm_booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, book, copies, form, free_slot, world_in

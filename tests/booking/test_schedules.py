@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from booking.engine import Person, Request, WorkingHours, search
-from booking.schedules import ViewGrid, person_from_schedule
+from booking.search.schedules import ViewGrid, person_from_schedule
 from integrations.microsoft import parse
 from tests.booking.engine_world import PACIFIC_CUSTOM
 

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from booking.meetings import Booking
+from booking.models import Booking
 from tests.booking.helpers import World, book, form
 from tests.booking.world import event, linked_starts, member, plant, search_page
 

@@ -13,7 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts import services as accounts
 from accounts.models import Membership
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from integrations.answering import microsoft_did_not_answer
 from integrations.microsoft.errors import Throttled
 from integrations.models import CalendarGrant

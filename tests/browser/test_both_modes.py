@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Membership
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from booking.tasks import read_back_due
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, ALEX, copies

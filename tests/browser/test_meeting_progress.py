@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
-from booking.meetings import Booking
+from booking.models import Booking
 from booking.tasks import confirm_booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form, free_slot, meeting_url, world_in

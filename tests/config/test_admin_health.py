@@ -10,7 +10,7 @@ from django.utils import timezone
 from kombu import Queue
 
 from accounts.models import Membership
-from booking.meetings import Booking
+from booking.models import Booking
 from config.celery_app import app as celery_app
 from integrations.health import connection_check
 from integrations.models import CalendarGrant, Connection

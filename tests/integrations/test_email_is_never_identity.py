@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Membership, User
-from booking.meetings import Booking, Participant
+from booking.models import Booking, Participant
 from integrations.models import IntegrationEvent
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from booking import services
-from booking.meetings import Booking
+from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, MEGAN, calendar_calls_keep_the_data_contract, world_in
 from tests.conftest import Org

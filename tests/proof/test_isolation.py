@@ -13,7 +13,7 @@ from django.urls import get_resolver, reverse
 
 from accounts.models import Membership
 from booking import services
-from booking.meetings import Booking
+from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form, world_in
 from tests.conftest import Org, signed_in
@@ -100,7 +100,7 @@ def test_another_organizations_identifiers_open_nothing_leak_nothing_and_change_
                 targets = [{"code": org.organization.code, "person": world.adele.user.uuid}]
                 if own:  # one's own organization with the other's person
                     targets.append({"code": own, "person": world.adele.user.uuid})
-            elif (own and expect.method == "post") or (name in {"booking_people", "booking_confirm"} and own):
+            elif (own and expect.method == "post") or (name in {"booking_people", "booking_confirm_page"} and own):
                 targets.append({"code": own})  # one's own forms, filled with the other's people and meeting
             for kwargs in targets:
                 path = reverse(name, kwargs=kwargs)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership
-from booking.meetings import Booking
+from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, form, world_in
 from tests.conftest import Org

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from booking import readback
-from booking.meetings import Booking
+from booking.models import Booking
 from integrations.models import CalendarGrant, Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import MEGAN, World, book, form, world_in

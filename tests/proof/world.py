@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from booking.meetings import Booking
-from booking.services import Slot
+from booking.engine import Slot
+from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 
 

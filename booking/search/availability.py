@@ -5,8 +5,8 @@ In both modes one getSchedule (through `calendars.free_busy`: the tenant's mailb
 organization, mailbox and window, so that a second search in that time asks Microsoft nothing, and
 `availability_forget` drops it when Overlap books. Overlap's engine ranks it under the organization's rules. In
 individual mode Graph's findMeetingTimes, asked once per search as the organizer, also says which times it
-offers, and only those are shown (`booking.delegated`). Only busy times, statuses and working hours are kept:
-the client drops subjects and locations before anything here sees them.
+offers, and only those are shown (`booking.search.microsoft_offers`). Only busy times, statuses and working
+hours are kept: the client drops subjects and locations before anything here sees them.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
-from booking.delegated import delegated_suggestions, graph_offered
-from booking.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.rules import BookingRules, booking_rules_of
-from booking.schedules import ViewGrid, busy_from_view, person_from_schedule
+from booking.search.microsoft_offers import delegated_suggestions, graph_offered
+from booking.search.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
+from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
 
 __all__ = [
     "CouldNotRead",
@@ -67,7 +67,8 @@ def availability_search(
     Domain-wide: one getSchedule (or the cache) ranked by Overlap's engine under the organization's rules
     (blocking statuses, notice, buffers, grid); a required person whose free/busy cannot be read fails the
     search closed; `widened` people may be booked outside their working hours (each such time is flagged).
-    Individual mode: the same, less the times Graph's findMeetingTimes does not offer (see `booking.delegated`).
+    Individual mode: the same, less the times Graph's findMeetingTimes does not offer
+    (see `booking.search.microsoft_offers`).
     Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
     organization is not connected; Microsoft's refusals come back as a failed result with the reason.
     `rules` and `graph_suggests` (the organization's mode, as `calendars.calendar_readiness` told it) spare
@@ -156,10 +157,8 @@ def availability_check_slot(
     try:
         schedules = _read_free_busy(organizer, people, read_start, read_end)
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
-        reason = getattr(error, "reason", str(error))
-        refused = reason if isinstance(error, calendars.CalendarError) and error.permanent else ""
-        problem = f"Microsoft 365 could not be asked: {reason}"
-        return SlotCheck(False, (problem,), refused=refused, unanswered=not refused)
+        reason = error.reason if isinstance(error, calendars.CalendarError) else str(error)
+        return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), error=error)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     problems = [
         problem
@@ -321,14 +320,14 @@ def _from_engine(
 ) -> SearchResult:
     zones = _zones(people, organizer)
 
-    def local(slot: engine.Slot) -> tuple[tuple[str, datetime, str], ...]:
+    def local(slot: engine.RankedSlot) -> tuple[tuple[str, datetime, str], ...]:
         return tuple((name, slot.start.astimezone(tz), zone_label(tz)) for name, tz in zones)
 
-    def brief(slot: engine.Slot) -> Suggestion:
+    def brief(slot: engine.RankedSlot) -> Suggestion:
         flags = slot.explanation.flags if slot.outside_hours else ()
         return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
 
-    def full(slot: engine.Slot) -> Suggestion:
+    def full(slot: engine.RankedSlot) -> Suggestion:
         words = slot.explanation
         return Suggestion(slot.start, slot.end, words.summary, words.reasons, words.flags, local(slot))
 

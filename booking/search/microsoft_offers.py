@@ -21,7 +21,7 @@ import integrations.calendars as calendars
 from accounts.localtime import grid_start, on_grid
 from accounts.models import Membership
 from booking import engine
-from booking.results import Wanted
+from booking.search.results import Wanted
 
 # Graph documents no maximum: room for every half hour of a working week, so that the fair order has a choice.
 MOST_SUGGESTIONS = 100

@@ -1,5 +1,5 @@
-"""The booking page's one service: read the member's search, ask for availability, and lay out the answer; and the
-fresh times a meeting could move to."""
+"""The booking page: read the member's search, ask for availability, and lay out the answer; and the times a
+meeting could move to."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from django.utils.safestring import SafeString, mark_safe
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
-from booking.availability import SearchResult, Suggestion, availability_forget, availability_search, member_zone
-from booking.forms import SearchForm, SlotForm, next_working_days
-from booking.meetings import Booking, Participant
-from booking.results import TheirTime, named_zone, their_times
+from booking.models import Booking
 from booking.rules import BookingRules, booking_rules_of
+from booking.search.availability import SearchResult, Suggestion, availability_search, member_zone
+from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
+from booking.search.results import TheirTime, named_zone, their_times
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
 class ChosenSlot:
     """The confirmation link's parameters, validated, and the time in the member's zone."""
 
-    form: SlotForm
+    form: ConfirmLinkForm
     zone: tzinfo
     local_start: datetime | None = None
     local_end: datetime | None = None
@@ -112,7 +112,7 @@ class ChosenSlot:
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     """The chosen slot's parameters, validated (the confirmation step)."""
     rules = booking_rules_of(organization=organizer.organization)
-    form, zone = SlotForm(query, organizer=organizer, rules=rules), member_zone(organizer)
+    form, zone = ConfirmLinkForm(query, organizer=organizer, rules=rules), member_zone(organizer)
     if not form.is_valid():
         return ChosenSlot(form, zone)
     data = form.cleaned_data
@@ -216,7 +216,7 @@ def _by_day(choices: Iterable[Choice]) -> tuple[Day, ...]:
 
 def _confirm_base(organizer: Membership, data: Mapping[str, object]) -> tuple[str, str]:
     """The confirmation link's path and its query after `start` (the same for every time on the page)."""
-    path = reverse("booking_confirm", kwargs={"code": organizer.organization.code})
+    path = reverse("booking_confirm_page", kwargs={"code": organizer.organization.code})
     params: list[tuple[str, str]] = [("minutes", str(data["minutes"]))]
     params += [("required", str(m.user.uuid)) for m in _members(data["required_members"])]
     params += [("optional", str(m.user.uuid)) for m in _members(data["optional_members"])]
@@ -256,14 +256,10 @@ def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choi
 NEW_TIMES_DAYS = 7
 
 
-def new_times_for(*, booking: Booking) -> SearchResult:
-    """Fresh suggestions (the cache is dropped first, hence a service, not a selector) to move the meeting to, for
-    the same people and duration, in the next week. The meeting's own time shows as busy in everyone's calendar,
-    so it is never suggested."""
-    people = list(booking.participants.select_related("membership__user"))
-    required = [p.membership for p in people if p.role == Participant.Role.REQUIRED]
-    optional = [p.membership for p in people if p.role == Participant.Role.OPTIONAL]
-    availability_forget(organization=booking.organization, people=[booking.organizer, *required, *optional])
+def new_times_for(*, booking: Booking, required: Sequence[Membership], optional: Sequence[Membership]) -> SearchResult:
+    """Times to move the meeting to, for its people (`booking.selectors.booking_people`) and duration, in the
+    next week. The meeting's own time shows as busy in everyone's calendar, so it is never suggested. Fresh
+    answers need the cache dropped first (`booking.services.booking_new_times`)."""
     now = timezone.now()
     return availability_search(
         organizer=booking.organizer,

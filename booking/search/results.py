@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from accounts.localtime import outlook_name, zone_or_none
 from booking import engine
+from integrations.calendars import CalendarError, ConnectionNotReady
 
 if TYPE_CHECKING:
     from accounts.models import Membership
@@ -115,14 +116,18 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SlotCheck:
-    """Whether a slot is still free for every required person; `problems` say who is not and why. `refused`:
-    Microsoft refused for good (e.g. the organizer has left the directory), so asking again will not help.
-    `unanswered`: Microsoft could not be asked at all, so asking again later may."""
+    """Whether a slot is still free for every required person; `problems` say who is not and why. `error`: why
+    Microsoft could not be asked, as it raised it (a permanent `CalendarError` is a refusal for good, e.g. the
+    organizer has left the directory, so asking again will not help; anything else, asking later may)."""
 
     free: bool
     problems: tuple[str, ...] = ()
-    refused: str = ""
-    unanswered: bool = False
+    error: CalendarError | ConnectionNotReady | None = None
+
+    @property
+    def refused(self) -> CalendarError | None:
+        """Microsoft's refusal for good, if that is why the slot could not be checked."""
+        return self.error if isinstance(self.error, CalendarError) and self.error.permanent else None
 
 
 @dataclass(frozen=True)
