@@ -139,8 +139,8 @@ def _members(organization: Organization, addresses: list[str]) -> list[Membershi
 def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: Membership, crowd: list[str]) -> None:
     """The connection check, the directory sync and the searches, each counted."""
     from booking.search import availability
-    from integrations.directory import directory_sync
-    from integrations.health import connection_check
+    from integrations.connection.health import connection_check
+    from integrations.directory.sync import directory_sync
 
     organization = megan.organization
     since = emulator.last_seq()
