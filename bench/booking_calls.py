@@ -5,9 +5,11 @@
 Starts the emulator in-process, adds `--people` people to its Contoso tenant, makes a throw-away in-memory
 database with a domain-wide organization, then:
 - the connection check: 1 token request + 1 Graph call;
-- the directory sync: ⌈people in the tenant / 999⌉ pages of `GET /users`;
+- the first directory sync: 1 `GET /users/delta?$deltatoken=latest` (the link the next sync starts from) +
+  ⌈people in the tenant / 999⌉ pages of `GET /users`; the next sync: 1 `GET /users/delta` (nobody changed);
 - suggestions: 1 getSchedule per 20 people (searches of 2 and 11 people, and the cached free/busy read of 45,
-  which the search uses), then the same search again: 0 calls, from the cache;
+  which the search uses), + 1 getSchedule of the weeks after the range when no time fits in it (the earliest time
+  for everyone); then the same search again: 0 calls, from the cache;
 - books meetings through the booking service (the confirmation task runs in-process, as without Redis):
   each should cost 1 availability check (getSchedule) + 1 create;
 - reads n meetings back at once: ⌈n/20⌉ $batch calls, each holding only GETs of Overlap's own ids;
@@ -46,6 +48,7 @@ from m365_emulator.testing import EmulatorProcess
 
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
 ADELE = "adele.vance@contoso.onmicrosoft.com"
+GRADY = "grady.archie@contoso.onmicrosoft.com"  # in Megan's zone: their hours overlap, unlike Adele's
 
 
 def _point_at(emulator: EmulatorProcess) -> None:
@@ -112,7 +115,7 @@ def _describe(calls: list[dict[str, Any]]) -> str:
 
 def _line(action: str, calls: list[dict[str, Any]], expected: int) -> None:
     verdict = "ok" if len(calls) == expected else "DIFFERENT"
-    print(f"{action:<40} expected {expected:>3}, counted {len(calls):>3}  {verdict}  ({_describe(calls)})")
+    print(f"{action:<52} expected {expected:>3}, counted {len(calls):>3}  {verdict}  ({_describe(calls)})")
 
 
 def _tokens(emulator: EmulatorProcess, since: int) -> list[dict[str, Any]]:
@@ -150,13 +153,16 @@ def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: M
     since = emulator.last_seq()
     directory_sync(organization=organization)
     people = len(tenant["users"])
-    _line(f"directory sync of {people} people", _calls(emulator, since), -(-people // 999))
+    _line(f"first directory sync of {people} people", _calls(emulator, since), 1 + -(-people // 999))
+    since = emulator.last_seq()
+    directory_sync(organization=organization)
+    _line("next directory sync (nobody changed)", _calls(emulator, since), 1)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
     colleagues = _members(organization, crowd[:44])
-    for wanted in ([adele], colleagues[:10]):
+    for wanted in (_members(organization, [GRADY]), [adele], colleagues[:10]):
         for attempt in ("", " again (cached)"):
             since = emulator.last_seq()
-            availability.availability_search(
+            found = availability.availability_search(
                 organizer=megan,
                 required=wanted,
                 optional=[],
@@ -164,8 +170,11 @@ def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: M
                 window_start=start,
                 window_end=start + timedelta(days=14),
             )
-            expected = 0 if attempt else -(-(len(wanted) + 1) // 20)
-            _line(f"suggestions for {len(wanted) + 1} people{attempt}", _calls(emulator, since), expected)
+            # No time in the range: one more read, of the weeks after it, for the earliest time that fits.
+            beyond = 0 if found.slots else 1
+            expected = 0 if attempt else -(-(len(wanted) + 1) // 20) + beyond
+            label = f"suggestions for {len(wanted) + 1} people{' (none fit)' if beyond else ''}{attempt}"
+            _line(label, _calls(emulator, since), expected)
     since = emulator.last_seq()
     availability._free_busy(megan, [megan, *colleagues], start + timedelta(days=20), start + timedelta(days=34))
     _line(f"free/busy of {len(colleagues) + 1} people", _calls(emulator, since), -(-(len(colleagues) + 1) // 20))
