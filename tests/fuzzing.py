@@ -236,6 +236,12 @@ SEARCH = {
     "teams": FLAG,
 }
 MEETING = {"booking": _p(st.uuids().map(str), good="{meeting}")}
+AUDIT_FILTERS = {
+    "area": choice("people", "rules", "connection", "bookings"),
+    "person": text(100),
+    "since": DATE,
+    "until": DATE,
+}
 ALLAUTH_KEY = {"key": _p(good="abc:def")}
 
 TARGETS: dict[str, Target] = {
@@ -276,6 +282,8 @@ TARGETS: dict[str, Target] = {
     "invitations": Target("post", {"email": EMAIL, "role": choice("member", "admin")}),
     "integration_settings": PAGE,
     "organization_health": PAGE,
+    "audit": Target("get", AUDIT_FILTERS | {"after": _p(bad=_always)}, explains=("owner",)),
+    "audit_csv": Target("get", AUDIT_FILTERS, explains=("owner",)),
     "integration_tenant": Target(
         "post", {"tenant": TENANT, "mode": choice("domain_wide", "delegated"), "confirm": FLAG}
     ),
@@ -542,16 +550,22 @@ def url_of(name: str, world: World, path: dict[str, str], *, foreign: bool = Fal
         return reverse(name, kwargs=good)
 
 
+def body_text(response: Any) -> str:
+    """What a response says, streamed (the audit CSV) or not."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return str(raw.decode(errors="replace"))
+
+
 def _explained(client: Client, response: Any) -> bool:
     """The answer says what is wrong: a refusal page, a form's errors, or an error message after a redirect."""
     if response.status_code in (403, 404, 405, 410, 429):
         return True
-    body = response.content.decode(errors="replace")
+    body = body_text(response)
     if response.status_code in (301, 302, 303):
         location = response["Location"]
         if "/accounts/login/" in location or not location.startswith("/"):
             return True
-        body = client.get(location, follow=True).content.decode(errors="replace")
+        body = body_text(client.get(location, follow=True))
     markers = ("errorlist", "message error", 'role="alert"', "control character")
     return any(marker in body for marker in markers)
 
@@ -613,7 +627,7 @@ def fuzz(name: str, world: World, emulator: EmulatorProcess, *, max_examples: in
             location = response.get("Location", "")
             assert not _offsite(location, emulator), f"{name} as {who} redirects off the site: {location}"
             if "html" in response.get("Content-Type", ""):
-                body = response.content.decode(errors="replace")
+                body = body_text(response)
                 echoed = [probe for probe in PROBES if probe in body]
                 assert not echoed, f"{name} as {who} echoes markup unescaped: {echoed}"
             told = who not in target.explains or not example.culprit or example.foreign_organization

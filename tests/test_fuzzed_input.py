@@ -18,7 +18,7 @@ from django.urls import resolve
 
 from m365_emulator.testing import EmulatorProcess
 from tests.emulator_fixture import point_settings_at
-from tests.fuzzing import TARGETS, build_world, fuzz, mailboxes, url_of, url_patterns, url_routes
+from tests.fuzzing import TARGETS, body_text, build_world, fuzz, mailboxes, url_of, url_patterns, url_routes
 
 # A few tens of seconds on SQLite; `FUZZ_EXAMPLES=200` for a long run.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -69,7 +69,7 @@ def test_every_field_of_every_form_on_the_pages_is_fuzzed(fuzz_emulator: Emulato
             good = {key: world.fill(p.good) for key, p in target.params.items() if p.good and target.method == "get"}
             response = client.get(page, good, follow=True)
             parser = _Forms()
-            parser.feed(response.content.decode(errors="replace"))
+            parser.feed(body_text(response))
             for action, fields in parser.found:
                 form_url = urlsplit(action).path if action else response.wsgi_request.path
                 seen.setdefault(resolve(form_url).url_name or "", set()).update(fields - {"csrfmiddlewaretoken"})
