@@ -1,7 +1,8 @@
 """Where availability comes from: Microsoft's free/busy ranked by Overlap's engine, or Microsoft's own suggestions.
 
-In both modes one getSchedule (through `calendars.free_busy`: the tenant's mailbox domain-wide, the member's own
-`/me` in individual mode) reads the organizer and everyone asked; each mailbox's answer is cached briefly per
+In both modes one HTTP request (through `calendars.free_busy`: the tenant's mailbox domain-wide, the member's own
+`/me` in individual mode; one getSchedule for up to 20 people, a $batch of them beyond) reads the organizer and
+everyone asked; each mailbox's answer is cached briefly per
 organization, mailbox and window, so that a second search in that time asks Microsoft nothing, and
 `availability_forget` drops it when Overlap books. Overlap's engine ranks it under the organization's rules. In
 individual mode Graph's findMeetingTimes, asked once per search as the organizer, also says which times it
@@ -40,12 +41,15 @@ __all__ = [
     "member_zone",
 ]
 
-MOST_PEOPLE = 10  # colleagues in one search, required and optional together
+# Graph's getSchedule reads at most 20 schedules a call, the organizer's included: that many required people (you
+# and 19 colleagues) are read in one call; optional people on top go in a second call of the same $batch.
+GRAPH_SCHEDULES = 20
+MOST_REQUIRED = GRAPH_SCHEDULES - 1  # required colleagues in one search
+MOST_OPTIONAL = GRAPH_SCHEDULES  # optional colleagues in one search
 CACHE_SECONDS = 120
 FEW = 5  # fewer times than this, and the page also shows who blocks each day
 LATER_DAYS = 56  # how far beyond the range to look for the earliest time (getSchedule reads under 62 days)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
-_CHUNK = 20  # mailboxes per getSchedule
 _DEFAULT_DAYS = frozenset(range(5))
 
 
@@ -219,7 +223,7 @@ def _engine_request(wanted: Wanted) -> engine.Request:
 def _free_busy(
     organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
 ) -> dict[int, calendars.Schedule]:
-    """Each person's free/busy by membership id, from the cache or one getSchedule per 20 people."""
+    """Each person's free/busy by membership id, from the cache or one read of Microsoft for the rest."""
     unique = list({m.pk: m for m in people}.values())
     keys = _cache_keys(organizer.organization, [m.pk for m in unique], start, end)
     hits = cache.get_many(list(keys.values()))  # one round trip for everyone, as for their versions
@@ -240,16 +244,14 @@ def _read_free_busy(
     addresses = calendars.mailbox_addresses(organizer=organizer, people=people)
     found = {m.pk: _unreadable(calendars.NO_RECORD) for m in people if m.pk not in addresses}
     asked = [m for m in people if m.pk in addresses]
-    for chunk in (asked[i : i + _CHUNK] for i in range(0, len(asked), _CHUNK)):
-        answer = calendars.free_busy(
-            organizer=organizer,
-            people=[addresses[m.pk] for m in chunk],
-            start=start,
-            end=end,
-            interval_minutes=_INTERVAL,
-        )
-        for m in chunk:
-            found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")
+    if not asked:
+        return found
+    # One HTTP request for everyone: one getSchedule up to 20 people, a $batch of them beyond (the client's).
+    answer = calendars.free_busy(
+        organizer=organizer, people=[addresses[m.pk] for m in asked], start=start, end=end, interval_minutes=_INTERVAL
+    )
+    for m in asked:
+        found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")
     return found
 
 
