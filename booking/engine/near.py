@@ -47,13 +47,15 @@ def near_misses(
     *,
     durations: Sequence[int] = (),
     stretch: bool = True,
+    optional_keeps_hours: bool = False,
     count: int = 3,
 ) -> tuple[NearMiss, ...]:
     """The `count` cheapest changes that open a time, cheapest first (then earliest). `durations` are the
-    meeting lengths the member may pick; `stretch` False leaves out stretching hours (individual mode, where
-    Microsoft's suggestions keep everyone's hours)."""
+    meeting lengths the member may pick; `stretch` False leaves out stretching hours and `optional_keeps_hours`
+    makes an optional person's working hours still bound the meeting (individual mode: Microsoft's suggestions
+    keep everyone's hours, optional people's too)."""
     starts = _starts(people, request)
-    found = [*_optional(people, request, starts), *_shorter(people, request, durations)]
+    found = [*_optional(people, request, starts, optional_keeps_hours), *_shorter(people, request, durations)]
     if stretch:
         found += _stretched(people, request, starts)
     chosen = sorted(found, key=lambda change: (change.cost, change.earliest))[:count]
@@ -140,14 +142,21 @@ def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | No
     return NearMiss("later", words, slot.start, slot.end, _COST["later"])
 
 
-def _optional(people: Sequence[Person], request: Request, starts: _Starts) -> list[_Change]:
-    """Each required colleague made optional, while one other stays required (a meeting needs one)."""
+def _optional(people: Sequence[Person], request: Request, starts: _Starts, keeps_hours: bool) -> list[_Change]:
+    """Each required colleague made optional, while one other stays required (a meeting needs one). When
+    `keeps_hours`, their calendar no longer counts but their working hours still do: the time found is then
+    searched with them required and free all day (a readable person only), inside their hours."""
     found = []
     colleagues = [p for p in people if p.required and p.id != request.you]
     for person in colleagues if len(colleagues) > 1 else ():
-        if (earliest := starts.earliest(person.id, -1)) is None:
+        if keeps_hours and person.unreadable is not None:
             continue
-        changed = [dataclasses.replace(p, required=False) if p.id == person.id else p for p in people]
+        free = dataclasses.replace(person, busy=())
+        theirs = _can_make(free, starts.frame, request) if keeps_hours else -1
+        if (earliest := starts.earliest(person.id, theirs)) is None:
+            continue
+        optional = free if keeps_hours else dataclasses.replace(person, required=False)
+        changed = [optional if p.id == person.id else p for p in people]
         words = _words("{when} works if " + f"{person.name} is optional", request.grid_tz)
         found.append(_change(changed, request, "optional", words, earliest, person_id=person.id))
     return [change for change in found if change]

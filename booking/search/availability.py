@@ -103,23 +103,31 @@ def availability_search(
     _learn_zones([organizer, *required, *optional], schedules)
     request = _engine_request(wanted)
     ranked = engine.search(people, request)
-    hard = _hard(people, request, ranked, wanted, stretch=not graph_suggests)
-    if graph_suggests:
-        return _from_engine(graph_offered(ranked, found, wanted, people), people, organizer, "microsoft", hard)
-    return _from_engine(ranked, people, organizer, hard=hard)
+    shown = graph_offered(ranked, found, wanted, people) if graph_suggests else ranked
+    hard = _hard(people, request, shown, wanted, graph=graph_suggests)
+    return _from_engine(shown, people, organizer, "microsoft" if graph_suggests else "overlap", hard)
 
 
 def _hard(
-    people: list[engine.Person], request: engine.Request, ranked: engine.Result, wanted: Wanted, *, stretch: bool
+    people: list[engine.Person], request: engine.Request, shown: engine.Result, wanted: Wanted, *, graph: bool
 ) -> Hard:
-    """For a search with few times or none: who blocks each day (from the free/busy already read); with none, the
-    smallest changes that open a time, and the earliest time beyond the range (one more getSchedule)."""
-    if len(ranked.slots) >= FEW:
+    """For a search that shows few times or none: who blocks each day (from the free/busy already read); with
+    none, the smallest changes that open a time, and the earliest time beyond the range (one more getSchedule).
+
+    In individual mode (`graph`) it is judged by the times shown, which Graph's findMeetingTimes narrowed, and
+    under Graph's rules: everyone's working hours hold (nobody is searched outside them) and an optional
+    person's hours hold too, so no way out stretches someone's hours or frees them of their hours by making
+    them optional."""
+    if len(shown.slots) >= FEW:
         return Hard()
+    if graph:
+        request = dataclasses.replace(request, widened=frozenset())
     days = engine.who_blocks(people, request)
-    if ranked.slots:
-        return Hard(days)
-    near = engine.near_misses(people, request, durations=wanted.rules.durations, stretch=stretch)
+    if shown.slots or (graph and engine.search(people, request).slots):
+        return Hard(days)  # Graph left out times the rules allow: its notes say why, no change of ours would do
+    near = engine.near_misses(
+        people, request, durations=wanted.rules.durations, stretch=not graph, optional_keeps_hours=graph
+    )
     later = _earliest_later(wanted, request)
     return Hard(days, (*near, later) if later else near)
 
