@@ -104,6 +104,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
 BENCH_LOAD_SECONDS ?= 10
 
 bench: setup
+	$(BIN)/python -m bench.machine
 	$(BIN)/python -m m365_emulator.bench
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.booking_calls

@@ -5,7 +5,8 @@
 Starts the emulator in-process, adds `--people` people to its Contoso tenant, makes a throw-away in-memory
 database with a domain-wide organization, then:
 - the connection check: 1 token request + 1 Graph call;
-- the directory sync: ⌈people in the tenant / 999⌉ pages of `GET /users`, and 1 `GET /users/delta` for its link;
+- the first directory sync: ⌈people in the tenant / 999⌉ pages of `GET /users`, and 1 `GET /users/delta` for the
+  link the next sync starts from; the next sync: 1 `GET /users/delta` (nobody changed);
 - suggestions: one HTTP request per search: 1 getSchedule for up to 20 people (searches of 2, 11 and 20 people),
   1 $batch of getSchedule calls beyond (20 required and 20 optional: 40 schedules; the free/busy read of 45,
   which the search uses), each timed; then the same search again: 0 calls, from the cache (the searches allow
@@ -143,8 +144,8 @@ def _members(organization: Organization, addresses: list[str]) -> list[Membershi
 def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: Membership, crowd: list[str]) -> None:
     """The connection check, the directory sync and the searches, each counted."""
     from booking.search import availability
-    from integrations.directory import directory_sync
-    from integrations.health import connection_check
+    from integrations.connection.health import connection_check
+    from integrations.directory.sync import directory_sync
 
     organization = megan.organization
     since = emulator.last_seq()
@@ -155,7 +156,10 @@ def _organization_actions(emulator: EmulatorProcess, megan: Membership, adele: M
     directory_sync(organization=organization)
     people = len(tenant["users"])
     # A first (full) sync also asks Graph for the delta link later syncs read from: one call.
-    _line(f"directory sync of {people} people", _calls(emulator, since), -(-people // 999) + 1)
+    _line(f"first directory sync of {people} people", _calls(emulator, since), -(-people // 999) + 1)
+    since = emulator.last_seq()
+    directory_sync(organization=organization)
+    _line("next directory sync (nobody changed)", _calls(emulator, since), 1)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
     colleagues = _members(organization, crowd[:44])
     searches = [([adele], []), (colleagues[:10], []), (colleagues[:19], []), (colleagues[:19], colleagues[19:39])]

@@ -114,7 +114,7 @@ def _traced_peak(run: Callable[[], Any]) -> float:
 
 
 def measure_sync(emulator: EmulatorProcess, people: int, latency_ms: float, changes: int) -> dict[str, Any]:
-    from integrations import directory
+    from integrations.directory import sync as directory
     from integrations.models import Connection
 
     call_command("flush", interactive=False, verbosity=0)

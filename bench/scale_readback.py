@@ -125,7 +125,7 @@ def _meetings(organization: Any, organizers: list[Any], count: int) -> None:
     from django.utils import timezone
 
     from booking.models import Booking
-    from integrations.connection import organization_client
+    from integrations.connection.clients import organization_client
     from integrations.microsoft.types import NewEvent
 
     client = organization_client(organization=organization)

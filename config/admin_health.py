@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET
 from accounts.access import admin_membership_for
 from booking import selectors as booking_selectors
 from config.health import queue_depth
-from integrations import answering
-from integrations import selectors as integration_selectors
+from integrations.connection import answering
+from integrations.connection.lookup import connection_or_blank
+from integrations.member_calendars.selectors import members_to_reconnect
+from integrations.reach.selectors import unreachable_people
 
 log = logging.getLogger(__name__)
 FAILED_FOR = timedelta(days=7)  # failed bookings shown: those of the last week
@@ -37,7 +39,7 @@ def health_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     failed = booking_selectors.failed_bookings(organization=organization, since=timezone.now() - FAILED_FOR)
     context = {
         "organization": organization,
-        "connection": integration_selectors.connection_of(organization=organization),
+        "connection": connection_or_blank(organization=organization),
         "last_read_back": booking_selectors.last_read_back(organization=organization),
         "pending": pending[:SHOWN],
         "pending_count": pending.count(),
@@ -46,8 +48,8 @@ def health_page(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "not_answering": answering.last_not_answering(organization=organization),
         "throttled_today": answering.throttled_today(organization=organization),
         "throttled_days": answering.throttled_by_day(organization=organization),
-        "to_reconnect": integration_selectors.members_to_reconnect(organization=organization),
-        "unreachable": integration_selectors.unreachable_people(organization=organization)[:SHOWN],
+        "to_reconnect": members_to_reconnect(organization=organization),
+        "unreachable": unreachable_people(organization=organization)[:SHOWN],
         "queue": _queue(),
     }
     return render(request, "health/organization.html", context)

@@ -18,16 +18,12 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from accounts.models import Membership
-from integrations.answering import microsoft_did_not_answer
-from integrations.connection import (
-    ConnectionNotReady,
-    connection_report_error,
-    member_client,
-    organization_client,
-    person_left_directory,
-)
-from integrations.explain import explain_error
-from integrations.mailboxes import NO_RECORD, Mailbox, directory_addresses, directory_mailboxes
+from integrations.connection.answering import microsoft_did_not_answer
+from integrations.connection.clients import ConnectionNotReady, member_client, organization_client
+from integrations.connection.explain import explain_error
+from integrations.connection.lookup import connection_for
+from integrations.connection.problems import connection_report_error, person_left_directory
+from integrations.directory.mailboxes import NO_RECORD, Mailbox, directory_addresses, directory_mailboxes
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.types import (
@@ -137,7 +133,7 @@ class Readiness:
 
 def calendar_readiness(*, organizer: Membership) -> Readiness:
     """What the booking page needs to know before it searches; asks nothing of Microsoft."""
-    connection = Connection.objects.filter(organization=organizer.organization).first()
+    connection = connection_for(organization=organizer.organization)
     if connection is None or not connection.is_active:
         status = connection.get_status_display().lower() if connection else "not configured"
         fix = connection.last_error_fix if connection and connection.last_error_fix else ""
@@ -313,7 +309,7 @@ def events_read(*, organizer: Membership, event_ids: Iterable[str]) -> dict[str,
 
 
 def _mode(organizer: Membership) -> str:
-    connection = Connection.objects.filter(organization=organizer.organization).first()
+    connection = connection_for(organization=organizer.organization)
     if connection is None:
         raise ConnectionNotReady("Microsoft 365 is not connected for this organization.")
     return connection.mode

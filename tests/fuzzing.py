@@ -40,8 +40,8 @@ from booking.forms import parse_start
 from booking.models import Booking
 from booking.rules import booking_rules_of
 from config.celery_app import beat_heartbeat
-from integrations.forms import normalize_tenant
 from integrations.models import Connection
+from integrations.settings_page.forms import normalize_tenant
 from m365_emulator.testing import EmulatorProcess
 
 # Values every fuzzed parameter may get: the classics of attacks and of broken clients.

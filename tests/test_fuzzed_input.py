@@ -82,9 +82,9 @@ def _form_classes() -> list[type[forms.BaseForm]]:
     import accounts.forms
     import booking.forms
     import booking.search.forms
-    import integrations.forms
+    import integrations.settings_page.forms
 
-    modules = (accounts.forms, booking.search.forms, booking.forms, integrations.forms)
+    modules = (accounts.forms, booking.search.forms, booking.forms, integrations.settings_page.forms)
     return [
         cls
         for module in modules

@@ -1,9 +1,11 @@
 """The house's import rules, read from the source (every import, also inside functions).
 
-booking → integrations → integrations.microsoft; accounts imports no app; only integrations.microsoft
-imports requests or msal; nothing in the product imports the emulator; neither the product nor the emulator has a
-cycle. Inside booking: the engine is pure (no Django, no app but the model of local time), the search writes no
-booking (it imports none of booking's writers), and views reach Microsoft only through the services.
+booking → integrations → integrations.microsoft; accounts imports no app; only integrations.microsoft imports
+requests or msal; nothing in the product imports the emulator; neither the product nor the emulator has a cycle.
+Inside booking: the engine is pure (no Django, no app but the model of local time), the search writes no booking (it
+imports none of booking's writers), and views reach Microsoft only through the services. Inside integrations, the
+packages by flow form no cycle either: `connection` is the floor every flow builds on, `settings_page` the top that
+only the URLs import, and no view reaches the Graph client.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def test_the_integration_never_imports_booking() -> None:
     assert _offending(("integrations",), _nothing_allowed, ("booking",)) == []
 
 
-def test_the_microsoft_package_imports_nothing_from_overlaps_apps() -> None:
+def test_the_microsoft_package_imports_nothing_of_overlaps_but_the_pure_model_of_local_time() -> None:
     def allowed(module: str, name: str) -> bool:
         inside = _within(module, "integrations.microsoft")
         return not inside or _within(name, "integrations.microsoft") or _within(name, "accounts.localtime")
@@ -183,8 +185,66 @@ def _settings_readers() -> list[str]:
 
 
 def test_the_microsoft_configuration_is_read_from_the_settings_only_by_the_connection_module() -> None:
-    assert [m for m in _settings_readers() if m != "integrations.signin"] == ["integrations.connection"]
+    assert [m for m in _settings_readers() if m != "integrations.signin.services"] == [
+        "integrations.connection.clients"
+    ]
 
 
 def test_the_microsoft_configuration_is_read_from_the_settings_in_one_place() -> None:
-    assert _settings_readers() == ["integrations.connection"]
+    assert _settings_readers() == ["integrations.connection.clients"]
+
+
+# -- the integration's packages by flow ------------------------------------------------------------------------
+
+
+def _part(module: str) -> str:
+    """The package (or top-level module) of the integration a module is in: integrations.directory.sync → directory."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def _integration_edges() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for module, tree in _sources("integrations"):
+        names = {_part(name) for name in _imports(tree) if _within(name, "integrations") and name != "integrations"}
+        edges.setdefault(_part(module), set()).update(names - {_part(module), ""})
+    return edges
+
+
+def test_the_integrations_packages_form_no_cycle() -> None:
+    edges = _integration_edges()
+    assert sorted(f"{a} ⇄ {b}" for a in edges for b in edges[a] if _reaches(edges, b, a)) == []
+
+
+def test_the_connection_package_builds_on_no_other_flow() -> None:
+    assert _integration_edges()["connection"] <= {"models", "microsoft"}
+
+
+def test_the_settings_page_is_imported_by_the_urls_only() -> None:
+    importers = {part for part, names in _integration_edges().items() if "settings_page" in names}
+    assert importers == {"urls"}
+
+
+# What a view may name of the wire: the errors it words for people and the verified sign-in it hands on.
+_VIEWS_MAY_NAME = {
+    "integrations.microsoft",
+    "integrations.microsoft.errors",
+    "integrations.microsoft.oidc",
+    "integrations.microsoft.oidc.VerifiedSignIn",
+}
+
+
+def test_no_view_reaches_the_graph_client_or_the_tokens() -> None:
+    def allowed(module: str, name: str) -> bool:
+        return not module.endswith("views") or name in _VIEWS_MAY_NAME
+
+    assert _offending(PRODUCT, allowed, ("integrations.microsoft",)) == []
+
+
+def test_graph_clients_are_built_by_the_connection_package_alone() -> None:
+    builders = sorted(
+        module
+        for module, tree in _sources(*PRODUCT)
+        if not _within(module, "integrations.microsoft")
+        and any(isinstance(n, ast.Attribute) and n.attr in ("for_tenant", "for_member") for n in ast.walk(tree))
+    )
+    assert builders == ["integrations.connection.clients"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -54,3 +55,12 @@ def test_a_new_package_without_a_line_and_a_line_for_a_moved_one_are_both_caught
 
     assert _unnamed(tmp_path) == ["booking/recurring"]
     assert _named_but_missing(tmp_path) == ["integrations/signin"]
+
+
+def test_every_package_of_the_integration_says_what_it_owns() -> None:
+    silent = sorted(
+        init.parent.relative_to(ROOT).as_posix()
+        for init in (ROOT / "integrations").rglob("__init__.py")
+        if not DJANGO_PLUMBING & set(init.parent.parts) and not ast.get_docstring(ast.parse(init.read_text()))
+    )
+    assert silent == []

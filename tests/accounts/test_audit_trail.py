@@ -223,7 +223,7 @@ class TestRetention:
 
 
 def test_the_health_page_shows_a_week_of_throttling(org: Org) -> None:
-    from integrations.answering import microsoft_did_not_answer
+    from integrations.connection.answering import microsoft_did_not_answer
     from integrations.microsoft import errors
 
     microsoft_did_not_answer(organization=org.organization, error=errors.Throttled("slow down", code="429"))

@@ -14,7 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts import services as accounts
 from accounts.models import Membership
 from booking.models import Booking, Participant
-from integrations.answering import microsoft_did_not_answer
+from integrations.connection.answering import microsoft_did_not_answer
 from integrations.microsoft.errors import Throttled
 from integrations.models import CalendarGrant
 from tests.browser_fixtures import PASSWORD, assert_accessible, screenshot, sign_in_with_password

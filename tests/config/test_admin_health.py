@@ -12,7 +12,7 @@ from kombu import Queue
 from accounts.models import Membership
 from booking.models import Booking
 from config.celery_app import app as celery_app
-from integrations.health import connection_check
+from integrations.connection.health import connection_check
 from integrations.models import CalendarGrant, Connection
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org, signed_in

@@ -290,7 +290,8 @@ def test_the_connection_work_keeps_to_the_data_contract(org: Org, emulator_setti
 
 
 def test_a_refusal_met_while_booking_marks_the_connection_revoked(org: Org, emulator_settings: EmulatorProcess) -> None:
-    from integrations.connection import connection_report_error, organization_client
+    from integrations.connection.clients import organization_client
+    from integrations.connection.problems import connection_report_error
     from integrations.microsoft import errors
 
     client = browser(org.admin)

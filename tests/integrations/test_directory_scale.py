@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership, User
-from integrations import directory
+from integrations.directory import sync as directory
 from integrations.microsoft.client import DIRECTORY_FIELDS
 from integrations.models import Connection, DirectoryEntry
 from m365_emulator.testing import EmulatorProcess

@@ -8,7 +8,8 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.models import Membership
-from integrations import members, tasks
+from integrations import tasks
+from integrations.member_calendars import services as members
 from integrations.models import DirectoryEntry
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership, User
-from integrations.connection import member_client
+from integrations.connection.clients import member_client
 from integrations.microsoft import errors
 from integrations.models import CalendarGrant, DirectoryEntry, IntegrationEvent
 from m365_emulator.testing import EmulatorProcess

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from bench.crowd import crowd_create
+from integrations.directory.people import PER_PAGE
 from integrations.models import Connection
-from integrations.people import PER_PAGE
 from tests.conftest import Org
 from tests.factories import reach_found
 

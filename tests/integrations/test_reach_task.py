@@ -10,8 +10,8 @@ from django.test import TestCase
 from django.utils import timezone
 
 from accounts.models import Membership
-from integrations import reach
 from integrations.models import REACH_CHECK_PATIENCE, Connection, MailboxReach
+from integrations.reach import check as reach
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
 from tests.integrations.helpers import browser, check_reach, connect, url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.forms import TenantForm
+from integrations.settings_page.forms import TenantForm
 
 
 def _form(tenant: str) -> TenantForm:

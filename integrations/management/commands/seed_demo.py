@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, User
+from integrations.connection.lookup import connection_or_new
 from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 
 DEMO_ORGANIZATION = "Contoso"
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             return bound.organization
         existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
         organization = existing or accounts.organization_create(name=DEMO_ORGANIZATION)
-        connection, _ = Connection.objects.get_or_create(organization=organization)
+        connection = connection_or_new(organization=organization)
         if connection.status == Connection.Status.NOT_CONFIGURED:
             connection.tenant = DEMO_DOMAIN
             connection.mark_awaiting_consent(

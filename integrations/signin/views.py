@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import admin_membership_for, membership_for
+from accounts.access import admin_membership_for, membership_for, signed_in_user
 from accounts.models import Membership, Organization, User
-from integrations import services, signin
-from integrations.connection import ConnectionNotReady
+from integrations.connection.clients import ConnectionNotReady
+from integrations.consent import services as consent
 from integrations.microsoft import errors
 from integrations.microsoft.oidc import VerifiedSignIn
-from integrations.signin import PendingSignIn, Purpose, SignInRefused
+from integrations.signin import services as signin
+from integrations.signin.services import PendingSignIn, Purpose, SignInRefused
 from integrations.state import InvalidState
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -40,6 +41,26 @@ def _go(request: HttpRequest, purpose: Purpose, membership: Membership | None = 
     except errors.MicrosoftError as error:
         messages.error(request, f"Microsoft cannot be reached right now ({error.message}). Try again in a minute.")
         return redirect("account_login")
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_POST
+def start_consent(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """First the admin signs in at Microsoft (who they are, which tenant, which role), then consents."""
+    membership = admin_membership_for(request, code)
+    try:
+        url = signin.sign_in_url(
+            session=request.session,
+            purpose=Purpose.CONSENT,
+            redirect_uri=request.build_absolute_uri(reverse("sign_in_callback")),
+            tenant=consent.consent_tenant(organization=membership.organization),
+            organization=membership.organization,
+            user=signed_in_user(request),
+        )
+    except ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect("integration_settings", code=code)
     return HttpResponseRedirect(url)
 
 
@@ -84,9 +105,9 @@ def sign_in_callback(request: HttpRequest) -> HttpResponse:
         return _back(pending)
     try:
         return _STEPS[pending.purpose](request, pending, identity)
-    except services.RoleMissing as exc:
+    except consent.RoleMissing as exc:
         return _someone_else_must(request, pending, str(exc))
-    except (SignInRefused, services.ConsentRefused) as exc:
+    except (SignInRefused, consent.ConsentRefused) as exc:
         messages.error(request, str(exc))
         return _back(pending)
 
@@ -109,7 +130,7 @@ def consent_handed(request: HttpRequest, link: str) -> HttpResponse:
     """The page a handed-on link opens: who asks, and a button to sign in at Microsoft and grant consent."""
     try:
         organization = signin.handed_organization(code=link)
-        tenant = services.consent_tenant(organization=organization)
+        tenant = consent.consent_tenant(organization=organization)
     except (InvalidState, ConnectionNotReady) as exc:
         messages.error(request, f"{exc} Nothing was changed.")
         return redirect("start")
@@ -159,7 +180,7 @@ def _consent(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSig
 
 def _to_admin_consent(request: HttpRequest, user: User, code: uuid.UUID, identity: VerifiedSignIn) -> HttpResponse:
     membership = admin_membership_for(request, code)
-    url = services.consent_prove(
+    url = consent.consent_prove(
         organization=membership.organization,
         actor=user,
         identity=identity,

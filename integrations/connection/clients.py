@@ -1,21 +1,20 @@
-"""The one way into Microsoft for an organization: its configuration, its usable tenant, its Graph clients.
+"""The one factory for Graph clients: Overlap's configuration, the organization's usable tenant, its clients.
 
-A leaf of the integration: it imports the models and `integrations.microsoft`, and every other module
-of the integration (services, members, tasks, the reach check, the calendars facade) builds on it.
-A disconnect or a revoked consent stops every call because every client is built here, after
-`usable_tenant` said yes.
+Every flow of the integration (consent, the directory sync, members' calendars, the reach check, the
+calendars facade) gets its client here. A disconnect or a revoked consent stops every call because every
+client is built here, after `usable_tenant` said yes.
 """
 
 from __future__ import annotations
 
-from accounts import services as accounts
-from accounts.models import Membership, Organization, User
-from integrations.explain import explain_error
+from accounts.models import Membership, Organization
+from integrations.connection.lookup import connection_for
+from integrations.connection.problems import person_left_directory
 from integrations.microsoft import errors
 from integrations.microsoft.auth import MemberTokens
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.config import MicrosoftConfig
-from integrations.models import CalendarGrant, Connection, DirectoryEntry, IntegrationEvent
+from integrations.models import CalendarGrant
 
 
 class ConnectionNotReady(Exception):
@@ -27,14 +26,9 @@ def microsoft_config() -> MicrosoftConfig:
     return MicrosoftConfig.from_settings()
 
 
-def audit(*, organization: Organization, actor: User | None, kind: str, detail: str = "") -> IntegrationEvent:
-    """One line of the integration log an organization's admins read."""
-    return IntegrationEvent.objects.create(organization=organization, actor=actor, kind=kind, detail=detail[:500])
-
-
 def usable_tenant(*, organization: Organization) -> str:
     """The confirmed tenant GUID for calls to Graph; raises `ConnectionNotReady` unless the connection is active."""
-    connection = Connection.objects.filter(organization=organization).first()
+    connection = connection_for(organization=organization)
     if connection is None or not connection.is_active or not connection.tenant_guid:
         raise ConnectionNotReady("Microsoft 365 is not connected for this organization.")
     return connection.tenant_guid
@@ -73,34 +67,3 @@ def member_client(*, membership: Membership) -> GraphClient:
 
     tokens = MemberTokens(config, tenant, grant.token_cache, grant.account_oid, save=save, refused=refused)
     return GraphClient.for_member(config, tenant, tokens)
-
-
-def person_left_directory(*, membership: Membership) -> None:
-    """Entra ID disabled or deleted this person: they lose access (unless they are the last active admin, as in
-    the directory sync) and every session of theirs ends now, not at the next sync."""
-    DirectoryEntry.objects.filter(membership=membership).update(account_enabled=False)
-    if not membership.is_admin or accounts.active_admin_count(organization=membership.organization) > 1:
-        accounts.memberships_set_active(ids=[membership.pk], is_active=False)
-    accounts.memberships_sign_out(ids=[membership.pk])
-
-
-def refuses_the_tenant(error: errors.MicrosoftError) -> bool:
-    """A permanent refusal of the whole connection (consent revoked, app removed, tenant gone), not of one mailbox."""
-    return isinstance(error, errors.TenantNotFound | errors.ConsentMissing | errors.ClientConfigurationError)
-
-
-def connection_report_error(*, organization: Organization, error: errors.MicrosoftError) -> Connection | None:
-    """What any caller does when Microsoft refuses the organization's connection (not one mailbox).
-
-    Consent gone → revoked; anything else → needs attention, with the fix, on the settings page. A
-    connection that is not in use (never connected, disconnected) is left as it is.
-    """
-    connection = Connection.objects.filter(organization=organization).first()
-    if connection is None or not connection.in_use:
-        return connection
-    problem = explain_error(error)
-    if problem.revoked:
-        connection.mark_revoked(code=problem.code, message=problem.message, fix=problem.fix)
-    else:
-        connection.mark_problem(code=problem.code, message=problem.message, fix=problem.fix)
-    return connection

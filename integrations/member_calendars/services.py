@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, User
-from integrations.connection import ConnectionNotReady, audit, member_client, microsoft_config, usable_tenant
+from integrations.connection.clients import ConnectionNotReady, member_client, microsoft_config, usable_tenant
+from integrations.connection.log import audit
 from integrations.microsoft import auth, errors
 from integrations.models import CalendarGrant, DirectoryEntry, IntegrationEvent
 from integrations.state import InvalidState

@@ -31,10 +31,12 @@ from django.utils import timezone
 from accounts import services as accounts
 from accounts.audit import Where
 from accounts.models import Membership, Organization
-from integrations.connection import audit, organization_client, usable_tenant
+from integrations.connection.clients import organization_client, usable_tenant
+from integrations.connection.log import audit
+from integrations.connection.lookup import connection_for, connection_rows
 from integrations.microsoft.errors import SyncReset
 from integrations.microsoft.types import DirectoryPage
-from integrations.models import Connection, DirectoryEntry, IntegrationEvent
+from integrations.models import DirectoryEntry, IntegrationEvent
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ def directory_sync(*, organization: Organization, confirmed: bool = False) -> Sy
     deactivation that an earlier sync held back (always a full sync, so that it sees who is gone).
     """
     client = organization_client(organization=organization)
-    connection = Connection.objects.get(organization=organization)
+    connection = connection_for(organization=organization)
+    assert connection is not None  # organization_client said it is active
     tenant = usable_tenant(organization=organization)
     agreed = set(connection.sync_held.get("deactivate", [])) if confirmed else set()
     link = connection.directory_delta_link if connection.directory_delta_tenant == tenant and not confirmed else ""
@@ -205,7 +208,7 @@ def _finish(organization: Organization, result: SyncResult, tenant: str, link: s
     }
     if link and not result.held:  # a held sync reads the same changes again next time
         fields |= {"directory_delta_link": link, "directory_delta_tenant": tenant}
-    Connection.objects.filter(organization=organization).update(**fields)
+    connection_rows(organization=organization).update(**fields)
     if result.added or result.deactivated or result.reactivated or result.held:
         audit(
             organization=organization,

@@ -1,4 +1,5 @@
-"""The people page (admins): who is in the organization, their role and access, and their calendar."""
+"""The people page (admins): who is in the organization, their role and access, and their calendar; and the
+settings page's "Synchronise now"."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services as accounts
 from accounts.access import admin_membership_for, person_in, signed_in_user
 from accounts.models import Membership
-from integrations import selectors
+from integrations.connection.clients import ConnectionNotReady
+from integrations.connection.lookup import connection_or_blank
+from integrations.directory.people import people_page
+from integrations.directory.queue import directory_sync_soon
 from integrations.models import Connection
-from integrations.people import people_page
 
 
 @login_required
@@ -26,7 +29,7 @@ from integrations.people import people_page
 def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = admin_membership_for(request, code)
     organization = membership.organization
-    connection = selectors.connection_of(organization=organization)
+    connection = connection_or_blank(organization=organization)
     query = request.GET.get("q", "").strip()[:100]
     unreachable = request.GET.get("reach") == "no"
     page = people_page(organization=organization, query=query, number=request.GET.get("page"), unreachable=unreachable)
@@ -104,3 +107,35 @@ def settle_clash(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Ht
     except (accounts.CannotMerge, accounts.LastAdmin, accounts.NotOnYourself) as why:
         messages.error(request, str(why))
     return _back(request, code)
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    try:
+        directory_sync_soon(organization=membership.organization)
+    except ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Synchronisation started; the result shows below when it has finished.")
+    return _to_members(code)
+
+
+@login_required
+@require_POST
+def sync_confirm(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """An admin agrees to the large deactivation a synchronisation held back."""
+    membership = admin_membership_for(request, code)
+    try:
+        directory_sync_soon(organization=membership.organization, confirmed=True)
+    except ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Confirmed. Synchronisation started; the result shows below when it has finished.")
+    return _to_members(code)
+
+
+def _to_members(code: uuid.UUID) -> HttpResponse:
+    """The settings page's members section, where the sync's result shows."""
+    return redirect(reverse("integration_settings", kwargs={"code": code}) + "#members")

@@ -16,12 +16,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from integrations.connection import connection_report_error, organization_client, refuses_the_tenant
-from integrations.mailboxes import NO_RECORD, Mailbox, directory_mailboxes
+from integrations.connection.clients import organization_client
+from integrations.connection.lookup import connection_rows
+from integrations.connection.problems import connection_report_error, refuses_the_tenant
+from integrations.directory.mailboxes import NO_RECORD, Mailbox, directory_mailboxes
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.microsoft.types import Schedule
-from integrations.models import Connection, MailboxReach
+from integrations.models import MailboxReach
 
 BATCH = 200
 _WINDOW = timedelta(hours=1)
@@ -38,12 +40,12 @@ class ReachSummary:
 def reach_check(*, organization: Organization) -> ReachSummary:
     """Try every active member's mailbox, batch after batch, and store what each answered.
 
-    Runs as a task (`tasks.check_reach`). Raises `ConnectionNotReady` when the connection is not active.
+    Runs as a task (`reach.tasks.check_reach`). Raises `ConnectionNotReady` when the connection is not active.
     """
     client = organization_client(organization=organization)
     started = timezone.now()
     people = Membership.objects.filter(organization=organization, is_active=True)
-    Connection.objects.filter(organization=organization).update(
+    connection_rows(organization=organization).update(
         reach_total=people.count(), reach_done=0, reach_progress_at=started
     )
     checked = reachable = 0
@@ -60,13 +62,13 @@ def reach_check(*, organization: Organization) -> ReachSummary:
             return ReachSummary(checked, reachable, stopped=True)
         checked, reachable, after = checked + len(batch), reachable + found, batch[-1].pk
     MailboxReach.objects.filter(organization=organization, checked_at__lt=started).delete()  # left or deactivated
-    Connection.objects.filter(organization=organization).update(reach_checked_at=timezone.now())
+    connection_rows(organization=organization).update(reach_checked_at=timezone.now())
     return ReachSummary(checked, reachable)
 
 
 def reach_abandoned(*, organization: Organization) -> None:
     """The check could not run (the connection stopped meanwhile): the page stops saying "checking…"."""
-    Connection.objects.filter(organization=organization).update(reach_requested_at=None)
+    connection_rows(organization=organization).update(reach_requested_at=None)
 
 
 def _check(client: GraphClient, batch: list[Membership], organization: Organization) -> int:
@@ -84,9 +86,7 @@ def _check(client: GraphClient, batch: list[Membership], organization: Organizat
         unique_fields=["membership"],
         update_fields=["reachable", "reason", "checked_at"],
     )
-    Connection.objects.filter(organization=organization).update(
-        reach_done=F("reach_done") + len(batch), reach_progress_at=now
-    )
+    connection_rows(organization=organization).update(reach_done=F("reach_done") + len(batch), reach_progress_at=now)
     return sum(row.reachable for row in rows)
 
 

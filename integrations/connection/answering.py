@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from accounts.models import Organization
-from integrations.explain import explain_error
+from integrations.connection.explain import explain_error
 from integrations.microsoft import errors
 
 QUIET_AFTER = timedelta(minutes=5)  # no failure for this long: Microsoft is taken to answer again

@@ -20,12 +20,11 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, User
-from integrations import binding
-from integrations.connection import audit, microsoft_config
-from integrations.microsoft import oidc
-from integrations.microsoft.oidc import VerifiedSignIn
-from integrations.models import Connection, DirectoryEntry, IntegrationEvent
-from integrations.services import (
+from integrations.connection.clients import microsoft_config
+from integrations.connection.log import audit
+from integrations.connection.lookup import connection_for
+from integrations.consent import binding
+from integrations.consent.services import (
     TENANT_TAKEN,
     ConsentRefused,
     RoleMissing,
@@ -33,6 +32,9 @@ from integrations.services import (
     tenant_bind,
     typed_tenant_guid,
 )
+from integrations.microsoft import oidc
+from integrations.microsoft.oidc import VerifiedSignIn
+from integrations.models import Connection, DirectoryEntry, IntegrationEvent
 from integrations.state import InvalidState
 
 _FLOWS_KEY = "integrations_sign_in_flows"
@@ -232,7 +234,7 @@ def organization_join(*, identity: VerifiedSignIn, organization: Organization) -
     Only while the organization still waits for consent, only with a role that can grant it (`RoleMissing`
     otherwise), and only for an account of the tenant the organization's admin typed; raises `SignInRefused`.
     """
-    connection = Connection.objects.filter(organization=organization).first()
+    connection = connection_for(organization=organization)
     if connection is None or not connection.tenant or connection.in_use:
         raise SignInRefused(f"{organization.name} does not wait for consent any more. Ask one of its admins.")
     consent_role_check(identity)
@@ -286,7 +288,7 @@ def membership_link(*, membership: Membership, identity: VerifiedSignIn) -> Dire
     organization = membership.organization
     if user.is_staff or user.is_superuser:
         raise SignInRefused(STAFF_REFUSED)
-    connection = Connection.objects.filter(organization=organization).first()
+    connection = connection_for(organization=organization)
     if connection is None or connection.tenant_guid != identity.tid:
         raise SignInRefused(
             f"You signed in at Microsoft as {identity.username}, an account of another organization. Sign in with "
