@@ -15,7 +15,7 @@ from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
 from accounts.localtime import zone_choices
 from booking import preferences
 from booking.search import page
-from booking.search.availability import MOST_PEOPLE
+from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED
 from booking.search.colleagues import colleagues_matching
 
 
@@ -32,7 +32,8 @@ def booking_page_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "organizer": organizer,
         "f": finding,
         "zones": zone_choices(),
-        "most_people": MOST_PEOPLE,
+        "most_required": MOST_REQUIRED,
+        "most_optional": MOST_OPTIONAL,
     }
     return render(request, template, context)
 

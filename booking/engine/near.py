@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from booking.engine.search import earliest_start, search
+from booking.engine.people import Frame, prepare
+from booking.engine.search import earliest_start, frame_of, search, start_grid, unavailable
 from booking.engine.types import MINUTE, Person, Request, WorkingHours
 
 STRETCHES = (30, 60)  # minutes someone's working day may start earlier or end later
@@ -46,14 +47,17 @@ def near_misses(
     *,
     durations: Sequence[int] = (),
     stretch: bool = True,
+    optional_keeps_hours: bool = False,
     count: int = 3,
 ) -> tuple[NearMiss, ...]:
     """The `count` cheapest changes that open a time, cheapest first (then earliest). `durations` are the
-    meeting lengths the member may pick; `stretch` False leaves out stretching hours (individual mode, where
-    Microsoft's suggestions keep everyone's hours)."""
-    found = [*_optional(people, request), *_shorter(people, request, durations)]
+    meeting lengths the member may pick; `stretch` False leaves out stretching hours and `optional_keeps_hours`
+    makes an optional person's working hours still bound the meeting (individual mode: Microsoft's suggestions
+    keep everyone's hours, optional people's too)."""
+    starts = _starts(people, request)
+    found = [*_optional(people, request, starts, optional_keeps_hours), *_shorter(people, request, durations)]
     if stretch:
-        found += _stretched(people, request)
+        found += _stretched(people, request, starts)
     chosen = sorted(found, key=lambda change: (change.cost, change.earliest))[:count]
     return tuple(change.best() for change in chosen)
 
@@ -81,14 +85,51 @@ class _Change:
 
 
 def _change(
-    people: Sequence[Person], request: Request, kind: str, words: Callable[[datetime], str], **how: Any
+    people: Sequence[Person],
+    request: Request,
+    kind: str,
+    words: Callable[[datetime], str],
+    earliest: datetime | None = None,
+    **how: Any,
 ) -> _Change | None:
-    """The change, when the changed search has a time at all."""
-    earliest = earliest_start(people, request)
+    """The change, when the changed search has a time at all (`earliest`, when the caller worked it out)."""
+    earliest = earliest or earliest_start(people, request)
     if earliest is None:
         return None
     cost = _COST[kind] * (how.get("minutes", 30) // 30 if kind == "stretch" else 1)
     return _Change(people, request, cost, earliest, words, kind, **how)
+
+
+@dataclass(frozen=True)
+class _Starts:
+    """The starts each required person can make under the unchanged search, worked out once: a change to one
+    person is checked against everyone else's starts (the same rules as `earliest_start`), so a group of 20 is
+    not prepared again for each of the dozens of changes tried."""
+
+    grid: int
+    frame: Frame
+    can_make: dict[str, int]  # required person's id -> the starts they can make
+
+    def earliest(self, person_id: str, theirs: int) -> datetime | None:
+        """The first start everyone can make when `person_id` can make `theirs` (-1: any, as optional)."""
+        allowed = self.grid
+        for other, starts in self.can_make.items():
+            allowed &= theirs if other == person_id else starts
+        return self.frame.instant((allowed & -allowed).bit_length() - 1) if allowed else None
+
+
+def _starts(people: Sequence[Person], request: Request) -> _Starts:
+    frame = frame_of(request)
+    grid = start_grid(frame, request, request.duration // MINUTE)
+    return _Starts(grid, frame, {p.id: _can_make(p, frame, request) for p in people if p.required})
+
+
+def _can_make(person: Person, frame: Frame, request: Request) -> int:
+    if person.unreadable is not None:  # never counted as free
+        return 0
+    prepared = prepare(person, frame, request.blocking)
+    keep = person.id not in request.widened
+    return ~unavailable(prepared, frame, request, request.duration // MINUTE, keep_hours=keep)
 
 
 def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | None:
@@ -101,14 +142,23 @@ def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | No
     return NearMiss("later", words, slot.start, slot.end, _COST["later"])
 
 
-def _optional(people: Sequence[Person], request: Request) -> list[_Change]:
-    """Each required colleague made optional, while one other stays required (a meeting needs one)."""
+def _optional(people: Sequence[Person], request: Request, starts: _Starts, keeps_hours: bool) -> list[_Change]:
+    """Each required colleague made optional, while one other stays required (a meeting needs one). When
+    `keeps_hours`, their calendar no longer counts but their working hours still do: the time found is then
+    searched with them required and free all day (a readable person only), inside their hours."""
     found = []
     colleagues = [p for p in people if p.required and p.id != request.you]
     for person in colleagues if len(colleagues) > 1 else ():
-        changed = [dataclasses.replace(p, required=False) if p.id == person.id else p for p in people]
+        if keeps_hours and person.unreadable is not None:
+            continue
+        free = dataclasses.replace(person, busy=())
+        theirs = _can_make(free, starts.frame, request) if keeps_hours else -1
+        if (earliest := starts.earliest(person.id, theirs)) is None:
+            continue
+        optional = free if keeps_hours else dataclasses.replace(person, required=False)
+        changed = [optional if p.id == person.id else p for p in people]
         words = _words("{when} works if " + f"{person.name} is optional", request.grid_tz)
-        found.append(_change(changed, request, "optional", words, person_id=person.id))
+        found.append(_change(changed, request, "optional", words, earliest, person_id=person.id))
     return [change for change in found if change]
 
 
@@ -124,7 +174,7 @@ def _shorter(people: Sequence[Person], request: Request, durations: Sequence[int
     return []
 
 
-def _stretched(people: Sequence[Person], request: Request) -> list[_Change]:
+def _stretched(people: Sequence[Person], request: Request, starts: _Starts) -> list[_Change]:
     """For each required person (not you, not already searched outside their hours), the smallest stretch of
     their working day, earlier or later, that opens a time."""
     found = []
@@ -132,23 +182,28 @@ def _stretched(people: Sequence[Person], request: Request) -> list[_Change]:
         if not person.required or person.id in (request.you, *request.widened) or person.hours is None:
             continue
         for minutes in STRETCHES:
-            changes = [c for early in (True, False) if (c := _stretch(people, request, person, minutes, early))]
+            changes = [c for early in (True, False) if (c := _stretch(people, request, person, minutes, early, starts))]
             if changes:
                 found.append(min(changes, key=lambda change: change.earliest))
                 break
     return found
 
 
-def _stretch(people: Sequence[Person], request: Request, person: Person, minutes: int, early: bool) -> _Change | None:
+def _stretch(
+    people: Sequence[Person], request: Request, person: Person, minutes: int, early: bool, starts: _Starts
+) -> _Change | None:
     assert person.hours is not None
     hours = stretched_hours(person.hours, minutes, early=early)
     if hours is None:
         return None
-    changed = [dataclasses.replace(p, hours=hours) if p.id == person.id else p for p in people]
+    stretched = dataclasses.replace(person, hours=hours)
+    if (earliest := starts.earliest(person.id, _can_make(stretched, starts.frame, request))) is None:
+        return None
+    changed = [stretched if p.id == person.id else p for p in people]
     edge = hours.start if early else hours.end
     ask = f"starts {minutes} minutes early" if early else f"stays {minutes} minutes late"
     words = _words("{when} works if " + f"{person.name} {ask} ({edge:%H:%M} for {person.name})", request.grid_tz)
-    return _change(changed, request, "stretch", words, person_id=person.id, minutes=minutes, early=early)
+    return _change(changed, request, "stretch", words, earliest, person_id=person.id, minutes=minutes, early=early)
 
 
 def stretched_hours(hours: WorkingHours, minutes: int, *, early: bool) -> WorkingHours | None:

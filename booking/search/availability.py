@@ -1,7 +1,8 @@
 """Where availability comes from: Microsoft's free/busy ranked by Overlap's engine, or Microsoft's own suggestions.
 
-In both modes one getSchedule (through `calendars.free_busy`: the tenant's mailbox domain-wide, the member's own
-`/me` in individual mode) reads the organizer and everyone asked; each mailbox's answer is cached briefly per
+In both modes one HTTP request (through `calendars.free_busy`: the tenant's mailbox domain-wide, the member's own
+`/me` in individual mode; one getSchedule for up to 20 people, a $batch of them beyond) reads the organizer and
+everyone asked; each mailbox's answer is cached briefly per
 organization, mailbox and window, so that a second search in that time asks Microsoft nothing, and
 `availability_forget` drops it when Overlap books. Overlap's engine ranks it under the organization's rules. In
 individual mode Graph's findMeetingTimes, asked once per search as the organizer, also says which times it
@@ -40,12 +41,15 @@ __all__ = [
     "member_zone",
 ]
 
-MOST_PEOPLE = 10  # colleagues in one search, required and optional together
+# Graph's getSchedule reads at most 20 schedules a call, the organizer's included: that many required people (you
+# and 19 colleagues) are read in one call; optional people on top go in a second call of the same $batch.
+GRAPH_SCHEDULES = 20
+MOST_REQUIRED = GRAPH_SCHEDULES - 1  # required colleagues in one search
+MOST_OPTIONAL = GRAPH_SCHEDULES  # optional colleagues in one search
 CACHE_SECONDS = 120
 FEW = 5  # fewer times than this, and the page also shows who blocks each day
 LATER_DAYS = 56  # how far beyond the range to look for the earliest time (getSchedule reads under 62 days)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
-_CHUNK = 20  # mailboxes per getSchedule
 _DEFAULT_DAYS = frozenset(range(5))
 
 
@@ -99,23 +103,31 @@ def availability_search(
     _learn_zones([organizer, *required, *optional], schedules)
     request = _engine_request(wanted)
     ranked = engine.search(people, request)
-    hard = _hard(people, request, ranked, wanted, stretch=not graph_suggests)
-    if graph_suggests:
-        return _from_engine(graph_offered(ranked, found, wanted, people), people, organizer, "microsoft", hard)
-    return _from_engine(ranked, people, organizer, hard=hard)
+    shown = graph_offered(ranked, found, wanted, people) if graph_suggests else ranked
+    hard = _hard(people, request, shown, wanted, graph=graph_suggests)
+    return _from_engine(shown, people, organizer, "microsoft" if graph_suggests else "overlap", hard)
 
 
 def _hard(
-    people: list[engine.Person], request: engine.Request, ranked: engine.Result, wanted: Wanted, *, stretch: bool
+    people: list[engine.Person], request: engine.Request, shown: engine.Result, wanted: Wanted, *, graph: bool
 ) -> Hard:
-    """For a search with few times or none: who blocks each day (from the free/busy already read); with none, the
-    smallest changes that open a time, and the earliest time beyond the range (one more getSchedule)."""
-    if len(ranked.slots) >= FEW:
+    """For a search that shows few times or none: who blocks each day (from the free/busy already read); with
+    none, the smallest changes that open a time, and the earliest time beyond the range (one more getSchedule).
+
+    In individual mode (`graph`) it is judged by the times shown, which Graph's findMeetingTimes narrowed, and
+    under Graph's rules: everyone's working hours hold (nobody is searched outside them) and an optional
+    person's hours hold too, so no way out stretches someone's hours or frees them of their hours by making
+    them optional."""
+    if len(shown.slots) >= FEW:
         return Hard()
+    if graph:
+        request = dataclasses.replace(request, widened=frozenset())
     days = engine.who_blocks(people, request)
-    if ranked.slots:
-        return Hard(days)
-    near = engine.near_misses(people, request, durations=wanted.rules.durations, stretch=stretch)
+    if shown.slots or (graph and engine.search(people, request).slots):
+        return Hard(days)  # Graph left out times the rules allow: its notes say why, no change of ours would do
+    near = engine.near_misses(
+        people, request, durations=wanted.rules.durations, stretch=not graph, optional_keeps_hours=graph
+    )
     later = _earliest_later(wanted, request)
     return Hard(days, (*near, later) if later else near)
 
@@ -219,7 +231,7 @@ def _engine_request(wanted: Wanted) -> engine.Request:
 def _free_busy(
     organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
 ) -> dict[int, calendars.Schedule]:
-    """Each person's free/busy by membership id, from the cache or one getSchedule per 20 people."""
+    """Each person's free/busy by membership id, from the cache or one read of Microsoft for the rest."""
     unique = list({m.pk: m for m in people}.values())
     keys = _cache_keys(organizer.organization, [m.pk for m in unique], start, end)
     hits = cache.get_many(list(keys.values()))  # one round trip for everyone, as for their versions
@@ -240,16 +252,14 @@ def _read_free_busy(
     addresses = calendars.mailbox_addresses(organizer=organizer, people=people)
     found = {m.pk: _unreadable(calendars.NO_RECORD) for m in people if m.pk not in addresses}
     asked = [m for m in people if m.pk in addresses]
-    for chunk in (asked[i : i + _CHUNK] for i in range(0, len(asked), _CHUNK)):
-        answer = calendars.free_busy(
-            organizer=organizer,
-            people=[addresses[m.pk] for m in chunk],
-            start=start,
-            end=end,
-            interval_minutes=_INTERVAL,
-        )
-        for m in chunk:
-            found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")
+    if not asked:
+        return found
+    # One HTTP request for everyone: one getSchedule up to 20 people, a $batch of them beyond (the client's).
+    answer = calendars.free_busy(
+        organizer=organizer, people=[addresses[m.pk] for m in asked], start=start, end=end, interval_minutes=_INTERVAL
+    )
+    for m in asked:
+        found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")
     return found
 
 

@@ -12,7 +12,7 @@ from django import forms
 
 from accounts.models import Membership
 from booking.rules import LONGEST_WINDOW_DAYS, BookingRules
-from booking.search.availability import MOST_PEOPLE, member_zone
+from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED, member_zone
 from booking.search.colleagues import colleagues_by_uuid
 
 
@@ -58,8 +58,13 @@ class _People(forms.Form):
             return "You are always in the meeting: pick colleagues, not yourself."
         if len(set(wanted)) != len(wanted):
             return "Each colleague can be picked once, as required or as optional."
-        if len(wanted) > MOST_PEOPLE:
-            return f"At most {MOST_PEOPLE} colleagues in one meeting (you picked {len(wanted)})."
+        if len(required) > MOST_REQUIRED:
+            return (
+                f"At most {MOST_REQUIRED} required colleagues in one meeting, {MOST_REQUIRED + 1} people with you "
+                f"(you picked {len(required)}): make some optional."
+            )
+        if len(optional) > MOST_OPTIONAL:
+            return f"At most {MOST_OPTIONAL} optional colleagues in one meeting (you picked {len(optional)})."
         if not required:
             return "Pick at least one required colleague."
         found = colleagues_by_uuid(organizer=self.organizer, uuids=wanted)

@@ -152,7 +152,8 @@ class GraphClient:
     def get_schedules(
         self, organizer: str, mailboxes: list[str], start: datetime, end: datetime, interval_minutes: int = 15
     ) -> dict[str, Schedule]:
-        """Free/busy for each mailbox, keyed by the address as given, 20 mailboxes per call.
+        """Free/busy for each mailbox, keyed by the address as given: one getSchedule of up to 20 mailboxes, or
+        for more one $batch of getSchedule calls of 20 each (still one HTTP request, up to 400 mailboxes).
 
         A mailbox Graph could not read comes back with `error` set (never as free time).
         Subjects and locations are dropped in the parser and exist nowhere in the result.
@@ -162,15 +163,16 @@ class GraphClient:
         wanted = list({m.lower(): m for m in reversed(mailboxes)}.values())[::-1]
         path = "/me/calendar/getSchedule" if self.delegated else f"{_user_path(organizer)}/calendar/getSchedule"
         window = {"startTime": date_time_zone(start), "endTime": date_time_zone(end)}
-
-        def one_call(chunk: list[str]) -> dict[str, Schedule]:
-            body = {"schedules": chunk, **window, "availabilityViewInterval": interval_minutes}
-            answered = self.transport.request("POST", path, body=body).body.get("value") or []
-            return _schedules_by_request(chunk, [parse.schedule(item) for item in answered])
-
+        chunks = _chunks(wanted, SCHEDULE_LIMIT)
+        bodies = [{"schedules": chunk, **window, "availabilityViewInterval": interval_minutes} for chunk in chunks]
+        if len(bodies) == 1:
+            answers = [self.transport.request("POST", path, body=bodies[0]).body]
+        else:
+            results = self.transport.batch([BatchItem(str(n), "POST", path, b) for n, b in enumerate(bodies)])
+            answers = [_batch_body(results[str(n)]) for n in range(len(bodies))]
         merged: dict[str, Schedule] = {}
-        for part in self._in_parallel(one_call, _chunks(wanted, SCHEDULE_LIMIT)):
-            merged.update(part)
+        for chunk, body in zip(chunks, answers, strict=True):
+            merged.update(_schedules_by_request(chunk, [parse.schedule(item) for item in body.get("value") or []]))
         return {m: merged[m.lower()] for m in mailboxes}
 
     def own_schedules(
@@ -309,6 +311,13 @@ def _schedules_by_request(asked: list[str], answered: list[Schedule]) -> dict[st
     by_address = {s.address.lower(): s for s in answered}
     missing = ScheduleError(message="Graph returned no schedule for this mailbox.", response_code="missing")
     return {a.lower(): by_address.get(a.lower()) or Schedule(address=a, error=missing) for a in asked}
+
+
+def _batch_body(result: GraphResponse | MicrosoftError) -> dict[str, Any]:
+    """A $batch answer's body; a refused part fails the whole read, as one call's refusal would."""
+    if isinstance(result, MicrosoftError):
+        raise result
+    return result.body or {}
 
 
 def _own_schedule(mailbox: str, result: GraphResponse | MicrosoftError) -> Schedule | MicrosoftError:

@@ -7,20 +7,27 @@
   function refreshEmpty() {
     var empty = document.getElementById("chosen-empty");
     if (empty) { empty.hidden = chosen().children.length > 0; }
-    var full = document.getElementById("chosen-full");
-    if (full && chosen().children.length < most()) { full.hidden = true; }
+    var refused = document.getElementById("chosen-full");
+    if (refused && !isFull(refused.dataset.role || "required")) { refused.hidden = true; }
   }
 
-  // The most colleagues a search takes (the server refuses more); the page states it next to the list.
-  function most() {
+  // The most colleagues of each role a search takes (the server refuses more); the page states both.
+  function most(role) {
     var limit = document.getElementById("chosen-limit");
-    return limit ? parseInt(limit.dataset.most, 10) : Infinity;
+    var value = limit && limit.getAttribute("data-most-" + role);
+    return value ? parseInt(value, 10) : Infinity;
   }
 
-  function refuseMore(name) {
-    var text = "At most " + most() + " colleagues in one meeting: remove someone to add " + name + ".";
-    var full = document.getElementById("chosen-full");
-    if (full) { full.textContent = text; full.hidden = false; }
+  function isFull(role) {
+    return chosen().querySelectorAll('input[type=hidden][name="' + role + '"]').length >= most(role);
+  }
+
+  function refuseMore(name, role) {
+    var text = role === "optional"
+      ? "At most " + most(role) + " optional colleagues in one meeting: remove someone to add " + name + "."
+      : "At most " + most(role) + " required colleagues in one meeting: make someone optional or remove someone to add " + name + " as required.";
+    var refused = document.getElementById("chosen-full");
+    if (refused) { refused.textContent = text; refused.dataset.role = role; refused.hidden = false; }
   }
 
   function setRole(chip, role) {
@@ -36,9 +43,10 @@
   function add(uuid, name, role) {
     var list = chosen();
     var existing = list.querySelector('[data-uuid="' + CSS.escape(uuid) + '"]');
-    if (!existing && list.children.length >= most()) { refuseMore(name); return; }
+    var same = existing && existing.querySelector("input[type=hidden]").name === role;
+    if (!same && isFull(role)) { refuseMore(name, role); return; }
     say(name + (existing ? " is now " : " added, ") + role);
-    if (existing) { setRole(existing, role); return; }
+    if (existing) { setRole(existing, role); refreshEmpty(); return; }
     var chip = document.getElementById("chip-template").content.firstElementChild.cloneNode(true);
     chip.dataset.uuid = uuid;
     chip.querySelector(".name").textContent = name;
@@ -64,7 +72,15 @@
   });
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-role]")) { setRole(event.target.closest("li"), event.target.value); }
+    if (!event.target.matches("select[data-role]")) { return; }
+    var chip = event.target.closest("li"), role = event.target.value;
+    if (isFull(role)) {  // a role already full keeps this colleague where they were
+      event.target.value = chip.querySelector("input[type=hidden]").name;
+      refuseMore(chip.querySelector(".name").textContent, role);
+      return;
+    }
+    setRole(chip, role);
+    refreshEmpty();
   });
 
   document.addEventListener("keydown", function (event) {

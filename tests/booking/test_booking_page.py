@@ -76,16 +76,25 @@ class TestRefusals:
         assert "not a member of your organization" in page and other_org.member.display_name not in page
         assert starts == [] and graph_calls(emulator_settings, since) == []
 
-    def test_more_than_ten_colleagues_are_refused(
+    def test_more_than_19_required_or_20_optional_colleagues_are_refused(
         self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
     ) -> None:
-        people = [MembershipFactory.create(organization=org.organization) for _ in range(11)]
+        people = [MembershipFactory.create(organization=org.organization) for _ in range(22)]
         since = emulator_settings.last_seq()
+        client = signed_in(adele.user)
 
-        page, _ = search_page(signed_in(adele.user), org, required=people[:6], optional=people[6:])
+        too_many_required, _ = search_page(client, org, required=people[:20])
+        too_many_optional, _ = search_page(client, org, required=people[:1], optional=people[1:])
 
-        assert "At most 10 colleagues in one meeting (you picked 11)" in page
+        assert "At most 19 required colleagues in one meeting, 20 people with you (you picked 20)" in too_many_required
+        assert "At most 20 optional colleagues in one meeting (you picked 21)" in too_many_optional
         assert graph_calls(emulator_settings, since) == []
+
+    def test_the_form_states_both_limits_before_anyone_is_picked(self, org: Org, adele: Membership) -> None:
+        page = signed_in(adele.user).get(reverse("booking_page", kwargs={"code": org.code})).content.decode()
+
+        assert "Up to 19 required colleagues (with you, the 20 people Microsoft 365 reads at once)" in page
+        assert "and 20 optional ones." in page
 
     def test_yourself_as_a_colleague_is_refused(
         self, org: Org, adele: Membership, emulator_settings: EmulatorProcess

@@ -64,6 +64,34 @@ def test_every_near_miss_applied_yields_its_time_with_the_same_engine(case: tupl
 
 @FAST
 @given(searches())
+def test_in_individual_mode_every_near_miss_applied_yields_its_time_inside_everyones_working_hours(
+    case: tuple[list[Person], Request],
+) -> None:
+    """Graph keeps everyone's hours, optional people's too: a way out never needs someone outside theirs."""
+    people, request = case
+    request = dataclasses.replace(request, widened=frozenset())
+    assume(not search(people, request).slots)
+    for miss in near_misses(people, request, durations=DURATIONS, stretch=False, optional_keeps_hours=True):
+        assert miss.kind in ("optional", "shorter")
+        applied_people, applied = _applied(people, request, miss)
+        assert miss.start in {s.start for s in search(applied_people, applied).slots}, miss.words
+        if miss.kind == "optional":  # and inside their hours: required but free all day, it is still a time
+            free = [dataclasses.replace(p, busy=()) if p.id == miss.person_id else p for p in people]
+            assert miss.start in {s.start for s in search(free, request).slots}
+
+
+@FAST
+@given(searches())
+def test_the_near_misses_offered_are_the_cheapest_of_all_that_open_a_time(case: tuple[list[Person], Request]) -> None:
+    people, request = case
+    assume(not search(people, request).slots)
+    every = near_misses(people, request, durations=DURATIONS, count=100)
+    offered = near_misses(people, request, durations=DURATIONS)
+    assert offered == every[: len(offered)] and len(offered) == min(3, len(every))
+
+
+@FAST
+@given(searches())
 def test_no_near_miss_is_offered_when_a_smaller_change_of_its_kind_would_do(
     case: tuple[list[Person], Request],
 ) -> None:

@@ -77,7 +77,7 @@ def pick_colleagues(page: Page, count: int) -> set[str]:
     raise AssertionError(f"the demo directory gave only {len(picked)} colleagues")
 
 
-def test_the_colleague_limit_is_stated_from_the_start_and_an_eleventh_colleague_is_refused_in_place(
+def test_the_colleague_limits_are_stated_from_the_start_and_a_20th_required_colleague_is_refused_in_place(
     browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
 ) -> None:
     # The directory sync brings the demo's people in; Megan organizes from her own mailbox.
@@ -88,26 +88,31 @@ def test_the_colleague_limit_is_stated_from_the_start_and_an_eleventh_colleague_
     page.goto(f"{live_server.url}/orgs/{org.code}/book/")
     expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")  # stored, and reloaded once
     expect(page.locator("#chosen-limit")).to_have_text(
-        "Up to 10 colleagues in one meeting, required and optional together."
+        "Up to 19 required colleagues (with you, the 20 people Microsoft 365 reads at once) and 20 optional ones."
     )
 
-    picked = pick_colleagues(page, 10)
-    expect(page.locator("#chosen .chip")).to_have_count(10)
+    picked = pick_colleagues(page, 19)
+    expect(page.locator("#chosen .chip")).to_have_count(19)
     expect(page.locator("#chosen-full")).to_be_hidden()
-    eleventh = next(
+    twentieth = next(
         b for q in QUERIES for b in search_colleagues(page, q) if b.get_attribute("data-uuid") not in picked
     )
-    name = eleventh.get_attribute("data-name")
-    eleventh.click()
+    name = twentieth.get_attribute("data-name")
+    twentieth.click()
 
-    expect(page.locator("#chosen .chip")).to_have_count(10)
+    expect(page.locator("#chosen .chip")).to_have_count(19)
     expect(page.locator("#chosen-full")).to_have_text(
-        f"At most 10 colleagues in one meeting: remove someone to add {name}."
+        f"At most 19 required colleagues in one meeting: make someone optional or remove someone to add {name} "
+        "as required."
     )
     screenshot(page, "booking-colleague-limit")
     assert_accessible(page)
-    page.locator("#chosen [data-remove]").first.click()
+    page.locator("#chosen select[data-role]").first.select_option("optional")
     expect(page.locator("#chosen-full")).to_be_hidden()
-    eleventh.click()
+    twentieth.click()
     expect(page.locator("#chosen .chip .name").last).to_have_text(str(name))
+    expect(page.locator("#chosen input[type=hidden][name=required]")).to_have_count(19)
+    page.locator("#chosen select[data-role]").first.select_option("required")  # a 20th required: refused, kept
+    expect(page.locator("#chosen select[data-role]").first).to_have_value("optional")
+    expect(page.locator("#chosen-full")).to_contain_text("At most 19 required colleagues")
     context.close()

@@ -1,4 +1,5 @@
-"""Free/busy through getSchedule: 20 mailboxes per call, every mailbox's error kept, no subject anywhere."""
+"""Free/busy through getSchedule: 20 mailboxes per call (more in one $batch), every mailbox's error kept, no subject
+anywhere."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from m365_emulator.testing import EmulatorProcess
 from tests.microsoft.conftest import ADELE, JONI, MEGAN, POLICY_GROUP, graph_calls, next_monday
 
 
-def test_45_mailboxes_take_3_calls_and_keep_every_mailboxs_error(graph: GraphClient, emulator: EmulatorProcess) -> None:
+def test_45_mailboxes_take_one_batch_of_3_calls_and_keep_every_mailboxs_error(
+    graph: GraphClient, emulator: EmulatorProcess
+) -> None:
     people = [u.address for u in graph.list_users()]
     strangers = [f"nobody{n}@contoso.onmicrosoft.com" for n in range(45 - len(people))]
     start = next_monday()
@@ -21,8 +24,9 @@ def test_45_mailboxes_take_3_calls_and_keep_every_mailboxs_error(graph: GraphCli
 
     schedules = graph.get_schedules(ADELE, people + strangers, start, start + timedelta(days=5))
 
-    calls = graph_calls(emulator, since)
-    assert [c["path"] for c in calls] == [f"/v1.0/users/{ADELE}/calendar/getSchedule"] * 3
+    assert [c["path"] for c in graph_calls(emulator, since)] == ["/v1.0/$batch"]  # one HTTP request
+    inside = [c["path"] for c in graph_calls(emulator, since, batched=True) if c["batch"] is not None]
+    assert inside == [f"/v1.0/users/{ADELE}/calendar/getSchedule"] * 3
     assert list(schedules) == people + strangers
     assert all(schedules[s].error and schedules[s].error.response_code == "5009" for s in strangers)  # type: ignore[union-attr]
     readable = [schedules[p] for p in people if schedules[p].error is None]
