@@ -4,11 +4,12 @@ focus block". Subjects and locations never reach the engine, so no reason can qu
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from itertools import repeat
 
 from booking.engine.people import Frame, Prepared
-from booking.engine.ranking import assess
+from booking.engine.ranking import Assessment, assess
 from booking.engine.types import Explanation, Person, PersonAtSlot, Slot
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -47,11 +48,25 @@ class Context:
     scored: Sequence[Prepared]  # required people, "you" first
     optional: Sequence[OptionalPerson]
     you_tz: tzinfo | None = None  # "you" in the page's zone, so that "10:00 for you" matches the times shown
+    # The words already written in this search, by what they depend on (`_words_key`).
+    _said: dict[object, tuple[tuple[str, ...], tuple[str, ...], str]] = field(default_factory=dict, compare=False)
 
     def explain(self, slot: Slot) -> Explanation:
         start = self.frame.floor(slot.start)
-        people = tuple(self._at(person, start, slot.start) for person in self.scored)
+        assessed = getattr(slot, "assessed", ()) or [assess(person, start, self.duration) for person in self.scored]
+        people = tuple(map(self._at, self.scored, assessed, repeat(slot.start)))
         optional = self._optional(start)
+        first_day = people[0].local_start.toordinal() if people else 0
+        key = (tuple(_words_key(p, first_day) for p in people), optional)
+        words = self._said.get(key)
+        if words is None:  # slots that read alike (same clocks, parts of day, reasons) share their words
+            words = self._said[key] = self._words(people, optional)
+        return Explanation(people, *optional, flags=words[0], reasons=words[1], summary=words[2])
+
+    def _words(
+        self, people: Sequence[PersonAtSlot], optional: tuple[tuple[str, ...], ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        """(flags, reasons, summary) of a slot."""
         flags = tuple(
             f"outside {self._owner(p)} working hours, {_clock(p.local_start)} for {self._who(p)}"
             for p in people
@@ -61,30 +76,30 @@ class Context:
         summary = f"{self._times(people)} — {join_names(_unique(p.day_part for p in people))}"
         if reasons:
             summary += "; " + "; ".join(reasons)
-        return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
+        return flags, reasons, summary
 
-    def _at(self, person: Prepared, start: int, instant: datetime) -> PersonAtSlot:
+    def _at(self, person: Prepared, found: Assessment, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
         tz = outlook = person.person.hours.tz
         if self.you_tz is not None and person.person.id == self.you:
             tz = self.you_tz  # the clock the page shows; night or morning is still that of their own day
-        found = assess(person, start, self.duration)
         focus_part = ""
         if found.focus:
             middle = self.frame.instant(found.focus_middle).astimezone(outlook)
             focus_part = "morning" if middle.hour < 12 else "afternoon" if middle.hour < 17 else "evening"
+        their_day = instant.astimezone(outlook)
         return PersonAtSlot(
-            person_id=person.person.id,
-            name=person.person.name,
-            local_start=instant.astimezone(tz),
-            cost=found.cost,
-            outside_hours=found.outside,
-            day_edge=found.edge,
-            lunch=found.lunch,
-            back_to_back=found.back_to_back,
-            focus=found.focus,
-            focus_part=focus_part,
-            day_part=_part(instant.astimezone(outlook)),
+            person.person.id,
+            person.person.name,
+            their_day if tz is outlook else instant.astimezone(tz),
+            found.cost,
+            found.outside,
+            found.edge,
+            found.lunch,
+            found.back_to_back,
+            found.focus,
+            focus_part,
+            _PART_AT[their_day.hour * 60 + their_day.minute],
         )
 
     def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -136,9 +151,31 @@ def _clock(local: datetime) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"  # strftime is several times slower
 
 
-def _part(local: datetime) -> str:
-    minute = local.hour * 60 + local.minute
+def _part(minute: int) -> str:
     return next(words for since, words in _PARTS if minute >= since)
+
+
+_PART_AT = tuple(map(_part, range(24 * 60)))  # the part of the day of each local minute
+
+
+def _words_key(p: PersonAtSlot, first_day: int) -> tuple[object, ...]:
+    """What a person's share of a slot's words depends on: who, their clock (and weekday when their day is not the
+    first person's), and how the slot sits in their day."""
+    local = p.local_start
+    other_day = local.toordinal() != first_day
+    return (
+        p.person_id,
+        local.hour,
+        local.minute,
+        local.weekday() if other_day else -1,
+        p.outside_hours,
+        p.day_edge,
+        p.lunch,
+        p.back_to_back,
+        p.focus,
+        p.focus_part,
+        p.day_part,
+    )
 
 
 def _optional_reason(*groups: tuple[str, ...]) -> tuple[str, ...]:

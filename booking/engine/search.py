@@ -173,7 +173,7 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
             worst = cost if cost > worst else worst
             outside = outside or assessment.outside
         begins = instant(start)
-        slots.append(RankedSlot(begins, begins + length, worst, total, counts(start), outside, explain))
+        slots.append(RankedSlot(begins, begins + length, worst, total, counts(start), outside, explain, tuple(found)))
     return slots
 
 

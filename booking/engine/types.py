@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import cached_property
+from typing import Any, NamedTuple
 
 # Graph's freeBusyStatus values, in Graph's casing.
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
@@ -86,9 +87,11 @@ class Unreadable:
     required: bool
 
 
-@dataclass(frozen=True)
-class PersonAtSlot:
-    """How a slot sits in one required (or widened) person's day."""
+class PersonAtSlot(NamedTuple):
+    """How a slot sits in one required (or widened) person's day.
+
+    A named tuple rather than a frozen dataclass: one is made per person for every slot whose words are read,
+    and a frozen dataclass costs several times as much to make."""
 
     person_id: str
     name: str
@@ -103,9 +106,9 @@ class PersonAtSlot:
     day_part: str = ""  # "mid-morning", "night"…: read on their working hours' clock, whatever `local_start`'s zone
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """A slot in words: each scored person's view of it, the optional people, flags and reasons."""
+class Explanation(NamedTuple):
+    """A slot in words: each scored person's view of it, the optional people, flags and reasons (a named tuple,
+    as `PersonAtSlot`, for the cost of making one per slot)."""
 
     people: tuple[PersonAtSlot, ...]
     optional_free: tuple[str, ...]  # names
@@ -137,6 +140,9 @@ class RankedSlot(Slot):
     optional_free_count: int
     outside_hours: bool  # outside some widened person's working hours
     _explain: Callable[[RankedSlot], Explanation] = field(compare=False, repr=False)
+    # What ranking found for each scored person (their `ranking.Assessment`), kept so that the words need not
+    # work it out again.
+    assessed: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def rank_key(self) -> tuple[int, int, int, datetime]:

@@ -13,6 +13,7 @@ hours are kept: the client drops subjects and locations before anything here see
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time as clock
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -38,6 +39,7 @@ __all__ = [
     "availability_check_slot",
     "availability_forget",
     "availability_search",
+    "cached_free_busy_digest",
     "member_zone",
 ]
 
@@ -242,6 +244,26 @@ def _free_busy(
         if schedule.error is None:  # an error is worth asking again next time
             cache.set(keys[pk], schedule, CACHE_SECONDS)
     return found
+
+
+def cached_free_busy_digest(
+    *,
+    organizer: Membership,
+    people: Sequence[Membership],
+    window_start: datetime,
+    window_end: datetime,
+    rules: BookingRules,
+) -> str:
+    """A digest of the free/busy a search of this window would read from the cache now (the organizer first), or
+    "" when any of it is not cached: what the search answers is a function of it, so an answer kept under it is
+    the answer the search would give."""
+    unique = list({m.pk: m for m in [organizer, *people]}.values())
+    read_start, read_end = read_window(window_start, window_end, rules)
+    keys = _cache_keys(organizer.organization, [m.pk for m in unique], read_start, read_end)
+    hits = cache.get_many(list(keys.values()))
+    if len(hits) < len(keys):
+        return ""
+    return hashlib.blake2b(repr([hits[keys[m.pk]] for m in unique]).encode(), digest_size=16).hexdigest()
 
 
 def _read_free_busy(

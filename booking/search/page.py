@@ -3,13 +3,16 @@ meeting could move to."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from html import escape
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -19,9 +22,18 @@ from accounts.models import Membership
 from booking import engine
 from booking.models import Booking
 from booking.rules import BookingRules, booking_rules_of
-from booking.search.availability import SearchResult, Suggestion, availability_search, member_zone
+from booking.search.availability import (
+    CACHE_SECONDS,
+    SearchResult,
+    Suggestion,
+    availability_search,
+    cached_free_busy_digest,
+    member_zone,
+)
 from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
 from booking.search.results import TheirTime, named_zone, their_times
+
+ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class Finding:
     outlook_zone: str = ""
     # When nothing fits: each near miss and the link that applies it to the search.
     ways: tuple[tuple[engine.NearMiss, str], ...] = ()
+    # The answer's part of the page (templates/booking/_answer.html), as made or as kept from an identical search.
+    answer_html: str = ""  # a SafeString once made
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -150,6 +164,25 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
 
 
 def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
+    """The search's answer, laid out; kept briefly under everything it depends on (`_answer_key`), so that the
+    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh."""
+    key = _answer_key(finding, organizer, form)
+    kept = cache.get(key) if key else None
+    if kept is None:
+        _search(finding, organizer, form)
+    # After the search: it records the member's Outlook zone as Microsoft tells it.
+    finding.outlook_zone = _other_outlook_zone(organizer, finding.zone)
+    if kept is not None:
+        finding.answer_html = mark_safe(kept)  # noqa: S308  (rendered by the template engine, escaped there)
+        return finding
+    context = {"f": finding, "organization": organizer.organization}
+    finding.answer_html = mark_safe(render_to_string("booking/_answer.html", context))  # noqa: S308  (escaped)
+    if key and _keepable(finding) and key == _answer_key(finding, organizer, form):  # the same free/busy throughout
+        cache.set(key, str(finding.answer_html), ANSWER_SECONDS)
+    return finding
+
+
+def _search(finding: Finding, organizer: Membership, form: SearchForm) -> None:
     start, end = form.window
     data = form.cleaned_data
     result = availability_search(
@@ -165,11 +198,45 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     )
     base = _confirm_base(organizer, data)
     finding.result = result
-    finding.outlook_zone = _other_outlook_zone(organizer, finding.zone)
     finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
     finding.days = _by_day(_choice(s, finding.zone, base) for s in result.slots)
     finding.ways = tuple((miss, _applied(organizer, form, miss, finding.zone)) for miss in result.hard.near)
-    return finding
+
+
+def _keepable(finding: Finding) -> bool:
+    """An answer that came from the cached free/busy alone: some time found (no later weeks read), everyone read."""
+    result = finding.result
+    return result is not None and bool(result.slots) and not result.unreadable and not result.failed
+
+
+def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> str:
+    """The cache key of this search's answer: the query, who asks and in which zone, the people's names, the
+    rules, the minute the earliest allowed start falls in (the only way `now` reaches the answer), and a digest
+    of the cached free/busy it would read; "" when it is not kept (individual mode also asks findMeetingTimes, or
+    the free/busy is not cached)."""
+    if finding.readiness.graph_suggests:
+        return ""
+    data, (start, end) = form.cleaned_data, form.window
+    people = [*data["required_members"], *data["optional_members"]]
+    free_busy = cached_free_busy_digest(
+        organizer=organizer, people=people, window_start=start, window_end=end, rules=finding.rules
+    )
+    if not free_busy:
+        return ""
+    assert isinstance(form.data, QueryDict)  # the page's GET
+    rules = finding.rules
+    earliest = timezone.now() + rules.minimum_notice + timedelta(seconds=59, microseconds=999_999)
+    user = organizer.user
+    parts = (
+        organizer.pk,
+        (user.time_zone, user.mailbox_time_zone, user.display_name),
+        sorted(form.data.lists()),
+        [(m.pk, m.user.display_name, m.user.time_zone) for m in people],
+        (rules.pk, rules.updated.isoformat()),
+        earliest.replace(second=0, microsecond=0).isoformat(),
+        free_busy,
+    )
+    return "booking-answer:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def _applied(organizer: Membership, form: SearchForm, miss: engine.NearMiss, zone: tzinfo) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from integrations.microsoft import correlation, limits
 from integrations.microsoft.config import MicrosoftConfig
@@ -38,6 +39,9 @@ class TokenSource(Protocol):
     def __call__(self, *, force_refresh: bool = False) -> str: ...
 
 
+POOL_SIZE = 16  # connections kept to Graph per process: at least gunicorn's threads x the client's parallel calls
+
+
 class TimeoutSession(requests.Session):
     """A session with default timeouts that ignores REQUESTS_CA_BUNDLE and proxies from the environment."""
 
@@ -48,6 +52,11 @@ class TimeoutSession(requests.Session):
         self.verify = verify
         self.default_timeout = timeout
         self.headers["User-Agent"] = "Overlap/0.1"
+        # One pool per process, shared by its threads: requests keeps 10 connections a host by default, fewer than
+        # the calls a web process makes at once (4 threads x 3 parallel calls), and a call past the pool's size
+        # opens a TLS connection it then throws away.
+        for scheme in ("https://", "http://"):
+            self.mount(scheme, HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:

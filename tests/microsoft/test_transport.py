@@ -56,3 +56,16 @@ def test_clients_for_one_configuration_share_one_session_so_connections_are_reus
     assert pool.num_connections - opened <= 1  # the second client's call reused the first one's TLS connection
     other = replace(config, graph_url="https://127.0.0.1:1")
     assert GraphClient.for_tenant(other, emulator.tenant_id).transport.session is not first.transport.session
+
+
+def test_the_shared_session_keeps_a_connection_for_every_call_a_web_process_makes_at_once(
+    config: MicrosoftConfig,
+) -> None:
+    from config import gunicorn
+    from integrations.microsoft.client import PARALLEL_CALLS
+    from integrations.microsoft.transport import shared_session
+
+    adapter = shared_session(config).get_adapter(config.graph_base)
+    assert isinstance(adapter, HTTPAdapter)
+    pool = adapter.poolmanager.connection_from_url(config.graph_base)
+    assert pool.pool.maxsize >= gunicorn.threads * PARALLEL_CALLS  # 4 threads x 3 parallel calls
