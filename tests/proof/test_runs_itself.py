@@ -420,8 +420,8 @@ def test_the_whole_worker_killed_after_microsoft_made_the_event_leaves_one_meeti
         name,
         outcome,
         f"the whole worker SIGKILLed the moment Microsoft made an event: {counted(len(caught_pending), 'booking')} "
-        f"with its meeting made and not yet heard of, {stack.worker.orphaned} tasks taken and not acknowledged; a "
-        f"new worker started at once (the sweep sends again after {SWEEP_AFTER} s, Redis gives back after "
+        f"whose meeting stood, unheard of, {stack.worker.orphaned} tasks taken and not acknowledged; a new worker "
+        f"started at once (the sweep sends again after {SWEEP_AFTER} s, Redis gives back after "
         f"{VISIBILITY} s)",
     )
     promise(made_one and bool(caught_pending), f"{name}: the worker was killed after an event was made, unheard of")
