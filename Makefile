@@ -83,15 +83,22 @@ test-services: setup
 
 # The proof of Overlap's promises (tests/proof/, marked `proof`): PostgreSQL, Redis, a real Celery worker process
 # and the emulator under faults, races, revocation and attack; prints each figure at the end. Its own database.
+# Then the fault table (marked `own_servers`: Redis killed and back, PostgreSQL restarted, the whole worker killed
+# after Microsoft made the event, two beats, Microsoft unreachable) on a Redis and a PostgreSQL it starts for itself
+# on spare ports (tests/proof/servers.py), never the shared ones above: redis-server and PostgreSQL's initdb/pg_ctl
+# must be installed (under CI=true a missing one fails it). PROOF_FAULT_SECONDS makes each outage longer (5).
 PROOF_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap_proof
 PROOF_REDIS_URL ?= redis://127.0.0.1:6379/14
 
 proof: setup
+	@if [ -n "$$PROOF_REPORT" ]; then rm -f "$$PROOF_REPORT"; fi
 	@if [ "$$CI" = "true" ] || $(BIN)/python -m config.services_up $(PROOF_DATABASE_URL) $(PROOF_REDIS_URL); then \
-		DATABASE_URL=$(PROOF_DATABASE_URL) REDIS_URL=$(PROOF_REDIS_URL) $(BIN)/pytest -m proof -p no:cacheprovider tests/proof; \
+		DATABASE_URL=$(PROOF_DATABASE_URL) REDIS_URL=$(PROOF_REDIS_URL) \
+			$(BIN)/pytest -m "proof and not own_servers" -p no:cacheprovider tests/proof; \
 	else \
 		echo "PostgreSQL or Redis does not answer: the proof needs both (CI runs it)."; exit 1; \
 	fi
+	$(BIN)/python -m tests.proof.servers $(BIN)/pytest -m "proof and own_servers" -p no:cacheprovider tests/proof
 
 format: setup
 	$(BIN)/ruff check --fix .

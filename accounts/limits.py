@@ -4,11 +4,13 @@ Counted by django-ratelimit in Django's cache, which is Redis in production, so 
 shares one count. Overlap's own limits count the signed-in member (their user id), never the client address:
 behind gunicorn and a proxy every request comes from the proxy's address. The rates are settings
 (`RATE_LIMIT_*`, config/settings/base.py), read at each request. Past a limit the person gets the 429 page,
-which says what was limited and when they can try again.
+which says what was limited and when they can try again. While Redis does not answer (restarting), nothing is
+counted and nothing refused, with a warning in the log: a booking made meanwhile is saved, not turned into a 500.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -18,9 +20,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,11 @@ def wait_seconds(request: HttpRequest, limit: Limit, *, key: str | None = None) 
     """Count one use of `limit` by the signed-in member (or of `key`, e.g. an invited address); None while within
     the limit, else the seconds until the count starts again."""
     value = key if key is not None else str(request.user.pk)
-    usage = get_usage(request, group=limit.group, key=lambda group, request: value, rate=limit.rate, increment=True)
+    try:
+        usage = get_usage(request, group=limit.group, key=lambda group, request: value, rate=limit.rate, increment=True)
+    except RedisError as error:  # refusing everyone while Redis restarts would be worse than counting no one
+        log.warning("Limit %s not counted: the cache does not answer (%s)", limit.group, error)
+        return None
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, int(usage["time_left"]))

@@ -42,19 +42,25 @@ def _cache() -> str:
 
 
 def _broker() -> str:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if celery_app.conf.task_always_eager:  # Celery's own word (CELERY_TASK_ALWAYS_EAGER), as queue_depth reads it
         return "in-process"
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
     return "redis"
 
 
+def beat_heartbeat_age() -> float | None:
+    """Seconds since a beat last recorded its heartbeat; None when none has. Raises what the shared cache raised
+    when it does not answer."""
+    beat = caches["shared"].get(HEARTBEAT_KEY)
+    return None if beat is None else max(time.time() - float(beat), 0.0)
+
+
 def _beat() -> str:
     """Beat records a heartbeat each time it wakes (at least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds)."""
-    beat = caches["shared"].get(HEARTBEAT_KEY)
-    if beat is None:
+    age = beat_heartbeat_age()
+    if age is None:
         raise RuntimeError("no beat has recorded a heartbeat: is `celery beat` running?")
-    age = time.time() - float(beat)
     if age > settings.BEAT_HEARTBEAT_STALE_SECONDS:
         raise RuntimeError(f"the beat's last heartbeat is {age:.0f} s old: is `celery beat` running?")
     return f"heartbeat {age:.0f} s ago"
@@ -76,7 +82,8 @@ def queue_depth() -> int | None:
 CHECKS: dict[str, Callable[[], str]] = {"database": _database, "cache": _cache, "broker": _broker, "beat": _beat}
 
 
-def _run(check: Callable[[], str]) -> dict[str, object]:
+def run_check(check: Callable[[], str]) -> dict[str, object]:
+    """One check: {"ok": True, "kind", "ms"} or {"ok": False, "error"}, whatever it raised (and logged)."""
     started = time.monotonic()
     try:
         kind = check()
@@ -94,7 +101,7 @@ def _visible(part: dict[str, object], request: HttpRequest) -> dict[str, object]
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    parts = {name: _run(check) for name, check in CHECKS.items()}
+    parts = {name: run_check(check) for name, check in CHECKS.items()}
     healthy = all(part["ok"] for part in parts.values())
     shown = {name: _visible(part, request) for name, part in parts.items()}
     return JsonResponse({"status": "ok" if healthy else "failing", "checks": shown}, status=200 if healthy else 503)

@@ -11,6 +11,9 @@ from config import admin_health, health, robots
 # take any number of them.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
+# A crash is a 500, but Overlap's database away (restarting, failing over) a 503 that says so.
+handler500 = "config.error_pages.server_error"
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),

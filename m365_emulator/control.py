@@ -98,8 +98,16 @@ POST /_emulator/lost-replies  {"count": int, "mailbox"?: <address>}
     caller gets 504 GatewayTimeout (the log records 504 with the created event's id in response_ids).
     Answers {"ok", "pending": {mailbox id or "*": count left}, "lost": replies lost since the reset}.
     A count of 0 with "mailbox" drops that mailbox's pending count; reset drops them all.
-POST /_emulator/latency    {"ms": number}
-    Delay every Graph request by that many milliseconds (0 turns it off).
+POST /_emulator/latency    {"ms"?: number, "reply_ms"?: number}
+    "ms": delay every Graph request by that many milliseconds before it takes effect (0 turns it off).
+    "reply_ms": delay every Graph reply by that many milliseconds after its request took effect and was logged
+    (an event created stands, and the log shows it, while the caller still waits). Each is kept when not given.
+POST /_emulator/unreachable  {"seconds": number}
+    Microsoft cannot be reached for that many seconds from now (0 ends it at once): every request but this
+    control API's (Graph, sign-in, tokens) is dropped before it is read, the connection closed with no answer,
+    as a caller meets a host it cannot reach. Answers {"ok", "unreachable", "seconds_left", "dropped"}.
+GET  /_emulator/unreachable
+    {"unreachable": bool, "seconds_left", "dropped": requests dropped since the last reset}.
 POST /_emulator/token-lifetime  {"seconds": int | null}
     Lifetime of access tokens issued from now on (null: Entra's default, random 60 to 90 minutes).
 POST /_emulator/access-tokens/expire
@@ -609,11 +617,39 @@ def lost_replies(emulator: Host, request: Request) -> Response:
 
 def latency(emulator: Host, request: Request) -> Response:
     body = _body(request)
+    if not {"ms", "reply_ms"} & body.keys():
+        body["ms"] = 0  # as before: an empty body turns the request latency off
     try:
-        emulator.latency_ms = max(float(body.get("ms", 0)), 0.0)
+        ms = max(float(body.get("ms", emulator.latency_ms)), 0.0)
+        reply_ms = max(float(body.get("reply_ms", emulator.reply_ms)), 0.0)
     except (TypeError, ValueError):
-        raise ControlError(400, "ms must be a number.") from None
-    return reply({"ok": True, "ms": emulator.latency_ms})
+        raise ControlError(400, "ms and reply_ms must be numbers.") from None
+    emulator.latency_ms, emulator.reply_ms = ms, reply_ms
+    return reply({"ok": True, "ms": emulator.latency_ms, "reply_ms": emulator.reply_ms})
+
+
+def unreachable(emulator: Host, request: Request) -> Response:
+    try:
+        seconds = float(_body(request).get("seconds", 0))
+    except (TypeError, ValueError):
+        raise ControlError(400, "seconds must be a number.") from None
+    if not 0 <= seconds <= 3600:
+        raise ControlError(400, "seconds must be between 0 and 3600.")
+    emulator.unreachable_until = time.monotonic() + seconds if seconds else 0.0
+    return reply({"ok": True, **_reachability(emulator)})
+
+
+def reachability(emulator: Host, request: Request) -> Response:
+    return reply(_reachability(emulator))
+
+
+def _reachability(emulator: Host) -> dict[str, Any]:
+    left = max(emulator.unreachable_until - time.monotonic(), 0.0)
+    return {
+        "unreachable": emulator.unreachable(),
+        "seconds_left": round(left, 3),
+        "dropped": emulator.unreachable_dropped,
+    }
 
 
 def token_lifetime(emulator: Host, request: Request) -> Response:
@@ -659,6 +695,8 @@ ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
     ("GET", "/throttle", throttle_peaks),
     ("POST", "/lost-replies", lost_replies),
     ("POST", "/latency", latency),
+    ("POST", "/unreachable", unreachable),
+    ("GET", "/unreachable", reachability),
     ("POST", "/token-lifetime", token_lifetime),
     ("POST", "/access-tokens/expire", expire_access_tokens),
     ("GET", "/log", read_log),

@@ -51,6 +51,9 @@ class Host(Protocol):
     throttler: Throttler
     identity: IdentityStore
     latency_ms: float
+    reply_ms: float
+    unreachable_until: float
+    unreachable_dropped: int
     token_lifetime: int | None
     lost_replies: LostReplies
     tokens_expired_before: float
@@ -61,5 +64,7 @@ class Host(Protocol):
     def reset(self, *, fixture: str | None = None, seed: int | None = None) -> None: ...
 
     def tenant(self, key: str) -> Tenant | None: ...
+
+    def unreachable(self) -> bool: ...
 
     def handle_graph(self, request: Request, *, batch_seq: int | None = None) -> Response: ...

@@ -3,7 +3,8 @@
 `Emulator` holds the world (`EmulatorState`), the signing key, the request log, throttling and latency.
 Graph calls go through `handle_graph`, which checks the bearer token, applies latency and throttling,
 dispatches to a handler (directory, calendar, `$batch`) and logs the outcome; `$batch` sub-requests come
-back through the same function.
+back through the same function. While Microsoft is set unreachable (`POST /_emulator/unreachable`), every
+request but the control API's is dropped before it is read: the connection closes with no answer.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ _CHALLENGE = {
 }
 VERSION_ROOTS = ("/v1.0", "/beta")
 _EVENT_CREATE = re.compile(r"/(me|users/[^/]+)(/calendar)?/events/?$", re.IGNORECASE)
+CONTROL_ROOT = "/_emulator/"
+
+
+class Unreachable(ConnectionAbortedError):
+    """Raised to the server for a request dropped while Microsoft is unreachable: it closes the connection
+    without an answer (serving._Handler), as a caller meets a service it cannot reach."""
 
 
 # The delta routes first: `/users/delta` is a function, not a user named "delta".
@@ -70,6 +77,9 @@ class Emulator:
         self.throttler = Throttler()
         self.identity = IdentityStore()
         self.latency_ms = 0.0
+        self.reply_ms = 0.0  # every Graph reply waits this long after its request took effect
+        self.unreachable_until = 0.0  # time.monotonic() until which only the control API answers
+        self.unreachable_dropped = 0  # requests dropped meanwhile, since the last reset
         self.token_lifetime: int | None = None  # None: Entra's default, random between 60 and 90 minutes
         self.lost_replies = LostReplies()
         self.tokens_expired_before = 0.0  # access tokens issued before this instant are refused as expired
@@ -99,7 +109,8 @@ class Emulator:
             self.epoch = uuid.uuid4().hex[:12]
         self.identity.clear()
         self.throttler.clear()
-        self.latency_ms = 0.0
+        self.latency_ms = self.reply_ms = 0.0
+        self.unreachable_until, self.unreachable_dropped = 0.0, 0
         self.token_lifetime = None
         self.lost_replies.clear()
         self.tokens_expired_before = 0.0
@@ -112,6 +123,9 @@ class Emulator:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if self.unreachable() and not request.path.startswith(CONTROL_ROOT):
+            self.unreachable_dropped += 1
+            raise Unreachable(f"Microsoft is unreachable for {self.unreachable_until - time.monotonic():.1f} s more")
         request.get_data()  # read the whole body now: a keep-alive connection must not keep unread bytes
         try:
             response = self._route(request)
@@ -120,9 +134,13 @@ class Emulator:
             response = graph_json(500, {"error": {"code": "InternalServerError", "message": "Emulator failure."}})
         return response(environ, start_response)
 
+    def unreachable(self) -> bool:
+        """Whether Microsoft is unreachable now (POST /_emulator/unreachable)."""
+        return time.monotonic() < self.unreachable_until
+
     def _route(self, request: Request) -> Response:
         path = request.path
-        if path.startswith("/_emulator/"):
+        if path.startswith(CONTROL_ROOT):
             return self._control(request)
         if any(path == root or path.startswith(root + "/") for root in VERSION_ROOTS):
             return self.handle_graph(request)
@@ -181,6 +199,8 @@ class Emulator:
         if client_request_id:  # Graph echoes the caller's id so that both sides can quote one value
             response.headers["client-request-id"] = client_request_id
         self._record(seq, request, response, outcome, batch_seq)
+        if self.reply_ms > 0 and batch_seq is None:  # done and in the log; the caller hears of it later
+            time.sleep(self.reply_ms / 1000)
         return response
 
     def _graph(self, request: Request, outcome: Outcome, seq: int, batch_seq: int | None) -> Response:

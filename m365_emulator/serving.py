@@ -25,6 +25,11 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Quiet: the emulator keeps its own request log (GET /_emulator/log)."""
 
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        """A request dropped (Microsoft set unreachable, server.Unreachable) or a client gone: the connection
+        closes, so that a keep-alive caller is not left waiting for an answer that never comes."""
+        self.close_connection = True
+
 
 @dataclass
 class RunningEmulator:

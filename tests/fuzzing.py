@@ -187,6 +187,7 @@ FREE = _p()
 FLAG = _p(st.sampled_from(["on", "true", "1", "off", "false", "yes", "no"]), good="on")
 NUMBER = _p(NUMBERS, bad=refused_by(forms.IntegerField()), good="30")
 DATE = _p(DATES, bad=refused_by(forms.DateField()), good="{tomorrow}")
+SOME_DAY = _p(DATES, bad=refused_by(forms.DateField(required=False)), good="{tomorrow}")  # may be left empty
 INSTANT = _p(INSTANTS, bad=_not_a_future_instant, good="{slot}")
 EMAIL = _p(EMAILS, bad=refused_by(forms.EmailField(required=False)), good="someone.new@contoso.onmicrosoft.com")
 PERSON = _p(st.one_of(st.uuids().map(str), st.just("{foreign}")), bad=_always, good="{member}", many=True)
@@ -237,10 +238,10 @@ SEARCH = {
 }
 MEETING = {"booking": _p(st.uuids().map(str), good="{meeting}")}
 AUDIT_FILTERS = {
-    "area": choice("people", "rules", "connection", "bookings"),
+    "area": choice("people", "rules", "connection", "bookings", ""),  # "": every area
     "person": text(100),
-    "since": DATE,
-    "until": DATE,
+    "since": SOME_DAY,
+    "until": SOME_DAY,
 }
 ALLAUTH_KEY = {"key": _p(good="abc:def")}
 

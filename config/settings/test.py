@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("MICROSOFT_LOGIN_URL", "https://login.invalid")
 os.environ.setdefault("MICROSOFT_GRAPH_URL", "https://graph.invalid")
 
-from config.env import env_bool
+from config.env import env_bool, env_str
 from config.settings.base import *  # noqa: F403
 
 DEBUG = False
@@ -28,5 +28,8 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tasks run in-process unless a test starts a real worker (tests marked `redis` do, on the PostgreSQL/Redis pass).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
-# A test's beat, web and worker share this process: the shared cache is local memory, emptied for each test.
-CACHES = {**CACHES, "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}}  # noqa: F405
+# A test's beat, web and worker share this process: the shared cache is local memory, emptied for each test. The
+# proof's fault table runs them as processes of their own (tests/proof/servers.py sets TEST_SHARED_CACHE=redis),
+# which share it in Redis, as in production.
+if env_str("TEST_SHARED_CACHE", "memory") != "redis" or not REDIS_URL:  # noqa: F405
+    CACHES = {**CACHES, "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}}  # noqa: F405

@@ -4,6 +4,7 @@ address, searches by one member; each refusal is a page saying when to try again
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Invitation, User
+from booking.models import Booking
+from tests.booking.helpers import book, form, free_slot, meeting_url, world_in
+from tests.booking.test_nothing_stuck import broker_down
 from tests.conftest import Org
 
 RIGHT = "the-right-long-password-42"
@@ -154,3 +158,27 @@ def test_a_colleague_search_past_its_limit_shows_the_wait_in_place_of_the_result
     assert refused.status_code == 429
     assert "<html" not in refused.text  # the card alone, swapped in where the results go
     assert re.search(r"colleague searches \(2 a minute\)\. Try again in \d+ (seconds?|minute)", refused.text)
+
+
+def test_while_redis_does_not_answer_a_booking_is_saved_and_shown_not_a_500(
+    org: Org, emulator_settings: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    contoso = world_in(org, emulator_settings, "domain_wide")
+    start = free_slot(contoso, [contoso.megan, contoso.adele])
+    client = contoso.client(contoso.megan)
+    client.raise_request_exception = False  # what a server answers
+    with socket.socket() as probe:  # a port nobody listens on, as when Redis is killed
+        probe.bind(("127.0.0.1", 0))
+        gone = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{probe.getsockname()[1]}/0",
+        }
+    settings.CACHES = {**settings.CACHES, "default": gone}
+
+    with broker_down():  # Redis is the broker too
+        response = book(client, contoso.org, form(start, required=[contoso.adele]))
+
+    booking = Booking.objects.get()
+    assert response.status_code == 302 and response["Location"] == meeting_url(booking)
+    assert booking.state == Booking.State.PENDING  # the sweep sends it once Redis is back
+    assert "Limit overlap.bookings not counted: the cache does not answer" in caplog.text

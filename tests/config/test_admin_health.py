@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from django.core.cache import caches
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from kombu import Queue
 
 from accounts.models import Membership
+from booking import selectors as booking_selectors
 from booking.models import Booking
+from config.celery_app import HEARTBEAT_KEY
 from config.celery_app import app as celery_app
 from integrations.connection.health import connection_check
 from integrations.models import CalendarGrant, Connection
@@ -142,3 +150,79 @@ def test_a_broker_that_does_not_answer_is_named_on_the_page_instead_of_a_500(org
         response = admin_client.get(health_url(org))
     assert response.status_code == 200
     assert "The task queue does not answer" in response.content.decode()
+
+
+def part(page: str, key: str) -> str:
+    """The words of one of Overlap's own parts on the page (its <dd>)."""
+    return page.split(f'<dd id="part-{key}">', 1)[1].split("</dd>", 1)[0]
+
+
+def test_the_admin_sees_each_of_overlaps_own_parts_working(org: Org, admin_client: Client) -> None:
+    caches["shared"].set(HEARTBEAT_KEY, time.time() - 12, timeout=None)
+    page = admin_client.get(health_url(org)).content.decode()
+    assert "Overlap's own parts" in page
+    assert "Working" in part(page, "database") and "Answers." in part(page, "database")
+    assert "Working" in part(page, "cache")
+    assert "Working" in part(page, "broker") and "no queue" in part(page, "broker")
+    assert "Working" in part(page, "beat") and "Last heartbeat 12 s ago." in part(page, "beat")
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        (None, "No heartbeat recorded"),
+        (4 * 60 + 10, "No heartbeat for 4 minutes"),
+        (5 * 3600, "No heartbeat for 5 hours"),
+    ],
+)
+def test_a_beat_stopped_or_never_started_is_named_with_what_does_not_run(
+    org: Org, admin_client: Client, age: float | None, words: str
+) -> None:
+    if age is not None:
+        caches["shared"].set(HEARTBEAT_KEY, time.time() - age, timeout=None)
+    beat = part(admin_client.get(health_url(org)).content.decode(), "beat")
+    assert "Failing" in beat and words in beat
+    assert "the sweep of waiting bookings" in beat and "Is `celery beat` running?" in beat
+
+
+def test_a_redis_that_does_not_answer_is_named_on_the_page_instead_of_a_500(
+    org: Org, admin_client: Client, settings: Any
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on, as when Redis is killed
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    gone = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}
+    settings.CACHES = {**settings.CACHES, "default": gone, "shared": gone}
+
+    response = admin_client.get(health_url(org))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Failing" in part(page, "cache") and "Does not answer" in part(page, "cache")
+    assert "Cannot tell" in part(page, "beat") and "Redis, which does not answer" in part(page, "beat")
+    assert "127.0.0.1" not in page, "an admin reads which part fails, never a host or a port"
+
+
+def test_a_broker_that_does_not_answer_is_named_among_overlaps_parts(org: Org, admin_client: Client) -> None:
+    from tests.booking.test_nothing_stuck import broker_down
+
+    with broker_down():
+        page = admin_client.get(health_url(org)).content.decode()
+    assert "Failing" in part(page, "broker") and "bookings wait, and are sent again" in part(page, "broker")
+
+
+def test_when_the_database_does_not_answer_every_page_says_so_with_a_503_not_a_500(
+    org: Org, admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def restarting(**_: object) -> None:
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    monkeypatch.setattr(booking_selectors, "pending_bookings", restarting)
+    admin_client.raise_request_exception = False  # as a real server answers: with the error page
+
+    response = admin_client.get(health_url(org))
+
+    page = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "Overlap's database does not answer" in page and "Nothing you did caused this" in page
+    assert "5432" not in page

@@ -2,7 +2,11 @@
 
 Run by `make proof` (marked `proof`; left out of the other passes) against PostgreSQL, Redis, the emulator and,
 where tasks run, a real Celery worker process. Each test records its figures with `figure(...)`; they are
-printed at the end of the run, and a failed assertion names the promise it broke.
+printed at the end of the run (and appended to the file PROOF_REPORT names, when set), and a failed assertion
+names the promise it broke.
+
+The fault table (also marked `own_servers`) runs apart, on a Redis and a PostgreSQL of its own that it kills and
+restarts: `python -m tests.proof.servers pytest -m "proof and own_servers" tests/proof` (tests/proof/servers.py).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from django.conf import settings
 from django.db import connection
 
 from m365_emulator.testing import EmulatorProcess
-from tests.conftest import require_service
+from tests.conftest import require_service, running_in_ci
+from tests.proof.servers import OwnServers, ServerFailed, missing_binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: list[str] = []
@@ -59,7 +64,42 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
     report = os.environ.get("PROOF_REPORT")
     if report:
-        Path(report).write_text("\n".join(FIGURES) + "\n", encoding="utf-8")
+        with Path(report).open("a", encoding="utf-8") as out:  # `make proof` runs two passes into one report
+            out.write("\n".join(FIGURES) + "\n")
+
+
+def own_servers_or_stop() -> OwnServers:
+    """The servers the launcher described; without the launcher, or without redis-server and PostgreSQL's
+    binaries, a failure under CI (where the proof must run whole) and a skip elsewhere, saying what is missing."""
+    servers, missing = OwnServers.from_environment(), missing_binaries()
+    problem = ""
+    if missing:
+        problem = f"{', '.join(missing)} not installed (apt-get install redis-server postgresql)"
+    elif servers is None:
+        problem = 'run through the launcher: python -m tests.proof.servers pytest -m "proof and own_servers" ...'
+    if problem:
+        message = f"The fault table plays on servers of its own: {problem}"
+        if running_in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    assert servers is not None
+    return servers
+
+
+@pytest.fixture(scope="session")
+def own_servers() -> Iterator[OwnServers]:
+    """The proof's own Redis and PostgreSQL, started on the ports the launcher (tests/proof/servers.py) put in
+    REDIS_URL and DATABASE_URL, before the test database is made there; stopped at the end of the session."""
+    servers = own_servers_or_stop()
+    try:
+        servers.start()
+    except ServerFailed as failed:
+        servers.stop()
+        pytest.fail(f"The proof's own servers did not start: {failed}", pytrace=False)
+    try:
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +121,8 @@ class WorkerProcess:
     log: Path
     environment: dict[str, str]
     killed: list[int] = field(default_factory=list)
+    level: str = "WARNING"  # the worker's log level (INFO logs every task it runs)
+    command: list[str] | None = None  # what starts it, when not the proof's own line (e.g. the Procfile's)
     replaced: int = 0
     orphaned: int = 0  # tasks the worker killed whole had taken and not acknowledged
 
@@ -107,15 +149,23 @@ class WorkerProcess:
         The tasks the dead worker had taken and not acknowledged come back from Redis once they are older than
         the visibility timeout, swept when a worker starts; `wait` seconds pass before the replacement starts.
         """
+        self.kill_whole()
+        time.sleep(wait)
+        self.replace()
+
+    def kill_whole(self) -> None:
+        """SIGKILL the parent and its children at once; count the tasks it had taken and not acknowledged."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-        self.replaced += 1
         broker = redis.Redis.from_url(self.environment["REDIS_URL"])
         taken: Any = broker.zcard("unacked_index")  # kombu's index of the messages taken and not acknowledged
         self.orphaned += int(taken)
         broker.close()
-        time.sleep(wait)
-        self.process = _start_worker(self.log, self.environment)
+
+    def replace(self) -> None:
+        """A new worker where the killed one was, as a platform restarts one."""
+        self.replaced += 1
+        self.process = _start_worker(self.log, self.environment, self.level, command=self.command)
         self.wait_for_children()
 
     def wait_for_children(self) -> None:
@@ -159,10 +209,13 @@ def _worker_environment(emulator: EmulatorProcess) -> dict[str, str]:
     }
 
 
-def _start_worker(log: Path, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start_worker(
+    log: Path, environment: dict[str, str], level: str = "WARNING", *, command: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     """In a session of its own, so that its whole process group can be killed at once."""
-    command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
-    command += ["--concurrency=2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"]
+    if command is None:
+        command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
+        command += ["--concurrency=2", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", level]
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=out, start_new_session=True)
 
