@@ -30,3 +30,5 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # A test's beat, web and worker share this process: the shared cache is local memory, emptied for each test.
 CACHES = {**CACHES, "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}}  # noqa: F405
+# Sessions as production keeps them (read from the cache, written to both): one process, so local memory will do.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
