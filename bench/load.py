@@ -488,7 +488,8 @@ def main() -> None:
         pairs = prepare(stack, env, args.clients)
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
-        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x 4 threads"
+        threads = os.environ.get("GUNICORN_THREADS", "16 (config/gunicorn.py)")
+        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x {threads} threads"
         print(
             f"Stack up at {stack.base_url} ({web_config}; log: {log}); "
             f"{args.clients} clients, {args.seconds:.0f} s each run"
