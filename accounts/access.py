@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404, HttpRequest
 
 from accounts.models import Membership, User
@@ -21,17 +23,27 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:
-    """The signed-in user's active membership of the organization with this code, or 404."""
+def membership_for(request: HttpRequest, code: uuid.UUID, *, also: tuple[str, ...] = ()) -> Membership:
+    """The signed-in user's active membership of the organization with this code, or 404.
+
+    `also` names more one-to-one relations to read in the same query (`select_related` paths), for a page that
+    needs them on every request: the booking page's search reads its rules and connection this way."""
     user = request.user
     if not isinstance(user, User):
         raise Http404("No such organization.")
     try:
-        return Membership.objects.select_related("organization", "user").get(
+        return Membership.objects.select_related("organization", "user", *also).get(
             user=user, organization__code=code, is_active=True
         )
     except Membership.DoesNotExist:
         raise Http404("No such organization.") from None
+
+
+def read_with(instance: Model, relation: str) -> tuple[bool, Any]:
+    """(True, the related row or None) when `relation` was read with `instance` (`membership_for`'s `also`);
+    (False, None) when it was not, and the caller reads it itself: never a query here, never a stale guess."""
+    cached = instance._state.fields_cache
+    return (True, cached[relation]) if relation in cached else (False, None)
 
 
 def admin_membership_for(request: HttpRequest, code: uuid.UUID) -> Membership:

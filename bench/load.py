@@ -211,12 +211,13 @@ def _member(code: str, address: str, name: str, object_id: str) -> Any:
 
 
 def _session_for(user: Any) -> str:
-    """A signed-in session in the database, as the sign-in page makes one."""
+    """A signed-in session in the session store, as the sign-in page makes one."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
-    store = SessionStore()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -487,7 +488,8 @@ def main() -> None:
         pairs = prepare(stack, env, args.clients)
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
-        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x 4 threads"
+        threads = os.environ.get("GUNICORN_THREADS", "16 (config/gunicorn.py)")
+        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x {threads} threads"
         print(
             f"Stack up at {stack.base_url} ({web_config}; log: {log}); "
             f"{args.clients} clients, {args.seconds:.0f} s each run"

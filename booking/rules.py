@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from django.db import models
 
+from accounts.access import read_with
 from accounts.localtime import on_grid, outlook_name
 from accounts.models import Organization
 from booking.engine import DEFAULT_BLOCKING
@@ -87,7 +88,11 @@ class BookingRules(models.Model):
 
 
 def booking_rules_of(*, organization: Organization) -> BookingRules:
-    """The organization's rules, created with the defaults on first read."""
+    """The organization's rules, created with the defaults on first read; no query when they were read with the
+    organization (`membership_for(..., also=("organization__booking_rules",))`)."""
+    read, rules = read_with(organization, "booking_rules")
+    if read and rules is not None:
+        return rules  # type: ignore[no-any-return]
     rules, _ = BookingRules.objects.get_or_create(organization=organization)
     return rules
 

@@ -23,7 +23,7 @@ from booking.search.colleagues import colleagues_matching
 @require_GET
 @limited(SEARCHES)
 def booking_page_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    organizer = membership_for(request, code)
+    organizer = membership_for(request, code, also=page.ORGANIZER_RELATED)
     finding = page.find_times(organizer=organizer, query=request.GET)
     partial = request.htmx and finding.searched  # type: ignore[attr-defined]
     template = "booking/_results.html" if partial else "booking/page.html"

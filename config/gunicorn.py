@@ -3,7 +3,11 @@
 Every value comes from the environment, with defaults for a 2-core machine behind a TLS proxy:
 - `PORT` (8000) and `GUNICORN_BIND` (`0.0.0.0:$PORT`);
 - `WEB_CONCURRENCY` worker processes (default: the number of cores, at least 2) of `GUNICORN_THREADS` threads
-  each (default 4): a page mostly waits on PostgreSQL, Redis or Graph, so threads are cheaper than processes;
+  each (default 16, gthread): a page mostly waits on PostgreSQL, Redis or Graph, so threads are cheaper than
+  processes, and a search that waits on Graph (150 ms and more) must not leave the searches answered from the cache
+  queued behind it; with 4 threads, 32 clients at 150 ms Graph latency got half the searches per second they got
+  at 0 ms (README, "Under load"). Each thread keeps its own PostgreSQL connection (`DATABASE_CONN_MAX_AGE`):
+  workers x threads must stay within the server's connections;
 - `GUNICORN_TIMEOUT` (30 s) before a stuck worker is replaced; `GUNICORN_GRACEFUL_TIMEOUT` (25 s) for requests
   in flight to finish after SIGTERM;
 - `FORWARDED_ALLOW_IPS` (`127.0.0.1,::1`): the proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` are
@@ -41,7 +45,7 @@ def _number(name: str, default: int, minimum: int = 1) -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_number('PORT', 8000)}"
 workers = _number("WEB_CONCURRENCY", max(2, os.cpu_count() or 1))
-threads = _number("GUNICORN_THREADS", 4)
+threads = _number("GUNICORN_THREADS", 16)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _number("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 25)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from accounts.access import read_with
 from accounts.models import Membership
 from integrations.connection.answering import microsoft_did_not_answer
 from integrations.connection.clients import ConnectionNotReady, member_client, organization_client
@@ -44,6 +45,7 @@ from integrations.models import CalendarGrant, Connection, DirectoryEntry
 
 __all__ = [
     "NO_RECORD",
+    "READINESS_RELATED",
     "Attendee",
     "AttendeeAvailability",
     "BusyItem",
@@ -131,9 +133,14 @@ class Readiness:
     graph_suggests: bool = False
 
 
+# What `calendar_readiness` reads, for `accounts.access.membership_for(..., also=...)`: read with the organizer, they
+# cost the booking page's search no query of their own.
+READINESS_RELATED = ("organization__microsoft_connection", "directory_entry")
+
+
 def calendar_readiness(*, organizer: Membership) -> Readiness:
     """What the booking page needs to know before it searches; asks nothing of Microsoft."""
-    connection = connection_for(organization=organizer.organization)
+    connection = _connection_of(organizer)
     if connection is None or not connection.is_active:
         status = connection.get_status_display().lower() if connection else "not configured"
         fix = connection.last_error_fix if connection and connection.last_error_fix else ""
@@ -141,7 +148,7 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
         problem = f"Microsoft 365 is {status} for {organizer.organization}: {who} connect it on the integration page."
         return Readiness(problem=f"{problem} {fix}".strip())
     delegated = connection.mode == Connection.Mode.DELEGATED
-    if not delegated and not DirectoryEntry.objects.filter(membership=organizer, account_enabled=True).exists():
+    if not delegated and not _in_directory(organizer):
         return Readiness(problem=NO_MAILBOX.format(organization=organizer.organization))
     if (
         delegated
@@ -153,6 +160,19 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
             graph_suggests=True,
         )
     return Readiness(graph_suggests=delegated)
+
+
+def _connection_of(organizer: Membership) -> Connection | None:
+    read, connection = read_with(organizer.organization, "microsoft_connection")
+    return connection if read else connection_for(organization=organizer.organization)
+
+
+def _in_directory(organizer: Membership) -> bool:
+    """Whether the organizer has an enabled directory record (a mailbox Overlap may read)."""
+    read, entry = read_with(organizer, "directory_entry")
+    if read:
+        return entry is not None and bool(entry.account_enabled)
+    return DirectoryEntry.objects.filter(membership=organizer, account_enabled=True).exists()
 
 
 def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:

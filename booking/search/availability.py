@@ -27,6 +27,7 @@ from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
 from booking.rules import BookingRules, booking_rules_of
+from booking.search import merged_reads
 from booking.search.microsoft_offers import delegated_suggestions, graph_offered
 from booking.search.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
@@ -238,12 +239,16 @@ def _free_busy(
     keys = _cache_keys(organizer.organization, [m.pk for m in unique], start, end)
     hits = cache.get_many(list(keys.values()))  # one round trip for everyone, as for their versions
     found: dict[int, calendars.Schedule] = {pk: hits[key] for pk, key in keys.items() if key in hits}
-    missing = [m for m in unique if m.pk not in found]
-    for pk, schedule in (_read_free_busy(organizer, missing, start, end) if missing else {}).items():
-        found[pk] = schedule
-        if schedule.error is None:  # an error is worth asking again next time
-            cache.set(keys[pk], schedule, CACHE_SECONDS)
-    return found
+    missing = {m.pk: m for m in unique if m.pk not in found}
+    if not missing:
+        return found
+
+    def read(pks: list[int]) -> dict[int, calendars.Schedule]:
+        return _read_free_busy(organizer, [missing[pk] for pk in pks], start, end)
+
+    # Searches missing the same people and window at once share one read; an error is worth asking again.
+    missed = {pk: keys[pk] for pk in missing}
+    return found | merged_reads.read_once(missed, read, keep=lambda s: s.error is None, seconds=CACHE_SECONDS)
 
 
 def cached_free_busy_digest(

@@ -34,6 +34,8 @@ from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
 from booking.search.results import TheirTime, named_zone, their_times
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
+# Read with the organizer's membership (`accounts.access.membership_for`'s `also`): every search reads them.
+ORGANIZER_RELATED = ("organization__booking_rules", *calendars.READINESS_RELATED)
 
 
 @dataclass(frozen=True)
