@@ -1,6 +1,7 @@
 """The suggestions page and the booking POST under load, served the production way on this machine.
 
     python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60]
+        [--phases baseline suggestions booking] [--kept-world]
         [--database-url postgres://…/overlap_bench] [--redis-url redis://…/12]
 
 Starts what `make prod` starts (config/runprod.py: the Procfile's release, web = gunicorn, worker = Celery, beat)
@@ -16,7 +17,14 @@ emulator, so that every client books real, distinct meetings. Each client is a t
   ranges, so the free/busy cache misses once per range and pair, then hits until it expires;
 - then for each latency the booking POST (a new hour each time; 302 is booked, 409 refused as a conflict,
   anything else an error). After each booking run the worker is given `--drain` seconds to confirm what the
-  web accepted; confirmed, failed and still pending are counted from the database.
+  web accepted; confirmed, failed and still pending are counted from the database four times a second. It
+  prints what the worker confirmed during the run, how long after the load stopped the last booking left
+  PENDING (the queue drained) and the bookings confirmed per second meanwhile (the drain rate); Graph's 429
+  answers and the most calls one mailbox had in flight at once (the emulator refuses a fifth, as Outlook does).
+
+`--phases` picks the runs. The emulator keeps no world on disk (`--kept-world`: as `make prod` runs it, writing its
+whole world after every change, which holds every Graph call meanwhile). The worker is the Procfile's:
+CELERY_POOL and CELERY_CONCURRENCY from the environment reach it.
 
 Prints for each run: requests, throughput, median, p95, errors, and the ratio of the median to the baseline's;
 the free/busy cache's hit rate (searches that made no getSchedule call, from the emulator's request log); the
@@ -55,6 +63,7 @@ from m365_emulator.testing import EmulatorProcess
 
 DOMAIN = "contoso.onmicrosoft.com"
 WORKING_HOURS = range(9, 17)  # UTC; a new emulator mailbox works 08:00-17:00 in UTC
+PHASES = ("baseline", "suggestions", "booking")
 
 
 @dataclass
@@ -117,8 +126,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def production_stack(database_url: str, redis_url: str, log: Path) -> Iterator[tuple[dict[str, str], Stack]]:
-    """`make prod`'s processes on free ports, their output in `log`; stopped (gracefully) on the way out."""
+def production_stack(
+    database_url: str, redis_url: str, log: Path, *, kept_world: bool = False
+) -> Iterator[tuple[dict[str, str], Stack]]:
+    """`make prod`'s processes on free ports, their output in `log`; stopped (gracefully) on the way out.
+
+    The emulator keeps no world on disk unless `kept_world`: `make prod` has it write its whole world after every
+    change (so that the demo survives a restart), and that write waits for every call in flight and holds every
+    new one, a cost of the stand-in that Microsoft does not have and that would be measured as Overlap's."""
     import redis
 
     fresh_database(database_url)
@@ -127,9 +142,10 @@ def production_stack(database_url: str, redis_url: str, log: Path) -> Iterator[t
     settings = runprod.Settings(database_url, redis_url, free_port(), run_dir, 0, 0)
     commands = runprod.procfile()
     sink = log.open("w")
-    emulator_process = runprod.start(
-        runprod.prod_emulator_command(settings, "load-bench-secret"), stdout=subprocess.PIPE, stderr=sink
-    )
+    emulator_command = runprod.prod_emulator_command(settings, "load-bench-secret")
+    if not kept_world:
+        emulator_command = _without_option(emulator_command, "--state-file")
+    emulator_process = runprod.start(emulator_command, stdout=subprocess.PIPE, stderr=sink)
     running: dict[str, Any] = {}
     try:
         announcement = read_announcement(emulator_process.stdout)
@@ -145,6 +161,12 @@ def production_stack(database_url: str, redis_url: str, log: Path) -> Iterator[t
     finally:
         runprod.stop(running, emulator_process)
         sink.close()
+
+
+def _without_option(command: list[str], option: str) -> list[str]:
+    """`command` without `option` and the value that follows it."""
+    at = command.index(option)
+    return command[:at] + command[at + 2 :]
 
 
 # -- the world: the demo organization connected, a pair of people per client ---------------------------------
@@ -368,32 +390,77 @@ def booking(stack: Stack, subject: str) -> Request:
 # -- what the stack did: Graph calls, bookings, memory -------------------------------------------------------
 
 
-def graph_calls(emulator: EmulatorProcess, since: int) -> Counter[str]:
+def graph_calls(entries: list[dict[str, Any]]) -> Counter[str]:
+    """Graph calls by method and path, object ids shown as {id} (`POST users/{id}/events`)."""
     calls: Counter[str] = Counter()
-    for entry in emulator.log(since):
+    for entry in entries:
         path = entry["path"]
         if path.startswith("/v1.0"):
-            calls[
-                "getSchedule" if path.endswith("/getSchedule") else f"{entry['method']} {path.rsplit('/', 1)[-1]}"
-            ] += 1
+            segments = ["{id}" if len(s) >= 32 else s for s in path.removeprefix("/v1.0/").split("/")]
+            calls["getSchedule" if path.endswith("/getSchedule") else f"{entry['method']} {'/'.join(segments)}"] += 1
     return calls
 
 
-def drained(subject: str, seconds: float) -> Counter[str]:
-    """The bookings with this subject by state, once none is pending or after `seconds`."""
+@dataclass
+class Drain:
+    """What the worker did with one booking run's bookings: by state when the load stopped and at the end, and
+    how long after the load stopped the last pending one left PENDING (`seconds`, or the deadline)."""
+
+    at_stop: Counter[str]
+    states: Counter[str]
+    seconds: float
+
+    def emptied(self) -> bool:
+        return not self.states.get("pending")
+
+    def confirmed_in_drain(self) -> int:
+        return self.states.get("confirmed", 0) - self.at_stop.get("confirmed", 0)
+
+    def rate(self) -> float:
+        """Bookings confirmed per second from the load stopping to the queue being empty."""
+        return self.confirmed_in_drain() / self.seconds if self.seconds else float("nan")
+
+
+def booking_states(subject: str) -> Counter[str]:
     from django.db import connection
     from django.db.models import Count
 
     from booking.models import Booking
 
-    deadline = time.monotonic() + seconds
-    while True:
-        rows = Booking.objects.filter(subject=subject).values("state").annotate(n=Count("pk"))
-        states = Counter({row["state"]: row["n"] for row in rows})
-        connection.close()
-        if not states.get(Booking.State.PENDING) or time.monotonic() > deadline:
-            return states
-        time.sleep(1)
+    rows = Booking.objects.filter(subject=subject).values("state").annotate(n=Count("pk"))
+    states = Counter({str(row["state"]): int(row["n"]) for row in rows})
+    connection.close()
+    return states
+
+
+def drained(subject: str, seconds: float) -> Drain:
+    """Waits (polling four times a second) until none of the bookings with this subject is pending, or `seconds`."""
+    started, at_stop = time.monotonic(), booking_states(subject)
+    states = at_stop
+    while states.get("pending") and time.monotonic() - started < seconds:
+        time.sleep(0.25)
+        states = booking_states(subject)
+    return Drain(at_stop, states, time.monotonic() - started)
+
+
+def drain_lines(run: Run, drain: Drain) -> list[str]:
+    confirmed_in_run = drain.at_stop.get("confirmed", 0)
+    emptied = "emptied" if drain.emptied() else "NOT emptied"
+    done = ", ".join(f"{n} {state}" for state, n in sorted(drain.states.items()))
+    return [
+        f"    the worker: {confirmed_in_run} confirmed during the {run.seconds:.0f} s run "
+        f"({confirmed_in_run / run.seconds:.1f}/s); {drain.at_stop.get('pending', 0)} pending when the load stopped",
+        f"    drain: {emptied} {drain.seconds:.1f} s after the load stopped, {drain.confirmed_in_drain()} confirmed "
+        f"meanwhile, {drain.rate():.1f} bookings confirmed/s; in the end {done}",
+    ]
+
+
+def mailbox_lines(emulator: EmulatorProcess, entries: list[dict[str, Any]]) -> list[str]:
+    """Graph's answers that refused a call as throttled, and the most calls one mailbox had in flight at once."""
+    throttled = sum(1 for entry in entries if entry.get("status") == 429)
+    peaks = emulator.control("GET", "/throttle")["peak_in_flight"]
+    most = max(peaks.values(), default=0)
+    return [f"    429 answers from Graph: {throttled}; most calls in flight to one mailbox at once: {most} (limit 4)"]
 
 
 class Memory:
@@ -481,10 +548,18 @@ def main() -> None:
         help="dropped and made afresh",
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"))
+    parser.add_argument(
+        "--phases", nargs="+", choices=PHASES, default=list(PHASES), help="which runs (default: all, in this order)"
+    )
+    parser.add_argument(
+        "--kept-world",
+        action="store_true",
+        help="the emulator writes its world to disk after every change, as under `make prod` (slows every create)",
+    )
     args = parser.parse_args()
-    log = Path(tempfile.gettempdir()) / "overlap-load-bench.log"
+    log = Path(tempfile.gettempdir()) / f"overlap-load-bench-{os.getpid()}.log"  # two benches at once keep apart
     print(f"Load average before the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    with production_stack(args.database_url, args.redis_url, log) as (env, stack):
+    with production_stack(args.database_url, args.redis_url, log, kept_world=args.kept_world) as (env, stack):
         pairs = prepare(stack, env, args.clients)
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
@@ -502,40 +577,68 @@ def main() -> None:
 
 
 def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: argparse.Namespace) -> str:
-    emulator, lines = stack.emulator, []
-    baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url))
-    lines += [line(baseline, None), *_problems(baseline)]
-    for phase, latency in enumerate(args.latencies):
-        emulator.control("POST", "/latency", {"ms": latency})
-        since = emulator.last_seq()
-        run = load(
-            f"suggestions, Graph {latency} ms",
-            sessions,
-            args.seconds,
-            suggestions(stack, args.windows, phase * args.windows),
-        )
-        searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
-        schedule_calls = graph_calls(emulator, since)["getSchedule"]
-        lines.append(line(run, baseline))
-        target = "met" if run.p95() * 1000 <= latency + 50 and not run.outcomes.get("error") else "MISSED"
-        lines.append(
-            f"    free/busy cache: {searches} searches, {schedule_calls} getSchedule calls, hit rate "
-            f"{1 - schedule_calls / searches:.1%}; target p95 <= {latency + 50} ms with 0 errors: {target}"
-        )
-        lines += _problems(run)
-    for latency in args.latencies:
-        emulator.control("POST", "/latency", {"ms": latency})
-        since, subject = emulator.last_seq(), f"Load {latency} ms"
-        run = load(f"booking POST, Graph {latency} ms", sessions, args.seconds, booking(stack, subject))
-        started = time.monotonic()
-        states = drained(subject, args.drain)
-        waited = time.monotonic() - started
-        calls = graph_calls(emulator, since)
-        lines.append(line(run, baseline))
-        done = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        lines.append(f"    the worker then, {waited:.0f} s after the run: {done}; Graph calls {dict(calls)}")
-        lines += _problems(run)
+    baseline, lines = None, []
+    if "baseline" in args.phases:
+        baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url))
+        lines += [line(baseline, None), *_problems(baseline)]
+    if "suggestions" in args.phases:
+        for phase, latency in enumerate(args.latencies):
+            lines += measure_suggestions(stack, sessions, args, baseline, phase, latency)
+    if "booking" in args.phases:
+        for latency in args.latencies:
+            lines += measure_bookings(stack, sessions, args, baseline, latency)
     return "\n".join(lines)
+
+
+def measure_suggestions(
+    stack: Stack,
+    sessions: list[tuple[requests.Session, Pair]],
+    args: argparse.Namespace,
+    baseline: Run | None,
+    phase: int,
+    latency: int,
+) -> list[str]:
+    emulator = stack.emulator
+    emulator.control("POST", "/latency", {"ms": latency})
+    since = emulator.last_seq()
+    run = load(
+        f"suggestions, Graph {latency} ms",
+        sessions,
+        args.seconds,
+        suggestions(stack, args.windows, phase * args.windows),
+    )
+    searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
+    schedule_calls = graph_calls(emulator.log(since))["getSchedule"]
+    target = "met" if run.p95() * 1000 <= latency + 50 and not run.outcomes.get("error") else "MISSED"
+    return [
+        line(run, baseline),
+        f"    free/busy cache: {searches} searches, {schedule_calls} getSchedule calls, hit rate "
+        f"{1 - schedule_calls / searches:.1%}; target p95 <= {latency + 50} ms with 0 errors: {target}",
+        *_problems(run),
+    ]
+
+
+def measure_bookings(
+    stack: Stack,
+    sessions: list[tuple[requests.Session, Pair]],
+    args: argparse.Namespace,
+    baseline: Run | None,
+    latency: int,
+) -> list[str]:
+    emulator = stack.emulator
+    emulator.control("POST", "/latency", {"ms": latency})
+    emulator.control("POST", "/throttle", {"clear": True})  # the peaks in flight start over
+    since, subject = emulator.last_seq(), f"Load {latency} ms"
+    run = load(f"booking POST, Graph {latency} ms", sessions, args.seconds, booking(stack, subject))
+    drain = drained(subject, args.drain)
+    entries = emulator.log(since)
+    return [
+        line(run, baseline),
+        *drain_lines(run, drain),
+        f"    Graph calls {dict(graph_calls(entries))}",
+        *mailbox_lines(emulator, entries),
+        *_problems(run),
+    ]
 
 
 def _problems(run: Run) -> list[str]:
