@@ -170,10 +170,19 @@ def _create_event(booking: Booking) -> Event | None:
     participants = _participants(booking)
     check = _check_slot(booking, participants, booking.start, booking.end)
     if not check.free:
-        _slot_not_free(booking, check)
-        return None
+        made = _made_meanwhile(booking)
+        if made is None:
+            _slot_not_free(booking, check)
+        return made
     Booking.objects.filter(pk=booking.pk).update(create_attempted_at=timezone.now())
     return calendars.event_create(organizer=booking.organizer, new=_new_event(booking, participants))
+
+
+def _made_meanwhile(booking: Booking) -> Event | None:
+    """The meeting another run of this same confirmation made since this one looked (the sweep sending again a
+    booking still waiting in a busy queue): that meeting is what makes the slot look taken, and it is adopted."""
+    booking.refresh_from_db(fields=["create_attempted_at"])
+    return _existing_event(booking)
 
 
 def _slot_not_free(booking: Booking, check: SlotCheck) -> None:

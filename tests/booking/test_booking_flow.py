@@ -113,6 +113,31 @@ class TestNothingLostNothingDoubled:
         assert booking.state == Booking.State.CONFIRMED
         assert len(copies(world.emulator, MEGAN, booking.ical_uid)) == 1
 
+    def test_a_second_run_that_meets_the_first_runs_meeting_adopts_it_instead_of_failing_the_booking(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        start = free_slot(world, [world.megan, world.adele])
+        book(world.client(world.megan), world.org, form(start, required=[world.adele]), run_tasks=False)
+        booking = only_booking()
+        check_slot = services._check_slot
+
+        def the_other_run_creates_first(*args: object, **kwargs: object) -> object:
+            # The sweep's run of this booking looked up its tag (nothing yet), then another run made the meeting.
+            Booking.objects.filter(pk=booking.pk).update(create_attempted_at=booking.created)
+            participants = list(booking.participants.select_related("membership__user"))
+            calendars.event_create(organizer=world.megan, new=services._new_event(booking, participants))
+            monkeypatch.setattr(services, "_check_slot", check_slot)
+            return check_slot(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(services, "_check_slot", the_other_run_creates_first)
+
+        confirm_booking.delay(booking.pk)
+
+        booking.refresh_from_db()
+        assert booking.state == Booking.State.CONFIRMED, booking.failure_reason
+        assert len(copies(world.emulator, MEGAN, booking.ical_uid)) == 1
+        assert len(copies(world.emulator, ADELE, booking.ical_uid)) == 1
+
     def test_a_throttled_create_is_sent_again_and_makes_one_meeting(self, world: World) -> None:
         start = free_slot(world, [world.megan, world.adele])
         world.emulator.control("POST", "/throttle", {"mailbox": MEGAN, "count": 2, "retry_after": 0.2})
