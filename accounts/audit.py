@@ -17,13 +17,15 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditArea, AuditRecord, AuditWhere, Organization, User
+
+_Row = TypeVar("_Row", bound=Model)
 
 Area = AuditArea
 Where = AuditWhere
@@ -267,6 +269,15 @@ def _about(person: User | None, target: str) -> dict[str, object]:
     return {"person": person, "target": (target or (person.email if person is not None else ""))[:300]}
 
 
+def newest(
+    rows: QuerySet[_Row], query: Query, *, after: Cursor | None, source: str, field: str, limit: int
+) -> list[_Row]:
+    """`source`'s rows in the asked window that come after `after`, newest first, at most `limit`: what every
+    source's `entries` reads before turning rows into entries."""
+    rows = rows.filter(query.window(field), after_cursor(after, source=source, field=field))
+    return list(rows.order_by(f"-{field}", "-id")[:limit])
+
+
 class _Records:
     """The trail's reading of `AuditRecord`."""
 
@@ -274,14 +285,13 @@ class _Records:
     areas: frozenset[str] = frozenset({Area.PEOPLE, Area.RULES})
 
     def entries(self, query: Query, *, after: Cursor | None, limit: int) -> list[Entry]:
-        rows = AuditRecord.objects.filter(organization=query.organization).filter(
-            query.window("at"), after_cursor(after, source=self.name, field="at")
-        )
+        rows = AuditRecord.objects.filter(organization=query.organization).select_related("actor", "person")
         if query.area:
             rows = rows.filter(area=query.area)
         if query.people is not None:
             rows = rows.filter(Q(actor__in=query.people) | Q(person__in=query.people))
-        return [self._entry(row) for row in rows.select_related("actor", "person").order_by("-at", "-id")[:limit]]
+        found = newest(rows, query, after=after, source=self.name, field="at", limit=limit)
+        return [self._entry(row) for row in found]
 
     def _entry(self, row: AuditRecord) -> Entry:
         return Entry(

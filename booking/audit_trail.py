@@ -22,13 +22,12 @@ class BookingHistory:
     areas: frozenset[str] = frozenset({audit.Area.BOOKINGS})
 
     def entries(self, query: audit.Query, *, after: audit.Cursor | None, limit: int) -> list[audit.Entry]:
-        rows = BookingEvent.objects.filter(booking__organization=query.organization).filter(
-            query.window("at"), audit.after_cursor(after, source=self.name, field="at")
-        )
+        rows = BookingEvent.objects.filter(booking__organization=query.organization)
         if query.people is not None:
             took_part = Participant.objects.filter(booking=OuterRef("booking"), membership__user__in=query.people)
             rows = rows.filter(Q(actor__in=query.people) | Exists(took_part))
-        found = rows.select_related("actor", "booking__organizer__user").order_by("-at", "-id")[:limit]
+        rows = rows.select_related("actor", "booking__organizer__user")
+        found = audit.newest(rows, query, after=after, source=self.name, field="at", limit=limit)
         return [self._entry(row) for row in found]
 
     def _entry(self, row: BookingEvent) -> audit.Entry:

@@ -24,12 +24,11 @@ class ConnectionLog:
     areas: frozenset[str] = frozenset({audit.Area.CONNECTION})
 
     def entries(self, query: audit.Query, *, after: audit.Cursor | None, limit: int) -> list[audit.Entry]:
-        rows = IntegrationEvent.objects.filter(organization=query.organization).filter(
-            query.window("created"), audit.after_cursor(after, source=self.name, field="created")
-        )
+        rows = IntegrationEvent.objects.filter(organization=query.organization).select_related("actor")
         if query.people is not None:
             rows = rows.filter(actor__in=query.people)
-        return [self._entry(row) for row in rows.select_related("actor").order_by("-created", "-id")[:limit]]
+        found = audit.newest(rows, query, after=after, source=self.name, field="created", limit=limit)
+        return [self._entry(row) for row in found]
 
     def _entry(self, row: IntegrationEvent) -> audit.Entry:
         return audit.Entry(
