@@ -95,11 +95,12 @@ class BookingForm(NewTimeForm):
             raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
         outside = calendars.not_enabled(organizer=self.organizer, people=[*required, *optional])
         for person in [*required, *optional]:
-            if outside.get(person.pk) == calendars.NO_RECORD:
-                raise forms.ValidationError(f"{person.user.display_name} has {calendars.NO_RECORD}.")
-            if person.pk in outside:
+            why = outside.get(person.pk)
+            if why is not None and why.no_mailbox:
+                raise forms.ValidationError(f"{person.user.display_name} has {why}.")
+            if why is not None:
                 raise forms.ValidationError(
-                    f"{person.user.display_name} is not enabled for Overlap by your admin ({outside[person.pk]})."
+                    f"{person.user.display_name} is not enabled for Overlap by your admin ({why})."
                 )
         data["required"], data["optional"] = required, optional
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)

@@ -56,6 +56,7 @@ __all__ = [
     "MeetingTimeSuggestions",
     "NewAttendee",
     "NewEvent",
+    "NotEnabled",
     "Readiness",
     "Schedule",
     "ScheduleError",
@@ -175,8 +176,20 @@ def _in_directory(organizer: Membership) -> bool:
     return DirectoryEntry.objects.filter(membership=organizer, account_enabled=True).exists()
 
 
-def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, str]:
-    """Which of these people Overlap cannot book with, by membership id, with the reason: no mailbox in the
+@dataclass(frozen=True)
+class NotEnabled:
+    """Why Overlap cannot book with a person: no mailbox in the organization's directory (`no_mailbox`: they
+    cannot even be invited), or out of reach at the last reach check (the reason the check gave)."""
+
+    reason: str
+    no_mailbox: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, NotEnabled]:
+    """Which of these people Overlap cannot book with, by membership id, and why: no mailbox in the
     organization's directory (a guest, a password account), or out of reach at the last reach check (outside
     the admin's security group, no mailbox). One query for just these people."""
     ids = [m.pk for m in people]
@@ -188,9 +201,9 @@ def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[
     found = {}
     for pk, in_directory, reachable, reason in rows:
         if not in_directory:
-            found[pk] = NO_RECORD
+            found[pk] = NotEnabled(NO_RECORD, no_mailbox=True)
         elif reachable is False:
-            found[pk] = reason
+            found[pk] = NotEnabled(reason)
     return found
 
 

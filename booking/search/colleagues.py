@@ -22,12 +22,12 @@ MOST_FOUND = 12
 @dataclass(frozen=True)
 class Colleague:
     membership: Membership
-    not_enabled: str = ""  # why Overlap cannot book with them (no mailbox in the directory, the security group)
+    not_enabled: calendars.NotEnabled | None = None  # why Overlap cannot book with them, if it cannot
 
     @property
     def no_mailbox(self) -> bool:
         """No mailbox in the organization's directory (a guest, a password account): they cannot be invited."""
-        return self.not_enabled == calendars.NO_RECORD
+        return self.not_enabled is not None and self.not_enabled.no_mailbox
 
     @property
     def uuid(self) -> str:
@@ -59,7 +59,7 @@ def colleagues_matching(*, organizer: Membership, query: str) -> list[Colleague]
     """
     shown = first_matches(colleagues(organizer=organizer), query, most=MOST_FOUND)
     outside = calendars.not_enabled(organizer=organizer, people=shown)
-    return [Colleague(m, outside.get(m.pk, "")) for m in shown]
+    return [Colleague(m, outside.get(m.pk)) for m in shown]
 
 
 def colleagues_by_uuid(*, organizer: Membership, uuids: Iterable[str]) -> dict[str, Membership]:

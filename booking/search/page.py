@@ -155,7 +155,7 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
     required person the admin's security group keeps out cannot be searched (optional, they can)."""
     required, optional = form.cleaned_data["required_members"], form.cleaned_data["optional_members"]
     outside = calendars.not_enabled(organizer=organizer, people=[*required, *optional])
-    no_record = [m.user.display_name for m in [*required, *optional] if outside.get(m.pk) == calendars.NO_RECORD]
+    no_record = [m.user.display_name for m in [*required, *optional] if m.pk in outside and outside[m.pk].no_mailbox]
     if no_record:
         return f"{', '.join(no_record)}: {calendars.NO_RECORD}. Leave them out of this meeting."
     names = [m.user.display_name for m in required if m.pk in outside]
