@@ -213,12 +213,10 @@ CACHES["shared"] = (
     }
 )
 
-# A signed-in request reads its session from the cache (Redis) rather than PostgreSQL: one query fewer on every page.
-# Every write still goes to both, so a restarted Redis loses no session, and sessions end as before: a sign-out
-# deletes both copies, and a person Entra ID disables gets a new password marker, which fails the hash every
-# session is checked against on its next request (the user row is still read each time). Without Redis each
-# process would keep its own copy, so the demo keeps sessions in the database alone.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions live in the database alone, not read from Redis first (`cached_db`, one query fewer a page): Django's
+# cached_db raises when Redis does not answer, so every signed-in page would fail with it, and a sign-out made while
+# Redis was away would leave a live copy there for when it comes back.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
 # cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to

@@ -33,5 +33,3 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # which share it in Redis, as in production.
 if env_str("TEST_SHARED_CACHE", "memory") != "redis" or not REDIS_URL:  # noqa: F405
     CACHES = {**CACHES, "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}}  # noqa: F405
-# Sessions as production keeps them (read from the cache, written to both).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

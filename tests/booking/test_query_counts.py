@@ -24,24 +24,23 @@ from tests.booking.world import connected, member
 from tests.conftest import Org, signed_in
 from tests.factories import MembershipFactory, UserFactory
 
-# Queries each page makes, whatever it shows. Two are every signed-in page's (the user, the membership; the session
-# comes from the cache) and one the navigation's (the person's organizations). My meetings reads the meetings twice:
+# Queries each page makes, whatever it shows. Three are every signed-in page's (the session, the user, the
+# membership) and one the navigation's (the person's organizations). My meetings reads the meetings twice:
 # the stale ones to read back, then the page's own. The booking page reads its rules, the connection and the
 # organizer's directory record with the membership (one query). A search, as the booking page's form sends it
 # (htmx: the results part, with no navigation), reads the colleagues and their reach (one query each); asking
 # Microsoft reads the connection twice more (the Graph client's mode and tenant).
-MY_MEETINGS = 8
-MEETING_PAGE = 8
-BOOKING_PAGE = 3
+MY_MEETINGS = 9
+MEETING_PAGE = 9
+BOOKING_PAGE = 4
 # One keeps the working-hours zones Graph told for people new to the search; one finds the organizer's directory
 # record (their mailbox), one the colleagues' directory addresses, one checks every address sent is one of them.
 # This search finds no time (Megan's Pacific day never meets Adele's Berlin one), so it also reads the weeks
 # after the range for the earliest time (one more getSchedule: its Graph client and addresses, five queries).
-# The cache was emptied before it, so its session is read from the database (and kept in the cache again).
 SUGGESTIONS_PAGE = 16
-SUGGESTIONS_PAGE_CACHED = 4  # free/busy from the cache: no Graph client to make, no address to look up
-SETTINGS_PAGE = 8  # the reach check's counts in one query
-PEOPLE_PAGE = 7  # one more: a password account that gives a Microsoft person's address (none, usually)
+SUGGESTIONS_PAGE_CACHED = 5  # free/busy from the cache: no Graph client to make, no address to look up
+SETTINGS_PAGE = 9  # the reach check's counts in one query
+PEOPLE_PAGE = 8  # one more: a password account that gives a Microsoft person's address (none, usually)
 
 
 def queries(client: Client, url: str, params: dict[str, Any] | None = None, **headers: str) -> int:
