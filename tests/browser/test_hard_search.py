@@ -42,19 +42,20 @@ def test_a_hard_search_shows_who_blocks_and_a_way_out_that_one_click_applies(
         },
         doseq=True,
     )
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")  # times read in UTC
     session = signed_in(alex.user).cookies["sessionid"].value  # Alex signed in (with Microsoft, as the others test)
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     page = context.new_page()
 
     page.goto(f"{live_server.url}{reverse('booking_page', kwargs={'code': org.code})}?{query}")
+    expect(page.locator("#tz")).to_have_attribute("data-stored", "UTC")  # stored, and reloaded once
 
     expect(page.get_by_role("heading", name="Ways out")).to_be_visible()
     ways = page.locator("#ways-out li a")
     expect(ways.first).to_contain_text("16:30 works if Grady Archie starts 30 minutes early (08:30 for Grady Archie)")
     expect(ways.nth(1)).to_contain_text("17:00 works if Oliver Smith stays 30 minutes late (17:30 for Oliver Smith)")
     expect(ways.nth(2)).to_contain_text("is optional")
-    assert ways.count() == 3  # the earliest time beyond the range is no help: their hours never meet
+    expect(ways).to_have_count(3)  # the earliest time beyond the range is no help: their hours never meet
     grid = page.get_by_role("table").first
     expect(grid.get_by_role("rowheader", name="Oliver Smith")).to_be_visible()
     expect(page.locator("#who-blocks")).to_contain_text("their working hours never overlap for the meeting")
