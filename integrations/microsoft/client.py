@@ -158,22 +158,40 @@ class GraphClient:
         A mailbox Graph could not read comes back with `error` set (never as free time).
         Subjects and locations are dropped in the parser and exist nowhere in the result.
         """
-        if not start < end or end - start >= MAX_WINDOW:
+        return self.get_schedules_over(organizer, mailboxes, [(start, end)], interval_minutes)
+
+    def get_schedules_over(
+        self, organizer: str, mailboxes: list[str], windows: list[tuple[datetime, datetime]], interval_minutes: int = 15
+    ) -> dict[str, Schedule]:
+        """`get_schedules` over several back-to-back windows (each under 62 days), one getSchedule per window and
+        20 mailboxes, all in one $batch (the transport sends 20 requests a $batch): a series' whole horizon read
+        at once. Each mailbox's answer joins its windows: its items and views in order, an error if any failed.
+        """
+        if not windows or any(not start < end or end - start >= MAX_WINDOW for start, end in windows):
             raise BadRequest("The window must be positive and shorter than 62 days.", code="window")
         wanted = list({m.lower(): m for m in reversed(mailboxes)}.values())[::-1]
         path = "/me/calendar/getSchedule" if self.delegated else f"{_user_path(organizer)}/calendar/getSchedule"
-        window = {"startTime": date_time_zone(start), "endTime": date_time_zone(end)}
-        chunks = _chunks(wanted, SCHEDULE_LIMIT)
-        bodies = [{"schedules": chunk, **window, "availabilityViewInterval": interval_minutes} for chunk in chunks]
+        asks = [(window, chunk) for window in windows for chunk in _chunks(wanted, SCHEDULE_LIMIT)]
+        bodies = [
+            {
+                "schedules": chunk,
+                "startTime": date_time_zone(start),
+                "endTime": date_time_zone(end),
+                "availabilityViewInterval": interval_minutes,
+            }
+            for (start, end), chunk in asks
+        ]
         if len(bodies) == 1:
             answers = [self.transport.request("POST", path, body=bodies[0]).body]
         else:
             results = self.transport.batch([BatchItem(str(n), "POST", path, b) for n, b in enumerate(bodies)])
             answers = [_batch_body(results[str(n)]) for n in range(len(bodies))]
-        merged: dict[str, Schedule] = {}
-        for chunk, body in zip(chunks, answers, strict=True):
-            merged.update(_schedules_by_request(chunk, [parse.schedule(item) for item in body.get("value") or []]))
-        return {m: merged[m.lower()] for m in mailboxes}
+        parts: dict[str, list[Schedule]] = {}
+        for (_, chunk), body in zip(asks, answers, strict=True):
+            found = _schedules_by_request(chunk, [parse.schedule(item) for item in body.get("value") or []])
+            for address, schedule in found.items():
+                parts.setdefault(address, []).append(schedule)
+        return {m: _joined(parts[m.lower()]) for m in mailboxes}
 
     def own_schedules(
         self, mailboxes: dict[str, str], start: datetime, end: datetime
@@ -311,6 +329,19 @@ def _schedules_by_request(asked: list[str], answered: list[Schedule]) -> dict[st
     by_address = {s.address.lower(): s for s in answered}
     missing = ScheduleError(message="Graph returned no schedule for this mailbox.", response_code="missing")
     return {a.lower(): by_address.get(a.lower()) or Schedule(address=a, error=missing) for a in asked}
+
+
+def _joined(parts: list[Schedule]) -> Schedule:
+    """One mailbox's schedules of consecutive windows as one; any window's error stands for the whole (never
+    read a gap as free time)."""
+    failed = next((part for part in parts if part.error is not None), None)
+    if failed is not None or len(parts) == 1:
+        return failed or parts[0]
+    return replace(
+        parts[0],
+        availability_view="".join(part.availability_view for part in parts),
+        items=tuple(item for part in parts for item in part.items),
+    )
 
 
 def _batch_body(result: GraphResponse | MicrosoftError) -> dict[str, Any]:
