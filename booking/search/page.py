@@ -32,6 +32,8 @@ from booking.search.availability import (
 )
 from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
 from booking.search.results import TheirTime, named_zone, their_times
+from booking.search.series import SeriesAnswer
+from booking.search.series_page import series_answer_html
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
 # Read with the organizer's membership (`accounts.access.membership_for`'s `also`): every search reads them.
@@ -87,6 +89,7 @@ class Finding:
     ways: tuple[tuple[engine.NearMiss, str], ...] = ()
     # The answer's part of the page (templates/booking/_answer.html), as made or as kept from an identical search.
     answer_html: str = ""  # a SafeString once made
+    series: SeriesAnswer | None = None  # the answer of a series search (`series_page`)
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -167,7 +170,10 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
 
 def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
     """The search's answer, laid out; kept briefly under everything it depends on (`_answer_key`), so that the
-    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh."""
+    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh. A series has its
+    own answer (`series_page`)."""
+    if form.cleaned_data.get("recurrence") is not None:
+        return _series(finding, organizer, form)
     key = _answer_key(finding, organizer, form)
     kept = cache.get(key) if key else None
     if kept is None:
@@ -181,6 +187,19 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     finding.answer_html = mark_safe(render_to_string("booking/_answer.html", context))  # noqa: S308  (escaped)
     if key and _keepable(finding) and key == _answer_key(finding, organizer, form):  # the same free/busy throughout
         cache.set(key, str(finding.answer_html), ANSWER_SECONDS)
+    return finding
+
+
+def _series(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
+    data = form.cleaned_data
+    finding.series, finding.answer_html = series_answer_html(
+        organizer=organizer,
+        data=data,
+        recurrence=data["recurrence"],
+        required=data["required_members"],
+        optional=data["optional_members"],
+        context={"f": finding, "organization": organizer.organization},
+    )
     return finding
 
 

@@ -3,7 +3,9 @@ $batch of three getSchedule windows), every occurrence judged, the clashes and t
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,8 +14,8 @@ from booking.engine.recurrence import Recurrence
 from booking.engine.series import Problem
 from booking.search.series import horizon_windows, series_search
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.world import connected, event, member, plant, set_zone
-from tests.conftest import Org
+from tests.booking.world import connected, event, member, plant, schedule_calls, search_page, set_zone
+from tests.conftest import Org, signed_in
 
 NOW = datetime(2027, 2, 22, 9, tzinfo=UTC)
 TUESDAYS = Recurrence("weekly", date(2027, 3, 1), days=frozenset({1}), count=26)  # 2 March .. 24 August
@@ -81,3 +83,65 @@ def test_a_weekly_series_is_judged_on_all_26_tuesdays_across_both_clock_changes(
         (date(2027, 5, 11), (Problem("Alex Wilber", "busy"),)),
         (date(2027, 5, 18), (Problem("Alex Wilber", "busy"),)),
     ]
+
+
+def _series_query(**fields: str) -> dict[str, Any]:
+    return {"repeats": "weekly", "ends": "count", "occurrences": "26", **fields}
+
+
+def test_the_booking_page_lists_series_times_with_their_clashes_and_the_colleagues_clock_shift(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    with time_machine.travel(NOW, tick=True):
+        oliver = connected(org, emulator_settings, "domain_wide", organizer="Oliver Smith")
+        alex = member(org, "Alex Wilber")
+        set_zone(oliver, "Europe/London")
+        for person in (oliver, alex):
+            emulator_settings.clear(
+                person.user.email, datetime(2027, 2, 26, tzinfo=UTC), datetime(2027, 9, 1, tzinfo=UTC)
+            )
+        plant(
+            emulator_settings,
+            alex.user.email,
+            event(datetime(2027, 4, 13, 14, tzinfo=UTC), 120, "Dentist", showAs="oof"),
+        )
+        client = signed_in(oliver.user)
+        page, starts = search_page(
+            client, org, required=[alex], minutes=60, days=(date(2027, 3, 2), date(2027, 3, 5)), **_series_query()
+        )
+
+    text = html.unescape(page)
+    assert "Weekly on Tuesday, 26 times, until 24 Aug 2027" in text
+    assert "14:00-15:00" in text and "works all 26 times" in text
+    assert "from 16 March this is 10:00 for Alex Wilber, not 09:00" in text
+    assert "1 of 26 clash: 13 Apr Alex Wilber out of office" in text
+    assert datetime(2027, 3, 2, 14, tzinfo=UTC) in starts  # each link books from the first Tuesday
+    assert "repeats=weekly" in text and "occurrences=26" in text
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"repeats": "yearly"}, "Select a valid choice"),
+        ({"repeats": "weeks"}, "Every N weeks: say how many weeks apart (2 to 8)."),
+        ({"occurrences": "27"}, "A series is searched at most 26 weeks ahead (to 30 Aug 2027)"),
+        ({"ends": "until", "until": "2027-02-01"}, "The series ends before its first day."),
+        ({"ends": "", "occurrences": ""}, "Say when the series ends"),
+        ({"ends": "count", "occurrences": "0"}, "greater than or equal to 1"),
+        ({"until": "not a date", "ends": "until"}, "Enter a valid date."),
+    ],
+)
+def test_a_bad_series_is_refused_with_a_clear_message_and_nothing_is_searched(
+    org: Org, emulator_settings: EmulatorProcess, fields: dict[str, str], problem: str
+) -> None:
+    with time_machine.travel(NOW, tick=True):
+        oliver = connected(org, emulator_settings, "domain_wide", organizer="Oliver Smith")
+        alex = member(org, "Alex Wilber")
+        since = emulator_settings.last_seq()
+        page, starts = search_page(
+            signed_in(oliver.user), org, required=[alex], minutes=60, days=(date(2027, 3, 2), date(2027, 3, 5)),
+            **_series_query(**fields),
+        )  # fmt: skip
+
+    assert "Nothing was searched" in page and problem in html.unescape(page), page
+    assert not starts and schedule_calls(emulator_settings, since) == 0
