@@ -39,6 +39,7 @@ from integrations.microsoft.types import (
     NewEvent,
     Schedule,
     ScheduleError,
+    SeriesRule,
     WorkingHours,
 )
 from integrations.models import CalendarGrant, Connection, DirectoryEntry
@@ -60,6 +61,7 @@ __all__ = [
     "Readiness",
     "Schedule",
     "ScheduleError",
+    "SeriesRule",
     "WorkingHours",
     "calendar_readiness",
     "event_cancel",

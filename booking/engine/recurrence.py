@@ -21,6 +21,8 @@ WEEKDAYS = frozenset(range(5))
 # people; 26 weeks is three windows, read together in one $batch.
 HORIZON = timedelta(weeks=26)
 _SUNDAY = 6
+_ORDINALS = ("first", "second", "third", "fourth", "last")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -111,3 +113,17 @@ def _day_in(recurrence: Recurrence, year: int, month: int) -> date:
         return date(year, month, min(recurrence.day_of_month, length))
     matching = [date(year, month, d) for d in range(1, length + 1) if date(year, month, d).weekday() in recurrence.days]
     return matching[-1] if recurrence.index == -1 else matching[recurrence.index - 1]
+
+
+def series_words(recurrence: Recurrence, dates: tuple[date, ...]) -> str:
+    """The series as the pages say it: "Weekly on Tuesday, 26 times, until 24 Aug 2027"."""
+    day = _DAYS[min(recurrence.days)] if recurrence.days else ""
+    pattern = {
+        "weekly": f"Weekly on {day}" if recurrence.interval == 1 else f"Every {recurrence.interval} weeks on {day}",
+        "weekdays": "Every weekday",
+        "monthly_date": f"Monthly on day {recurrence.day_of_month}",
+        "monthly_weekday": f"Monthly on the {_ORDINALS[recurrence.index - 1 if recurrence.index > 0 else 4]} {day}",
+    }[recurrence.kind]
+    if not dates:
+        return pattern
+    return f"{pattern}, {len(dates)} time{'s' if len(dates) != 1 else ''}, until {dates[-1]:%-d %b %Y}"

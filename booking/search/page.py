@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
+from booking.engine.recurrence import occurrence_dates, series_words
 from booking.models import Booking
 from booking.rules import BookingRules, booking_rules_of
 from booking.search.availability import (
@@ -33,6 +34,7 @@ from booking.search.availability import (
 from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
 from booking.search.results import TheirTime, named_zone, their_times
 from booking.search.series import SeriesAnswer
+from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
@@ -126,6 +128,8 @@ class ChosenSlot:
     local_start: datetime | None = None
     local_end: datetime | None = None
     others: tuple[TheirTime, ...] = ()
+    series: str = ""  # "Weekly on Tuesday, 26 times, until 24 Aug 2027" for a series
+    series_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -138,7 +142,11 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     start = data["start"].astimezone(zone)
     end = start + timedelta(minutes=data["minutes"])
     others = their_times([*data["required_members"], *data["optional_members"]], start, end)
-    return ChosenSlot(form, zone, start, end, others)
+    recurrence = data.get("recurrence")
+    if recurrence is None:
+        return ChosenSlot(form, zone, start, end, others)
+    words = series_words(recurrence, occurrence_dates(recurrence))
+    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)))
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:

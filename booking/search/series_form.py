@@ -23,8 +23,6 @@ REPEATS = (
 ENDS = (("count", "After a number of times"), ("until", "On a date"))
 WEEKS = HORIZON.days // 7
 SERIES_PARAMS = ("repeats", "every", "ends", "occurrences", "until")
-_ORDINALS = ("first", "second", "third", "fourth", "last")
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class SeriesFields(forms.Form):
@@ -85,20 +83,6 @@ def _recurrence(cleaned: dict[str, Any], kind: str, first: date) -> Recurrence:
         count=count,
         until=until,
     )
-
-
-def series_words(recurrence: Recurrence, dates: tuple[date, ...]) -> str:
-    """The series as the pages say it: "Weekly on Tuesday, 26 times, until 24 Aug 2027"."""
-    day = _DAYS[min(recurrence.days)] if recurrence.days else ""
-    pattern = {
-        "weekly": f"Weekly on {day}" if recurrence.interval == 1 else f"Every {recurrence.interval} weeks on {day}",
-        "weekdays": "Every weekday",
-        "monthly_date": f"Monthly on day {recurrence.day_of_month}",
-        "monthly_weekday": f"Monthly on the {_ORDINALS[recurrence.index - 1 if recurrence.index > 0 else 4]} {day}",
-    }[recurrence.kind]
-    if not dates:
-        return pattern
-    return f"{pattern}, {len(dates)} time{'s' if len(dates) != 1 else ''}, until {dates[-1]:%-d %b %Y}"
 
 
 def series_query(cleaned: dict[str, Any]) -> list[tuple[str, str]]:

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Membership
-from booking.engine.recurrence import Recurrence
+from booking.engine.recurrence import Recurrence, series_words
 from booking.engine.series import Clash, SeriesTime, Shift
 from booking.search.series import SeriesAnswer, series_search
-from booking.search.series_form import WEEKS, series_query, series_words
+from booking.search.series_form import WEEKS, series_query
 
 SHOWN = 8  # times listed: those that work for every occurrence come first
 _CLASHES_NAMED = 4

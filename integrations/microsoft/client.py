@@ -16,7 +16,7 @@ from integrations.microsoft import parse
 from integrations.microsoft.auth import TenantTokens
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import BadRequest, MicrosoftError, NotFound
-from integrations.microsoft.timezones import date_time_zone
+from integrations.microsoft.timezones import date_time_zone, get_zone
 from integrations.microsoft.transport import BatchItem, GraphResponse, GraphTransport, TokenSource
 from integrations.microsoft.types import (
     TAG_PROPERTY_ID,
@@ -29,6 +29,7 @@ from integrations.microsoft.types import (
     NewEvent,
     Schedule,
     ScheduleError,
+    SeriesRule,
 )
 
 USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,userType,givenName,surname,jobTitle"
@@ -391,7 +392,33 @@ def _new_event_body(new: NewEvent) -> dict[str, Any]:
         body["transactionId"] = new.transaction_id
     if new.tag:
         body["singleValueExtendedProperties"] = [{"id": TAG_PROPERTY_ID, "value": new.tag}]
+    if new.recurrence:
+        # A series' start in its recurrence zone: Graph expands it from the start's wall clock there.
+        zone = new.recurrence.time_zone
+        body |= {"start": _wall_clock(new.start, zone), "end": _wall_clock(new.end, zone)}
+        body["recurrence"] = _recurrence_body(new.recurrence)
     return body
+
+
+def _wall_clock(value: datetime, zone: str) -> dict[str, str]:
+    return {"dateTime": value.astimezone(get_zone(zone)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": zone}
+
+
+def _recurrence_body(rule: SeriesRule) -> dict[str, Any]:
+    """Only what the pattern and range types need: Graph validates every field sent, even an ignored one."""
+    pattern: dict[str, Any] = {"type": rule.pattern, "interval": rule.interval}
+    if rule.days_of_week:
+        pattern["daysOfWeek"] = list(rule.days_of_week)
+    if rule.day_of_month:
+        pattern["dayOfMonth"] = rule.day_of_month
+    if rule.index:
+        pattern["index"] = rule.index
+    window: dict[str, Any] = {"startDate": rule.start_date.isoformat(), "recurrenceTimeZone": rule.time_zone}
+    if rule.end_date is not None:
+        window |= {"type": "endDate", "endDate": rule.end_date.isoformat()}
+    else:
+        window |= {"type": "numbered", "numberOfOccurrences": rule.occurrences}
+    return {"pattern": pattern, "range": window}
 
 
 def _changes_body(changes: EventChanges) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from booking.engine.recurrence import Recurrence
 from booking.engine.series import Problem
 from booking.search.series import horizon_windows, series_search
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.world import connected, event, member, plant, schedule_calls, search_page, set_zone
+from tests.booking.series_world import NOW, london_and_new_york
+from tests.booking.world import connected, event, member, plant, schedule_calls, search_page
 from tests.conftest import Org, signed_in
 
-NOW = datetime(2027, 2, 22, 9, tzinfo=UTC)
 TUESDAYS = Recurrence("weekly", date(2027, 3, 1), days=frozenset({1}), count=26)  # 2 March .. 24 August
 
 
@@ -39,13 +39,7 @@ def test_a_weekly_series_is_judged_on_all_26_tuesdays_across_both_clock_changes(
     org: Org, emulator_settings: EmulatorProcess, mode: str
 ) -> None:
     with time_machine.travel(NOW, tick=True):
-        oliver = connected(org, emulator_settings, mode, organizer="Oliver Smith")  # London, 09:00-17:00
-        alex = member(org, "Alex Wilber")  # New York, 09:00-17:00
-        set_zone(oliver, "Europe/London")
-        for person in (oliver, alex):
-            emulator_settings.clear(
-                person.user.email, datetime(2027, 2, 26, tzinfo=UTC), datetime(2027, 9, 1, tzinfo=UTC)
-            )
+        oliver, alex = london_and_new_york(org, emulator_settings, mode)
         # Out of office 15:00-17:00 London time on 13 April; a weekly meeting of his own at 10:00 New York time
         # on three Tuesdays in May (a series: getSchedule must give each occurrence).
         plant(
@@ -93,13 +87,7 @@ def test_the_booking_page_lists_series_times_with_their_clashes_and_the_colleagu
     org: Org, emulator_settings: EmulatorProcess
 ) -> None:
     with time_machine.travel(NOW, tick=True):
-        oliver = connected(org, emulator_settings, "domain_wide", organizer="Oliver Smith")
-        alex = member(org, "Alex Wilber")
-        set_zone(oliver, "Europe/London")
-        for person in (oliver, alex):
-            emulator_settings.clear(
-                person.user.email, datetime(2027, 2, 26, tzinfo=UTC), datetime(2027, 9, 1, tzinfo=UTC)
-            )
+        oliver, alex = london_and_new_york(org, emulator_settings)
         plant(
             emulator_settings,
             alex.user.email,
