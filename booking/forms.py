@@ -26,6 +26,7 @@ from booking.rules import (
     durations_words,
 )
 from booking.search.availability import member_zone
+from booking.search.series_form import SeriesFields
 
 
 def parse_start(text: str) -> datetime:
@@ -76,7 +77,7 @@ class NewTimeForm(forms.Form):
         return data
 
 
-class BookingForm(NewTimeForm):
+class BookingForm(SeriesFields, NewTimeForm):
     subject = forms.CharField(max_length=255, required=False)
     agenda = forms.CharField(max_length=10000, required=False)
     teams = forms.BooleanField(required=False)
@@ -104,6 +105,8 @@ class BookingForm(NewTimeForm):
                 )
         data["required"], data["optional"] = required, optional
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)
+        slot = data.get("slot")
+        data["recurrence"] = self.series_from(data, slot.start.astimezone(self.zone).date() if slot else None)
         return data
 
     def _people(self, field: str) -> list[Membership]:

@@ -38,6 +38,7 @@ def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             subject=data["subject"],
             agenda=data["agenda"],
             teams=data["teams"],
+            recurrence=data["recurrence"],
         )
     except BookingRefused as refused:
         return _refused(request, member, [refused.message], status=409)

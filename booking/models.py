@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
+from booking.series import series_words_of
 
 __all__ = ["MAX_ATTENDEES", "NOT_ANSWERING", "Booking", "BookingEvent", "BookingRules", "IllegalMove", "Participant"]
 
@@ -68,6 +69,8 @@ class Booking(models.Model):
     cancel_comment = models.TextField(blank=True)
     read_back_at = models.DateTimeField(null=True, blank=True)
     read_back_queued_at = models.DateTimeField(null=True, blank=True)  # a read-back chunk holds it (readback.py)
+    # A series (booking.series.recurrence_json): one series event in Outlook, `start`/`end` its first occurrence.
+    recurrence = models.JSONField(null=True, blank=True, default=None)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -83,6 +86,13 @@ class Booking(models.Model):
     @property
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+    @property
+    def series_words(self) -> str:
+        """ "Weekly on Tuesday, 26 times, until 24 Aug 2027", or "" for a single meeting."""
+        if not self.recurrence:
+            return ""
+        return series_words_of(self.recurrence)
 
     @property
     def is_stuck(self) -> bool:

@@ -19,10 +19,18 @@ from django.utils import timezone
 import integrations.calendars as calendars
 from accounts.models import Membership, User
 from booking.engine import Slot
+from booking.engine.recurrence import Recurrence
 from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
-from booking.search.availability import SearchResult, SlotCheck, availability_check_slot, availability_forget
+from booking.search.availability import (
+    SearchResult,
+    SlotCheck,
+    availability_check_slot,
+    availability_forget,
+    member_zone,
+)
 from booking.search.page import new_times_for
 from booking.selectors import booking_people
+from booking.series import recurrence_from_json, recurrence_json, series_rule
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
 TAKEN = "Someone's calendar is no longer free at this time"
@@ -48,8 +56,11 @@ def booking_create(
     subject: str,
     agenda: str = "",
     teams: bool = True,
+    recurrence: Recurrence | None = None,
 ) -> Booking:
-    """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation."""
+    """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation.
+
+    With `recurrence`, one series: `slot` is its first occurrence, and Microsoft gets one series event."""
     _refuse_unless_ready(organizer)
     with transaction.atomic():
         booking = Booking.objects.create(
@@ -60,6 +71,7 @@ def booking_create(
             subject=subject,
             agenda=agenda,
             teams=teams,
+            recurrence=recurrence_json(recurrence) if recurrence else None,
         )
         _add_participants(booking, organizer, required, optional)
         booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
@@ -222,7 +234,15 @@ def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
         teams=booking.teams,
         transaction_id=str(booking.code),
         tag=str(booking.code),
+        recurrence=_series_rule(booking),
     )
+
+
+def _series_rule(booking: Booking) -> calendars.SeriesRule | None:
+    """A series' rule in the organizer's page zone: the clock the series' times were searched and shown in."""
+    if not booking.recurrence:
+        return None
+    return series_rule(recurrence_from_json(booking.recurrence), member_zone(booking.organizer))
 
 
 def _confirm(booking: Booking, event: Event, *, actor: User | None) -> None:

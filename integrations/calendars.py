@@ -39,6 +39,7 @@ from integrations.microsoft.types import (
     NewEvent,
     Schedule,
     ScheduleError,
+    SeriesRule,
     WorkingHours,
 )
 from integrations.models import CalendarGrant, Connection, DirectoryEntry
@@ -60,6 +61,7 @@ __all__ = [
     "Readiness",
     "Schedule",
     "ScheduleError",
+    "SeriesRule",
     "WorkingHours",
     "calendar_readiness",
     "event_cancel",
@@ -68,6 +70,7 @@ __all__ = [
     "event_reschedule",
     "events_read",
     "free_busy",
+    "free_busy_over",
     "graph_suggests_times",
     "mailbox_addresses",
     "not_enabled",
@@ -241,12 +244,23 @@ def free_busy(
     A person Microsoft could not read comes back with `error` set: never treat them as free. So does an address
     that is no directory record's (see `mailbox_addresses`): Microsoft is not asked about it.
     """
+    return free_busy_over(organizer=organizer, people=people, windows=[(start, end)], interval_minutes=interval_minutes)
+
+
+def free_busy_over(
+    *,
+    organizer: Membership,
+    people: Sequence[str],
+    windows: list[tuple[datetime, datetime]],
+    interval_minutes: int = 15,
+) -> dict[str, Schedule]:
+    """`free_busy` over back-to-back windows of under 62 days each (a series' horizon), read in one $batch."""
     client, mailbox = _client(organizer)
     known = directory_addresses(organization=organizer.organization, addresses=people)
     asked = [p for p in people if p.lower() in known]
     found = _call(
         organizer,
-        lambda: client.get_schedules(mailbox, asked, start, end, interval_minutes) if asked else {},
+        lambda: client.get_schedules_over(mailbox, asked, windows, interval_minutes) if asked else {},
         names_mailbox_only=True,
     )
     # An address that is no directory record's was never sent: it came from somewhere a member can write.

@@ -236,6 +236,14 @@ SEARCH = {
     "agenda": text(4000),
     "teams": FLAG,
 }
+# A meeting series (booking.search.series_form): on the booking page, in the confirmation link and the booking.
+SERIES = {
+    "repeats": choice("weekly", "weeks", "weekdays", "monthly_date", "monthly_weekday"),
+    "every": _p(NUMBERS, bad=refused_by(forms.IntegerField()), good="2"),
+    "ends": choice("count", "until"),
+    "occurrences": _p(NUMBERS, bad=refused_by(forms.IntegerField()), good="3"),
+    "until": SOME_DAY,
+}
 MEETING = {"booking": _p(st.uuids().map(str), good="{meeting}")}
 AUDIT_FILTERS = {
     "area": choice("people", "rules", "connection", "bookings", ""),  # "": every area
@@ -321,6 +329,7 @@ TARGETS: dict[str, Target] = {
         "get",
         {
             **SEARCH,
+            **SERIES,
             "minutes": Param(odd=NUMBER.odd, bad=NUMBER.bad, good="30", always=True),
             "start_date": DATE,
             "end_date": DATE,
@@ -329,7 +338,7 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "booking_people": Target("get", {"q": FREE}, explains=()),
-    "booking_confirm_page": Target("get", {**SEARCH, "start": INSTANT}),
+    "booking_confirm_page": Target("get", {**SEARCH, **SERIES, "start": INSTANT}),
     "booking_time_zone": Target("post", {"time_zone": ZONE}),
     "booking_rules": Target(
         "post",
@@ -343,7 +352,7 @@ TARGETS: dict[str, Target] = {
             "longest_window_days": NUMBER,
         },
     ),
-    "booking_create": Target("post", {**SEARCH, "start": INSTANT}),
+    "booking_create": Target("post", {**SEARCH, **SERIES, "start": INSTANT}),
     "meetings": PAGE,
     "meeting_detail": Target("get", {"part": FREE}, path=MEETING, explains=()),
     "meeting_retry": Target("post", path=MEETING, explains=()),

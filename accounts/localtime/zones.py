@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from tzlocal.windows_tz import win_tz
+from tzlocal.windows_tz import tz_win, win_tz
 
 from accounts.localtime.custom import CUSTOM_NAME, CustomTimeZone
 
@@ -40,6 +40,16 @@ def windows_to_iana(name: str) -> str | None:
     if cleaned in _UTC_NAMES:
         return "UTC"
     return _windows_by_lower().get(cleaned)
+
+
+def windows_name(zone: tzinfo) -> str:
+    """The Windows name Outlook gives this zone ("GMT Standard Time" for Europe/London): a series' recurrence zone.
+    A zone without one (a custom zone, or UTC) by the Windows zone keeping its offsets all year, else "UTC"."""
+    key = str(getattr(zone, "key", ""))
+    if key in tz_win:
+        return str(tz_win[key])
+    match = _windows_match(_offsets(zone))
+    return match if match != CUSTOM_NAME else "UTC"
 
 
 def canonical_name(name: str) -> str:

@@ -102,9 +102,9 @@ def availability_search(
         schedules = _free_busy(organizer, [organizer, *required, *optional], read_start, read_end)
     except calendars.CalendarError as error:
         return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
-    people = _people(organizer, required, optional, schedules, read_start)
+    people = engine_people(organizer, required, optional, schedules, read_start)
     _learn_zones([organizer, *required, *optional], schedules)
-    request = _engine_request(wanted)
+    request = engine_request(wanted)
     ranked = engine.search(people, request)
     shown = graph_offered(ranked, found, wanted, people) if graph_suggests else ranked
     hard = _hard(people, request, shown, wanted, graph=graph_suggests)
@@ -144,7 +144,7 @@ def _earliest_later(wanted: Wanted, request: engine.Request) -> engine.NearMiss 
         schedules = _free_busy(organizer, [organizer, *wanted.required, *wanted.optional], read_start, read_end)
     except calendars.CalendarError:
         return None  # the range's own answer stands; the later weeks are a bonus
-    people = _people(organizer, wanted.required, wanted.optional, schedules, read_start)
+    people = engine_people(organizer, wanted.required, wanted.optional, schedules, read_start)
     return engine.earliest_beyond(people, dataclasses.replace(request, start=start, end=end))
 
 
@@ -209,7 +209,7 @@ def _check_people(organizer: Membership, people: Sequence[Membership]) -> None:
         raise ValueError("The organizer is always in the meeting; they are not also a colleague.")
 
 
-def _engine_request(wanted: Wanted) -> engine.Request:
+def engine_request(wanted: Wanted) -> engine.Request:
     rules = wanted.rules
     return engine.Request(
         start=wanted.start,
@@ -308,7 +308,7 @@ def _version_key(organization: Organization, membership_id: int) -> str:
     return f"availability-version:{organization.pk}:{membership_id}"
 
 
-def _people(
+def engine_people(
     organizer: Membership,
     required: Sequence[Membership],
     optional: Sequence[Membership],

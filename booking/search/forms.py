@@ -14,6 +14,7 @@ from accounts.models import Membership
 from booking.rules import LONGEST_WINDOW_DAYS, BookingRules
 from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED, member_zone
 from booking.search.colleagues import colleagues_by_uuid
+from booking.search.series_form import SeriesFields
 
 
 def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
@@ -81,7 +82,7 @@ class _People(forms.Form):
         return minutes
 
 
-class SearchForm(_People):
+class SearchForm(SeriesFields, _People):
     """What the member asks for; dates are days in the member's own time zone."""
 
     minutes = forms.IntegerField(label="Duration (minutes)")
@@ -107,6 +108,7 @@ class SearchForm(_People):
         if any(value not in chosen for value in widen):
             self.add_error(None, "Only people in this meeting can be searched outside their working hours.")
         cleaned["widened_members"] = [m for m in cleaned["required_members"] if str(m.user.uuid) in widen]
+        cleaned["recurrence"] = self.series_from(cleaned, start)
         return cleaned
 
     def _range_problem(self, start: date, end: date) -> str:
@@ -128,7 +130,7 @@ class SearchForm(_People):
         return _midnight(start, self.zone), _midnight(end, self.zone)
 
 
-class ConfirmLinkForm(_People):
+class ConfirmLinkForm(SeriesFields, _People):
     """The chosen time, as the confirmation link carries it: the people, the start and the duration."""
 
     start = forms.CharField()
@@ -141,6 +143,12 @@ class ConfirmLinkForm(_People):
     def zone(self) -> tzinfo:
         """The organizer's page zone: the grid a start must be on."""
         return member_zone(self.organizer)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start = cleaned.get("start")
+        cleaned["recurrence"] = self.series_from(cleaned, start.astimezone(self.zone).date() if start else None)
+        return cleaned
 
     def clean_start(self) -> datetime:
         text = self.cleaned_data["start"]

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
+from booking.engine.recurrence import occurrence_dates, series_words
 from booking.models import Booking
 from booking.rules import BookingRules, booking_rules_of
 from booking.search.availability import (
@@ -32,6 +33,9 @@ from booking.search.availability import (
 )
 from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
 from booking.search.results import TheirTime, named_zone, their_times
+from booking.search.series import SeriesAnswer
+from booking.search.series_form import series_query
+from booking.search.series_page import series_answer_html
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
 # Read with the organizer's membership (`accounts.access.membership_for`'s `also`): every search reads them.
@@ -87,6 +91,7 @@ class Finding:
     ways: tuple[tuple[engine.NearMiss, str], ...] = ()
     # The answer's part of the page (templates/booking/_answer.html), as made or as kept from an identical search.
     answer_html: str = ""  # a SafeString once made
+    series: SeriesAnswer | None = None  # the answer of a series search (`series_page`)
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -123,6 +128,8 @@ class ChosenSlot:
     local_start: datetime | None = None
     local_end: datetime | None = None
     others: tuple[TheirTime, ...] = ()
+    series: str = ""  # "Weekly on Tuesday, 26 times, until 24 Aug 2027" for a series
+    series_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -135,7 +142,11 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     start = data["start"].astimezone(zone)
     end = start + timedelta(minutes=data["minutes"])
     others = their_times([*data["required_members"], *data["optional_members"]], start, end)
-    return ChosenSlot(form, zone, start, end, others)
+    recurrence = data.get("recurrence")
+    if recurrence is None:
+        return ChosenSlot(form, zone, start, end, others)
+    words = series_words(recurrence, occurrence_dates(recurrence))
+    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)))
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:
@@ -167,7 +178,10 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
 
 def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
     """The search's answer, laid out; kept briefly under everything it depends on (`_answer_key`), so that the
-    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh."""
+    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh. A series has its
+    own answer (`series_page`)."""
+    if form.cleaned_data.get("recurrence") is not None:
+        return _series(finding, organizer, form)
     key = _answer_key(finding, organizer, form)
     kept = cache.get(key) if key else None
     if kept is None:
@@ -181,6 +195,19 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     finding.answer_html = mark_safe(render_to_string("booking/_answer.html", context))  # noqa: S308  (escaped)
     if key and _keepable(finding) and key == _answer_key(finding, organizer, form):  # the same free/busy throughout
         cache.set(key, str(finding.answer_html), ANSWER_SECONDS)
+    return finding
+
+
+def _series(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
+    data = form.cleaned_data
+    finding.series, finding.answer_html = series_answer_html(
+        organizer=organizer,
+        data=data,
+        recurrence=data["recurrence"],
+        required=data["required_members"],
+        optional=data["optional_members"],
+        context={"f": finding, "organization": organizer.organization},
+    )
     return finding
 
 

@@ -16,7 +16,7 @@ from integrations.microsoft import parse
 from integrations.microsoft.auth import TenantTokens
 from integrations.microsoft.config import MicrosoftConfig
 from integrations.microsoft.errors import BadRequest, MicrosoftError, NotFound
-from integrations.microsoft.timezones import date_time_zone
+from integrations.microsoft.timezones import date_time_zone, get_zone
 from integrations.microsoft.transport import BatchItem, GraphResponse, GraphTransport, TokenSource
 from integrations.microsoft.types import (
     TAG_PROPERTY_ID,
@@ -29,6 +29,7 @@ from integrations.microsoft.types import (
     NewEvent,
     Schedule,
     ScheduleError,
+    SeriesRule,
 )
 
 USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,userType,givenName,surname,jobTitle"
@@ -158,22 +159,40 @@ class GraphClient:
         A mailbox Graph could not read comes back with `error` set (never as free time).
         Subjects and locations are dropped in the parser and exist nowhere in the result.
         """
-        if not start < end or end - start >= MAX_WINDOW:
+        return self.get_schedules_over(organizer, mailboxes, [(start, end)], interval_minutes)
+
+    def get_schedules_over(
+        self, organizer: str, mailboxes: list[str], windows: list[tuple[datetime, datetime]], interval_minutes: int = 15
+    ) -> dict[str, Schedule]:
+        """`get_schedules` over several back-to-back windows (each under 62 days), one getSchedule per window and
+        20 mailboxes, all in one $batch (the transport sends 20 requests a $batch): a series' whole horizon read
+        at once. Each mailbox's answer joins its windows: its items and views in order, an error if any failed.
+        """
+        if not windows or any(not start < end or end - start >= MAX_WINDOW for start, end in windows):
             raise BadRequest("The window must be positive and shorter than 62 days.", code="window")
         wanted = list({m.lower(): m for m in reversed(mailboxes)}.values())[::-1]
         path = "/me/calendar/getSchedule" if self.delegated else f"{_user_path(organizer)}/calendar/getSchedule"
-        window = {"startTime": date_time_zone(start), "endTime": date_time_zone(end)}
-        chunks = _chunks(wanted, SCHEDULE_LIMIT)
-        bodies = [{"schedules": chunk, **window, "availabilityViewInterval": interval_minutes} for chunk in chunks]
+        asks = [(window, chunk) for window in windows for chunk in _chunks(wanted, SCHEDULE_LIMIT)]
+        bodies = [
+            {
+                "schedules": chunk,
+                "startTime": date_time_zone(start),
+                "endTime": date_time_zone(end),
+                "availabilityViewInterval": interval_minutes,
+            }
+            for (start, end), chunk in asks
+        ]
         if len(bodies) == 1:
             answers = [self.transport.request("POST", path, body=bodies[0]).body]
         else:
             results = self.transport.batch([BatchItem(str(n), "POST", path, b) for n, b in enumerate(bodies)])
             answers = [_batch_body(results[str(n)]) for n in range(len(bodies))]
-        merged: dict[str, Schedule] = {}
-        for chunk, body in zip(chunks, answers, strict=True):
-            merged.update(_schedules_by_request(chunk, [parse.schedule(item) for item in body.get("value") or []]))
-        return {m: merged[m.lower()] for m in mailboxes}
+        parts: dict[str, list[Schedule]] = {}
+        for (_, chunk), body in zip(asks, answers, strict=True):
+            found = _schedules_by_request(chunk, [parse.schedule(item) for item in body.get("value") or []])
+            for address, schedule in found.items():
+                parts.setdefault(address, []).append(schedule)
+        return {m: _joined(parts[m.lower()]) for m in mailboxes}
 
     def own_schedules(
         self, mailboxes: dict[str, str], start: datetime, end: datetime
@@ -313,6 +332,19 @@ def _schedules_by_request(asked: list[str], answered: list[Schedule]) -> dict[st
     return {a.lower(): by_address.get(a.lower()) or Schedule(address=a, error=missing) for a in asked}
 
 
+def _joined(parts: list[Schedule]) -> Schedule:
+    """One mailbox's schedules of consecutive windows as one; any window's error stands for the whole (never
+    read a gap as free time)."""
+    failed = next((part for part in parts if part.error is not None), None)
+    if failed is not None or len(parts) == 1:
+        return failed or parts[0]
+    return replace(
+        parts[0],
+        availability_view="".join(part.availability_view for part in parts),
+        items=tuple(item for part in parts for item in part.items),
+    )
+
+
 def _batch_body(result: GraphResponse | MicrosoftError) -> dict[str, Any]:
     """A $batch answer's body; a refused part fails the whole read, as one call's refusal would."""
     if isinstance(result, MicrosoftError):
@@ -360,7 +392,33 @@ def _new_event_body(new: NewEvent) -> dict[str, Any]:
         body["transactionId"] = new.transaction_id
     if new.tag:
         body["singleValueExtendedProperties"] = [{"id": TAG_PROPERTY_ID, "value": new.tag}]
+    if new.recurrence:
+        # A series' start in its recurrence zone: Graph expands it from the start's wall clock there.
+        zone = new.recurrence.time_zone
+        body |= {"start": _wall_clock(new.start, zone), "end": _wall_clock(new.end, zone)}
+        body["recurrence"] = _recurrence_body(new.recurrence)
     return body
+
+
+def _wall_clock(value: datetime, zone: str) -> dict[str, str]:
+    return {"dateTime": value.astimezone(get_zone(zone)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": zone}
+
+
+def _recurrence_body(rule: SeriesRule) -> dict[str, Any]:
+    """Only what the pattern and range types need: Graph validates every field sent, even an ignored one."""
+    pattern: dict[str, Any] = {"type": rule.pattern, "interval": rule.interval}
+    if rule.days_of_week:
+        pattern["daysOfWeek"] = list(rule.days_of_week)
+    if rule.day_of_month:
+        pattern["dayOfMonth"] = rule.day_of_month
+    if rule.index:
+        pattern["index"] = rule.index
+    window: dict[str, Any] = {"startDate": rule.start_date.isoformat(), "recurrenceTimeZone": rule.time_zone}
+    if rule.end_date is not None:
+        window |= {"type": "endDate", "endDate": rule.end_date.isoformat()}
+    else:
+        window |= {"type": "numbered", "numberOfOccurrences": rule.occurrences}
+    return {"pattern": pattern, "range": window}
 
 
 def _changes_body(changes: EventChanges) -> dict[str, Any]:

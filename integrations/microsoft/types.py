@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 # Overlap's own single-value extended property: the tag that marks an event as one it created.
 TAG_PROPERTY_ID = "String {6a1f3d2e-8c4b-4e5f-9a7d-0b3c2e1f4d5a} Name OverlapBookingCode"
@@ -117,6 +117,24 @@ class NewAttendee:
 
 
 @dataclass(frozen=True)
+class SeriesRule:
+    """Graph's patternedRecurrence for a new series, in Graph's own words (`recurrencePattern`,
+    `recurrenceRange`): `pattern` weekly / absoluteMonthly / relativeMonthly, `days_of_week` as "tuesday", `index`
+    first..last; the range from `start_date` to `end_date` or for `occurrences`, in `time_zone` (a Windows name,
+    the organizer's: the series keeps their wall-clock time)."""
+
+    pattern: str
+    interval: int
+    start_date: date
+    time_zone: str
+    days_of_week: tuple[str, ...] = ()
+    day_of_month: int = 0
+    index: str = ""
+    end_date: date | None = None
+    occurrences: int | None = None
+
+
+@dataclass(frozen=True)
 class NewEvent:
     """An event for Overlap to create. `transaction_id` makes a retried create return the same event."""
 
@@ -130,6 +148,7 @@ class NewEvent:
     teams: bool = True
     transaction_id: str | None = None
     tag: str | None = None  # written to TAG_PROPERTY_ID
+    recurrence: SeriesRule | None = None  # a series: one event, `start`/`end` its first occurrence
 
 
 @dataclass(frozen=True)

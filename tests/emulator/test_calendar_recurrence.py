@@ -221,3 +221,21 @@ def test_a_pattern_missing_what_its_type_requires_is_refused_and_nothing_is_crea
         response = post_event(emulator, token, mailbox, body)
         assert response.status_code == 400, (pattern, rng, response.text)
     assert emulator.control("GET", f"/tenants/{CONTOSO}/mailboxes/{mailbox}/events")["value"] == []
+
+
+def test_a_series_sent_again_with_its_transaction_id_is_the_same_series_not_a_second(emulator: EmulatorProcess) -> None:
+    token = consented_app_token(emulator)
+    mailbox = empty_mailbox(emulator, "retried", EASTERN)
+    pattern = {"type": "weekly", "interval": 1, "daysOfWeek": ["Tuesday"]}
+    body = _series("2027-03-02T09:00:00", "2027-03-02T10:00:00", EASTERN, pattern,
+                   {"type": "numbered", "startDate": "2027-03-02", "numberOfOccurrences": 26},
+                   transactionId="booking-series-1")  # fmt: skip
+    first = _create(emulator, token, mailbox, body)
+    again = _create(emulator, token, mailbox, body)
+
+    assert again["id"] == first["id"] and first["type"] == "seriesMaster" and first["seriesMasterId"] is None
+    listed = graph(emulator, "GET", f"/users/{mailbox}/events", token).json()["value"]
+    assert [e["id"] for e in listed] == [first["id"]]
+    # Occurrences keep 09:00 in New York across the 14 March change: 14:00 UTC before, 13:00 UTC after.
+    starts = [s for s, _ in occurrences(emulator, mailbox, first["id"], "2027-03-01T00:00:00Z", "2027-03-20T00:00:00Z")]
+    assert [s[:16] for s in starts] == ["2027-03-02T14:00", "2027-03-09T14:00", "2027-03-16T13:00"]

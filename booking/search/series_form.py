@@ -1,0 +1,92 @@
+"""The "Repeats" part of the booking forms: how a series repeats and how it ends, read into the engine's
+`Recurrence`. As in Outlook, the day (weekday, date of the month, "second Tuesday") is the first day's.
+
+One mixin for the search, the confirmation link and the booking itself, so the three read it the same way."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from booking.engine.recurrence import HORIZON, Recurrence, last_day, within_horizon
+
+REPEATS = (
+    ("", "Does not repeat"),
+    ("weekly", "Weekly"),
+    ("weeks", "Every N weeks"),
+    ("weekdays", "Every weekday"),
+    ("monthly_date", "Monthly on the date"),
+    ("monthly_weekday", "Monthly on the weekday"),
+)
+ENDS = (("count", "After a number of times"), ("until", "On a date"))
+WEEKS = HORIZON.days // 7
+SERIES_PARAMS = ("repeats", "every", "ends", "occurrences", "until")
+
+
+class SeriesFields(forms.Form):
+    """How the meeting repeats (nothing: a single meeting, exactly as before) and when the series ends."""
+
+    repeats = forms.ChoiceField(label="Repeats", choices=REPEATS, required=False)
+    every = forms.IntegerField(label="Every (weeks)", required=False, min_value=2, max_value=8)
+    ends = forms.ChoiceField(label="Ends", choices=ENDS, required=False)
+    occurrences = forms.IntegerField(label="Times", required=False, min_value=1, max_value=WEEKS * 5)
+    until = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def series_from(self, cleaned: dict[str, Any], first: date | None) -> Recurrence | None:
+        """The series asked for, starting on `first`, or None for a single meeting; a problem is added to the
+        form (and None returned) when it cannot be searched."""
+        kind = cleaned.get("repeats") or ""
+        if not kind or first is None or any(name in self.errors for name in SERIES_PARAMS):
+            return None
+        problem, recurrence = _problem(cleaned, kind, first), None
+        if not problem:
+            recurrence = _recurrence(cleaned, kind, first)
+            if not within_horizon(recurrence):
+                problem = (
+                    f"A series is searched at most {WEEKS} weeks ahead (to {last_day(first):%-d %b %Y}): "
+                    "end it sooner or with fewer times."
+                )
+        if problem:
+            self.add_error(None, problem)
+            return None
+        return recurrence
+
+
+def _problem(cleaned: dict[str, Any], kind: str, first: date) -> str:
+    if kind == "weeks" and not cleaned.get("every"):
+        return "Every N weeks: say how many weeks apart (2 to 8)."
+    ends, until = cleaned.get("ends"), cleaned.get("until")
+    if ends == "count" and not cleaned.get("occurrences"):
+        return "Say after how many times the series ends."
+    if ends == "until" and until is None:
+        return "Say the date the series ends on."
+    if ends not in ("count", "until"):
+        return "Say when the series ends: after a number of times, or on a date."
+    if ends == "until" and until is not None and until < first:
+        return "The series ends before its first day."
+    return ""
+
+
+def _recurrence(cleaned: dict[str, Any], kind: str, first: date) -> Recurrence:
+    count = cleaned["occurrences"] if cleaned["ends"] == "count" else None
+    until = cleaned["until"] if cleaned["ends"] == "until" else None
+    week = (first.day - 1) // 7 + 1
+    return Recurrence(
+        kind="weekly" if kind == "weeks" else kind,
+        start=first,
+        interval=cleaned.get("every") or 1 if kind == "weeks" else 1,
+        days=frozenset({first.weekday()}) if kind in ("weekly", "weeks", "monthly_weekday") else frozenset(),
+        day_of_month=first.day,
+        index=-1 if week == 5 else week,
+        count=count,
+        until=until,
+    )
+
+
+def series_query(cleaned: dict[str, Any]) -> list[tuple[str, str]]:
+    """The series fields as a link's query carries them on (none for a single meeting)."""
+    if not cleaned.get("repeats"):
+        return []
+    return [(name, str(cleaned[name])) for name in SERIES_PARAMS if cleaned.get(name) not in (None, "")]

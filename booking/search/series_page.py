@@ -1,0 +1,104 @@
+"""The booking page's answer to a series search: each time with how many occurrences work, which clash and
+why, and where a clock change moves it for a colleague; each with its link to book the whole series."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from urllib.parse import urlencode
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.models import Membership
+from booking.engine.recurrence import Recurrence, series_words
+from booking.engine.series import Clash, SeriesTime, Shift
+from booking.search.series import SeriesAnswer, series_search
+from booking.search.series_form import WEEKS, series_query
+
+SHOWN = 8  # times listed: those that work for every occurrence come first
+_CLASHES_NAMED = 4
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """One time of the series as the page lists it."""
+
+    clock: str  # "14:00-15:00"
+    verdict: str  # "works all 26 times" / "3 of 26 clash: 14 Apr Ann out of office, …"
+    fits: bool
+    shifts: tuple[str, ...]  # "from 16 Mar this is 10:00 for Ann, not 09:00"
+    url: str
+
+
+def series_answer_html(
+    *,
+    organizer: Membership,
+    data: Mapping[str, object],
+    recurrence: Recurrence,
+    required: list[Membership],
+    optional: list[Membership],
+    context: dict[str, object],
+) -> tuple[SeriesAnswer, SafeString]:
+    """Search the series and lay its answer out (templates/booking/_series_answer.html)."""
+    minutes = int(str(data["minutes"]))
+    answer = series_search(
+        organizer=organizer, required=required, optional=optional, minutes=minutes, recurrence=recurrence
+    )
+    base = _confirm_base(organizer, data, required, optional)
+    rows = tuple(_row(t, minutes, len(answer.result.dates), base) for t in answer.times[:SHOWN])
+    words = series_words(recurrence, answer.result.dates)
+    extra = {"answer": answer, "rows": rows, "series_words": words, "weeks": WEEKS}
+    html = render_to_string("booking/_series_answer.html", {**context, **extra})
+    return answer, mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
+
+
+def _row(judged: SeriesTime, minutes: int, total: int, base: tuple[str, str]) -> SeriesRow:
+    at = judged.at.hour * 60 + judged.at.minute
+    start = judged.starts[0].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # the first occurrence
+    return SeriesRow(
+        clock=f"{_clock(at)}-{_clock(at + minutes)}",
+        verdict=verdict(judged, total),
+        fits=judged.fits,
+        shifts=tuple(shift_words(s) for s in judged.shifts),
+        url=f"{base[0]}?{urlencode({'start': start})}&{base[1]}",
+    )
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
+def verdict(judged: SeriesTime, total: int) -> str:
+    """ "works all 26 times", or "3 of 26 clash: 14 Apr Ann out of office, 21 Apr you busy, …"."""
+    if judged.fits:
+        return f"works all {total} times" if total > 1 else "works"
+    named = ", ".join(clash_words(c) for c in judged.clashes[:_CLASHES_NAMED])
+    more = ", …" if len(judged.clashes) > _CLASHES_NAMED else ""
+    return f"{len(judged.clashes)} of {total} clash: {named}{more}"
+
+
+def clash_words(clash: Clash) -> str:
+    who = "; ".join(f"{p.name} {p.why}".strip() for p in clash.problems)
+    return f"{clash.day:%-d %b} {who}"
+
+
+def shift_words(shift: Shift) -> str:
+    return f"from {shift.day:%-d %B} this is {shift.now:%H:%M} for {shift.name}, not {shift.before:%H:%M}"
+
+
+def _confirm_base(
+    organizer: Membership, data: Mapping[str, object], required: list[Membership], optional: list[Membership]
+) -> tuple[str, str]:
+    """The confirmation link's path and its query after `start` (the same for every time listed)."""
+    path = reverse("booking_confirm_page", kwargs={"code": organizer.organization.code})
+    params: list[tuple[str, str]] = [("minutes", str(data["minutes"]))]
+    params += [("required", str(m.user.uuid)) for m in required]
+    params += [("optional", str(m.user.uuid)) for m in optional]
+    params += [("subject", str(data.get("subject") or "")), ("agenda", str(data.get("agenda") or ""))]
+    if data.get("teams"):
+        params.append(("teams", "on"))
+    params += series_query(dict(data))
+    return path, urlencode(params)
