@@ -38,11 +38,20 @@ def read_once(
     caller only: a waiter whose leader failed reads for itself."""
     lock = "read-once:" + hashlib.blake2b(repr(sorted(keys.values())).encode(), digest_size=16).hexdigest()
     if cache.add(lock, 1, WAIT_SECONDS):
-        try:
-            return _read_and_keep(keys, read, keep, seconds)
+        try:  # a leader that let go just before may have kept it all: look again, now that nobody else reads
+            return _read_the_rest(keys, _kept(keys), read, keep, seconds)
         finally:
             cache.delete(lock)
-    found: dict[K, V] = _wait_for(keys, lock)
+    return _read_the_rest(keys, _wait_for(keys, lock), read, keep, seconds)
+
+
+def _read_the_rest(
+    keys: Mapping[K, str],
+    found: dict[K, V],
+    read: Callable[[list[K]], dict[K, V]],
+    keep: Callable[[V], bool],
+    seconds: int,
+) -> dict[K, V]:
     rest = {item: key for item, key in keys.items() if item not in found}
     return found | (_read_and_keep(rest, read, keep, seconds) if rest else {})
 
@@ -63,7 +72,13 @@ def _wait_for(keys: Mapping[K, str], lock: str) -> dict[K, V]:
     while True:
         # The lock first: a leader keeps its answer before it lets go, so a lock seen gone means the answer is in.
         leader_done = cache.get(lock) is None
-        hits = cache.get_many(list(keys.values()))
-        if len(hits) == len(keys) or leader_done or time.monotonic() > deadline:
-            return {item: hits[key] for item, key in keys.items() if key in hits}
+        found: dict[K, V] = _kept(keys)
+        if len(found) == len(keys) or leader_done or time.monotonic() > deadline:
+            return found
         time.sleep(POLL_SECONDS)
+
+
+def _kept(keys: Mapping[K, str]) -> dict[K, V]:
+    """What the cache holds for these items, in one round trip."""
+    hits = cache.get_many(list(keys.values()))
+    return {item: hits[key] for item, key in keys.items() if key in hits}
