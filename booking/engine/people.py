@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from booking.engine.masks import runs_mask
+from booking.engine.masks import disjoint_runs_mask
 from booking.engine.types import ALWAYS_BLOCKING, MINUTE, Person, WorkingHours
 
 LUNCH_START, LUNCH_END = 12 * 60, 13 * 60  # local minutes of the day
@@ -81,8 +81,8 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
         busy_ends=[end for _, end in runs],
         days=days,
         day_starts=[day.start for day in days],
-        blocked=runs_mask(runs, frame.size),
-        working=runs_mask(((day.start, day.end) for day in days), frame.size),
+        blocked=disjoint_runs_mask(runs, frame.size),
+        working=disjoint_runs_mask(((day.start, day.end) for day in days), frame.size),
     )
 
 
@@ -107,11 +107,12 @@ def _working_days(hours: WorkingHours, frame: Frame) -> list[Day]:
     first = frame.origin.astimezone(hours.tz).date() - timedelta(days=1)
     last = frame.instant(frame.size).astimezone(hours.tz).date() + timedelta(days=1)
     days: list[Day] = []
+    bounds = _bounds(hours)
     for offset in range((last - first).days + 1):
         local_date = first + timedelta(days=offset)
         if local_date.weekday() not in hours.days:
             continue
-        day = _day(hours, local_date, frame)
+        day = _day(hours.tz, local_date, frame, bounds)
         if days and day.start <= days[-1].end:
             days[-1] = Day(days[-1].start, max(day.end, days[-1].end), days[-1].lunch_start, days[-1].lunch_end)
         else:
@@ -119,17 +120,23 @@ def _working_days(hours: WorkingHours, frame: Frame) -> list[Day]:
     return days
 
 
-def _day(hours: WorkingHours, local_date: date, frame: Frame) -> Day:
-    def minute(on: date, minutes: int) -> int:
-        local = datetime.combine(on, datetime.min.time(), tzinfo=hours.tz) + timedelta(minutes=minutes)
-        # Wall-clock arithmetic above, then the zone's offset for that wall time.
-        return frame.floor(local.astimezone(UTC))
-
+def _bounds(hours: WorkingHours) -> tuple[int, int]:
+    """The working day's start and end in local minutes after midnight (an end past midnight runs into the next
+    day)."""
     start = hours.start.hour * 60 + hours.start.minute
     end = hours.end.hour * 60 + hours.end.minute + (1 if hours.end.second or hours.end.microsecond else 0)
-    if end <= start:
-        end += 24 * 60
-    first, last = minute(local_date, start), minute(local_date, end)
+    return start, end + 24 * 60 if end <= start else end
+
+
+def _day(tz: tzinfo, local_date: date, frame: Frame, bounds: tuple[int, int]) -> Day:
+    # Wall-clock arithmetic from the date's midnight, then the zone's offset for that wall time. Written out
+    # rather than through a helper: it runs for every day of every person of a search.
+    start, end = bounds
+    midnight, origin = datetime.combine(local_date, datetime.min.time(), tzinfo=tz), frame.origin
+    first = ((midnight + start * MINUTE).astimezone(UTC) - origin) // MINUTE
+    last = ((midnight + end * MINUTE).astimezone(UTC) - origin) // MINUTE
     if last - first == end - start:  # no clock change during the day: local minutes are elapsed minutes
         return Day(first, last, first + LUNCH_START - start, first + LUNCH_END - start)
-    return Day(first, last, minute(local_date, LUNCH_START), minute(local_date, LUNCH_END))
+    lunch_start = ((midnight + LUNCH_START * MINUTE).astimezone(UTC) - origin) // MINUTE
+    lunch_end = ((midnight + LUNCH_END * MINUTE).astimezone(UTC) - origin) // MINUTE
+    return Day(first, last, lunch_start, lunch_end)

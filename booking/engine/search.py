@@ -159,12 +159,16 @@ def _optional(person: Person, allowed: int, frame: Frame, request: Request, dura
 
 
 def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[RankedSlot]:
-    counts = _counter(optional)
-    explain, instant, length = context.explain, context.frame.instant, context.duration * MINUTE
+    counts = _free_counts(allowed, optional)
+    instant, length, duration, made = (
+        context.frame.instant,
+        context.duration * MINUTE,
+        context.duration,
+        RankedSlot.made,
+    )
     slots = []
-    duration = context.duration
     for start in set_bits(allowed):
-        found = [assess(person, start, duration) for person in required]
+        found = tuple([assess(person, start, duration) for person in required])
         worst = total = 0
         outside = False
         for assessment in found:
@@ -173,23 +177,18 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
             worst = cost if cost > worst else worst
             outside = outside or assessment.outside
         begins = instant(start)
-        slots.append(RankedSlot(begins, begins + length, worst, total, counts(start), outside, explain, tuple(found)))
+        slots.append(made(begins, begins + length, (worst, total, counts.get(start, 0), outside), context, found))
     return slots
 
 
-def _counter(masks: Sequence[int]) -> _Count:
-    planes = [bin(plane)[:1:-1] for plane in count_planes(masks)]
-    return _Count(planes)
-
-
-class _Count:
-    """How many of the optional people are free at a minute, read from bit planes."""
-
-    def __init__(self, planes: list[str]) -> None:
-        self.planes = planes
-
-    def __call__(self, minute: int) -> int:
-        return sum(1 << k for k, plane in enumerate(self.planes) if minute < len(plane) and plane[minute] == "1")
+def _free_counts(allowed: int, optional: Sequence[int]) -> dict[int, int]:
+    """How many optional people are free at each allowed start where any is, read from bit planes (`count_planes`):
+    a look-up per slot, where reading the planes per slot cost more than its scores."""
+    counts: dict[int, int] = {}
+    for level, plane in enumerate(count_planes(optional)):
+        for start in set_bits(plane & allowed):
+            counts[start] = counts.get(start, 0) + (1 << level)
+    return counts
 
 
 def best_slots(slots: Sequence[RankedSlot], count: int) -> tuple[RankedSlot, ...]:

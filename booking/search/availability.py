@@ -361,7 +361,7 @@ def _from_engine(
         return tuple((name, slot.start.astimezone(tz), zone_label(tz)) for name, tz in zones)
 
     def brief(slot: engine.RankedSlot) -> Suggestion:
-        flags = slot.explanation.flags if slot.outside_hours else ()
+        flags = slot.flags if slot.outside_hours else ()
         return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
 
     def full(slot: engine.RankedSlot) -> Suggestion:
