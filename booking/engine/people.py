@@ -5,11 +5,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from booking.engine.masks import disjoint_runs_mask
 from booking.engine.types import ALWAYS_BLOCKING, MINUTE, Person, WorkingHours
 
 LUNCH_START, LUNCH_END = 12 * 60, 13 * 60  # local minutes of the day
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,12 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
     if person.hours is None:
         raise ValueError(f"{person.name} is readable but has no working hours.")
     origin = frame.origin
+    blocks = blocking | ALWAYS_BLOCKING
     runs = _merged(
         [
             ((item.start - origin) // MINUTE, -((origin - item.end) // MINUTE))
             for item in person.busy
-            if (item.status in blocking or item.status in ALWAYS_BLOCKING) and item.end > item.start
+            if item.status in blocks and item.end > item.start
         ]
     )
     days = _working_days(person.hours, frame)
@@ -129,14 +132,22 @@ def _bounds(hours: WorkingHours) -> tuple[int, int]:
 
 
 def _day(tz: tzinfo, local_date: date, frame: Frame, bounds: tuple[int, int]) -> Day:
-    # Wall-clock arithmetic from the date's midnight, then the zone's offset for that wall time. Written out
-    # rather than through a helper: it runs for every day of every person of a search.
+    base = (frame.origin - EPOCH) // MINUTE  # the origin is on a whole minute (`search.frame_of`)
+    start, end, lunch_start, lunch_end = _day_minutes(tz, local_date, bounds)
+    return Day(start - base, end - base, lunch_start - base, lunch_end - base)
+
+
+@lru_cache(maxsize=16384)
+def _day_minutes(tz: tzinfo, local_date: date, bounds: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A working day's start, end, lunch start and lunch end in UTC minutes since 1970: wall-clock arithmetic from
+    the date's midnight, then the zone's offset for that wall time. Kept for the process: every search of the same
+    people over the same weeks lays out the same days."""
     start, end = bounds
-    midnight, origin = datetime.combine(local_date, datetime.min.time(), tzinfo=tz), frame.origin
-    first = ((midnight + start * MINUTE).astimezone(UTC) - origin) // MINUTE
-    last = ((midnight + end * MINUTE).astimezone(UTC) - origin) // MINUTE
+    midnight = datetime.combine(local_date, datetime.min.time(), tzinfo=tz)
+    first = ((midnight + start * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    last = ((midnight + end * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
     if last - first == end - start:  # no clock change during the day: local minutes are elapsed minutes
-        return Day(first, last, first + LUNCH_START - start, first + LUNCH_END - start)
-    lunch_start = ((midnight + LUNCH_START * MINUTE).astimezone(UTC) - origin) // MINUTE
-    lunch_end = ((midnight + LUNCH_END * MINUTE).astimezone(UTC) - origin) // MINUTE
-    return Day(first, last, lunch_start, lunch_end)
+        return first, last, first + LUNCH_START - start, first + LUNCH_END - start
+    lunch_start = ((midnight + LUNCH_START * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    lunch_end = ((midnight + LUNCH_END * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    return first, last, lunch_start, lunch_end

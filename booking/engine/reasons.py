@@ -43,8 +43,10 @@ class OptionalPerson:
 Words = tuple[tuple[str, ...], tuple[str, ...], str]  # (flags, reasons, summary) of a slot
 Names = tuple[str, ...]
 OptionalNames = tuple[Names, Names, Names, Names]  # free, busy, free outside their hours, unknown
-# A scored person's share of a slot's words but their clock (`Context._seen`).
-Share = tuple[int, bool, str, bool, str, str, str, str]
+# A scored person's share of a slot's words but their clock (`Context._seen`): their clock when outside their
+# hours (else -1), the part of the day on their own clock, that of their focus block, then the assessment's outside,
+# edge, lunch, back to back and focus.
+Share = tuple[int, str, str, bool, str, bool, str, str]
 _NO_OPTIONAL: OptionalNames = ((), (), (), ())
 
 
@@ -61,22 +63,19 @@ class Context:
     # What this search already wrote: each set of clocks as words, and the rest of a slot's words (`_seen`).
     _timed: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
     _said: dict[tuple[tuple[Share, ...], OptionalNames], Words] = field(default_factory=dict, compare=False)
+    _shares: dict[tuple[int, Share], tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, compare=False
+    )
 
     def words(self, slot: Slot) -> Words:
-        """A slot's flags, reasons and summary, without the objects of its `explain`: what a list of times reads."""
-        return self._said_of(slot)[1]
+        """A slot's flags, reasons and summary, without the objects of its `explain`: what a list of times reads.
 
-    def explain(self, slot: Slot) -> Explanation:
-        optional, (flags, reasons, summary) = self._said_of(slot)
-        assessed = self._assessed(slot, self.frame.floor(slot.start))
-        people = tuple(map(self._at, self.scored, assessed, repeat(slot.start)))
-        return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
-
-    def _said_of(self, slot: Slot) -> tuple[OptionalNames, Words]:
-        """The optional people's names and the slot's words. The words are made of two parts, each kept for the
-        slots that share it: the clocks ("10:00 for you, 14:30 for Ravi") and the rest (parts of the day,
-        reasons, the optional people), so that most slots of a search only look both up."""
-        start = self.frame.floor(slot.start)
+        The words are made of two parts, each kept for the slots that share it: the clocks ("10:00 for you, 14:30
+        for Ravi") and the rest (parts of the day, reasons, the optional people), so that most slots of a search
+        only look both up."""
+        start = getattr(slot, "minute", -1)
+        if start < 0:
+            start = self.frame.floor(slot.start)
         clocks, rest = self._seen(start, self._assessed(slot, start))
         optional = self._optional(start) if self.optional else _NO_OPTIONAL
         times = self._timed.get(clocks)
@@ -85,8 +84,14 @@ class Context:
         said = self._said.get((rest, optional))
         if said is None:
             said = self._said[rest, optional] = self._words(rest, optional)
-        flags, reasons, tail = said
-        return optional, (flags, reasons, f"{times} — {tail}")
+        return said[0], said[1], f"{times} — {said[2]}"
+
+    def explain(self, slot: Slot) -> Explanation:
+        start = self.frame.floor(slot.start)
+        flags, reasons, summary = self.words(slot)
+        people = tuple(map(self._at, self.scored, self._assessed(slot, start), repeat(slot.start)))
+        optional = self._optional(start) if self.optional else _NO_OPTIONAL
+        return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
 
     def _assessed(self, slot: Slot, start: int) -> Sequence[Assessment]:
         return getattr(slot, "assessed", ()) or [assess(person, start, self.duration) for person in self.scored]
@@ -113,13 +118,13 @@ class Context:
     def _seen(self, start: int, assessed: Iterable[Assessment]) -> tuple[tuple[int, ...], tuple[Share, ...]]:
         """What the slot's words depend on, as plain tuples (cheaper than named ones): each scored person's clock
         (local minute of the day, and their weekday when their day is not the first person's, else -1), one after
-        the other; and for each (their clock when outside their hours, else -1; outside, edge, lunch, back to back,
-        focus, the part of the day of the focus block, the part of the day on their own clock)."""
+        the other; and each one's `Share`."""
         clocks: list[int] = []
         rest: list[Share] = []
         first_day = None
         for (shown, outlook), found in zip(self._clocks, assessed, strict=True):
-            local = shown.at(start)
+            offset = shown.steady.get((shown.base + start) // DAY_MINUTES)  # `LocalClock.at`, its usual case inline
+            local = shown.base + start + offset if offset is not None else shown.at(start)
             day = local // DAY_MINUTES
             clock = local - day * DAY_MINUTES
             if first_day is None:
@@ -131,34 +136,31 @@ class Context:
             if found.focus:
                 hour = outlook.at(found.focus_middle) % DAY_MINUTES // 60
                 focus_part = "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
-            rest.append(
-                (
-                    clock if found.outside else -1,
-                    found.outside,
-                    found.edge,
-                    found.lunch,
-                    found.back_to_back,
-                    found.focus,
-                    focus_part,
-                    _PART_AT[own % DAY_MINUTES],
-                )
-            )
+            rest.append((clock if found.outside else -1, _PART_AT[own % DAY_MINUTES], focus_part, *found[1:6]))
         return tuple(clocks), tuple(rest)
 
     def _words(self, rest: Sequence[Share], optional: OptionalNames) -> Words:
         """(flags, reasons, the summary after its clocks) of a slot."""
-        names = self._names
-        flags = tuple(
-            f"outside {names[i][1]} working hours, {_CLOCK_AT[p[0]]} for {names[i][0]}"
-            for i, p in enumerate(rest)
-            if p[1]
-        )
-        said = (r for i, p in enumerate(rest) for r in _reasons(names[i][1], *p[2:7]))
-        reasons = flags + tuple(said) + _optional_reason(*optional)
-        tail = join_names(_unique(p[7] for p in rest))
+        flags: tuple[str, ...] = ()
+        said: tuple[str, ...] = ()
+        for index, share in enumerate(rest):
+            own_flags, own_reasons = self._share(index, share)
+            flags += own_flags
+            said += own_reasons
+        reasons = flags + said + _optional_reason(*optional)
+        tail = join_names(_unique(p[1] for p in rest))
         if reasons:
             tail += "; " + "; ".join(reasons)
         return flags, reasons, tail
+
+    def _share(self, index: int, share: Share) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """One scored person's flags and reasons, kept for the slots that share them."""
+        said = self._shares.get((index, share))
+        if said is None:
+            who, whose = self._names[index]
+            flags = (f"outside {whose} working hours, {_CLOCK_AT[share[0]]} for {who}",) if share[3] else ()
+            said = self._shares[index, share] = (flags, tuple(_reasons(whose, share[2], *share[4:])))
+        return said
 
     def _at(self, person: Prepared, found: Assessment, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
@@ -209,7 +211,7 @@ class Context:
         return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
 
 
-def _reasons(owner: str, edge: str, lunch: bool, back_to_back: str, focus: str, focus_part: str) -> list[str]:
+def _reasons(owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str) -> list[str]:
     reasons = []
     if edge:
         reasons.append(f"at the {edge} of {owner} working day")

@@ -160,12 +160,8 @@ def _optional(person: Person, allowed: int, frame: Frame, request: Request, dura
 
 def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[RankedSlot]:
     counts = _free_counts(allowed, optional)
-    instant, length, duration, made = (
-        context.frame.instant,
-        context.duration * MINUTE,
-        context.duration,
-        RankedSlot.made,
-    )
+    origin, duration, made = context.frame.origin, context.duration, RankedSlot.made
+    length = duration * MINUTE
     slots = []
     for start in set_bits(allowed):
         found = tuple([assess(person, start, duration) for person in required])
@@ -176,8 +172,10 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
             total += cost
             worst = cost if cost > worst else worst
             outside = outside or assessment.outside
-        begins = instant(start)
-        slots.append(made(begins, begins + length, (worst, total, counts.get(start, 0), outside), context, found))
+        begins = origin + start * MINUTE  # `Frame.instant`, written out: it runs for every slot
+        slots.append(
+            made(begins, begins + length, (worst, total, counts.get(start, 0), outside), context, found, start)
+        )
     return slots
 
 
@@ -194,7 +192,8 @@ def _free_counts(allowed: int, optional: Sequence[int]) -> dict[int, int]:
 def best_slots(slots: Sequence[RankedSlot], count: int) -> tuple[RankedSlot, ...]:
     """The top slots by rank that do not overlap one another, in rank order."""
     chosen: list[RankedSlot] = []
-    for slot in sorted(slots, key=lambda s: s.rank_key):
+    # `RankedSlot.rank_key` written out: the key is read for every slot of the search.
+    for slot in sorted(slots, key=lambda s: (s.worst, s.total, -s.optional_free_count, s.start)):
         if len(chosen) == count:
             break
         if all(slot.end <= other.start or other.end <= slot.start for other in chosen):

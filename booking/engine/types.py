@@ -151,6 +151,7 @@ class RankedSlot(Slot):
     # What ranking found for each scored person (their `ranking.Assessment`), kept so that the words need not
     # work it out again.
     assessed: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    minute: int = field(default=-1, compare=False, repr=False)  # of its search (`people.Frame`), when known
 
     @classmethod
     def made(
@@ -160,6 +161,7 @@ class RankedSlot(Slot):
         scores: tuple[int, int, int, bool],
         wording: Wording,
         assessed: tuple[Any, ...],
+        minute: int,
     ) -> RankedSlot:
         """The same slot as the constructor makes, for the ranking's loop: a frozen dataclass's `__init__` sets
         each field through `object.__setattr__`, several times what filling its `__dict__` at once costs."""
@@ -174,6 +176,7 @@ class RankedSlot(Slot):
             outside_hours=outside_hours,
             _wording=wording,
             assessed=assessed,
+            minute=minute,
         )
         return slot
 
