@@ -38,8 +38,9 @@ def two_weeks(org: Org, colleague: Membership) -> dict[str, str]:
     }
 
 
-def page_of(client: Client, org: Org, query: dict[str, str], **headers: str) -> str:
-    response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, **headers)
+def page_of(client: Client, org: Org, query: dict[str, str], *, htmx: bool = True) -> str:
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, headers=headers)
     assert response.status_code == 200
     return str(response.content.decode())
 
@@ -70,7 +71,7 @@ class TestMoreDays:
         client = signed_in(adele.user)
         cache.clear()
 
-        first = page_of(client, org, two_weeks(org, alex), HTTP_HX_REQUEST="true")
+        first = page_of(client, org, two_weeks(org, alex))
         since = emulator_settings.last_seq()
         rest = more_days(client, first)
 
@@ -85,7 +86,7 @@ class TestMoreDays:
     def test_without_script_the_link_is_a_page_with_the_next_days(self, org: Org, adele: Membership) -> None:
         alex = member(org, "Alex Wilber")
         client = signed_in(adele.user)
-        first = page_of(client, org, two_weeks(org, alex))
+        first = page_of(client, org, two_weeks(org, alex), htmx=False)
 
         page = client.get(more_link(first)).content.decode()
 
@@ -96,7 +97,7 @@ class TestMoreDays:
         alex = member(org, "Alex Wilber")
         query = {**two_weeks(org, alex), "from": "next-tuesday"}
 
-        page = page_of(signed_in(adele.user), org, query, HTTP_HX_REQUEST="true")
+        page = page_of(signed_in(adele.user), org, query)
 
         assert len(day_headings(page)) == FIRST_DAYS and "Show more days" in page
 
@@ -104,13 +105,13 @@ class TestMoreDays:
         alex = member(org, "Alex Wilber")
         query = {**two_weeks(org, alex), "end_date": str(TODAY + timedelta(days=8))}
 
-        page = page_of(signed_in(adele.user), org, query, HTTP_HX_REQUEST="true")
+        page = page_of(signed_in(adele.user), org, query)
 
         assert day_headings(page) and "Show more days" not in page
 
     def test_an_outsider_gets_no_days(self, org: Org, adele: Membership, outsider_client: Client) -> None:
         alex = member(org, "Alex Wilber")
-        first = page_of(signed_in(adele.user), org, two_weeks(org, alex), HTTP_HX_REQUEST="true")
+        first = page_of(signed_in(adele.user), org, two_weeks(org, alex))
 
         response = outsider_client.get(more_link(first), HTTP_HX_REQUEST="true")
 
