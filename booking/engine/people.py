@@ -133,12 +133,12 @@ def _bounds(hours: WorkingHours) -> tuple[int, int]:
 
 def _day(tz: tzinfo, local_date: date, frame: Frame, bounds: tuple[int, int]) -> Day:
     base = (frame.origin - EPOCH) // MINUTE  # the origin is on a whole minute (`search.frame_of`)
-    start, end, lunch_start, lunch_end = _day_minutes(tz, local_date, bounds)
+    start, end, lunch_start, lunch_end = day_minutes(tz, local_date, bounds)
     return Day(start - base, end - base, lunch_start - base, lunch_end - base)
 
 
 @lru_cache(maxsize=16384)
-def _day_minutes(tz: tzinfo, local_date: date, bounds: tuple[int, int]) -> tuple[int, int, int, int]:
+def day_minutes(tz: tzinfo, local_date: date, bounds: tuple[int, int]) -> tuple[int, int, int, int]:
     """A working day's start, end, lunch start and lunch end in UTC minutes since 1970: wall-clock arithmetic from
     the date's midnight, then the zone's offset for that wall time. Kept for the process: every search of the same
     people over the same weeks lays out the same days."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import repeat
 
 from booking.engine.clocks import DAY_MINUTES, LocalClock, weekday
@@ -63,9 +63,6 @@ class Context:
     # What this search already wrote: each set of clocks as words, and the rest of a slot's words (`_seen`).
     _timed: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
     _said: dict[tuple[tuple[Share, ...], OptionalNames], Words] = field(default_factory=dict, compare=False)
-    _shares: dict[tuple[int, Share], tuple[tuple[str, ...], tuple[str, ...]]] = field(
-        default_factory=dict, compare=False
-    )
 
     def words(self, slot: Slot) -> Words:
         """A slot's flags, reasons and summary, without the objects of its `explain`: what a list of times reads.
@@ -80,10 +77,10 @@ class Context:
         optional = self._optional(start) if self.optional else _NO_OPTIONAL
         times = self._timed.get(clocks)
         if times is None:
-            times = self._timed[clocks] = self._times(clocks)
+            times = self._timed[clocks] = _times_of(self._names, clocks)
         said = self._said.get((rest, optional))
         if said is None:
-            said = self._said[rest, optional] = self._words(rest, optional)
+            said = self._said[rest, optional] = _words_of(self._names, rest, optional)
         return said[0], said[1], f"{times} — {said[2]}"
 
     def explain(self, slot: Slot) -> Explanation:
@@ -109,11 +106,11 @@ class Context:
         return clocks
 
     @cached_property
-    def _names(self) -> list[tuple[str, str]]:
+    def _names(self) -> tuple[tuple[str, str], ...]:
         """Each scored person as the words name them: (who, whose)."""
-        return [
+        return tuple(
             ("you", "your") if p.person.id == self.you else (p.person.name, f"{p.person.name}'s") for p in self.scored
-        ]
+        )
 
     def _seen(self, start: int, assessed: Iterable[Assessment]) -> tuple[tuple[int, ...], tuple[Share, ...]]:
         """What the slot's words depend on, as plain tuples (cheaper than named ones): each scored person's clock
@@ -138,29 +135,6 @@ class Context:
                 focus_part = "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
             rest.append((clock if found.outside else -1, _PART_AT[own % DAY_MINUTES], focus_part, *found[1:6]))
         return tuple(clocks), tuple(rest)
-
-    def _words(self, rest: Sequence[Share], optional: OptionalNames) -> Words:
-        """(flags, reasons, the summary after its clocks) of a slot."""
-        flags: tuple[str, ...] = ()
-        said: tuple[str, ...] = ()
-        for index, share in enumerate(rest):
-            own_flags, own_reasons = self._share(index, share)
-            flags += own_flags
-            said += own_reasons
-        reasons = flags + said + _optional_reason(*optional)
-        tail = join_names(_unique(p[1] for p in rest))
-        if reasons:
-            tail += "; " + "; ".join(reasons)
-        return flags, reasons, tail
-
-    def _share(self, index: int, share: Share) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """One scored person's flags and reasons, kept for the slots that share them."""
-        said = self._shares.get((index, share))
-        if said is None:
-            who, whose = self._names[index]
-            flags = (f"outside {whose} working hours, {_CLOCK_AT[share[0]]} for {who}",) if share[3] else ()
-            said = self._shares[index, share] = (flags, tuple(_reasons(whose, share[2], *share[4:])))
-        return said
 
     def _at(self, person: Prepared, found: Assessment, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
@@ -201,14 +175,52 @@ class Context:
                 (outside if o.calendar_free >> start & 1 else busy).append(o.person.name)
         return tuple(free), tuple(busy), tuple(outside), tuple(unknown)
 
-    def _times(self, clocks: Sequence[int]) -> str:
-        groups: dict[str, list[str]] = {}
-        for (who, _), clock, other_day in zip(self._names, clocks[::2], clocks[1::2], strict=True):
-            text = _CLOCK_AT[clock]
-            if other_day != -1:
-                text += " " + _WEEKDAYS[other_day]
-            groups.setdefault(text, []).append(who)
-        return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
+
+# The words of a search are kept for the process, by the names they use and what they say: the same people search
+# again and again (and read the same words), and writing them cost more than reading every other part of a slot.
+_KEPT_WORDS = 8192
+
+
+@lru_cache(maxsize=_KEPT_WORDS)
+def _times_of(names: tuple[tuple[str, str], ...], clocks: tuple[int, ...]) -> str:
+    """ "10:00 for you, 14:30 for Ravi": each scored person's (who, whose) and clock (`Context._seen`)."""
+    groups: dict[str, list[str]] = {}
+    for (who, _), clock, other_day in zip(names, clocks[::2], clocks[1::2], strict=True):
+        text = _CLOCK_AT[clock]
+        if other_day != -1:
+            text += " " + _WEEKDAYS[other_day]
+        groups.setdefault(text, []).append(who)
+    return ", ".join(f"{clock} for {join_names(who)}" for clock, who in groups.items())
+
+
+@lru_cache(maxsize=_KEPT_WORDS)
+def _words_of(names: tuple[tuple[str, str], ...], rest: tuple[Share, ...], optional: OptionalNames) -> Words:
+    """(flags, reasons, the summary after its clocks) of a slot."""
+    flags: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+    for name, share in zip(names, rest, strict=True):
+        own_flags, own_reasons = _share_of(name, share)
+        flags += own_flags
+        said += own_reasons
+    reasons = flags + said + _optional_reason(*optional)
+    tail = join_names(_unique(p[1] for p in rest))
+    if reasons:
+        tail += "; " + "; ".join(reasons)
+    return flags, reasons, tail
+
+
+@lru_cache(maxsize=_KEPT_WORDS)
+def _share_of(name: tuple[str, str], share: Share) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One scored person's flags and reasons."""
+    who, whose = name
+    flags = (f"outside {whose} working hours, {_CLOCK_AT[share[0]]} for {who}",) if share[3] else ()
+    return flags, tuple(_reasons(whose, share[2], *share[4:]))
+
+
+def forget_words() -> None:
+    """Drop the words kept for the process (for measuring what a first search costs)."""
+    for kept in (_times_of, _words_of, _share_of):
+        kept.cache_clear()
 
 
 def _reasons(owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str) -> list[str]:

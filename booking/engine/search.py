@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from accounts.localtime import grid_runs
+from booking.engine.clocks import steady_offset
 from booking.engine.masks import count_planes, every, set_bits, spread
-from booking.engine.people import Frame, Prepared, prepare
+from booking.engine.people import Frame, Prepared, day_minutes, prepare
 from booking.engine.ranking import assess
-from booking.engine.reasons import Context, OptionalPerson, join_names
+from booking.engine.reasons import Context, OptionalPerson, forget_words, join_names
 from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
 
 
@@ -212,3 +213,11 @@ def _ceil_minute(instant: datetime) -> datetime:
 
 def _floor_minute(instant: datetime) -> datetime:
     return instant.replace(second=0, microsecond=0)
+
+
+def forget_kept() -> None:
+    """Drop what the engine keeps for the process (zones' offsets by day, working days, words), so that the next
+    search costs what a first one does."""
+    steady_offset.cache_clear()
+    day_minutes.cache_clear()
+    forget_words()
