@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -49,8 +50,8 @@ class Prepared:
     person: Person
     busy_starts: list[int]
     busy_ends: list[int]
-    days: list[Day]
-    day_starts: list[int]
+    days: Sequence[Day]
+    day_starts: Sequence[int]
     blocked: int  # mask of minutes with a blocking status
     working: int  # mask of minutes inside working hours
 
@@ -77,15 +78,15 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
             if item.status in blocks and item.end > item.start
         ]
     )
-    days = _working_days(person.hours, frame)
+    days, day_starts, working = working_time(person.hours, frame)
     return Prepared(
         person=person,
         busy_starts=[start for start, _ in runs],
         busy_ends=[end for _, end in runs],
         days=days,
-        day_starts=[day.start for day in days],
+        day_starts=day_starts,
         blocked=disjoint_runs_mask(runs, frame.size),
-        working=disjoint_runs_mask(((day.start, day.end) for day in days), frame.size),
+        working=working,
     )
 
 
@@ -102,6 +103,14 @@ def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
             merged.append((start, end))
             last_end = end
     return merged
+
+
+@lru_cache(maxsize=256)
+def working_time(hours: WorkingHours, frame: Frame) -> tuple[tuple[Day, ...], tuple[int, ...], int]:
+    """Working days over the frame, their starts, and the mask of their minutes. Kept for the process (a mask of 60
+    days is 11 kB): every search of the same range by people with the same hours lays out the same days."""
+    days = tuple(_working_days(hours, frame))
+    return days, tuple(day.start for day in days), disjoint_runs_mask(((d.start, d.end) for d in days), frame.size)
 
 
 def _working_days(hours: WorkingHours, frame: Frame) -> list[Day]:

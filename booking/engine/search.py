@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from accounts.localtime import grid_runs
 from booking.engine.clocks import steady_offset
 from booking.engine.masks import count_planes, every, set_bits, spread
-from booking.engine.people import Frame, Prepared, day_minutes, prepare
+from booking.engine.people import Frame, Prepared, day_minutes, prepare, working_time
 from booking.engine.ranking import assess
 from booking.engine.reasons import Context, OptionalPerson, forget_words, join_names
 from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
@@ -220,4 +220,5 @@ def forget_kept() -> None:
     search costs what a first one does."""
     steady_offset.cache_clear()
     day_minutes.cache_clear()
+    working_time.cache_clear()
     forget_words()

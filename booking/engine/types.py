@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import cached_property
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 # Graph's freeBusyStatus values, in Graph's casing.
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
@@ -15,6 +15,16 @@ DEFAULT_BLOCKING = frozenset({"busy", "oof", "tentative"})
 ALWAYS_BLOCKING = frozenset({"unknown"})
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTE = timedelta(minutes=1)
+T = TypeVar("T")
+
+
+def made(cls: type[T], **fields: Any) -> T:
+    """An instance of a frozen dataclass with every one of its fields given, as its constructor makes it, for loops
+    that make one per busy item or slot: a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__`, about twice what filling its `__dict__` at once costs."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
 
 
 @dataclass(frozen=True)
@@ -163,8 +173,8 @@ class RankedSlot(Slot):
         assessed: tuple[Any, ...],
         minute: int,
     ) -> RankedSlot:
-        """The same slot as the constructor makes, for the ranking's loop: a frozen dataclass's `__init__` sets
-        each field through `object.__setattr__`, several times what filling its `__dict__` at once costs."""
+        """The same slot as the constructor makes, for the ranking's loop (see `made`; written out here, where a
+        call with keywords would cost what it saves)."""
         slot = object.__new__(cls)
         worst, total, optional_free_count, outside_hours = scores
         slot.__dict__.update(
