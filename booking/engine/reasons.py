@@ -131,8 +131,7 @@ class Context:
             own = local if outlook is shown else outlook.at(start)
             focus_part = ""
             if found.focus:
-                hour = outlook.at(found.focus_middle) % DAY_MINUTES // 60
-                focus_part = "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
+                focus_part = _focus_part(outlook.at(found.focus_middle) % DAY_MINUTES // 60)
             rest.append((clock if found.outside else -1, _PART_AT[own % DAY_MINUTES], focus_part, *found[1:6]))
         return tuple(clocks), tuple(rest)
 
@@ -143,8 +142,7 @@ class Context:
             tz = self.you_tz  # the clock the page shows; night or morning is still that of their own day
         focus_part = ""
         if found.focus:
-            middle = self.frame.instant(found.focus_middle).astimezone(outlook)
-            focus_part = "morning" if middle.hour < 12 else "afternoon" if middle.hour < 17 else "evening"
+            focus_part = _focus_part(self.frame.instant(found.focus_middle).astimezone(outlook).hour)
         their_day = instant.astimezone(outlook)
         return PersonAtSlot(
             person.person.id,
@@ -221,6 +219,11 @@ def forget_words() -> None:
     """Drop the words kept for the process (for measuring what a first search costs)."""
     for kept in (_times_of, _words_of, _share_of):
         kept.cache_clear()
+
+
+def _focus_part(hour: int) -> str:
+    """Where a focus block lies in its owner's day, by the hour of its middle."""
+    return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
 
 
 def _reasons(owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str) -> list[str]:
