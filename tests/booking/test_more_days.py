@@ -11,11 +11,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Membership
 from booking.search.page import FIRST_DAYS
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.world import connected, linked_starts, member, more_days, schedule_calls, set_zone
+from tests.booking.world import address, connected, linked_starts, member, more_days, schedule_calls, set_zone
 from tests.conftest import Org, signed_in
 
 TODAY = date.today()
@@ -116,3 +117,16 @@ class TestMoreDays:
         response = outsider_client.get(more_link(first), HTTP_HX_REQUEST="true")
 
         assert response.status_code == 404 and not linked_starts(response.content.decode())
+
+    def test_in_individual_mode_every_day_is_laid_out_as_the_rest_would_ask_microsoft_again(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        adele = connected(org, emulator_settings, "delegated", organizer="Adele Vance")
+        set_zone(adele, "Europe/Berlin")
+        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        for name in ("Adele Vance", "Alex Wilber"):  # free calendars: every working day has times
+            emulator_settings.clear(address(name), today - timedelta(days=1), today + timedelta(days=23))
+
+        page = page_of(signed_in(adele.user), org, two_weeks(org, member(org, "Alex Wilber")))
+
+        assert len(day_headings(page)) > FIRST_DAYS and "Show more days" not in page
