@@ -140,6 +140,7 @@ def test_the_first_days_show_and_show_more_days_adds_the_rest_in_place_with_the_
     expect(every).to_have_count(FIRST_DAYS)
     more = page.get_by_role("link", name="Show more days")
     expect(more).to_be_visible()
+    screenshot(page, "booking-first-days")
     assert_accessible(page)
     more.click()
 
