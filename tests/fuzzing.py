@@ -335,6 +335,7 @@ TARGETS: dict[str, Target] = {
             "end_date": DATE,
             "widen": PEOPLE,
             "q": FREE,  # the people search inside the form (htmx asks booking_people with it)
+            "from": _p(DATES, good="{tomorrow}"),  # "Show more days": the times from that day on (else ignored)
         },
     ),
     "booking_people": Target("get", {"q": FREE}, explains=()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from booking.engine.blockers import BlockedDay, Blocker, who_blocks
 from booking.engine.near import NearMiss, earliest_beyond, near_misses, stretched_hours
-from booking.engine.search import best_slots, search
+from booking.engine.search import best_slots, forget_kept, search
 from booking.engine.types import (
     ALWAYS_BLOCKING,
     DAY_NAMES,
@@ -45,6 +45,7 @@ __all__ = [
     "WorkingHours",
     "best_slots",
     "earliest_beyond",
+    "forget_kept",
     "near_misses",
     "search",
     "stretched_hours",

@@ -8,15 +8,50 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+_FEW_RUNS = 8
+
 
 def runs_mask(runs: Iterable[tuple[int, int]], size: int) -> int:
-    """A mask with the minutes of each [start, end) run set, clipped to [0, size)."""
-    mask = 0
+    """A mask with the minutes of each [start, end) run set, clipped to [0, size).
+
+    Written into bytes and read as one int at the end: OR-ing each run into an int copies the whole mask per run,
+    which for a person's 60 days (200 meetings, 86,400 minutes) cost more than the rest of their preparation.
+    A few runs are still OR-ed in: making the bytes costs more than a few copies.
+    """
+    runs = list(runs)
+    if len(runs) <= _FEW_RUNS:
+        mask = 0
+        for start, end in runs:
+            start, end = max(start, 0), min(end, size)
+            if end > start:
+                mask |= ((1 << (end - start)) - 1) << start
+        return mask
+    bits = bytearray((size + 7) // 8)
+    for start, end in runs:
+        start, end = max(start, 0), min(end, size)
+        if end <= start:
+            continue
+        first, last = start >> 3, (end - 1) >> 3
+        if first == last:
+            bits[first] |= ((1 << (end - start)) - 1) << (start & 7)
+            continue
+        bits[first] |= 0xFF << (start & 7) & 0xFF
+        bits[first + 1 : last] = b"\xff" * (last - first - 1)
+        bits[last] |= (1 << ((end - 1) & 7) + 1) - 1
+    return int.from_bytes(bits, "little")
+
+
+def disjoint_runs_mask(runs: Iterable[tuple[int, int]], size: int) -> int:
+    """`runs_mask` for runs that do not overlap (they may touch), such as a person's merged busy time: a run is
+    2**end - 2**start, so the mask is the sum of the ends less the sum of the starts, two ints whose bits are set
+    one by one in bytes (the cheapest way to make a mask of many runs)."""
+    ends, starts = bytearray((size + 8) // 8), bytearray((size + 8) // 8)
     for start, end in runs:
         start, end = max(start, 0), min(end, size)
         if end > start:
-            mask |= ((1 << (end - start)) - 1) << start
-    return mask
+            ends[end >> 3] |= 1 << (end & 7)
+            starts[start >> 3] |= 1 << (start & 7)
+    return int.from_bytes(ends, "little") - int.from_bytes(starts, "little")
 
 
 def spread(mask: int, length: int) -> int:

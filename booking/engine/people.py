@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
-from booking.engine.masks import runs_mask
+from booking.engine.masks import disjoint_runs_mask
 from booking.engine.types import ALWAYS_BLOCKING, MINUTE, Person, WorkingHours
 
 LUNCH_START, LUNCH_END = 12 * 60, 13 * 60  # local minutes of the day
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ class Prepared:
     person: Person
     busy_starts: list[int]
     busy_ends: list[int]
-    days: list[Day]
-    day_starts: list[int]
+    days: Sequence[Day]
+    day_starts: Sequence[int]
     blocked: int  # mask of minutes with a blocking status
     working: int  # mask of minutes inside working hours
 
@@ -67,22 +70,23 @@ def prepare(person: Person, frame: Frame, blocking: frozenset[str]) -> Prepared:
     if person.hours is None:
         raise ValueError(f"{person.name} is readable but has no working hours.")
     origin = frame.origin
+    blocks = blocking | ALWAYS_BLOCKING
     runs = _merged(
         [
             ((item.start - origin) // MINUTE, -((origin - item.end) // MINUTE))
             for item in person.busy
-            if (item.status in blocking or item.status in ALWAYS_BLOCKING) and item.end > item.start
+            if item.status in blocks and item.end > item.start
         ]
     )
-    days = _working_days(person.hours, frame)
+    days, day_starts, working = working_time(person.hours, frame)
     return Prepared(
         person=person,
         busy_starts=[start for start, _ in runs],
         busy_ends=[end for _, end in runs],
         days=days,
-        day_starts=[day.start for day in days],
-        blocked=runs_mask(runs, frame.size),
-        working=runs_mask(((day.start, day.end) for day in days), frame.size),
+        day_starts=day_starts,
+        blocked=disjoint_runs_mask(runs, frame.size),
+        working=working,
     )
 
 
@@ -101,17 +105,26 @@ def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+@lru_cache(maxsize=256)
+def working_time(hours: WorkingHours, frame: Frame) -> tuple[tuple[Day, ...], tuple[int, ...], int]:
+    """Working days over the frame, their starts, and the mask of their minutes. Kept for the process (a mask of 60
+    days is 11 kB): every search of the same range by people with the same hours lays out the same days."""
+    days = tuple(_working_days(hours, frame))
+    return days, tuple(day.start for day in days), disjoint_runs_mask(((d.start, d.end) for d in days), frame.size)
+
+
 def _working_days(hours: WorkingHours, frame: Frame) -> list[Day]:
     """The person's working days that touch the frame, each converted from local wall time on its own date,
     so that 09:00 stays 09:00 across a daylight-saving change. Days that abut (all-day hours) are joined."""
     first = frame.origin.astimezone(hours.tz).date() - timedelta(days=1)
     last = frame.instant(frame.size).astimezone(hours.tz).date() + timedelta(days=1)
     days: list[Day] = []
+    bounds = _bounds(hours)
     for offset in range((last - first).days + 1):
         local_date = first + timedelta(days=offset)
         if local_date.weekday() not in hours.days:
             continue
-        day = _day(hours, local_date, frame)
+        day = _day(hours.tz, local_date, frame, bounds)
         if days and day.start <= days[-1].end:
             days[-1] = Day(days[-1].start, max(day.end, days[-1].end), days[-1].lunch_start, days[-1].lunch_end)
         else:
@@ -119,17 +132,31 @@ def _working_days(hours: WorkingHours, frame: Frame) -> list[Day]:
     return days
 
 
-def _day(hours: WorkingHours, local_date: date, frame: Frame) -> Day:
-    def minute(on: date, minutes: int) -> int:
-        local = datetime.combine(on, datetime.min.time(), tzinfo=hours.tz) + timedelta(minutes=minutes)
-        # Wall-clock arithmetic above, then the zone's offset for that wall time.
-        return frame.floor(local.astimezone(UTC))
-
+def _bounds(hours: WorkingHours) -> tuple[int, int]:
+    """The working day's start and end in local minutes after midnight (an end past midnight runs into the next
+    day)."""
     start = hours.start.hour * 60 + hours.start.minute
     end = hours.end.hour * 60 + hours.end.minute + (1 if hours.end.second or hours.end.microsecond else 0)
-    if end <= start:
-        end += 24 * 60
-    first, last = minute(local_date, start), minute(local_date, end)
+    return start, end + 24 * 60 if end <= start else end
+
+
+def _day(tz: tzinfo, local_date: date, frame: Frame, bounds: tuple[int, int]) -> Day:
+    base = (frame.origin - EPOCH) // MINUTE  # the origin is on a whole minute (`search.frame_of`)
+    start, end, lunch_start, lunch_end = day_minutes(tz, local_date, bounds)
+    return Day(start - base, end - base, lunch_start - base, lunch_end - base)
+
+
+@lru_cache(maxsize=16384)
+def day_minutes(tz: tzinfo, local_date: date, bounds: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A working day's start, end, lunch start and lunch end in UTC minutes since 1970: wall-clock arithmetic from
+    the date's midnight, then the zone's offset for that wall time. Kept for the process: every search of the same
+    people over the same weeks lays out the same days."""
+    start, end = bounds
+    midnight = datetime.combine(local_date, datetime.min.time(), tzinfo=tz)
+    first = ((midnight + start * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    last = ((midnight + end * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
     if last - first == end - start:  # no clock change during the day: local minutes are elapsed minutes
-        return Day(first, last, first + LUNCH_START - start, first + LUNCH_END - start)
-    return Day(first, last, minute(local_date, LUNCH_START), minute(local_date, LUNCH_END))
+        return first, last, first + LUNCH_START - start, first + LUNCH_END - start
+    lunch_start = ((midnight + LUNCH_START * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    lunch_end = ((midnight + LUNCH_END * MINUTE).astimezone(UTC) - EPOCH) // MINUTE
+    return first, last, lunch_start, lunch_end

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property, lru_cache
 from itertools import repeat
 
+from booking.engine.clocks import DAY_MINUTES, LocalClock, weekday
 from booking.engine.people import Frame, Prepared
 from booking.engine.ranking import Assessment, assess
 from booking.engine.types import Explanation, Person, PersonAtSlot, Slot
@@ -38,6 +40,16 @@ class OptionalPerson:
     free: int | None
 
 
+Words = tuple[tuple[str, ...], tuple[str, ...], str]  # (flags, reasons, summary) of a slot
+Names = tuple[str, ...]
+OptionalNames = tuple[Names, Names, Names, Names]  # free, busy, free outside their hours, unknown
+# A scored person's share of a slot's words but their clock (`Context._seen`): their clock when outside their
+# hours (else -1), the part of the day on their own clock, that of their focus block, then the assessment's outside,
+# edge, lunch, back to back and focus.
+Share = tuple[int, str, str, bool, str, bool, str, str]
+_NO_OPTIONAL: OptionalNames = ((), (), (), ())
+
+
 @dataclass(frozen=True)
 class Context:
     """What explaining a slot needs from its search."""
@@ -48,35 +60,80 @@ class Context:
     scored: Sequence[Prepared]  # required people, "you" first
     optional: Sequence[OptionalPerson]
     you_tz: tzinfo | None = None  # "you" in the page's zone, so that "10:00 for you" matches the times shown
-    # The words already written in this search, by what they depend on (`_words_key`).
-    _said: dict[object, tuple[tuple[str, ...], tuple[str, ...], str]] = field(default_factory=dict, compare=False)
+    # What this search already wrote: each set of clocks as words, and the rest of a slot's words (`_seen`).
+    _timed: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
+    _said: dict[tuple[tuple[Share, ...], OptionalNames], Words] = field(default_factory=dict, compare=False)
+
+    def words(self, slot: Slot) -> Words:
+        """A slot's flags, reasons and summary, without the objects of its `explain`: what a list of times reads.
+
+        The words are made of two parts, each kept for the slots that share it: the clocks ("10:00 for you, 14:30
+        for Ravi") and the rest (parts of the day, reasons, the optional people), so that most slots of a search
+        only look both up."""
+        start = getattr(slot, "minute", -1)
+        if start < 0:
+            start = self.frame.floor(slot.start)
+        clocks, rest = self._seen(start, self._assessed(slot, start))
+        optional = self._optional(start) if self.optional else _NO_OPTIONAL
+        times = self._timed.get(clocks)
+        if times is None:
+            times = self._timed[clocks] = _times_of(self._names, clocks)
+        said = self._said.get((rest, optional))
+        if said is None:
+            said = self._said[rest, optional] = _words_of(self._names, rest, optional)
+        return said[0], said[1], f"{times} — {said[2]}"
 
     def explain(self, slot: Slot) -> Explanation:
         start = self.frame.floor(slot.start)
-        assessed = getattr(slot, "assessed", ()) or [assess(person, start, self.duration) for person in self.scored]
-        people = tuple(map(self._at, self.scored, assessed, repeat(slot.start)))
-        optional = self._optional(start)
-        first_day = people[0].local_start.toordinal() if people else 0
-        key = (tuple(_words_key(p, first_day) for p in people), optional)
-        words = self._said.get(key)
-        if words is None:  # slots that read alike (same clocks, parts of day, reasons) share their words
-            words = self._said[key] = self._words(people, optional)
-        return Explanation(people, *optional, flags=words[0], reasons=words[1], summary=words[2])
+        flags, reasons, summary = self.words(slot)
+        people = tuple(map(self._at, self.scored, self._assessed(slot, start), repeat(slot.start)))
+        optional = self._optional(start) if self.optional else _NO_OPTIONAL
+        return Explanation(people, *optional, flags=flags, reasons=reasons, summary=summary)
 
-    def _words(
-        self, people: Sequence[PersonAtSlot], optional: tuple[tuple[str, ...], ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-        """(flags, reasons, summary) of a slot."""
-        flags = tuple(
-            f"outside {self._owner(p)} working hours, {_clock(p.local_start)} for {self._who(p)}"
-            for p in people
-            if p.outside_hours
+    def _assessed(self, slot: Slot, start: int) -> Sequence[Assessment]:
+        return getattr(slot, "assessed", ()) or [assess(person, start, self.duration) for person in self.scored]
+
+    @cached_property
+    def _clocks(self) -> list[tuple[LocalClock, LocalClock]]:
+        """Each scored person's clock as the page shows it, and their working hours' clock (the same object when
+        they agree)."""
+        clocks = []
+        for person in self.scored:
+            assert person.person.hours is not None
+            outlook = LocalClock(person.person.hours.tz, self.frame)
+            mine = self.you_tz is not None and person.person.id == self.you
+            clocks.append((LocalClock(self.you_tz, self.frame) if mine and self.you_tz else outlook, outlook))
+        return clocks
+
+    @cached_property
+    def _names(self) -> tuple[tuple[str, str], ...]:
+        """Each scored person as the words name them: (who, whose)."""
+        return tuple(
+            ("you", "your") if p.person.id == self.you else (p.person.name, f"{p.person.name}'s") for p in self.scored
         )
-        reasons = flags + tuple(r for p in people for r in self._reasons(p)) + _optional_reason(*optional)
-        summary = f"{self._times(people)} — {join_names(_unique(p.day_part for p in people))}"
-        if reasons:
-            summary += "; " + "; ".join(reasons)
-        return flags, reasons, summary
+
+    def _seen(self, start: int, assessed: Iterable[Assessment]) -> tuple[tuple[int, ...], tuple[Share, ...]]:
+        """What the slot's words depend on, as plain tuples (cheaper than named ones): each scored person's clock
+        (local minute of the day, and their weekday when their day is not the first person's, else -1), one after
+        the other; and each one's `Share`."""
+        clocks: list[int] = []
+        rest: list[Share] = []
+        first_day = None
+        for (shown, outlook), found in zip(self._clocks, assessed, strict=True):
+            offset = shown.steady.get((shown.base + start) // DAY_MINUTES)  # `LocalClock.at`, its usual case inline
+            local = shown.base + start + offset if offset is not None else shown.at(start)
+            day = local // DAY_MINUTES
+            clock = local - day * DAY_MINUTES
+            if first_day is None:
+                first_day = day
+            clocks.append(clock)
+            clocks.append(-1 if day == first_day else weekday(local))
+            own = local if outlook is shown else outlook.at(start)
+            focus_part = ""
+            if found.focus:
+                focus_part = _focus_part(outlook.at(found.focus_middle) % DAY_MINUTES // 60)
+            rest.append((clock if found.outside else -1, _PART_AT[own % DAY_MINUTES], focus_part, *found[1:6]))
+        return tuple(clocks), tuple(rest)
 
     def _at(self, person: Prepared, found: Assessment, instant: datetime) -> PersonAtSlot:
         assert person.person.hours is not None
@@ -85,8 +142,7 @@ class Context:
             tz = self.you_tz  # the clock the page shows; night or morning is still that of their own day
         focus_part = ""
         if found.focus:
-            middle = self.frame.instant(found.focus_middle).astimezone(outlook)
-            focus_part = "morning" if middle.hour < 12 else "afternoon" if middle.hour < 17 else "evening"
+            focus_part = _focus_part(self.frame.instant(found.focus_middle).astimezone(outlook).hour)
         their_day = instant.astimezone(outlook)
         return PersonAtSlot(
             person.person.id,
@@ -102,7 +158,7 @@ class Context:
             _PART_AT[their_day.hour * 60 + their_day.minute],
         )
 
-    def _optional(self, start: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    def _optional(self, start: int) -> OptionalNames:
         """Names of the optional people: free, busy, free but outside their working hours, unknown."""
         free: list[str] = []
         busy: list[str] = []
@@ -117,38 +173,71 @@ class Context:
                 (outside if o.calendar_free >> start & 1 else busy).append(o.person.name)
         return tuple(free), tuple(busy), tuple(outside), tuple(unknown)
 
-    def _reasons(self, p: PersonAtSlot) -> list[str]:
-        owner, reasons = self._owner(p), []
-        if p.day_edge:
-            reasons.append(f"at the {p.day_edge} of {owner} working day")
-        if p.lunch:
-            reasons.append(f"over {owner} lunch hour")
-        if p.back_to_back:
-            where = {"after": "right after", "before": "right before", "between": "between two"}[p.back_to_back]
-            reasons.append(f"{where} {'of' if p.back_to_back == 'between' else 'another of'} {owner} meetings")
-        if p.focus:
-            reasons.append(f"{p.focus} {owner} {p.focus_part} focus block")
-        return reasons
 
-    def _times(self, people: Sequence[PersonAtSlot]) -> str:
-        first_day = people[0].local_start.date() if people else None
-        groups: dict[str, list[str]] = {}
-        for p in people:
-            clock = _clock(p.local_start)
-            if p.local_start.date() != first_day:
-                clock += " " + _WEEKDAYS[p.local_start.weekday()]
-            groups.setdefault(clock, []).append(self._who(p))
-        return ", ".join(f"{clock} for {join_names(names)}" for clock, names in groups.items())
-
-    def _who(self, p: PersonAtSlot) -> str:
-        return "you" if p.person_id == self.you else p.name
-
-    def _owner(self, p: PersonAtSlot) -> str:
-        return "your" if p.person_id == self.you else f"{p.name}'s"
+# The words of a search are kept for the process, by the names they use and what they say: the same people search
+# again and again (and read the same words), and writing them cost more than reading every other part of a slot.
+_KEPT_WORDS = 8192
 
 
-def _clock(local: datetime) -> str:
-    return f"{local.hour:02d}:{local.minute:02d}"  # strftime is several times slower
+@lru_cache(maxsize=_KEPT_WORDS)
+def _times_of(names: tuple[tuple[str, str], ...], clocks: tuple[int, ...]) -> str:
+    """ "10:00 for you, 14:30 for Ravi": each scored person's (who, whose) and clock (`Context._seen`)."""
+    groups: dict[str, list[str]] = {}
+    for (who, _), clock, other_day in zip(names, clocks[::2], clocks[1::2], strict=True):
+        text = _CLOCK_AT[clock]
+        if other_day != -1:
+            text += " " + _WEEKDAYS[other_day]
+        groups.setdefault(text, []).append(who)
+    return ", ".join(f"{clock} for {join_names(who)}" for clock, who in groups.items())
+
+
+@lru_cache(maxsize=_KEPT_WORDS)
+def _words_of(names: tuple[tuple[str, str], ...], rest: tuple[Share, ...], optional: OptionalNames) -> Words:
+    """(flags, reasons, the summary after its clocks) of a slot."""
+    flags: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+    for name, share in zip(names, rest, strict=True):
+        own_flags, own_reasons = _share_of(name, share)
+        flags += own_flags
+        said += own_reasons
+    reasons = flags + said + _optional_reason(*optional)
+    tail = join_names(_unique(p[1] for p in rest))
+    if reasons:
+        tail += "; " + "; ".join(reasons)
+    return flags, reasons, tail
+
+
+@lru_cache(maxsize=_KEPT_WORDS)
+def _share_of(name: tuple[str, str], share: Share) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One scored person's flags and reasons."""
+    who, whose = name
+    flags = (f"outside {whose} working hours, {_CLOCK_AT[share[0]]} for {who}",) if share[3] else ()
+    return flags, tuple(_reasons(whose, share[2], *share[4:]))
+
+
+def forget_words() -> None:
+    """Drop the words kept for the process (for measuring what a first search costs)."""
+    for kept in (_times_of, _words_of, _share_of):
+        kept.cache_clear()
+
+
+def _focus_part(hour: int) -> str:
+    """Where a focus block lies in its owner's day, by the hour of its middle."""
+    return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
+
+
+def _reasons(owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str) -> list[str]:
+    reasons = []
+    if edge:
+        reasons.append(f"at the {edge} of {owner} working day")
+    if lunch:
+        reasons.append(f"over {owner} lunch hour")
+    if back_to_back:
+        where = {"after": "right after", "before": "right before", "between": "between two"}[back_to_back]
+        reasons.append(f"{where} {'of' if back_to_back == 'between' else 'another of'} {owner} meetings")
+    if focus:
+        reasons.append(f"{focus} {owner} {focus_part} focus block")
+    return reasons
 
 
 def _part(minute: int) -> str:
@@ -156,26 +245,7 @@ def _part(minute: int) -> str:
 
 
 _PART_AT = tuple(map(_part, range(24 * 60)))  # the part of the day of each local minute
-
-
-def _words_key(p: PersonAtSlot, first_day: int) -> tuple[object, ...]:
-    """What a person's share of a slot's words depends on: who, their clock (and weekday when their day is not the
-    first person's), and how the slot sits in their day."""
-    local = p.local_start
-    other_day = local.toordinal() != first_day
-    return (
-        p.person_id,
-        local.hour,
-        local.minute,
-        local.weekday() if other_day else -1,
-        p.outside_hours,
-        p.day_edge,
-        p.lunch,
-        p.back_to_back,
-        p.focus,
-        p.focus_part,
-        p.day_part,
-    )
+_CLOCK_AT = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))  # "HH:MM" of each
 
 
 def _optional_reason(*groups: tuple[str, ...]) -> tuple[str, ...]:

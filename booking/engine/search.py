@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from accounts.localtime import grid_runs
+from booking.engine.clocks import steady_offset
 from booking.engine.masks import count_planes, every, set_bits, spread
-from booking.engine.people import Frame, Prepared, prepare
+from booking.engine.people import Frame, Prepared, day_minutes, prepare, working_time
 from booking.engine.ranking import assess
-from booking.engine.reasons import Context, OptionalPerson, join_names
+from booking.engine.reasons import Context, OptionalPerson, forget_words, join_names
 from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
 
 
@@ -159,12 +160,12 @@ def _optional(person: Person, allowed: int, frame: Frame, request: Request, dura
 
 
 def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int], context: Context) -> list[RankedSlot]:
-    counts = _counter(optional)
-    explain, instant, length = context.explain, context.frame.instant, context.duration * MINUTE
+    counts = _free_counts(allowed, optional)
+    origin, duration, made = context.frame.origin, context.duration, RankedSlot.made
+    length = duration * MINUTE
     slots = []
-    duration = context.duration
     for start in set_bits(allowed):
-        found = [assess(person, start, duration) for person in required]
+        found = tuple([assess(person, start, duration) for person in required])
         worst = total = 0
         outside = False
         for assessment in found:
@@ -172,30 +173,28 @@ def _ranked(allowed: int, required: Sequence[Prepared], optional: Sequence[int],
             total += cost
             worst = cost if cost > worst else worst
             outside = outside or assessment.outside
-        begins = instant(start)
-        slots.append(RankedSlot(begins, begins + length, worst, total, counts(start), outside, explain, tuple(found)))
+        begins = origin + start * MINUTE  # `Frame.instant`, written out: it runs for every slot
+        slots.append(
+            made(begins, begins + length, (worst, total, counts.get(start, 0), outside), context, found, start)
+        )
     return slots
 
 
-def _counter(masks: Sequence[int]) -> _Count:
-    planes = [bin(plane)[:1:-1] for plane in count_planes(masks)]
-    return _Count(planes)
-
-
-class _Count:
-    """How many of the optional people are free at a minute, read from bit planes."""
-
-    def __init__(self, planes: list[str]) -> None:
-        self.planes = planes
-
-    def __call__(self, minute: int) -> int:
-        return sum(1 << k for k, plane in enumerate(self.planes) if minute < len(plane) and plane[minute] == "1")
+def _free_counts(allowed: int, optional: Sequence[int]) -> dict[int, int]:
+    """How many optional people are free at each allowed start where any is, read from bit planes (`count_planes`):
+    a look-up per slot, where reading the planes per slot cost more than its scores."""
+    counts: dict[int, int] = {}
+    for level, plane in enumerate(count_planes(optional)):
+        for start in set_bits(plane & allowed):
+            counts[start] = counts.get(start, 0) + (1 << level)
+    return counts
 
 
 def best_slots(slots: Sequence[RankedSlot], count: int) -> tuple[RankedSlot, ...]:
     """The top slots by rank that do not overlap one another, in rank order."""
     chosen: list[RankedSlot] = []
-    for slot in sorted(slots, key=lambda s: s.rank_key):
+    # `RankedSlot.rank_key` written out: the key is read for every slot of the search.
+    for slot in sorted(slots, key=lambda s: (s.worst, s.total, -s.optional_free_count, s.start)):
         if len(chosen) == count:
             break
         if all(slot.end <= other.start or other.end <= slot.start for other in chosen):
@@ -214,3 +213,12 @@ def _ceil_minute(instant: datetime) -> datetime:
 
 def _floor_minute(instant: datetime) -> datetime:
     return instant.replace(second=0, microsecond=0)
+
+
+def forget_kept() -> None:
+    """Drop what the engine keeps for the process (zones' offsets by day, working days, words), so that the next
+    search costs what a first one does."""
+    steady_offset.cache_clear()
+    day_minutes.cache_clear()
+    working_time.cache_clear()
+    forget_words()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 # Graph's freeBusyStatus values, in Graph's casing.
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
@@ -16,6 +15,16 @@ DEFAULT_BLOCKING = frozenset({"busy", "oof", "tentative"})
 ALWAYS_BLOCKING = frozenset({"unknown"})
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTE = timedelta(minutes=1)
+T = TypeVar("T")
+
+
+def made(cls: type[T], **fields: Any) -> T:
+    """An instance of a frozen dataclass with every one of its fields given, as its constructor makes it, for loops
+    that make one per busy item or slot: a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__`, about twice what filling its `__dict__` at once costs."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
 
 
 @dataclass(frozen=True)
@@ -128,21 +137,58 @@ class Slot:
     end: datetime
 
 
+class Wording(Protocol):
+    """How a search puts its slots into words (`reasons.Context`)."""
+
+    def explain(self, slot: Slot) -> Explanation: ...
+
+    def words(self, slot: Slot) -> tuple[tuple[str, ...], tuple[str, ...], str]: ...
+
+
 @dataclass(frozen=True)
 class RankedSlot(Slot):
     """A time that satisfies every hard rule, with its fairness scores.
 
-    Its words (`explanation`) are worked out when first asked for, so that a search over weeks stays cheap.
+    Its words are worked out when first asked for, so that a search over weeks stays cheap: `summary` and `flags`
+    alone (what a list of times reads), or the whole `explanation`.
     """
 
     worst: int  # the highest cost any required person pays
     total: int  # everyone's costs together
     optional_free_count: int
     outside_hours: bool  # outside some widened person's working hours
-    _explain: Callable[[RankedSlot], Explanation] = field(compare=False, repr=False)
+    _wording: Wording = field(compare=False, repr=False)
     # What ranking found for each scored person (their `ranking.Assessment`), kept so that the words need not
     # work it out again.
     assessed: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    minute: int = field(default=-1, compare=False, repr=False)  # of its search (`people.Frame`), when known
+
+    @classmethod
+    def made(
+        cls,
+        start: datetime,
+        end: datetime,
+        scores: tuple[int, int, int, bool],
+        wording: Wording,
+        assessed: tuple[Any, ...],
+        minute: int,
+    ) -> RankedSlot:
+        """The same slot as the constructor makes, for the ranking's loop (see `made`; written out here, where a
+        call with keywords would cost what it saves)."""
+        slot = object.__new__(cls)
+        worst, total, optional_free_count, outside_hours = scores
+        slot.__dict__.update(
+            start=start,
+            end=end,
+            worst=worst,
+            total=total,
+            optional_free_count=optional_free_count,
+            outside_hours=outside_hours,
+            _wording=wording,
+            assessed=assessed,
+            minute=minute,
+        )
+        return slot
 
     @property
     def rank_key(self) -> tuple[int, int, int, datetime]:
@@ -151,11 +197,16 @@ class RankedSlot(Slot):
 
     @cached_property
     def explanation(self) -> Explanation:
-        return self._explain(self)
+        return self._wording.explain(self)
 
     @property
     def summary(self) -> str:
-        return self.explanation.summary
+        return self._wording.words(self)[2]
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """E.g. "outside Ravi's working hours, 18:30 for Ravi"; the explanation's flags."""
+        return self._wording.words(self)[0]
 
 
 @dataclass(frozen=True)

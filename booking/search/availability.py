@@ -355,13 +355,14 @@ def _from_engine(
     source: str = "overlap",
     hard: Hard | None = None,
 ) -> SearchResult:
-    zones = _zones(people, organizer)
+    # Each zone's label once: it is the same for every time, and naming a zone costs more than converting to it.
+    zones = [(name, tz, zone_label(tz)) for name, tz in _zones(people, organizer)]
 
     def local(slot: engine.RankedSlot) -> tuple[tuple[str, datetime, str], ...]:
-        return tuple((name, slot.start.astimezone(tz), zone_label(tz)) for name, tz in zones)
+        return tuple((name, slot.start.astimezone(tz), label) for name, tz, label in zones)
 
     def brief(slot: engine.RankedSlot) -> Suggestion:
-        flags = slot.explanation.flags if slot.outside_hours else ()
+        flags = slot.flags if slot.outside_hours else ()
         return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
 
     def full(slot: engine.RankedSlot) -> Suggestion:

@@ -38,6 +38,9 @@ from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
+# Days of times laid out by the first answer; "Show more days" asks for the rest (`from`). A range of empty
+# calendars has about 25 times a day, and laying out and rendering every one was most of a search's time.
+FIRST_DAYS = 3
 # Read with the organizer's membership (`accounts.access.membership_for`'s `also`): every search reads them.
 ORGANIZER_RELATED = ("organization__booking_rules", *calendars.READINESS_RELATED)
 
@@ -92,6 +95,11 @@ class Finding:
     # The answer's part of the page (templates/booking/_answer.html), as made or as kept from an identical search.
     answer_html: str = ""  # a SafeString once made
     series: SeriesAnswer | None = None  # the answer of a series search (`series_page`)
+    # The query's `from`: the days from this one on are asked for (templates/booking/_more_days.html).
+    days_from: date | None = None
+    # The days with times that `days` leaves out, and the link that shows them.
+    more_days: tuple[date, ...] = ()
+    more_url: str = ""
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -106,7 +114,7 @@ def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
     searched = "minutes" in query
     data = query if searched else None
     form = SearchForm(data, organizer=organizer, rules=rules, zone=zone, today=today, initial=_initial(rules, today))
-    finding = Finding(form, rules, zone, readiness, searched=searched)
+    finding = Finding(form, rules, zone, readiness, searched=searched, days_from=_days_from(query))
     if not searched or not form.is_valid():
         return finding
     finding.chosen = _chosen(form)
@@ -192,7 +200,8 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
         finding.answer_html = mark_safe(kept)  # noqa: S308  (rendered by the template engine, escaped there)
         return finding
     context = {"f": finding, "organization": organizer.organization}
-    finding.answer_html = mark_safe(render_to_string("booking/_answer.html", context))  # noqa: S308  (escaped)
+    template = "booking/_more_days.html" if finding.days_from else "booking/_answer.html"
+    finding.answer_html = mark_safe(render_to_string(template, context))  # noqa: S308  (escaped)
     if key and _keepable(finding) and key == _answer_key(finding, organizer, form):  # the same free/busy throughout
         cache.set(key, str(finding.answer_html), ANSWER_SECONDS)
     return finding
@@ -228,8 +237,50 @@ def _search(finding: Finding, organizer: Membership, form: SearchForm) -> None:
     base = _confirm_base(organizer, data)
     finding.result = result
     finding.best = tuple(_choice(s, finding.zone, base) for s in result.best)
-    finding.days = _by_day(_choice(s, finding.zone, base) for s in result.slots)
+    # In individual mode every day is laid out: the rest would ask Microsoft's findMeetingTimes again.
+    first_days = None if finding.readiness.graph_suggests else FIRST_DAYS
+    shown, finding.more_days = _shown(result.slots, finding.zone, finding.days_from, first_days)
+    finding.days = _by_day(_choice(s, finding.zone, base) for s in shown)
+    if finding.more_days:
+        finding.more_url = _more_url(organizer, form, finding.more_days[0])
     finding.ways = tuple((miss, _applied(organizer, form, miss, finding.zone)) for miss in result.hard.near)
+
+
+def _days_from(query: QueryDict) -> date | None:
+    """The query's `from` day (ISO), or None when it has none or it is not a date (the first days are shown)."""
+    try:
+        return date.fromisoformat(query.get("from", ""))
+    except ValueError:
+        return None
+
+
+def _shown(
+    slots: Sequence[Suggestion], zone: tzinfo, days_from: date | None, first_days: int | None
+) -> tuple[list[Suggestion], tuple[date, ...]]:
+    """The times to lay out, and the days with times left for "Show more days": from `days_from` on, every time;
+    else those of the first `first_days` days with times (every one when None). Only these become `Choice`s and
+    HTML."""
+    dates = [slot.start.astimezone(zone).date() for slot in slots]
+    if days_from is not None:
+        return [slot for slot, day in zip(slots, dates, strict=True) if day >= days_from], ()
+    days = tuple(dict.fromkeys(dates))
+    if first_days is None or len(days) <= first_days:
+        return list(slots), ()
+    cut = days[first_days]
+    return [slot for slot, day in zip(slots, dates, strict=True) if day < cut], days[first_days:]
+
+
+def _more_url(organizer: Membership, form: SearchForm, day: date) -> str:
+    """The booking page's link for the same search's times from `day` on."""
+    assert isinstance(form.data, QueryDict)  # the page's GET
+    query = form.data.copy()
+    query["from"] = day.isoformat()
+    return _page_url(organizer, query)
+
+
+def _page_url(organizer: Membership, query: QueryDict) -> str:
+    path = reverse("booking_page", kwargs={"code": organizer.organization.code})
+    return f"{path}?{query.urlencode()}"
 
 
 def _keepable(finding: Finding) -> bool:
@@ -282,8 +333,7 @@ def _applied(organizer: Membership, form: SearchForm, miss: engine.NearMiss, zon
         query["minutes"] = str(miss.minutes)
     else:
         query["start_date"] = query["end_date"] = miss.start.astimezone(zone).date().isoformat()
-    path = reverse("booking_page", kwargs={"code": organizer.organization.code})
-    return f"{path}?{query.urlencode()}"
+    return _page_url(organizer, query)
 
 
 def _other_outlook_zone(organizer: Membership, page_zone: tzinfo) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.engine import DAY_NAMES, Busy, Person, WorkingHours
+from booking.engine.types import made
 from integrations.calendars import Schedule, ScheduleError
 from integrations.calendars import WorkingHours as GraphWorkingHours
 
@@ -46,7 +47,7 @@ def person_from_schedule(
     """
     if schedule.error is not None:
         return Person(person_id, name, required, unreadable=unreadable_reason(schedule.error))
-    busy = tuple(Busy(item.start, item.end, item.status) for item in schedule.items)
+    busy = tuple(made(Busy, start=item.start, end=item.end, status=item.status) for item in schedule.items)
     if not busy and view is not None:
         busy = busy_from_view(schedule.availability_view, view)
     hours = working_hours(schedule.working_hours) if schedule.working_hours else default_hours

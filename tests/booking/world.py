@@ -119,7 +119,8 @@ def search_page(
     required_ids: list[str] | None = None,
     **extra: str | list[str],
 ) -> tuple[str, list[datetime]]:
-    """Search as the page's htmx request does; returns the answer and the UTC starts of the times it links."""
+    """Search as the page's htmx request does; returns the answer, with the days "Show more days" adds after it
+    (as a member who asks for every day sees them), and the UTC starts of the times it links."""
     first, last = days or next_week_days()
     query: dict[str, Any] = {
         "required": required_ids if required_ids is not None else [str(m.user.uuid) for m in required],
@@ -134,7 +135,18 @@ def search_page(
     response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     page = response.content.decode()
+    page += more_days(client, page)
     return page, linked_starts(page)
+
+
+def more_days(client: Client, page: str) -> str:
+    """The days the page's "Show more days" adds, as its htmx request gets them ("" when it has no such link)."""
+    link = re.search(r'id="show-more-days" href="([^"]+)"', page)
+    if link is None:
+        return ""
+    response = client.get(html.unescape(link.group(1)), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return str(response.content.decode())
 
 
 def linked_starts(page: str) -> list[datetime]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
+from booking.search.page import FIRST_DAYS
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected
 from tests.browser_fixtures import assert_accessible, screenshot, sign_in
@@ -115,4 +118,61 @@ def test_the_colleague_limits_are_stated_from_the_start_and_a_20th_required_coll
     page.locator("#chosen select[data-role]").first.select_option("required")  # a 20th required: refused, kept
     expect(page.locator("#chosen select[data-role]").first).to_have_value("optional")
     expect(page.locator("#chosen-full")).to_contain_text("At most 19 required colleagues")
+    context.close()
+
+
+def test_the_first_days_show_and_show_more_days_adds_the_rest_in_place_with_the_focus_on_the_first_added(
+    browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin")
+    page = context.new_page()
+    sign_in(page, live_server.url, adele.user)
+    page.goto(f"{live_server.url}/orgs/{org.code}/book/")
+    expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")
+    page.get_by_label("Find colleagues").fill("alex")
+    page.get_by_role("button", name="Required").first.click()
+    start = page.get_by_label("From").input_value()
+    page.get_by_label("To").fill(str(date.fromisoformat(start) + timedelta(days=13)))
+    page.get_by_role("button", name="Find times").click()
+
+    every = page.locator("#every h3")
+    expect(every).to_have_count(FIRST_DAYS)
+    more = page.get_by_role("link", name="Show more days")
+    expect(more).to_be_visible()
+    screenshot(page, "booking-first-days")
+    assert_accessible(page)
+    more.click()
+
+    expect(page.locator("#first-added-day")).to_be_focused()
+    assert every.count() > FIRST_DAYS
+    expect(page.get_by_role("link", name="Show more days")).to_have_count(0)
+    expect(page.locator("#more-days [role=status]")).to_contain_text("more day")
+    screenshot(page, "booking-more-days")
+    assert_accessible(page)
+    context.close()
+
+
+def test_without_script_show_more_days_is_a_page_with_the_next_days(
+    browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+    signing_in = browser.new_context(timezone_id="Europe/Berlin")
+    sign_in(signing_in.new_page(), live_server.url, adele.user)
+    context = browser.new_context(
+        java_script_enabled=False, timezone_id="Europe/Berlin", storage_state=signing_in.storage_state()
+    )
+    signing_in.close()
+    page = context.new_page()
+    alex = User.objects.get(name="Alex Wilber")
+    first = date.today() + timedelta(days=7)
+    query = f"required={alex.uuid}&minutes=30&start_date={first}&end_date={first + timedelta(days=13)}"
+    page.goto(f"{live_server.url}/orgs/{org.code}/book/?{query}")
+    expect(page.locator("#every h3")).to_have_count(FIRST_DAYS)
+
+    page.get_by_role("link", name="Show more days").click()
+
+    expect(page.get_by_role("heading", name="Every time, by day")).to_be_visible()
+    assert page.locator("#every h3").count() > 0 and page.locator("#every a[href*='/book/confirm']").count() > 0
+    screenshot(page, "booking-more-days-no-script")
     context.close()
