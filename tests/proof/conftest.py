@@ -169,12 +169,18 @@ class WorkerProcess:
         self.wait_for_children()
 
     def wait_for_children(self) -> None:
+        """Until the worker takes tasks: its two pool processes (prefork), or, for the Procfile's pool of threads,
+        its "ready" line (the log is appended to, one line per start)."""
         deadline = time.monotonic() + 60
-        while len(self.children()) < 2 and time.monotonic() < deadline and self.process.poll() is None:
+        while not self._ready() and time.monotonic() < deadline and self.process.poll() is None:
             time.sleep(0.2)
-        if len(self.children()) < 2:
+        if not self._ready():
             self.stop()
             pytest.fail(f"The Celery worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    def _ready(self) -> bool:
+        said = self.log.read_text(errors="replace").count(" ready.") if self.log.exists() else 0
+        return len(self.children()) >= 2 or said > self.replaced
 
     def stop(self) -> None:
         if self.process.poll() is None:
