@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 from accounts import audit
 from accounts.access import admin_membership_for, signed_in_user
 from accounts.forms import AuditFilterForm
-from accounts.localtime import zone_or_none
 from accounts.models import Organization
+from localtime import zone_or_none
 
 FILTERS = ("area", "person", "since", "until")
 

@@ -11,7 +11,6 @@ from django import forms
 from django.utils import timezone
 
 import integrations.calendars as calendars
-from accounts.localtime import UnknownZone, canonical_name
 from accounts.models import Membership
 from booking.engine import Slot
 from booking.models import MAX_ATTENDEES
@@ -27,6 +26,7 @@ from booking.rules import (
 )
 from booking.search.availability import member_zone
 from booking.search.series_form import SeriesFields
+from localtime import UnknownZone, canonical_name
 
 
 def parse_start(text: str) -> datetime:

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, tzinfo
 from django.db import models
 
 from accounts.access import read_with
-from accounts.localtime import on_grid, outlook_name
 from accounts.models import Organization
 from booking.engine import DEFAULT_BLOCKING
+from localtime import on_grid, outlook_name
 
 # Statuses an admin may choose to block ("unknown" always blocks, whatever they choose).
 CHOOSABLE_STATUSES = (

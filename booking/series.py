@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, tzinfo
 from typing import Any
 
-from accounts.localtime import windows_name
 from booking.engine.recurrence import Recurrence, occurrence_dates, series_words
 from integrations.calendars import SeriesRule
+from localtime import windows_name
 
 _GRAPH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _GRAPH_INDEX = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}

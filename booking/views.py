@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import membership_for
 from accounts.limits import PEOPLE_SEARCHES, SEARCHES, limited
-from accounts.localtime import zone_choices
 from booking import preferences
 from booking.search import page
 from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED
 from booking.search.colleagues import colleagues_matching
+from localtime import zone_choices
 
 
 @login_required

@@ -34,7 +34,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import services as account_services
-from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization, User
 from booking.forms import parse_start
 from booking.models import Booking
@@ -42,6 +41,7 @@ from booking.rules import booking_rules_of
 from config.celery_app import beat_heartbeat
 from integrations.models import Connection
 from integrations.settings_page.forms import normalize_tenant
+from localtime import zone_or_none
 from m365_emulator.testing import EmulatorProcess
 
 # Values every fuzzed parameter may get: the classics of attacks and of broken clients.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("config", "accounts", "integrations", "booking")
+PRODUCT = ("config", "accounts", "localtime", "integrations", "booking")
 
 
 def _module(path: Path) -> str:
@@ -69,25 +69,24 @@ def test_the_integration_never_imports_booking() -> None:
     assert _offending(("integrations",), _nothing_allowed, ("booking",)) == []
 
 
-def test_the_microsoft_package_imports_nothing_of_overlaps_but_the_pure_model_of_local_time() -> None:
+def test_the_microsoft_package_imports_nothing_from_overlaps_apps() -> None:
     def allowed(module: str, name: str) -> bool:
-        inside = _within(module, "integrations.microsoft")
-        return not inside or _within(name, "integrations.microsoft") or _within(name, "accounts.localtime")
+        return not _within(module, "integrations.microsoft") or _within(name, "integrations.microsoft")
 
     assert _offending(("integrations",), allowed, ("accounts", "integrations", "booking", "config")) == []
 
 
 def test_the_model_of_local_time_imports_no_app() -> None:
     def allowed(module: str, name: str) -> bool:
-        return _within(name, "accounts.localtime")
+        return _within(name, "localtime")
 
     forbidden = ("accounts", "integrations", "booking", "config")
-    assert _offending(("accounts/localtime",), allowed, forbidden) == []
+    assert _offending(("localtime",), allowed, forbidden) == []
 
 
 def test_the_engine_imports_nothing_of_django_or_the_apps_but_the_model_of_local_time() -> None:
     def allowed(module: str, name: str) -> bool:
-        return _within(name, "booking.engine") or _within(name, "accounts.localtime")
+        return _within(name, "booking.engine") or _within(name, "localtime")
 
     forbidden = ("django", "celery", "accounts", "integrations", "booking", "config")
     assert _offending(("booking/engine",), allowed, forbidden) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Django finds these by name; they belong to the app around them.
 DJANGO_PLUMBING = {"migrations", "management", "templatetags"}
-PRODUCT_AND_TOOLS = ("config", "accounts", "integrations", "booking", "m365_emulator", "bench")
+PRODUCT_AND_TOOLS = ("config", "accounts", "localtime", "integrations", "booking", "m365_emulator", "bench")
 NOT_PYTHON = ("tests", "templates", "static")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from accounts.localtime import grid_runs
 from booking.engine.clocks import steady_offset
 from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, day_minutes, prepare, working_time
 from booking.engine.ranking import assess
 from booking.engine.reasons import Context, OptionalPerson, forget_words, join_names
 from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
+from localtime import grid_runs
 
 
 def search(people: Sequence[Person], request: Request) -> Result:

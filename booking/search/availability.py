@@ -22,7 +22,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 import integrations.calendars as calendars
-from accounts.localtime import zone_or_none
 from accounts.models import Membership, Organization
 from accounts.services import users_mailbox_zones_record
 from booking import engine
@@ -31,6 +30,7 @@ from booking.search import merged_reads
 from booking.search.microsoft_offers import delegated_suggestions, graph_offered
 from booking.search.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
+from localtime import zone_or_none
 
 __all__ = [
     "CouldNotRead",

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import integrations.calendars as calendars
-from accounts.localtime import grid_start, on_grid
 from accounts.models import Membership
 from booking import engine
 from booking.search.results import Wanted
+from localtime import grid_start, on_grid
 
 # Graph documents no maximum: room for every half hour of a working week, so that the fair order has a choice.
 MOST_SUGGESTIONS = 100

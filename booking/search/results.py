@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from accounts.localtime import outlook_name, zone_or_none
 from booking import engine
 from integrations.calendars import CalendarError, ConnectionNotReady
+from localtime import outlook_name, zone_or_none
 
 if TYPE_CHECKING:
     from accounts.models import Membership

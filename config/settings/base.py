@@ -9,9 +9,9 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.localtime import use_shipped_zone_data
 from config import errors
 from config.env import env_bool, env_fernet_keys, env_int, env_list, env_optional, env_rate, env_str, env_url
+from localtime import use_shipped_zone_data
 
 # Lets the admin classes name their model (admin.ModelAdmin[Connection]) for mypy --strict.
 django_stubs_ext.monkeypatch()

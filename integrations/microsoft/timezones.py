@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from accounts.localtime import CustomTimeZone, UnknownZone, windows_to_iana, zone_named
-from accounts.localtime.custom import parse_time_of_day
 from integrations.microsoft.errors import BadRequest
+from localtime import CustomTimeZone, UnknownZone, windows_to_iana, zone_named
+from localtime.custom import parse_time_of_day
 
 __all__ = [
     "CustomTimeZone",

@@ -369,7 +369,7 @@ def replay(emulator: EmulatorProcess, organizer: Membership, body: dict[str, obj
 
 class TestRulesOnGraphsAnswer:
     def test_the_grid_is_read_on_the_organizers_clock(self) -> None:
-        from accounts.localtime import grid_start, on_grid
+        from localtime import grid_start, on_grid
 
         kolkata = ZoneInfo("Asia/Kolkata")  # UTC+05:30: a whole UTC hour is half past there
         ten_utc = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)

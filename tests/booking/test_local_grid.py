@@ -11,12 +11,12 @@ from django import forms
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from accounts.localtime import CustomTimeZone, on_grid, outlook_name, zone_named
 from booking.engine import Person, Request, WorkingHours, search
 from booking.forms import slot_of
 from booking.rules import GRANULARITIES, BookingRules
 from booking.search.results import zone_label
 from integrations.microsoft.timezones import zone_from_graph
+from localtime import CustomTimeZone, on_grid, outlook_name, zone_named
 from m365_emulator.fixtures import PACIFIC_CUSTOM_ZONE
 
 # Offsets of :30 and :45, half-hour changes (Lord Howe), southern summers, a custom zone from Graph.

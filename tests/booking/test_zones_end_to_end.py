@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 import time_machine
 
-from accounts.localtime import zone_named
 from accounts.models import Membership
 from booking.models import Booking
 from booking.rules import booking_rules_of
 from booking.search.availability import availability_check_slot
+from localtime import zone_named
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, form
 from tests.booking.world import (

@@ -6,7 +6,7 @@ from functools import cache
 
 import pytz
 
-from accounts.localtime.zones import UnknownZone, canonical_name
+from localtime.zones import UnknownZone, canonical_name
 
 ChoiceGroup = tuple[str, tuple[tuple[str, str], ...]]
 

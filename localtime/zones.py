@@ -15,7 +15,7 @@ from typing import Any
 
 from tzlocal.windows_tz import tz_win, win_tz
 
-from accounts.localtime.custom import CUSTOM_NAME, CustomTimeZone
+from localtime.custom import CUSTOM_NAME, CustomTimeZone
 
 _IANA_NAME = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
 # Names Outlook uses for UTC that are not in CLDR's table.

@@ -7,10 +7,10 @@ forms and the pages all read local time here, so they cannot disagree about it.
 
 from __future__ import annotations
 
-from accounts.localtime.custom import CustomTimeZone, TransitionRule
-from accounts.localtime.grid import grid_runs, grid_start, on_grid
-from accounts.localtime.picker import zone_choices
-from accounts.localtime.zones import (
+from localtime.custom import CustomTimeZone, TransitionRule
+from localtime.grid import grid_runs, grid_start, on_grid
+from localtime.picker import zone_choices
+from localtime.zones import (
     UnknownZone,
     canonical_name,
     outlook_name,
