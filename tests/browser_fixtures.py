@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.conftest import running_in_ci
 
@@ -151,3 +151,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def adele_picks_alex_in_berlin(browser: Browser, base_url: str, org: Any, emulator: Any) -> tuple[BrowserContext, Page]:
+    """Adele (domain-wide, her browser in Berlin) on the booking page, her zone stored, with Alex Wilber required."""
+    from tests.booking.world import connected
+
+    adele = connected(org, emulator, "domain_wide", organizer="Adele Vance")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin")
+    page = context.new_page()
+    sign_in(page, base_url, adele.user)
+    page.goto(f"{base_url}/orgs/{org.code}/book/")
+    expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")
+    page.get_by_label("Find colleagues").fill("alex")
+    page.get_by_role("button", name="Required").first.click()
+    return context, page

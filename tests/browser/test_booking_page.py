@@ -12,7 +12,7 @@ from accounts.models import User
 from booking.search.page import FIRST_DAYS
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import connected
-from tests.browser_fixtures import assert_accessible, screenshot, sign_in
+from tests.browser_fixtures import adele_picks_alex_in_berlin, assert_accessible, screenshot, sign_in
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,14 +124,7 @@ def test_the_colleague_limits_are_stated_from_the_start_and_a_20th_required_coll
 def test_the_first_days_show_and_show_more_days_adds_the_rest_in_place_with_the_focus_on_the_first_added(
     browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
 ) -> None:
-    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin")
-    page = context.new_page()
-    sign_in(page, live_server.url, adele.user)
-    page.goto(f"{live_server.url}/orgs/{org.code}/book/")
-    expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")
-    page.get_by_label("Find colleagues").fill("alex")
-    page.get_by_role("button", name="Required").first.click()
+    context, page = adele_picks_alex_in_berlin(browser, live_server.url, org, emulator_settings)
     start = page.get_by_label("From").input_value()
     page.get_by_label("To").fill(str(date.fromisoformat(start) + timedelta(days=13)))
     page.get_by_role("button", name="Find times").click()

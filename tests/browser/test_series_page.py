@@ -9,8 +9,7 @@ from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.world import connected
-from tests.browser_fixtures import assert_accessible, screenshot, sign_in
+from tests.browser_fixtures import adele_picks_alex_in_berlin, assert_accessible, screenshot
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,15 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_member_asks_for_a_weekly_series_and_sees_each_time_judged_on_every_occurrence(
     browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
 ) -> None:
-    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin")
-    page = context.new_page()
-    sign_in(page, live_server.url, adele.user)
-
-    page.goto(f"{live_server.url}/orgs/{org.code}/book/")
-    expect(page.locator("#tz")).to_have_attribute("data-stored", "Europe/Berlin")
-    page.get_by_label("Find colleagues").fill("alex")
-    page.get_by_role("button", name="Required").first.click()
+    context, page = adele_picks_alex_in_berlin(browser, live_server.url, org, emulator_settings)
     expect(page.locator("#chosen .chip .name")).to_have_text(["Alex Wilber"])
     page.get_by_label("Repeats").select_option("weekly")
     page.get_by_label("Ends").select_option("count")
