@@ -187,7 +187,9 @@ def main() -> None:
     if args.queries:
         print("\n".join(f"  {sql[:150]}" for sql in statements))
     if args.top:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+        stats = pstats.Stats(profile)
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_callees("booking_page_view|find_times")
 
 
 if __name__ == "__main__":

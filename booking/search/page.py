@@ -36,6 +36,7 @@ from booking.search.results import TheirTime, named_zone, their_times
 from booking.search.series import SeriesAnswer
 from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
+from localtime import grid_start
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
 # Days of times laid out by the first answer; "Show more days" asks for the rest (`from`). A range of empty
@@ -291,7 +292,8 @@ def _keepable(finding: Finding) -> bool:
 
 def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> str:
     """The cache key of this search's answer: the query, who asks and in which zone, the people's names, the
-    rules, the minute the earliest allowed start falls in (the only way `now` reaches the answer), and a digest
+    rules, the first start the grid allows after now and the notice, and today's date (the only ways `now` reaches
+    the answer), and a digest
     of the cached free/busy it would read; "" when it is not kept (individual mode also asks findMeetingTimes, or
     the free/busy is not cached)."""
     if finding.readiness.graph_suggests:
@@ -304,8 +306,13 @@ def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> st
     if not free_busy:
         return ""
     assert isinstance(form.data, QueryDict)  # the page's GET
-    rules = finding.rules
-    earliest = timezone.now() + rules.minimum_notice + timedelta(seconds=59, microseconds=999_999)
+    rules, now = finding.rules, timezone.now()
+    # The engine starts no sooner than the first grid mark after now plus the notice (whole minutes): an answer
+    # holds until that mark moves, a quarter of an hour with the default grid, or the date does.
+    earliest_minute = (now + rules.minimum_notice + timedelta(seconds=59, microseconds=999_999)).replace(
+        second=0, microsecond=0
+    )
+    first_start = grid_start(earliest_minute, rules.granularity, finding.zone)
     user = organizer.user
     parts = (
         organizer.pk,
@@ -313,7 +320,8 @@ def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> st
         sorted(form.data.lists()),
         [(m.pk, m.user.display_name, m.user.time_zone) for m in people],
         (rules.pk, rules.updated.isoformat()),
-        earliest.replace(second=0, microsecond=0).isoformat(),
+        first_start.isoformat(),
+        now.astimezone(finding.zone).date().isoformat(),
         free_busy,
     )
     return "booking-answer:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()

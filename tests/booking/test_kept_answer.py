@@ -4,14 +4,29 @@ a changed calendar (Overlap forgets the cached free/busy when it books) shows af
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
 
+from accounts.models import Membership
 from booking.search.availability import availability_forget
 from m365_emulator.testing import EmulatorProcess
-from tests.booking.world import address, connected, event, member, next_week, plant, schedule_calls, search_page
+from tests.booking.world import (
+    address,
+    connected,
+    event,
+    linked_starts,
+    member,
+    next_week,
+    plant,
+    schedule_calls,
+    search_page,
+    set_zone,
+)
 from tests.conftest import Org, signed_in
 
 
@@ -42,3 +57,47 @@ class TestKeptAnswer:
         assert schedule_calls(emulator_settings, since) == 1
         assert taken not in starts and page != first
         assert next_week()[0] <= starts[0]
+
+    def test_an_answer_is_kept_until_the_first_allowed_start_moves_to_the_next_grid_mark(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        monday = date(2027, 3, 8)
+        organizer = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+        alex = member(org, "Alex Wilber")
+        for person in (organizer, alex):
+            set_zone(person, "UTC")
+            emulator_settings.clear(
+                person.user.email, datetime(2027, 3, 8, tzinfo=UTC), datetime(2027, 3, 9, tzinfo=UTC)
+            )
+        cache.clear()
+        with time_machine.travel(datetime(2027, 3, 6, 12, tzinfo=UTC), tick=False):
+            client = signed_in(organizer.user)
+            first = linked_starts(_search(client, org, alex, monday)[0])[0]  # the day's first time, seen on Saturday
+        # 61 min 10 s before it, with the hour's notice, the first start allowed is that time: it is shown.
+        with time_machine.travel(first - timedelta(minutes=61, seconds=10), tick=False) as clock:
+            cache.clear()  # as if two minutes had passed in Redis too: the free/busy is read afresh, then kept
+            _search(client, org, alex, monday)
+            page, made_afresh = _search(client, org, alex, monday)  # kept from here on
+            assert made_afresh and linked_starts(page)[0] == first
+            clock.shift(65)  # another minute, the same first start allowed: the kept answer, nothing rendered
+            again, made_afresh = _search(client, org, alex, monday)
+            assert not made_afresh and again == page
+            clock.shift(35)  # now plus the notice is past that time: the next mark is the first
+            later, made_afresh = _search(client, org, alex, monday)
+            assert made_afresh and first not in linked_starts(later)
+            assert linked_starts(later)[0] == first + timedelta(minutes=15)
+
+
+def _search(client: Client, org: Org, alex: Membership, day: date) -> tuple[str, bool]:
+    """The answer as htmx asks for it (CSRF token left out), and whether its template was rendered for it."""
+    query = {
+        "required": [str(alex.user.uuid)],
+        "minutes": "30",
+        "start_date": day.isoformat(),
+        "end_date": day.isoformat(),
+        "subject": "Quarterly planning",
+    }
+    response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    rendered = any(t.name == "booking/_answer.html" for t in response.templates)
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode()), rendered
