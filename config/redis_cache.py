@@ -19,10 +19,11 @@ class _ReusedClients(RedisCacheClient):
         self._clients: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
+        django: Any = self  # django-stubs leave out the private parts used here, as Django's own get_client uses them
+        index = django._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
-            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+            client = self._clients[index] = django._client(connection_pool=django._get_connection_pool(write))
         return client
 
 
