@@ -1,6 +1,6 @@
 """The suggestions page and the booking POST under load, served the production way on this machine.
 
-    python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60]
+    python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60] [--rate 160]
         [--phases baseline suggestions booking] [--kept-world]
         [--database-url postgres://…/overlap_bench] [--redis-url redis://…/12]
 
@@ -21,6 +21,11 @@ emulator, so that every client books real, distinct meetings. Each client is a t
   prints what the worker confirmed during the run, how long after the load stopped the last booking left
   PENDING (the queue drained) and the bookings confirmed per second meanwhile (the drain rate); Graph's 429
   answers and the most calls one mailbox had in flight at once (the emulator refuses a fifth, as Outlook does).
+
+Back to back, 32 clients keep 32 requests in the server, so the mean wait is 32 / throughput (Little's law) and a
+p95 of 50 ms would need over 640 requests a second: the baseline's line says what this machine serves. `--rate R`
+offers a steady R requests a second instead (the baseline and the searches; each client its share, timed from
+when each request was due), as 32 people who search, read and search again do.
 
 `--phases` picks the runs. The emulator keeps no world on disk (`--kept-world`: as `make prod` runs it, writing its
 whole world after every change, which holds every Graph call meanwhile). The worker is the Procfile's:
@@ -296,17 +301,25 @@ def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tup
     return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
 
 
-def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request) -> Run:
-    """Every client sends `request` back to back for `seconds` (after one untimed warm-up request each)."""
+def load(
+    name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request, rate: float = 0.0
+) -> Run:
+    """Every client sends `request` for `seconds` (after one untimed warm-up request each): back to back, or with
+    `rate` (requests a second from all clients together) at its share of that rate, each request timed from when it
+    was due, so that a late answer also counts against the requests it held up (no coordinated omission)."""
     run = Run(name)
     lock = threading.Lock()
+    every = len(sessions) / rate if rate else 0.0
 
-    def client(session: requests.Session, pair: Pair) -> None:
+    def client(index: int, session: requests.Session, pair: Pair) -> None:
         _outcome(request, session, pair, 0)  # warm-up: connections, templates, tokens
         barrier.wait()
-        n, stop_at = 1, time.monotonic() + seconds
+        n, begun = 1, time.perf_counter()
+        stop_at = time.monotonic() + seconds
         while time.monotonic() < stop_at:
-            started = time.perf_counter()
+            due = begun + (n - 1 + index / len(sessions)) * every if every else time.perf_counter()
+            time.sleep(max(0.0, due - time.perf_counter()))
+            started = min(due, time.perf_counter())
             outcome = _outcome(request, session, pair, n)
             elapsed = time.perf_counter() - started
             with lock:
@@ -319,7 +332,7 @@ def load(name: str, sessions: list[tuple[requests.Session, Pair]], seconds: floa
 
     barrier = threading.Barrier(len(sessions) + 1)
     with ThreadPoolExecutor(len(sessions)) as pool:
-        futures = [pool.submit(client, s, p) for s, p in sessions]
+        futures = [pool.submit(client, i, s, p) for i, (s, p) in enumerate(sessions)]
         barrier.wait()
         started = time.monotonic()
         for future in futures:
@@ -543,6 +556,13 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4, help="date ranges each client cycles through")
     parser.add_argument("--drain", type=float, default=60.0, help="seconds the worker gets after a booking run")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="searches a second offered by all clients together, each client at its share (the baseline too); "
+        "default: back to back",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overlap_bench"),
         help="dropped and made afresh",
@@ -579,8 +599,8 @@ def main() -> None:
 def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: argparse.Namespace) -> str:
     baseline, lines = None, []
     if "baseline" in args.phases:
-        baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url))
-        lines += [line(baseline, None), *_problems(baseline)]
+        baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url), args.rate)
+        lines += [line(baseline, None), *_problems(baseline), *_littles_law(baseline, len(sessions), args.rate)]
     if "suggestions" in args.phases:
         for phase, latency in enumerate(args.latencies):
             lines += measure_suggestions(stack, sessions, args, baseline, phase, latency)
@@ -606,6 +626,7 @@ def measure_suggestions(
         sessions,
         args.seconds,
         suggestions(stack, args.windows, phase * args.windows),
+        args.rate,
     )
     searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
     schedule_calls = graph_calls(emulator.log(since))["getSchedule"]
@@ -638,6 +659,20 @@ def measure_bookings(
         f"    Graph calls {dict(graph_calls(entries))}",
         *mailbox_lines(emulator, entries),
         *_problems(run),
+    ]
+
+
+def _littles_law(baseline: Run, clients: int, rate: float) -> list[str]:
+    """Back to back, n clients keep n requests in the server at all times, so the mean wait is n / throughput
+    (Little's law): a p95 of 50 ms needs at least n / 0.05 requests a second. Said beside the baseline, which
+    does nothing, so that a target no view can reach on this machine is seen as such."""
+    if rate or not baseline.timings:
+        return []
+    needed, served = clients / 0.05, len(baseline.timings) / baseline.seconds
+    return [
+        f"    back to back, {clients} clients wait {clients} / throughput on average: a p95 of 50 ms needs "
+        f"over {needed:.0f} requests/s, and a view that does nothing serves {served:.0f}/s here (--rate offers a "
+        "steady load instead)"
     ]
 
 
