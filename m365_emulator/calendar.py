@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from m365_emulator.calendar_recurrence import Recurrence
@@ -170,8 +170,9 @@ class Event:
         zone = zone_for_name(self.recurrence.time_zone)
         # An occurrence moved earlier may come from a date past the window: look that much further.
         until = hi.astimezone(zone).date() + timedelta(days=self._moved_earlier(zone))
+        clock = self._clock(zone)
         for day in self.recurrence.dates(until):
-            occurrence = self._occurrence(day, zone)
+            occurrence = self._occurrence(day, zone, clock)
             if occurrence is not None and occurrence.start < hi and occurrence.end > lo:
                 yield occurrence
 
@@ -196,17 +197,22 @@ class Event:
                     break
         return before, after
 
-    def _occurrence(self, day: date, zone: tzinfo) -> Occurrence | None:
+    def _occurrence(self, day: date, zone: tzinfo, clock: tuple[time, timedelta] | None = None) -> Occurrence | None:
+        """The occurrence on `day`; `clock` (the series' local start time and wall-clock span) when known."""
         override = self.overrides.get(day)
         if override is not None and (override.cancelled or override.response == "declined"):
             return None
-        first = self.start.astimezone(zone).replace(tzinfo=None, fold=0)
-        span = self.end.astimezone(zone).replace(tzinfo=None, fold=0) - first  # a wall-clock span, not elapsed
-        local = datetime.combine(day, first.time())
+        wall, span = clock or self._clock(zone)
+        local = datetime.combine(day, wall)
         original = to_utc(local, zone)
         if override is not None and override.start is not None and override.end is not None:
             return Occurrence(day, original, override.start, override.end, override)
         return Occurrence(day, original, original, to_utc(local + span, zone), override)
+
+    def _clock(self, zone: tzinfo) -> tuple[time, timedelta]:
+        first = self.start.astimezone(zone).replace(tzinfo=None, fold=0)
+        span = self.end.astimezone(zone).replace(tzinfo=None, fold=0) - first  # a wall-clock span, not elapsed time
+        return first.time(), span
 
     def _moved_earlier(self, zone: tzinfo) -> int:
         return max(
