@@ -324,3 +324,16 @@ def test_find_meeting_times_sees_a_series_as_the_instances_listing_shows_it(emul
 
     assert starts(first) == ["09:00", "09:30", "10:00", "10:30", "11:00"]  # the cancelled occurrence frees 10:00
     assert starts(second) == ["09:30", "10:00", "10:30", "11:00"]  # the moved one holds 09:00 to 09:30, not 10:00
+
+
+def test_the_organizer_moves_and_cancels_one_occurrence_in_outlook(emulator: EmulatorProcess) -> None:
+    series = Series(emulator)
+    outlook = f"/tenants/{CONTOSO}/mailboxes/{series.organizer}/events/{{}}/{{}}"
+    first, second = series.instances()[:2]
+
+    emulator.control("POST", outlook.format(first["id"], "move"), move_body("2027-03-03", 16))
+    emulator.control("POST", outlook.format(second["id"], "cancel"), {})
+
+    for found in (series.instances(), series.colleagues()):
+        assert days(found) == ["2027-03-03", *TUESDAYS[2:]]
+        assert found[0]["type"] == "exception"
