@@ -17,6 +17,7 @@ from tests.emulator.calendar_support import (
     post_event,
     quiet_saturday,
     schedule,
+    user_token,
     utc,
 )
 from tests.emulator.helpers import CONTOSO, graph
@@ -181,3 +182,20 @@ def _weekly(day: date, kind: str) -> dict[str, Any]:
     elif kind == "weekly":
         range_ = {"type": "endDate", "startDate": day.isoformat(), "endDate": (day + timedelta(weeks=3)).isoformat()}
     return {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["saturday"]}, "range": range_}
+
+
+def test_find_meeting_times_offers_a_demo_room_only_when_it_is_free(emulator: EmulatorProcess) -> None:
+    day = quiet_saturday()
+    outlook_booking(emulator, day, 9)  # the room is taken 09:00-10:00
+    lisbon = {"displayName": "Room 1.12 Lisbon", "locationEmailAddress": LISBON}
+    window = {"activityDomain": "unrestricted", "timeSlots": [{"start": utc(day, 9), "end": utc(day, 11)}]}
+    body = {
+        "attendees": [{"type": "required", "emailAddress": {"address": MEGAN}}],
+        "timeConstraint": window,
+        "meetingDuration": "PT1H",
+        "locationConstraint": {"isRequired": True, "suggestLocation": False, "locations": [lisbon]},
+    }
+    token = user_token(emulator, ADELE)
+    found = graph(emulator, "POST", "/me/findMeetingTimes", token, json=body).json()["meetingTimeSuggestions"]
+    assert [s["meetingTimeSlot"]["start"]["dateTime"][11:16] for s in found] == ["10:00"]
+    assert found[0]["locations"] == [lisbon]
