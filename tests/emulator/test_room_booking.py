@@ -123,12 +123,12 @@ def test_a_series_with_one_conflict_is_declined_whole_and_accepted_within_the_th
 ) -> None:
     token, day = consented_app_token(emulator), quiet_saturday()
     outlook_booking(emulator, day + timedelta(weeks=2), 9)
-    series = {"recurrence": _weekly(day, "numbered")}
-    declined = book(emulator, token, day, 9, **series)
+    series = _weekly(day, "numbered")
+    declined = book(emulator, token, day, 9, recurrence=series)
     assert room_status(emulator, token, declined["id"]) == "declined"
     thresholds = {"MaximumConflictInstances": 1, "ConflictPercentageAllowed": 50}
     emulator.control("POST", f"/tenants/{CONTOSO}/rooms/{LISBON}/policy", thresholds)
-    accepted = book(emulator, token, day, 9, **series)
+    accepted = book(emulator, token, day, 9, recurrence=series)
     assert room_status(emulator, token, accepted["id"]) == "accepted"
 
 
