@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from m365_emulator import calendar_series
+from m365_emulator import calendar_series, rooms_policy
 from m365_emulator.calendar import CalendarStore, Event, Occurrence
 from m365_emulator.calendar_events import event_json, extended_json
 from m365_emulator.calendar_json import lower_keys, read_time
@@ -112,7 +112,7 @@ def respond_to_invitation(state: EmulatorState, request: Request, tenant: str, u
 def move_event(state: EmulatorState, request: Request, tenant: str, user: str, event_id: str) -> Response:
     """The organizer drags the meeting in Outlook: {"start": dateTimeTimeZone, "end": dateTimeTimeZone}. On an
     occurrence's id, that occurrence alone moves (an exception; Graph's own rule on neighbours' days holds)."""
-    _, person, store = _mailbox(state, tenant, user)
+    world, person, store = _mailbox(state, tenant, user)
     found = _occurrence(store, person, event_id)
     event = found.series if found is not None else _event(store, person, event_id)
     if not event.is_organizer:
@@ -126,6 +126,7 @@ def move_event(state: EmulatorState, request: Request, tenant: str, user: str, e
         calendar_series.move(store, found, start, end)
     else:
         reschedule(store, event, start, end, zone)
+    rooms_policy.invite(world, event)  # the rooms answer the moved meeting anew
     return _answer(200, _describe(event))
 
 

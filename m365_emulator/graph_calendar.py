@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from m365_emulator import calendar_find, calendar_series, graph_series
+from m365_emulator import calendar_find, calendar_series, graph_series, rooms_policy
 from m365_emulator.calendar import Event, Instance, availability_view, new_event_ids
 from m365_emulator.calendar_control import CONTROL_ROUTES
 from m365_emulator.calendar_events import apply_fields, event_json, property_key
@@ -190,6 +190,7 @@ def _new_event(call: GraphCall, owner: DirectoryUser, body: dict[str, Any]) -> E
     apply_fields(event, body, creating=True)
     _name_attendees(call, event)
     deliver(_store(call), call.tenant, event)
+    rooms_policy.invite(call.tenant, event)
     return event
 
 
@@ -237,6 +238,8 @@ def update_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
             propagate(store, call.tenant, event, sent)
         if new_pattern:
             calendar_series.drop_exceptions(store, event)
+        if event.is_organizer:
+            rooms_policy.invite(call.tenant, event)
     return _event_response(call, owner, event, 200)
 
 
