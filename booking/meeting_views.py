@@ -39,6 +39,7 @@ def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             agenda=data["agenda"],
             teams=data["teams"],
             recurrence=data["recurrence"],
+            near_miss=data.get("near_miss"),
         )
     except BookingRefused as refused:
         return _refused(request, member, [refused.message], status=409)

@@ -412,7 +412,7 @@ def build_world(emulator: EmulatorProcess, *, connected: bool) -> World:
         organization=organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="Plan"
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
-        meeting.participants.create(membership=membership, role=role, start=meeting.start, end=meeting.end)
+        meeting.participants.create(membership=membership, role=role)
     Booking.objects.filter(pk=meeting.pk).update(state=Booking.State.CANCELLED)
     invitation = account_services.invitation_create(
         organization=organization, invited_by=owner, email="newcomer@contoso.onmicrosoft.com", role="member"

@@ -100,7 +100,7 @@ def _meeting(org: Org) -> Booking:
         subject="Plan",
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
-        booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
+        booking.participants.create(membership=membership, role=role)
     return booking
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership
-from booking.models import Booking, IllegalMove, Participant
+from booking.models import Booking, Hold, IllegalMove, Participant
 from tests.conftest import Org
 
 IN_A_WEEK = (timezone.now() + timedelta(days=7)).replace(hour=15, minute=0, second=0, microsecond=0)
@@ -34,9 +34,10 @@ def booking(org: Org, start: datetime, minutes: int = 30, *, optional: bool = Fa
             end=start + timedelta(minutes=minutes),
             subject="Plan",
         )
-        made.participants.create(membership=organizer, role="organizer", start=made.start, end=made.end)
+        made.participants.create(membership=organizer, role="organizer")
         role = Participant.Role.OPTIONAL if optional else Participant.Role.REQUIRED
-        made.participants.create(membership=colleague, role=role, start=made.start, end=made.end, guarded=not optional)
+        made.participants.create(membership=colleague, role=role, guarded=not optional)
+        made.hold_times()
     return made
 
 
@@ -69,7 +70,7 @@ class TestTheGuard:
         second.move(Booking.State.CANCELLED, actor=None, kind="cancelled")
         first.refresh_from_db()
         first.move(Booking.State.PENDING, actor=None, kind="retried")
-        assert first.participants.filter(active=True).count() == 2
+        assert first.holds.count() == 2
 
     def test_moving_a_booking_onto_another_is_refused(self, org: Org) -> None:
         booking(org, IN_A_WEEK)
@@ -87,9 +88,11 @@ class TestTheGuard:
         other = Booking.objects.create(
             organization=org.organization, organizer=colleague, start=IN_A_WEEK, end=IN_A_WEEK + timedelta(minutes=30)
         )
-        other.participants.create(membership=colleague, role="organizer", start=other.start, end=other.end)
+        other.participants.create(membership=colleague, role="organizer")
+        other.hold_times()
 
-        assert Participant.objects.filter(membership=colleague, active=True).count() == 2
+        assert Hold.objects.filter(membership=colleague).count() == 1
+        assert Booking.objects.count() == 2
 
     def test_two_racing_bookings_of_the_same_person_leave_exactly_one(self, org: Org) -> None:
         def book_waiting_for_the_lock() -> str:

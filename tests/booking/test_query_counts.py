@@ -83,7 +83,7 @@ def meetings(org: Org, organizer: Membership, count: int, people: int = 2, *, fi
         roles = [(organizer, Participant.Role.ORGANIZER)]
         roles += [(m, Participant.Role.REQUIRED) for m in colleagues(org, people, start=100 * n)]
         for membership, role in roles:
-            booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
+            booking.participants.create(membership=membership, role=role)
         booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
         made.append(booking)
     return made
@@ -111,9 +111,7 @@ class TestMyMeetings:
         url = f"/orgs/{org.code}/meetings/"
         for count in (1, 10):
             for booking in meetings(org, organizer, count, people=1, first=200 + count):
-                booking.participants.create(
-                    membership=invited, role=Participant.Role.OPTIONAL, start=booking.start, end=booking.end
-                )
+                booking.participants.create(membership=invited, role=Participant.Role.OPTIONAL)
             assert queries(signed_in(invited.user), url) == MY_MEETINGS
 
 
