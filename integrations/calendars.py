@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from accounts.access import read_with
@@ -37,6 +37,7 @@ from integrations.microsoft.types import (
     MeetingTimeSuggestions,
     NewAttendee,
     NewEvent,
+    Occurrence,
     Schedule,
     ScheduleError,
     SeriesRule,
@@ -58,6 +59,7 @@ __all__ = [
     "NewAttendee",
     "NewEvent",
     "NotEnabled",
+    "Occurrence",
     "Readiness",
     "Schedule",
     "ScheduleError",
@@ -74,6 +76,10 @@ __all__ = [
     "graph_suggests_times",
     "mailbox_addresses",
     "not_enabled",
+    "occurrence_cancel",
+    "occurrence_move",
+    "series_end",
+    "series_occurrences",
     "suggest_times",
 ]
 
@@ -353,6 +359,39 @@ def events_read(*, organizer: Membership, event_ids: Iterable[str]) -> dict[str,
     client, mailbox = _client(organizer)
     results = _call(organizer, lambda: client.get_events(mailbox, event_ids))
     return {event_id: _event_or_error(organizer, found) for event_id, found in results.items()}
+
+
+def series_occurrences(*, organizer: Membership, event_id: str, lo: datetime, hi: datetime) -> list[Occurrence]:
+    """The occurrences of Overlap's own series `event_id` (the id it created) that overlap [lo, hi), sorted by
+    start, each with its attendees' answers to it; cancelled ones are not there. Only the series' instances are
+    read (a few fields each), never the calendar around them.
+    """
+    if not lo < hi:
+        raise ValueError("The window must end after it starts.")
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.series_instances(mailbox, event_id, lo, hi))
+
+
+def occurrence_move(*, organizer: Membership, occurrence_id: str, start: datetime, end: datetime) -> Occurrence:
+    """Move one occurrence: only its start and end are sent (it becomes an exception; the series, its body and
+    its Teams link stay). Moving it onto or past a neighbouring occurrence's day is refused (permanent)."""
+    if not start < end:
+        raise ValueError("A meeting must end after it starts.")
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.move_occurrence(mailbox, occurrence_id, start, end))
+
+
+def occurrence_cancel(*, organizer: Membership, occurrence_id: str, comment: str = "") -> None:
+    """Cancel one occurrence as the organizer: the attendees get a cancellation of that day with `comment`."""
+    client, mailbox = _client(organizer)
+    _call(organizer, lambda: client.cancel_event(mailbox, occurrence_id, comment))
+
+
+def series_end(*, organizer: Membership, event_id: str, last_day: date) -> Event:
+    """End the series `event_id` on `last_day` (its date in the series' zone), cancelling the occurrences after it:
+    Outlook's "this and the following ones" is a shorter range, the pattern and its exceptions until then kept."""
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.end_series(mailbox, event_id, last_day))
 
 
 def _mode(organizer: Membership) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from integrations.microsoft import parse
 from integrations.microsoft.auth import TenantTokens
@@ -27,6 +27,7 @@ from integrations.microsoft.types import (
     MeetingTimeSuggestions,
     NewAttendee,
     NewEvent,
+    Occurrence,
     Schedule,
     ScheduleError,
     SeriesRule,
@@ -39,6 +40,20 @@ EVENT_FIELDS = (
     "id,iCalUId,subject,start,end,isCancelled,webLink,onlineMeeting,attendees,organizer,"
     "transactionId,responseStatus,changeKey,showAs,isOrganizer"
 )
+# What a series' read needs of each occurrence: where it is, where the pattern put it, and the answers.
+OCCURRENCE_FIELDS = "id,seriesMasterId,originalStart,type,start,end,attendees"
+# calendarView refuses windows over 1825 days (observed: microsoft-graph-docs-contrib#6321); the instances
+# listing is assumed to share the limit, so longer horizons are split.
+INSTANCES_WINDOW = timedelta(days=1825)
+# The fields each recurrencePattern type needs (Graph validates every field sent, even one the type ignores).
+_PATTERN_FIELDS = {
+    "daily": (),
+    "weekly": ("daysOfWeek", "firstDayOfWeek"),
+    "absolutemonthly": ("dayOfMonth",),
+    "relativemonthly": ("daysOfWeek", "index"),
+    "absoluteyearly": ("dayOfMonth", "month"),
+    "relativeyearly": ("daysOfWeek", "month", "index"),
+}
 SCHEDULE_LIMIT = 20  # mailboxes per getSchedule
 GROUP_LIMIT = 20  # group ids per checkMemberGroups
 MAX_WINDOW = timedelta(days=62)
@@ -313,12 +328,83 @@ class GraphClient:
         path = f"{_event_path(mailbox, event_id)}/cancel"
         self.transport.request("POST", path, body={"comment": comment}, idempotent=False)
 
+    # Series Overlap created
+
+    def series_instances(self, mailbox: str, master_id: str, start: datetime, end: datetime) -> list[Occurrence]:
+        """The occurrences and exceptions of the series `master_id` that overlap [start, end), sorted by start
+        (Graph does not order them). Cancelled ones are not listed. Every page is followed; a horizon longer
+        than one window Graph accepts is read as several windows, their first pages in one $batch.
+        """
+        if not start < end:
+            raise BadRequest("The window must be positive.", code="window")
+        path = f"{_event_path(mailbox, master_id)}/instances"
+        windows = _windows(start, end, INSTANCES_WINDOW)
+        queries = [{"startDateTime": _utc_text(lo), "endDateTime": _utc_text(hi), "$select": OCCURRENCE_FIELDS}
+                   for lo, hi in windows]  # fmt: skip
+        if len(queries) == 1:
+            items = list(self.transport.pages(path, queries[0]))
+        else:
+            results = self.transport.batch(
+                [BatchItem(str(n), "GET", f"{path}?{urlencode(q)}") for n, q in enumerate(queries)]
+            )
+            items = [item for n in range(len(queries)) for item in self._rest_of(_batch_body(results[str(n)]))]
+        found = {o.id: o for o in (parse.occurrence(item) for item in items)}  # windows meet: one may be in two
+        return sorted(found.values(), key=lambda o: (o.start, o.original_start))
+
+    def _rest_of(self, first: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A collection's items from its first page on, following @odata.nextLink unchanged."""
+        yield from first.get("value") or []
+        if first.get("@odata.nextLink"):
+            yield from self.transport.pages(str(first["@odata.nextLink"]))
+
+    def move_occurrence(self, mailbox: str, occurrence_id: str, start: datetime, end: datetime) -> Occurrence:
+        """PATCH only start and end of one occurrence (it becomes an exception); the series and its Teams link
+        stay. Graph refuses a move onto or past a neighbouring occurrence's day (ErrorOccurrenceCrossingBoundary)."""
+        body = _changes_body(EventChanges(start=start, end=end))
+        response = self.transport.request("PATCH", _event_path(mailbox, occurrence_id), body=body)
+        return parse.occurrence(response.body)
+
+    def end_series(self, mailbox: str, master_id: str, last_day: date) -> Event:
+        """Shorten the series to end on `last_day` ("this and following" in Graph's terms): the master's
+        recurrence is read and sent back whole, its pattern unchanged and its range now of type endDate."""
+        path = _event_path(mailbox, master_id)
+        current = self.transport.request("GET", path, params={"$select": "recurrence"}).body.get("recurrence")
+        if not isinstance(current, dict) or not isinstance(current.get("pattern"), dict):
+            raise BadRequest("This event is not a series.", code="not_a_series")
+        body = {"recurrence": _shortened(current, last_day)}
+        return parse.event(self.transport.request("PATCH", path, body=body).body)
+
     def delete_event(self, mailbox: str, event_id: str, *, missing_ok: bool = False) -> None:
         try:
             self.transport.request("DELETE", _event_path(mailbox, event_id))
         except NotFound:
             if not missing_ok:
                 raise
+
+
+def _windows(start: datetime, end: datetime, longest: timedelta) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into back-to-back windows no longer than `longest`."""
+    cuts = [start]
+    while end - cuts[-1] > longest:
+        cuts.append(cuts[-1] + longest)
+    return list(zip(cuts, [*cuts[1:], end], strict=True))
+
+
+def _utc_text(value: datetime) -> str:
+    """An instant for a query string: ISO 8601 in UTC with its Z (Graph reads a bare time as UTC too)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shortened(recurrence: dict[str, Any], last_day: date) -> dict[str, Any]:
+    """A patternedRecurrence as read, ending on `last_day`: only the fields its pattern type needs (a read fills
+    every field with zeros), the range's start and zone as they were."""
+    pattern = recurrence["pattern"]
+    needed = ("type", "interval", *_PATTERN_FIELDS.get(str(pattern.get("type", "")).lower(), ()))
+    window = recurrence.get("range") or {}
+    new_range = {"type": "endDate", "startDate": window.get("startDate"), "endDate": last_day.isoformat()}
+    if window.get("recurrenceTimeZone"):
+        new_range["recurrenceTimeZone"] = window["recurrenceTimeZone"]
+    return {"pattern": {k: pattern[k] for k in needed if k in pattern}, "range": new_range}
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:

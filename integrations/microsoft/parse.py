@@ -18,6 +18,7 @@ from integrations.microsoft.types import (
     Event,
     MeetingTimeSuggestion,
     MeetingTimeSuggestions,
+    Occurrence,
     Schedule,
     ScheduleError,
     WorkingHours,
@@ -145,6 +146,19 @@ def event(data: dict[str, Any]) -> Event:
         change_key=data.get("changeKey"),
         show_as=data.get("showAs"),
         is_organizer=data.get("isOrganizer"),
+    )
+
+
+def occurrence(data: dict[str, Any]) -> Occurrence:
+    """One item of a series' instances listing; `originalStart` is a UTC instant (Graph's DateTimeOffset)."""
+    return Occurrence(
+        id=str(data["id"]),
+        series_master_id=str(data.get("seriesMasterId") or ""),
+        original_start=parse_datetime(str(data["originalStart"])),
+        start=parse_date_time_zone(data["start"]),
+        end=parse_date_time_zone(data["end"]),
+        kind="exception" if str(data.get("type") or "").lower() == "exception" else "occurrence",
+        attendees=tuple(_attendee(a) for a in data.get("attendees") or []),
     )
 
 

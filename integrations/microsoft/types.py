@@ -189,6 +189,28 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of a series, as Graph's instances listing gives it (cancelled ones are not listed).
+
+    `original_start`: where the pattern put it (aware UTC), which names it for good; `start`/`end`: where it is
+    now. `kind` is "exception" once the organizer moved it. `attendees`: each attendee's answer to this very
+    occurrence, as `Event.attendees` holds a meeting's.
+    """
+
+    id: str
+    series_master_id: str
+    original_start: datetime
+    start: datetime
+    end: datetime
+    kind: str = "occurrence"  # or "exception"
+    attendees: tuple[Attendee, ...] = ()
+
+    def attendee(self, address: str) -> Attendee | None:
+        wanted = address.lower()
+        return next((a for a in self.attendees if a.address.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
 class DelegatedGrant:
     """A member's finished sign-in: the encrypted MSAL token cache to store, and who they are."""
 
