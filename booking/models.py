@@ -129,7 +129,6 @@ class Booking(models.Model):
         self.hold_times()
         return BookingEvent.objects.create(booking=self, actor=actor, kind=kind, state=to, detail=detail[:1000])
 
-
     def times(self) -> list[tuple[BookingOccurrence | None, datetime, datetime]]:
         """The times this booking holds while active: a single meeting's, or each standing occurrence's."""
         if not self.recurrence:
@@ -167,6 +166,7 @@ class BookingOccurrence(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     HOLDING: ClassVar[tuple[str, ...]] = (State.HELD, State.MOVE)
+    UNDONE: ClassVar[tuple[str, ...]] = (State.SKIP, State.MOVE)  # for the worker to do in Microsoft
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="occurrences")
     original_start = models.DateTimeField()

@@ -43,7 +43,7 @@ def organizer_zone(booking: Booking) -> tzinfo:
 def occurrences_record(*, booking: Booking, recurrence: Recurrence, near_miss: NearMiss) -> None:
     """Record every occurrence of the booking's series (its first at `booking.start`), skipped or moved ones as
     the member chose; raises ValueError for a change that names no occurrence."""
-    zone, length = organizer_zone(booking), booking.end - booking.start
+    zone = organizer_zone(booking)
     dates = occurrence_dates(recurrence)
     if not (near_miss.skip | set(near_miss.moves)) <= set(dates) or near_miss.skip & set(near_miss.moves):
         raise ValueError("A skipped or moved occurrence must be one of the series', and not both.")

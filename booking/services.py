@@ -21,6 +21,7 @@ from accounts.models import Membership, User
 from booking.engine import Slot
 from booking.engine.recurrence import Recurrence
 from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
+from booking.occurrences import NearMiss, occurrences_record
 from booking.search.availability import (
     SearchResult,
     SlotCheck,
@@ -31,7 +32,6 @@ from booking.search.availability import (
 )
 from booking.search.page import new_times_for
 from booking.selectors import booking_people
-from booking.occurrences import NearMiss, occurrences_record
 from booking.series import recurrence_from_json, recurrence_json, series_rule
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
@@ -175,7 +175,7 @@ def booking_confirm(*, booking: Booking) -> str:
     if event is None:
         return booking.state
     _confirm(booking, event, actor=None)
-    availability_forget(organization=organizer.organization, people=_people(booking))
+    availability_forget(organization=organizer.organization, people=people_of(booking))
     return booking.state
 
 
@@ -367,6 +367,11 @@ def _check_times(
     )
 
 
+def check_people_times(booking: Booking, times: list[tuple[datetime, datetime]]) -> SlotCheck:
+    """Fresh availability of `times` for the booking's people (a series' occurrence moved, say)."""
+    return _check_times(booking, _participants(booking), times)
+
+
 def _check_new_slot(booking: Booking, slot: Slot) -> None:
     try:
         check = _check_slot(booking, _participants(booking), slot.start, slot.end)
@@ -387,7 +392,7 @@ def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
         detail = "Microsoft changed the Teams link" if event.join_url else "Microsoft dropped the Teams link"
         booking.history.create(actor=actor, kind="teams_link_changed", state=booking.state, detail=detail)
         Booking.objects.filter(pk=booking.pk).update(join_url=event.join_url or "")
-    availability_forget(organization=booking.organization, people=_people(booking))
+    availability_forget(organization=booking.organization, people=people_of(booking))
 
 
 def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booking:
@@ -403,7 +408,7 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     except ConnectionNotReady as exc:
         raise BookingRefused(str(exc)) from None
     booking.move(Booking.State.CANCELLED, actor=actor, kind="cancelled", detail=comment, cancel_comment=comment)
-    availability_forget(organization=booking.organization, people=_people(booking))
+    availability_forget(organization=booking.organization, people=people_of(booking))
     return booking
 
 
@@ -421,5 +426,6 @@ def organizer_only(*, booking: Booking, actor: User) -> None:
         raise PermissionDenied("Only the organizer can change this meeting.")
 
 
-def _people(booking: Booking) -> list[Membership]:
+def people_of(booking: Booking) -> list[Membership]:
+    """Everyone in the booking (the organizer too): whose cached free/busy a change makes stale."""
     return [p.membership for p in booking.participants.select_related("membership__user")]

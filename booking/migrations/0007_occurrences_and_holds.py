@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={"indexes": [models.Index(fields=["membership", "start"], name="booking_hol_members_7c1f0e_idx")]},
+            options={"indexes": [models.Index(fields=["membership", "start"], name="booking_hol_members_4adae3_idx")]},
         ),
         migrations.RunPython(_occurrences_and_holds, migrations.RunPython.noop),
         migrations.RunPython(_run({"postgresql": OLD_POSTGRES, "sqlite": OLD_SQLITE}), migrations.RunPython.noop),

@@ -70,7 +70,9 @@ class SeriesFields(forms.Form):
         zone, rules = getattr(self, "zone", UTC), getattr(self, "rules", None)
         if not changed <= dates or near_miss.skip & set(near_miss.moves) or len(near_miss.skip) >= len(dates):
             self.add_error(None, "Only the series' own occurrences can be skipped or moved, each once, not all.")
-        elif rules and any(not rules.on_grid(datetime.combine(d, t, tzinfo=zone), zone) for d, t in near_miss.moves.items()):
+        elif rules and any(
+            not rules.on_grid(datetime.combine(d, t, tzinfo=zone), zone) for d, t in near_miss.moves.items()
+        ):
             self.add_error(None, f"A moved occurrence: {rules.grid_words(zone)}")
         return near_miss
 
@@ -109,7 +111,7 @@ def _recurrence(cleaned: dict[str, Any], kind: str, first: date) -> Recurrence:
 def _near_miss_of(data: Any) -> NearMiss:
     """The `skip` and `move` values as given (ValueError for one that is not a date, or a date and time)."""
     values = data.getlist if hasattr(data, "getlist") else lambda name: []
-    skip = frozenset(date.fromisoformat(v) for v in values("skip")[:WEEKS * 5])
+    skip = frozenset(date.fromisoformat(v) for v in values("skip")[: WEEKS * 5])
     moves = {}
     for text in values("move")[: WEEKS * 5]:
         moved = datetime.fromisoformat(text)
