@@ -96,9 +96,7 @@ class TestTheGuardOnASeries:
 
         assert made.holds.count() == 0 and made.occurrences.count() == 26
 
-    def test_two_members_racing_for_the_same_weekly_slot_of_one_person_leave_exactly_one_series(
-        self, org: Org
-    ) -> None:
+    def test_two_members_racing_for_the_same_weekly_slot_of_one_person_leave_exactly_one_series(self, org: Org) -> None:
         outcomes = _race(lambda: series(org, IN_A_WEEK, weeks=20))
 
         assert sorted(outcomes) == ["booked", "refused"]
