@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
-from booking.models import NOT_ANSWERING, Booking, Participant
+from booking.models import NOT_ANSWERING, Booking, BookingOccurrence, Participant
 from booking.search.results import named_zone, zone_label
 
 
@@ -95,6 +95,64 @@ def times_for_everyone(*, booking: Booking, viewer: User) -> list[LocalTime]:
             )
         )
     return rows
+
+
+def occurrence_for(*, booking: Booking, original_start: datetime) -> BookingOccurrence:
+    """The booking's occurrence that the pattern put at `original_start`; any other is 404."""
+    try:
+        return booking.occurrences.get(original_start=original_start)
+    except BookingOccurrence.DoesNotExist:
+        raise Http404("No such occurrence.") from None
+
+
+@dataclass(frozen=True)
+class OccurrenceRow:
+    """One occurrence as the meeting page lists it, on the viewer's clock."""
+
+    key: str  # its original start in UTC, as the change forms name it
+    start: datetime
+    end: datetime
+    at: str  # "14:00", the organizer's clock: the move form's starting value
+    state: str  # "", "moved", "moved in Outlook", "cancelled", "cancelled in Outlook", "to be skipped"…
+    declined: tuple[str, ...]
+    changeable: bool
+
+
+def occurrences_of(*, booking: Booking, viewer: User) -> list[OccurrenceRow]:
+    """A series' occurrences (none for a single meeting), each with what happened to it and who declined it."""
+    if not booking.recurrence:
+        return []
+    zone, organizer_zone = named_zone(viewer.time_zone) or UTC, named_zone(booking.organizer.user.time_zone) or UTC
+    names = {str(p.membership_id): p.user.display_name for p in booking.participants.select_related("membership__user")}
+    now = timezone.now()
+    return [
+        OccurrenceRow(
+            key=o.original_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            start=o.start.astimezone(zone),
+            end=o.end.astimezone(zone),
+            at=f"{o.start.astimezone(organizer_zone):%H:%M}",
+            state=occurrence_news(o),
+            declined=tuple(
+                names.get(k, "someone") for k, v in o.responses.items() if v == Participant.Response.DECLINED
+            ),
+            changeable=booking.state == Booking.State.CONFIRMED
+            and o.state == BookingOccurrence.State.HELD
+            and o.end > now,
+        )
+        for o in booking.occurrences.all()
+    ]
+
+
+def occurrence_news(occurrence: BookingOccurrence) -> str:
+    """What happened to an occurrence, in a few words ("" when it stands as the series made it)."""
+    State = BookingOccurrence.State
+    if occurrence.state == State.CANCELLED:
+        return "cancelled in Outlook" if occurrence.cancelled_in_outlook else "cancelled"
+    if occurrence.state in (State.SKIP, State.MOVE):
+        return "to be skipped" if occurrence.state == State.SKIP else "being moved"
+    if occurrence.moved_in_outlook:
+        return "moved in Outlook"
+    return "moved" if occurrence.moved else ""
 
 
 def is_organizer(*, booking: Booking, user: User) -> bool:

@@ -10,15 +10,18 @@ cancelled, a moved one that already stands at its new time was already moved, an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 import integrations.calendars as calendars
 from accounts.models import User
 from booking.engine import Slot
+from booking.forms import slot_of
 from booking.models import Booking, BookingOccurrence
 from booking.occurrences import day_of, organizer_zone
+from booking.rules import booking_rules_of
 from booking.search.availability import availability_forget
 from booking.services import DOUBLE_BOOKED, TAKEN, BookingRefused, check_people_times, organizer_only, people_of
 from integrations.calendars import CalendarError, ConnectionNotReady, Occurrence
@@ -82,12 +85,18 @@ def _cancel_in_microsoft(booking: Booking, occurrence_id: str, comment: str) -> 
             raise
 
 
-def occurrence_for(*, booking: Booking, original_start: datetime) -> BookingOccurrence:
-    """The booking's occurrence named by its original start; a series' other or none: BookingRefused."""
-    found = booking.occurrences.filter(original_start=original_start).first()
-    if found is None:
-        raise BookingRefused("This meeting has no such occurrence.")
-    return found
+def occurrence_slot(*, booking: Booking, occurrence: BookingOccurrence, at: time | None) -> Slot:
+    """The occurrence at `at` on its own day of the organizer's clock, as long as it lasts, on the organization's
+    grid and in the future."""
+    if at is None:
+        raise BookingRefused("Say the time to move this occurrence to.")
+    zone = organizer_zone(booking)
+    start = datetime.combine(day_of(occurrence), at, tzinfo=zone).astimezone(UTC)
+    minutes = int((occurrence.end - occurrence.start).total_seconds() // 60)
+    try:
+        return slot_of(start.isoformat(), minutes, rules=booking_rules_of(organization=booking.organization), zone=zone)
+    except ValidationError as error:
+        raise BookingRefused(" ".join(error.messages)) from None
 
 
 def occurrence_cancel(*, booking: Booking, occurrence: BookingOccurrence, actor: User, comment: str = "") -> None:
