@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from m365_emulator.calendar_recurrence import Recurrence
@@ -50,6 +50,44 @@ class Attendee:
     type: str = "required"  # required | optional | resource
     response: str = "none"
     response_time: str = NO_RESPONSE_TIME
+
+
+@dataclass
+class Override:
+    """What became of one occurrence of a series, kept on the series (in each mailbox's copy) under the date the
+    pattern gave it in the series' zone: moved there (an exception), cancelled, or answered on its own.
+
+    `response`/`show_as`: the mailbox owner's own answer to it (an attendee's copy); `answers`: on the organizer's
+    copy, each attendee's answer to it by address (lower-cased), as (response, time).
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    cancelled: bool = False
+    response: str | None = None
+    response_time: str = NO_RESPONSE_TIME
+    show_as: str | None = None
+    answers: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> bool:
+        return self.start is not None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of a series where it is now; `original_start` is where the pattern put it (UTC), on
+    `original_date` in the series' zone, which names it for good."""
+
+    original_date: date
+    original_start: datetime
+    start: datetime
+    end: datetime
+    override: Override | None = None
+
+    @property
+    def status_override(self) -> str | None:
+        return self.override.show_as if self.override is not None else None
 
 
 @dataclass
@@ -94,6 +132,7 @@ class Event:
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
     change_key: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    overrides: dict[date, Override] = field(default_factory=dict)  # a series' changed occurrences
 
     @property
     def duration(self) -> timedelta:
@@ -111,27 +150,69 @@ class Event:
             self.recurrence.start_date += self.start.astimezone(zone).date() - old_start.astimezone(zone).date()
 
     def occurrences(self, lo: datetime, hi: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """(start, end) of every occurrence that overlaps [lo, hi); a single event yields itself.
+        """(start, end) of every occurrence that overlaps [lo, hi); a single event yields itself."""
+        if self.recurrence is None:
+            if self.start < hi and self.end > lo:
+                yield self.start, self.end
+            return
+        for occurrence in self.series(lo, hi):
+            yield occurrence.start, occurrence.end
+
+    def series(self, lo: datetime, hi: datetime) -> Iterator[Occurrence]:
+        """A series' occurrences that overlap [lo, hi) where they are now, in the order of the pattern; those
+        cancelled, and those the mailbox owner declined (Outlook then takes them off the calendar), are left out.
 
         A series is expanded in its `recurrenceTimeZone`: each occurrence starts at the series' local start time
         and ends at its local end time on that day, both converted to UTC (see `calendar_recurrence`).
         """
         if self.recurrence is None:
-            if self.start < hi and self.end > lo:
-                yield self.start, self.end
             return
         zone = zone_for_name(self.recurrence.time_zone)
+        # An occurrence moved earlier may come from a date past the window: look that much further.
+        until = hi.astimezone(zone).date() + timedelta(days=self._moved_earlier(zone))
+        for day in self.recurrence.dates(until):
+            occurrence = self._occurrence(day, zone)
+            if occurrence is not None and occurrence.start < hi and occurrence.end > lo:
+                yield occurrence
+
+    def occurrence_on(self, day: date) -> Occurrence | None:
+        """The occurrence the pattern puts on `day` (in the series' zone), unless there is none or it is gone."""
+        if self.recurrence is None or day not in self.recurrence.dates(day):
+            return None
+        return self._occurrence(day, zone_for_name(self.recurrence.time_zone))
+
+    def pattern_dates_around(self, day: date) -> tuple[date | None, date | None]:
+        """The pattern's dates just before and just after `day` whose occurrences are still on the calendar."""
+        if self.recurrence is None:
+            return None, None
+        zone = zone_for_name(self.recurrence.time_zone)
+        before = after = None
+        for other in self.recurrence.dates(day + timedelta(days=400 * self.recurrence.interval)):
+            if other != day and self._occurrence(other, zone) is not None:
+                if other < day:
+                    before = other
+                else:
+                    after = other
+                    break
+        return before, after
+
+    def _occurrence(self, day: date, zone: tzinfo) -> Occurrence | None:
+        override = self.overrides.get(day)
+        if override is not None and (override.cancelled or override.response == "declined"):
+            return None
         first = self.start.astimezone(zone).replace(tzinfo=None, fold=0)
-        span = self.end.astimezone(zone).replace(tzinfo=None, fold=0) - first  # a wall-clock span, not elapsed time
-        wall = first.time()
-        for day in self.recurrence.dates(hi.astimezone(zone).date()):
-            local = datetime.combine(day, wall)
-            start = to_utc(local, zone)
-            if start >= hi:
-                continue
-            end = to_utc(local + span, zone)
-            if end > lo:
-                yield start, end
+        span = self.end.astimezone(zone).replace(tzinfo=None, fold=0) - first  # a wall-clock span, not elapsed
+        local = datetime.combine(day, first.time())
+        original = to_utc(local, zone)
+        if override is not None and override.start is not None and override.end is not None:
+            return Occurrence(day, original, override.start, override.end, override)
+        return Occurrence(day, original, original, to_utc(local + span, zone), override)
+
+    def _moved_earlier(self, zone: tzinfo) -> int:
+        return max(
+            ((day - o.start.astimezone(zone).date()).days for day, o in self.overrides.items() if o.start is not None),
+            default=0,
+        )
 
 
 class Instance:
@@ -139,11 +220,11 @@ class Instance:
 
     __slots__ = ("cache", "end", "event", "start", "status")
 
-    def __init__(self, start: int, end: int, event: Event) -> None:
+    def __init__(self, start: int, end: int, event: Event, status: str | None = None) -> None:
         self.start = start
         self.end = end
         self.event = event
-        self.status = event.show_as
+        self.status = status or event.show_as
         self.cache: dict[Any, Any] = {}
 
 
@@ -258,14 +339,24 @@ class CalendarStore:
     def _expand(self, mailbox_id: str, lo: int, hi: int) -> _Timeline:
         window = (datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC))
         instances = [
-            Instance(int(start.timestamp()), int(end.timestamp()), event)
+            Instance(int(start.timestamp()), int(end.timestamp()), event, status)
             for event in list(self._events.get(mailbox_id, {}).values())
             if not event.is_cancelled
-            for start, end in event.occurrences(*window)
+            for start, end, status in _expanded(event, *window)
         ]
         instances.sort(key=lambda i: (i.start, i.end))
         longest = max((i.end - i.start for i in instances), default=0)
         return _Timeline(lo, hi, [i.start for i in instances], instances, longest)
+
+
+def _expanded(event: Event, lo: datetime, hi: datetime) -> Iterator[tuple[datetime, datetime, str | None]]:
+    """Each occurrence with the status it shows: an attendee's own answer to one occurrence changes its status."""
+    if event.recurrence is None:
+        for start, end in event.occurrences(lo, hi):
+            yield start, end, None
+        return
+    for occurrence in event.series(lo, hi):
+        yield occurrence.start, occurrence.end, occurrence.status_override
 
 
 def _window(timeline: _Timeline, low: int, high: int) -> list[Instance]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from m365_emulator.calendar import CalendarStore, Event
+from m365_emulator import calendar_series
+from m365_emulator.calendar import CalendarStore, Event, Occurrence
 from m365_emulator.calendar_events import event_json, extended_json
 from m365_emulator.calendar_json import lower_keys, read_time
 from m365_emulator.calendar_meetings import RESPONSES, cancel, reschedule, respond
@@ -78,25 +79,42 @@ def _body(request: Request) -> dict[str, Any]:
     return lower_keys(body)
 
 
+def _occurrence(store: CalendarStore, user: DirectoryUser, event_id: str) -> calendar_series.Found | None:
+    """The occurrence an occurrence id names in this mailbox (None for any other id); a 404 if it is gone."""
+    if not calendar_series.is_occurrence_id(event_id):
+        return None
+    found = calendar_series.find(store, user.id, event_id)
+    if found is None:
+        raise _Refused(404, f"No occurrence {event_id!r} in {user.mail}'s calendar.")
+    return found
+
+
 @_guarded
 def respond_to_invitation(state: EmulatorState, request: Request, tenant: str, user: str, event_id: str) -> Response:
-    """The attendee answers from Outlook: {"response": "accepted" | "declined" | "tentativelyAccepted"}."""
+    """The attendee answers from Outlook: {"response": "accepted" | "declined" | "tentativelyAccepted"}. On an
+    occurrence's id (as the mailbox listing gives it), the answer is to that one occurrence only."""
     world, person, store = _mailbox(state, tenant, user)
-    event = _event(store, person, event_id)
+    found = _occurrence(store, person, event_id)
+    event = found.series if found is not None else _event(store, person, event_id)
     answer = str(_body(request).get("response", ""))
     if answer.lower() not in RESPONSES:
         raise _Refused(400, "response must be accepted, declined or tentativelyAccepted.")
     if event.is_organizer:
         raise _Refused(400, "The organizer does not answer their own meeting.")
-    respond(store, world, event, answer)
+    if found is not None:
+        calendar_series.respond(store, world, found, answer)
+    else:
+        respond(store, world, event, answer)
     return _answer(200, {"response": RESPONSES[answer.lower()]})
 
 
 @_guarded
 def move_event(state: EmulatorState, request: Request, tenant: str, user: str, event_id: str) -> Response:
-    """The organizer drags the meeting in Outlook: {"start": dateTimeTimeZone, "end": dateTimeTimeZone}."""
+    """The organizer drags the meeting in Outlook: {"start": dateTimeTimeZone, "end": dateTimeTimeZone}. On an
+    occurrence's id, that occurrence alone moves (an exception; Graph's own rule on neighbours' days holds)."""
     _, person, store = _mailbox(state, tenant, user)
-    event = _event(store, person, event_id)
+    found = _occurrence(store, person, event_id)
+    event = found.series if found is not None else _event(store, person, event_id)
     if not event.is_organizer:
         raise _Refused(400, "Only the organizer can move a meeting.")
     body = _body(request)
@@ -104,18 +122,26 @@ def move_event(state: EmulatorState, request: Request, tenant: str, user: str, e
     end, _ = read_time(body.get("end"), "end")
     if end < start:
         raise _Refused(400, "The end must not be before the start.")
-    reschedule(store, event, start, end, zone)
+    if found is not None:
+        calendar_series.move(store, found, start, end)
+    else:
+        reschedule(store, event, start, end, zone)
     return _answer(200, _describe(event))
 
 
 @_guarded
 def cancel_in_outlook(state: EmulatorState, request: Request, tenant: str, user: str, event_id: str) -> Response:
-    """The organizer cancels the meeting in Outlook; attendees' copies are marked cancelled."""
+    """The organizer cancels the meeting in Outlook; attendees' copies are marked cancelled. On an occurrence's
+    id, that occurrence alone leaves every calendar."""
     _, person, store = _mailbox(state, tenant, user)
-    event = _event(store, person, event_id)
+    found = _occurrence(store, person, event_id)
+    event = found.series if found is not None else _event(store, person, event_id)
     if not event.is_organizer:
         raise _Refused(400, "Only the organizer can cancel a meeting.")
-    cancel(store, event)
+    if found is not None:
+        calendar_series.cancel(store, found)
+    else:
+        cancel(store, event)
     return _answer(200, {"cancelled": event.ical_uid})
 
 
@@ -124,7 +150,8 @@ def mailbox_events(state: EmulatorState, request: Request, tenant: str, user: st
     """Everything the mailbox holds, in UTC, with both ids and the extended properties, ordered by start.
 
     With `?start=…&end=…` (ISO 8601 instants, e.g. `2027-03-01T00:00:00Z`) each event also lists its
-    `occurrences` ({start, end} in UTC) overlapping that window: how the emulator expands a series.
+    `occurrences` ({start, end} in UTC) overlapping that window: how the emulator expands a series; a series'
+    occurrences also carry their `id` in this mailbox, `originalStart`, `type` and this mailbox's answer.
     """
     _, person, store = _mailbox(state, tenant, user)
     window = _window(request)
@@ -177,12 +204,23 @@ def _describe(event: Event, window: tuple[datetime, datetime] | None = None) -> 
     body = event_json(event, zone_name="UTC", zone=UTC, immutable=False)
     body["immutableId"] = event.immutable_id
     body["singleValueExtendedProperties"] = extended_json(event, None)
-    if window is not None:
+    if window is not None and event.recurrence is None:
         body["occurrences"] = [
             {"start": format_graph(start) + "Z", "end": format_graph(end) + "Z"}
             for start, end in event.occurrences(*window)
         ]
+    elif window is not None:
+        body["occurrences"] = [_described_occurrence(event, o) for o in event.series(*window)]
     return body
+
+
+def _described_occurrence(event: Event, occurrence: Occurrence) -> dict[str, Any]:
+    shown = calendar_series.occurrence_json(event, occurrence, zone_name="UTC", zone=UTC, immutable=False)
+    return {
+        "start": format_graph(occurrence.start) + "Z",
+        "end": format_graph(occurrence.end) + "Z",
+        **{key: shown[key] for key in ("id", "originalStart", "type", "responseStatus", "attendees", "showAs")},
+    }
 
 
 _EVENT = "/tenants/<tenant>/mailboxes/<user>/events/<event_id>"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from m365_emulator.calendar import Attendee, CalendarStore, Event, new_event_ids
+from m365_emulator.calendar import Attendee, CalendarStore, Event, Override, new_event_ids
 from m365_emulator.state import DirectoryUser, Tenant
 
 IdFactory = Callable[[int], bytes]
@@ -55,6 +55,8 @@ def attendee_copy(event: Event, user: DirectoryUser, rng: IdFactory = secrets.to
         extended={},
         attendees=[replace(a) for a in event.attendees],
         recurrence=replace(event.recurrence) if event.recurrence else None,
+        # The series' moved and cancelled occurrences, without the organizer's record of others' answers.
+        overrides={day: Override(o.start, o.end, o.cancelled) for day, o in event.overrides.items()},
         categories=[],
         change_key=secrets.token_urlsafe(12),
     )

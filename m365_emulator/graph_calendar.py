@@ -15,40 +15,36 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from m365_emulator import calendar_find
-from m365_emulator.calendar import CalendarStore, Event, Instance, availability_view, new_event_ids
+from m365_emulator import calendar_find, calendar_series, graph_series
+from m365_emulator.calendar import Event, Instance, availability_view, new_event_ids
 from m365_emulator.calendar_control import CONTROL_ROUTES
-from m365_emulator.calendar_events import apply_fields, event_json, extended_json, property_key
+from m365_emulator.calendar_events import apply_fields, event_json, property_key
 from m365_emulator.calendar_json import as_number, lower_keys, read_time, response_zone
 from m365_emulator.calendar_meetings import cancel, delete, deliver, new_ical_uid, propagate
 from m365_emulator.calendar_tz import DAY_NAMES, format_graph
+from m365_emulator.graph_access import (
+    NOT_FOUND,
+    READ_APP,
+    READ_DELEGATED,
+    SCHEDULE_APP,
+    SCHEDULE_DELEGATED,
+    WRITE_APP,
+    WRITE_DELEGATED,
+    select_and_expand,
+)
+from m365_emulator.graph_access import note_events as _note_events
+from m365_emulator.graph_access import own_mailbox as _own_mailbox
+from m365_emulator.graph_access import root as _root
+from m365_emulator.graph_access import store_of as _store
 from m365_emulator.http import GraphCall, GraphError, graph_json
-from m365_emulator.log import note_response_ids
 from m365_emulator.routing import Router
 from m365_emulator.state import DirectoryUser, WorkingHours
 
 __all__ = ["CONTROL_ROUTES", "ROUTES", "register"]
 
-SCHEDULE_APP = {"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"}
-SCHEDULE_DELEGATED = SCHEDULE_APP | {"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
-READ_APP, READ_DELEGATED = SCHEDULE_APP, SCHEDULE_DELEGATED
-WRITE_APP = {"Calendars.ReadWrite"}
-WRITE_DELEGATED = {"Calendars.ReadWrite", "Calendars.ReadWrite.Shared"}
 FIND_DELEGATED = {"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
 MAX_SCHEDULES = 20
 MAX_WINDOW = timedelta(days=62)
-NOT_FOUND = "The specified object was not found in the store."
-
-
-def _store(call: GraphCall) -> CalendarStore:
-    store = call.tenant.calendars
-    if store is None:
-        store = call.tenant.calendars = CalendarStore()
-    return store
-
-
-def _root(call: GraphCall) -> str:
-    return call.request.host_url.rstrip("/") + "/v1.0"
 
 
 # ----- getSchedule ---------------------------------------------------------------------------------------------
@@ -161,14 +157,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _own_mailbox(call: GraphCall, user: str) -> DirectoryUser:
-    """The path's mailbox; a delegated token reaches only its own user's (no delegate access is modelled)."""
-    owner = call.mailbox(user)
-    if call.caller is not None and owner.id != call.caller.id:
-        raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
-    return owner
-
-
 # ----- events --------------------------------------------------------------------------------------------------
 
 
@@ -222,13 +210,18 @@ def _find(call: GraphCall, user: str, event_id: str) -> tuple[DirectoryUser, Eve
 
 
 def get_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
+    if calendar_series.is_occurrence_id(event_id):
+        return graph_series.get_occurrence(call, event_id, user)
     call.require(app_roles=READ_APP, delegated_scopes=READ_DELEGATED)
     owner, event = _find(call, user, event_id)
     return _event_response(call, owner, event, 200)
 
 
 def update_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
-    """PATCH: only the sent properties change; an organizer's change reaches every attendee's copy."""
+    """PATCH: only the sent properties change; an organizer's change reaches every attendee's copy. A series
+    whose pattern changes loses its exceptions; one whose range alone changes (shortened, say) keeps them."""
+    if calendar_series.is_occurrence_id(event_id):
+        return graph_series.update_occurrence(call, event_id, user)
     call.require(app_roles=WRITE_APP, delegated_scopes=WRITE_DELEGATED)
     owner, event = _find(call, user, event_id)
     body = lower_keys(call.json())
@@ -237,15 +230,21 @@ def update_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
         draft = copy.deepcopy(event)
         sent = apply_fields(draft, body, creating=False)  # a refused body leaves the event untouched
         _name_attendees(call, draft)
+        new_pattern = calendar_series.pattern_of(draft) != calendar_series.pattern_of(event)
         event.__dict__.update(draft.__dict__)
         store.changed(event)
         if event.is_organizer:
             propagate(store, call.tenant, event, sent)
+        if new_pattern:
+            calendar_series.drop_exceptions(store, event)
     return _event_response(call, owner, event, 200)
 
 
 def cancel_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
-    """202 with no body; only the organizer may cancel (the error code is UNCONFIRMED, the message documented)."""
+    """202 with no body; only the organizer may cancel (the error code is UNCONFIRMED, the message documented).
+    On a series' master it cancels the whole series; on an occurrence's id, that occurrence."""
+    if calendar_series.is_occurrence_id(event_id):
+        return graph_series.cancel_occurrence(call, event_id, user)
     call.require(app_roles=WRITE_APP, delegated_scopes=WRITE_DELEGATED)
     _, event = _find(call, user, event_id)
     if not event.is_organizer:
@@ -256,6 +255,8 @@ def cancel_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
 
 
 def delete_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
+    if calendar_series.is_occurrence_id(event_id):
+        return graph_series.delete_occurrence(call, event_id, user)
     call.require(app_roles=WRITE_APP, delegated_scopes=WRITE_DELEGATED)
     _, event = _find(call, user, event_id)
     delete(_store(call), event)
@@ -269,32 +270,6 @@ def _event_response(call: GraphCall, owner: DirectoryUser, event: Event, status:
     _note_events(call, [event])
     context = f"{_root(call)}/$metadata#users('{owner.id}')/events/$entity"
     return graph_json(status, {"@odata.context": context, **body}, headers, request_id=call.request_id)
-
-
-def _note_events(call: GraphCall, events: list[Event]) -> None:
-    """The request log keeps the ids (as returned) and iCalUIds of the events whose content the response carried."""
-    ids = [e.immutable_id if call.immutable_ids else e.id for e in events]
-    note_response_ids(call.request.environ, ids, [e.ical_uid for e in events])
-
-
-def select_and_expand(call: GraphCall, event: Event, body: dict[str, Any]) -> dict[str, Any]:
-    """Apply `$select` (id and etag always stay) and `$expand=singleValueExtendedProperties($filter=id eq '…')`."""
-    selected = call.request.args.get("$select")
-    if selected:
-        wanted = {name.strip().lower() for name in selected.split(",")} | {"id", "@odata.etag"}
-        body = {key: value for key, value in body.items() if key.lower() in wanted}
-    expand = call.request.args.get("$expand")
-    if expand:
-        body["singleValueExtendedProperties"] = extended_json(event, expanded_property_id(expand))
-    return body
-
-
-def expanded_property_id(expand: str) -> str | None:
-    """The id inside `singleValueExtendedProperties($filter=id eq '…')`, or None for all of them."""
-    if not expand.strip().lower().startswith("singlevalueextendedproperties"):
-        raise GraphError(400, "BadRequest", f"Could not find a property named '{expand.split('(')[0]}' on 'event'.")
-    _, quote, rest = expand.partition("'")
-    return rest.rsplit("'", 1)[0].replace("''", "'") if quote else None
 
 
 _FILTER = re.compile(
@@ -379,6 +354,7 @@ def _routes() -> list[tuple[str, str, Callable[..., Response]]]:
                 ("PATCH", f"{events}/<event_id>", update_event),
                 ("DELETE", f"{events}/<event_id>", delete_event),
                 ("POST", f"{events}/<event_id>/cancel", cancel_event),
+                ("GET", f"{events}/<event_id>/instances", graph_series.list_instances),
             ]
     return routes
 

@@ -170,3 +170,32 @@ def test_a_directory_user_without_mail_is_booked_by_upn() -> None:
     user = parse.user({"id": "1", "displayName": "Ann", "mail": None, "userPrincipalName": "ann@x.com"})
 
     assert user.address == "ann@x.com"
+
+
+def test_an_exception_of_a_series_reads_with_its_original_start_and_the_answers_to_it() -> None:
+    data = {
+        "id": "AAMkAGexception=",
+        "type": "Exception",
+        "seriesMasterId": "AAMkAGmaster=",
+        "originalStart": "2027-03-16T09:00:00Z",
+        "start": {"dateTime": "2027-03-17T15:00:00.0000000", "timeZone": "W. Europe Standard Time"},
+        "end": {"dateTime": "2027-03-17T15:30:00.0000000", "timeZone": "W. Europe Standard Time"},
+        "attendees": [
+            {
+                "type": "required",
+                "status": {"response": "notResponded", "time": "0001-01-01T00:00:00Z"},
+                "emailAddress": {"name": "Megan Bowen", "address": "megan.bowen@contoso.onmicrosoft.com"},
+            }
+        ],
+    }
+
+    found = parse.occurrence(data)
+
+    assert (found.id, found.series_master_id, found.kind) == ("AAMkAGexception=", "AAMkAGmaster=", "exception")
+    assert found.original_start == datetime(2027, 3, 16, 9, tzinfo=UTC)
+    assert (found.start, found.end) == (
+        datetime(2027, 3, 17, 14, tzinfo=UTC),
+        datetime(2027, 3, 17, 14, 30, tzinfo=UTC),
+    )
+    megan = found.attendee("MEGAN.BOWEN@contoso.onmicrosoft.com")
+    assert megan is not None and (megan.response, megan.response_time) == ("none", None)
