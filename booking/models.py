@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.db import models
@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
 from booking.series import series_words_of
+from localtime import zone_or_none
 
 __all__ = [
     "MAX_ATTENDEES",
@@ -108,6 +109,30 @@ class Booking(models.Model):
         if not self.recurrence:
             return ""
         return series_words_of(self.recurrence)
+
+    @property
+    def series_news(self) -> list[str]:
+        """What happened to the series' occurrences, one line each ("16 Mar: cancelled in Outlook", "23 Mar: Alex
+        declined"), for My meetings; read from prefetched occurrences and participants."""
+        if not self.recurrence:
+            return []
+        zone = zone_or_none(self.organizer.user.time_zone) or UTC
+        names = {str(p.membership_id): p.membership.user.display_name for p in self.participants.all()}
+        found = []
+        for o in self.occurrences.all():
+            words = [o.news] if o.news else []
+            words += [f"{names.get(person, 'someone')} declined" for person in o.declined]
+            if words:
+                found.append(f"{o.original_start.astimezone(zone):%-d %b}: {', '.join(words)}")
+        return found
+
+    @property
+    def last_end(self) -> datetime:
+        """When the meeting is over: a series when its last occurrence that stands ends."""
+        if not self.recurrence:
+            return self.end
+        ends = [o.end for o in self.occurrences.all() if o.state != BookingOccurrence.State.CANCELLED]
+        return max(ends, default=self.end)
 
     @property
     def is_stuck(self) -> bool:
@@ -195,6 +220,22 @@ class BookingOccurrence(models.Model):
     def is_held(self) -> bool:
         return self.state in self.HOLDING
 
+    @property
+    def news(self) -> str:
+        """What happened to it, in a few words ("" when it stands as the series made it)."""
+        if self.state == self.State.CANCELLED:
+            return "cancelled in Outlook" if self.cancelled_in_outlook else "cancelled"
+        if self.state in self.UNDONE:
+            return "to be skipped" if self.state == self.State.SKIP else "being moved"
+        if self.moved_in_outlook:
+            return "moved in Outlook"
+        return "moved" if self.moved else ""
+
+    @property
+    def declined(self) -> list[str]:
+        """Who declined this occurrence in Outlook, by membership id (as JSON keeps it: text)."""
+        return [person for person, answer in self.responses.items() if answer == "declined"]
+
 
 class Hold(models.Model):
     """A guarded person's hold on one time of an active booking (the guard's rows; see `Booking.hold_times`)."""
@@ -273,6 +314,12 @@ class BookingEvent(models.Model):
         "moved_in_outlook": "Moved in Outlook",
         "declined": "Declined",
         "teams_link_changed": "Teams link changed",
+        "occurrence_skipped": "Occurrence skipped",
+        "occurrence_moved": "Occurrence moved",
+        "occurrence_cancelled": "Occurrence cancelled",
+        "series_ended": "This and the following occurrences cancelled",
+        "occurrence_moved_in_outlook": "Occurrence moved in Outlook",
+        "occurrence_cancelled_in_outlook": "Occurrence cancelled in Outlook",
         NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
     }
 

@@ -37,7 +37,7 @@ def meetings_of(*, member: Membership) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(mine, organization=member.organization)
         .select_related("organizer__user")
-        .prefetch_related("participants__membership__user")
+        .prefetch_related("participants__membership__user", "occurrences")
         .distinct()
     )
 
@@ -58,9 +58,9 @@ def my_meetings(*, member: Membership) -> MyMeetings:
     cancelled = [b for b in meetings if b.state == Booking.State.CANCELLED]
     going = [b for b in meetings if b.state != Booking.State.CANCELLED]
     return MyMeetings(
-        upcoming=[b for b in going if b.end > now],
+        upcoming=[b for b in going if b.last_end > now],
         cancelled=cancelled,
-        past=[b for b in going if b.end <= now][::-1],
+        past=[b for b in going if b.last_end <= now][::-1],
     )
 
 
@@ -131,28 +131,14 @@ def occurrences_of(*, booking: Booking, viewer: User) -> list[OccurrenceRow]:
             start=o.start.astimezone(zone),
             end=o.end.astimezone(zone),
             at=f"{o.start.astimezone(organizer_zone):%H:%M}",
-            state=occurrence_news(o),
-            declined=tuple(
-                names.get(k, "someone") for k, v in o.responses.items() if v == Participant.Response.DECLINED
-            ),
+            state=o.news,
+            declined=tuple(names.get(k, "someone") for k in o.declined),
             changeable=booking.state == Booking.State.CONFIRMED
             and o.state == BookingOccurrence.State.HELD
             and o.end > now,
         )
         for o in booking.occurrences.all()
     ]
-
-
-def occurrence_news(occurrence: BookingOccurrence) -> str:
-    """What happened to an occurrence, in a few words ("" when it stands as the series made it)."""
-    State = BookingOccurrence.State
-    if occurrence.state == State.CANCELLED:
-        return "cancelled in Outlook" if occurrence.cancelled_in_outlook else "cancelled"
-    if occurrence.state in (State.SKIP, State.MOVE):
-        return "to be skipped" if occurrence.state == State.SKIP else "being moved"
-    if occurrence.moved_in_outlook:
-        return "moved in Outlook"
-    return "moved" if occurrence.moved else ""
 
 
 def is_organizer(*, booking: Booking, user: User) -> bool:
