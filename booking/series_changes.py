@@ -10,6 +10,7 @@ cancelled, a moved one that already stands at its new time was already moved, an
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from booking.services import DOUBLE_BOOKED, TAKEN, BookingRefused, check_people_
 from integrations.calendars import CalendarError, ConnectionNotReady, Occurrence
 
 State = BookingOccurrence.State
+log = logging.getLogger(__name__)
 _MARGIN = timedelta(days=1)  # the instances window reaches a day beyond the occurrences looked for
 
 
@@ -38,6 +40,10 @@ def series_pending_apply(*, booking: Booking) -> int:
     if booking.state != Booking.State.CONFIRMED or not booking.event_id or not pending:
         return 0
     listed = _listed(booking, pending)
+    if listed and not set(listed) & set(booking.occurrences.values_list("original_start", flat=True)):
+        # Microsoft's series does not fall where Overlap's does: an occurrence not listed would not mean cancelled.
+        log.error("Booking %s: the series in Microsoft 365 does not match its occurrences; nothing skipped", booking.pk)
+        return 0
     done = sum(_apply(booking, occurrence, listed.get(occurrence.original_start)) for occurrence in pending)
     booking.hold_times()
     return done
