@@ -27,9 +27,9 @@ from tests.factories import MembershipFactory, UserFactory
 # Queries each page makes, whatever it shows. Three are every signed-in page's (the session, the user, the
 # membership) and one the navigation's (the person's organizations). My meetings reads the meetings twice:
 # the stale ones to read back, then the page's own (with their series' occurrences). The booking page reads its
-# rules, the connection and the organizer's directory record with the membership (one query). A search, as the booking page's form sends it
-# (htmx: the results part, with no navigation), reads the colleagues and their reach (one query each); asking
-# Microsoft reads the connection twice more (the Graph client's mode and tenant).
+# rules, the connection and the organizer's directory record with the membership (one query). A search, as the
+# booking page's form sends it (htmx: the results part, with no navigation), reads the colleagues and their reach
+# (one query each); asking Microsoft reads the connection twice more (the Graph client's mode and tenant).
 MY_MEETINGS = 10
 MEETING_PAGE = 9
 BOOKING_PAGE = 4
