@@ -135,6 +135,30 @@ class CancelForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False)
 
 
+class OccurrenceForm(forms.Form):
+    """One occurrence of a series, named by where the pattern put it (its original start, in UTC)."""
+
+    occurrence = forms.CharField(max_length=40)
+
+    def clean_occurrence(self) -> datetime:
+        return parse_start(self.cleaned_data["occurrence"])
+
+
+class OccurrenceCancelForm(OccurrenceForm):
+    """Cancel it ("one") or it and the following ones ("following"); `comment` goes to the attendees."""
+
+    scope = forms.ChoiceField(
+        choices=(("one", "This occurrence"), ("following", "This and the following")), required=False
+    )
+    comment = forms.CharField(max_length=2000, required=False)
+
+
+class OccurrenceMoveForm(OccurrenceForm):
+    """Move it to `at` on its own day, a time of the organizer's day."""
+
+    at = forms.TimeField()
+
+
 class TimeZoneForm(forms.Form):
     time_zone = forms.CharField(max_length=64, label="Your time zone")
 

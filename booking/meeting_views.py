@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +15,19 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import membership_for, signed_in_user
 from accounts.limits import BOOKINGS, SEARCHES, limited
 from accounts.models import Membership
-from booking import readback, selectors, services
-from booking.forms import BookingForm, CancelForm, NewTimeForm
-from booking.models import Booking
+from booking import readback, selectors, series_changes, services
+from booking.forms import (
+    BookingForm,
+    CancelForm,
+    NewTimeForm,
+    OccurrenceCancelForm,
+    OccurrenceForm,
+    OccurrenceMoveForm,
+)
+from booking.models import Booking, BookingOccurrence
 from booking.services import BookingRefused
+
+F = TypeVar("F", bound=OccurrenceForm)
 
 
 @login_required
@@ -39,13 +49,14 @@ def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             agenda=data["agenda"],
             teams=data["teams"],
             recurrence=data["recurrence"],
+            near_miss=data.get("near_miss"),
         )
     except BookingRefused as refused:
         return _refused(request, member, [refused.message], status=409)
     return redirect("meeting_detail", code=code, booking=booking.code)
 
 
-def _problems(form: BookingForm | NewTimeForm) -> list[str]:
+def _problems(form: BookingForm | NewTimeForm | OccurrenceForm) -> list[str]:
     """Every error of the form in words, each field's prefixed with its name."""
     found = [str(error) for error in form.non_field_errors()]
     found += [f"{name}: {error}" for name, errors in form.errors.items() if name != "__all__" for error in errors]
@@ -78,6 +89,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
         "not_answering": selectors.microsoft_not_answering(booking=booking),
         "history": booking.history.select_related("actor"),
         "search_again": selectors.search_again_query(booking=booking),
+        "occurrences": selectors.occurrences_of(booking=booking, viewer=member.user),
     }
 
 
@@ -146,6 +158,48 @@ def _change(
     except BookingRefused as refused:
         messages.error(request, refused.message)
     return redirect("meeting_detail", code=code, booking=booking)
+
+
+@login_required
+@require_POST
+def meeting_occurrence_cancel_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """Cancel one occurrence of a series, or it and the following ones (the series ends the day before)."""
+
+    def cancel(found: Booking, member: Membership) -> str:
+        form, occurrence = _occurrence_asked(OccurrenceCancelForm(request.POST), found)
+        actor, comment = signed_in_user(request), form.cleaned_data["comment"]
+        if form.cleaned_data["scope"] == "following":
+            series_changes.series_end_from(booking=found, occurrence=occurrence, actor=actor, comment=comment)
+            return "This occurrence and the following ones are cancelled; Microsoft 365 told everyone invited."
+        series_changes.occurrence_cancel(booking=found, occurrence=occurrence, actor=actor, comment=comment)
+        return "The occurrence is cancelled; Microsoft 365 told everyone invited."
+
+    return _change(request, code, booking, cancel, organizer_only=True)
+
+
+@login_required
+@require_POST
+@limited(BOOKINGS)
+def meeting_occurrence_move_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """Move one occurrence of a series to another time of its day."""
+
+    def move(found: Booking, member: Membership) -> str:
+        form, occurrence = _occurrence_asked(OccurrenceMoveForm(request.POST), found)
+        slot = series_changes.occurrence_slot(booking=found, occurrence=occurrence, at=form.cleaned_data["at"])
+        series_changes.occurrence_reschedule(
+            booking=found, occurrence=occurrence, actor=signed_in_user(request), slot=slot
+        )
+        return "The occurrence is moved; everyone invited was told by Microsoft 365."
+
+    return _change(request, code, booking, move, organizer_only=True)
+
+
+def _occurrence_asked(form: F, found: Booking) -> tuple[F, BookingOccurrence]:
+    """The form, checked, and the booking's occurrence it names; an occurrence of no booking of the member's is
+    404."""
+    if not form.is_valid():
+        raise BookingRefused(" ".join(_problems(form)))
+    return form, selectors.occurrence_for(booking=found, original_start=form.cleaned_data["occurrence"])
 
 
 @login_required

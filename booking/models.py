@@ -2,16 +2,21 @@
 and the organization's booking rules (`booking.rules`, registered here for Django).
 
 The state moves only through `Booking.move`, which checks `MOVES` and writes one `BookingEvent`; an
-illegal move raises `IllegalMove` and changes nothing. Each participant's row carries the booking's
-times and whether it is active, so that the database itself refuses two active bookings that overlap for
-the same person (an exclusion constraint on PostgreSQL, a trigger under serialised writes on SQLite; see
-the migration).
+illegal move raises `IllegalMove` and changes nothing.
+
+A booking's times: a single meeting's are the booking's `start`/`end`; a series has one `BookingOccurrence` per
+occurrence (where the pattern put it and where it is now), and the booking's `start`/`end` are its first
+occurrence as the series was made. While a booking is active, each guarded person holds each of its times that
+still stands (a `Hold`, written only by `Booking.hold_times`), so that the database itself refuses two active
+bookings that overlap for the same person on any occurrence (an exclusion constraint on PostgreSQL, a trigger
+under serialised writes on SQLite; see migrations 0003 and 0007).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.db import models
@@ -20,8 +25,19 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
 from booking.series import series_words_of
+from localtime import zone_or_none
 
-__all__ = ["MAX_ATTENDEES", "NOT_ANSWERING", "Booking", "BookingEvent", "BookingRules", "IllegalMove", "Participant"]
+__all__ = [
+    "MAX_ATTENDEES",
+    "NOT_ANSWERING",
+    "Booking",
+    "BookingEvent",
+    "BookingOccurrence",
+    "BookingRules",
+    "Hold",
+    "IllegalMove",
+    "Participant",
+]
 
 MAX_ATTENDEES = 10
 STUCK_AFTER = timedelta(minutes=10)
@@ -95,6 +111,30 @@ class Booking(models.Model):
         return series_words_of(self.recurrence)
 
     @property
+    def series_news(self) -> list[str]:
+        """What happened to the series' occurrences, one line each ("16 Mar: cancelled in Outlook", "23 Mar: Alex
+        declined"), for My meetings; read from prefetched occurrences and participants."""
+        if not self.recurrence:
+            return []
+        zone = zone_or_none(self.organizer.user.time_zone) or UTC
+        names = {str(p.membership_id): p.membership.user.display_name for p in self.participants.all()}
+        found = []
+        for o in self.occurrences.all():
+            words = [o.news] if o.news else []
+            words += [f"{names.get(person, 'someone')} declined" for person in o.declined]
+            if words:
+                found.append(f"{o.original_start.astimezone(zone):%-d %b}: {', '.join(words)}")
+        return found
+
+    @property
+    def last_end(self) -> datetime:
+        """When the meeting is over: a series when its last occurrence that stands ends."""
+        if not self.recurrence:
+            return self.end
+        ends = [o.end for o in self.occurrences.all() if o.state != BookingOccurrence.State.CANCELLED]
+        return max(ends, default=self.end)
+
+    @property
     def is_stuck(self) -> bool:
         """PENDING for longer than any worker should take: nobody ran the confirmation (no worker running)."""
         return self.state == self.State.PENDING and self.updated < timezone.now() - STUCK_AFTER
@@ -111,12 +151,110 @@ class Booking(models.Model):
         for name, value in fields.items():
             setattr(self, name, value)
         self.save()
-        self.participants.update(start=self.start, end=self.end, active=self.is_active)
+        self.hold_times()
         return BookingEvent.objects.create(booking=self, actor=actor, kind=kind, state=to, detail=detail[:1000])
+
+    def times(self) -> list[tuple[BookingOccurrence | None, datetime, datetime]]:
+        """The times this booking holds while active: a single meeting's, or each standing occurrence's."""
+        if not self.recurrence:
+            return [(None, self.start, self.end)]
+        return [(o, o.start, o.end) for o in self.occurrences.all() if o.is_held]
+
+    def hold_times(self, *, people: Iterable[int] | None = None) -> None:
+        """Make the guard's rows say what the booking holds now: each guarded person (or just `people`, by
+        membership id) on each of its standing times while it is active, nothing otherwise. An overlap with
+        another active booking raises IntegrityError (the caller's transaction decides what to undo)."""
+        guarded = self.participants.filter(guarded=True).values_list("membership_id", flat=True)
+        chosen = list(guarded if people is None else set(guarded) & set(people))
+        if people is None:
+            self.holds.all().delete()
+        times = self.times() if self.is_active else []
+        Hold.objects.bulk_create(
+            Hold(booking=self, membership_id=person, occurrence=occurrence, start=start, end=end)
+            for person in chosen
+            for occurrence, start, end in times
+        )
+
+
+class BookingOccurrence(models.Model):
+    """One occurrence of a booked series: where the pattern put it (`original_start`, which names it for good, as
+    Graph's originalStart does), where it is now, and what Overlap or Outlook did to it.
+
+    Skipping or moving one when booking (a near miss) is recorded first (`SKIP`, or `MOVE` with the new times)
+    and done by the worker once the series exists; then it is `CANCELLED` or `HELD` again. Only `HELD` and
+    `MOVE` occurrences hold their people's time."""
+
+    class State(models.TextChoices):
+        HELD = "held", "Stands"
+        SKIP = "skip", "To be skipped"
+        MOVE = "move", "To be moved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    HOLDING: ClassVar[tuple[str, ...]] = (State.HELD, State.MOVE)
+    UNDONE: ClassVar[tuple[str, ...]] = (State.SKIP, State.MOVE)  # for the worker to do in Microsoft
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="occurrences")
+    original_start = models.DateTimeField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.HELD)
+    graph_id = models.CharField(max_length=512, blank=True)  # Graph's id of this occurrence, once read
+    moved = models.BooleanField(default=False)  # by Overlap (a near miss, or the organizer on the meeting page)
+    moved_in_outlook = models.BooleanField(default=False)
+    cancelled_in_outlook = models.BooleanField(default=False)
+    comment = models.TextField(blank=True)  # the organizer's message when Overlap cancelled it
+    # Each invited person's answer to this occurrence, by membership id (as text: JSON's keys), when Outlook said.
+    responses = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["original_start"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["booking", "original_start"], name="one_row_per_occurrence"),
+            models.CheckConstraint(condition=models.Q(start__lt=models.F("end")), name="occurrence_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking.subject} on {self.original_start:%Y-%m-%d} ({self.get_state_display()})"
+
+    @property
+    def is_held(self) -> bool:
+        return self.state in self.HOLDING
+
+    @property
+    def news(self) -> str:
+        """What happened to it, in a few words ("" when it stands as the series made it)."""
+        if self.state == self.State.CANCELLED:
+            return "cancelled in Outlook" if self.cancelled_in_outlook else "cancelled"
+        if self.state in self.UNDONE:
+            return "to be skipped" if self.state == self.State.SKIP else "being moved"
+        if self.moved_in_outlook:
+            return "moved in Outlook"
+        return "moved" if self.moved else ""
+
+    @property
+    def declined(self) -> list[str]:
+        """Who declined this occurrence in Outlook, by membership id (as JSON keeps it: text)."""
+        return [person for person, answer in self.responses.items() if answer == "declined"]
+
+
+class Hold(models.Model):
+    """A guarded person's hold on one time of an active booking (the guard's rows; see `Booking.hold_times`)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="holds")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="holds")
+    occurrence = models.ForeignKey(BookingOccurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["membership", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}"
 
 
 class Participant(models.Model):
-    """One person of a booking, with the booking's times copied for the double-booking guard."""
+    """One person of a booking: their role and answer; `guarded` people hold its times (`Hold`)."""
 
     class Role(models.TextChoices):
         ORGANIZER = "organizer", "Organizer"
@@ -135,10 +273,7 @@ class Participant(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     response = models.CharField(max_length=30, choices=Response.choices, default=Response.NONE)
     responded_at = models.DateTimeField(null=True, blank=True)
-    # The guard's columns: an optional attendee may be double-booked, as Outlook allows.
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    active = models.BooleanField(default=True)
+    # An optional attendee may be double-booked, as Outlook allows; so may someone Outlook already double-booked.
     guarded = models.BooleanField(default=True)
 
     class Meta:
@@ -179,6 +314,12 @@ class BookingEvent(models.Model):
         "moved_in_outlook": "Moved in Outlook",
         "declined": "Declined",
         "teams_link_changed": "Teams link changed",
+        "occurrence_skipped": "Occurrence skipped",
+        "occurrence_moved": "Occurrence moved",
+        "occurrence_cancelled": "Occurrence cancelled",
+        "series_ended": "This and the following occurrences cancelled",
+        "occurrence_moved_in_outlook": "Occurrence moved in Outlook",
+        "occurrence_cancelled_in_outlook": "Occurrence cancelled in Outlook",
         NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
     }
 

@@ -27,8 +27,9 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership
-from booking.models import Booking, Participant
-from integrations.calendars import CalendarError, ConnectionNotReady, Event
+from booking.models import Booking, BookingOccurrence, Participant
+from booking.occurrences import day_of
+from integrations.calendars import CalendarError, ConnectionNotReady, Event, Occurrence
 
 SOON = timedelta(hours=24)
 FRESH_FOR = timedelta(minutes=1)  # "My meetings" reads again what is older than this
@@ -50,7 +51,10 @@ class ReadBack:
 
 
 def _upcoming() -> Q:
-    return Q(state=Booking.State.CONFIRMED, end__gt=timezone.now()) & ~Q(event_id="")
+    """Confirmed and not over: a series until its last occurrence ends."""
+    now = timezone.now()
+    later = BookingOccurrence.objects.filter(end__gt=now).values("booking_id")
+    return Q(state=Booking.State.CONFIRMED) & (Q(end__gt=now) | Q(pk__in=later)) & ~Q(event_id="")
 
 
 def _due() -> Q:
@@ -150,11 +154,74 @@ def read_back(*, organizer: Membership, bookings: Iterable[Booking]) -> ReadBack
     except (CalendarError, ConnectionNotReady) as error:
         return ReadBack(paused=getattr(error, "reason", str(error)))
     changed = sum(_apply(by_event[event_id], found) for event_id, found in results.items())
+    changed += sum(
+        _read_occurrences(b) for b in by_event.values() if b.recurrence and b.state == Booking.State.CONFIRMED
+    )
     read = [b.pk for event_id, b in by_event.items() if not isinstance(results.get(event_id), CalendarError)]
     Booking.objects.filter(pk__in=read).update(read_back_at=timezone.now())
     gone = [b.pk for event_id, b in by_event.items() if _is_gone(results.get(event_id))]
     Booking.objects.filter(pk__in=gone).update(read_back_at=timezone.now())
     return ReadBack(read=len(read) + len(gone), changed=changed)
+
+
+def _read_occurrences(booking: Booking) -> bool:
+    """Read the instances of the booking's own series (by the id Overlap created) over its occurrences still to
+    come, and record per occurrence a move, a cancellation or an answer made in Outlook; True when something
+    changed. Microsoft not answering leaves it for the next round."""
+    now = timezone.now()
+    rows = [o for o in booking.occurrences.all() if o.state == BookingOccurrence.State.HELD and o.end > now]
+    if not rows:
+        return False
+    lo = min(min(o.original_start, o.start) for o in rows) - timedelta(days=1)
+    hi = max(max(o.original_start, o.end) for o in rows) + timedelta(days=1)
+    try:
+        found = calendars.series_occurrences(organizer=booking.organizer, event_id=booking.event_id, lo=lo, hi=hi)
+    except (CalendarError, ConnectionNotReady):
+        return False
+    listed = {o.original_start: o for o in found}
+    addresses = _addresses(booking.organizer, [p.membership for p in _invited(booking)])
+    changed = [row for row in rows if _occurrence_news(booking, row, listed.get(row.original_start), addresses)]
+    if changed:
+        _hold_as_outlook_has_it(booking)
+    return bool(changed)
+
+
+def _occurrence_news(
+    booking: Booking, row: BookingOccurrence, found: Occurrence | None, addresses: dict[int, str]
+) -> bool:
+    """Record what Outlook shows of one occurrence on its row: gone (cancelled), moved, each invited answer."""
+    day = f"{day_of(row):%-d %b}"
+    if found is None:
+        row.state, row.cancelled_in_outlook = BookingOccurrence.State.CANCELLED, True
+        row.save(update_fields=["state", "cancelled_in_outlook"])
+        booking.history.create(kind="occurrence_cancelled_in_outlook", state=booking.state, detail=day)
+        return True
+    before = (row.start, row.end, row.graph_id, dict(row.responses))
+    if (found.start, found.end) != (row.start, row.end):
+        row.start, row.end, row.moved_in_outlook = found.start, found.end, True
+        detail = f"{day} to {found.start:%Y-%m-%d %H:%M} UTC"
+        booking.history.create(kind="occurrence_moved_in_outlook", state=booking.state, detail=detail)
+    for membership_id, address in addresses.items():
+        attendee = found.attendee(address)
+        if attendee is not None and attendee.response in Participant.Response.values:
+            row.responses[str(membership_id)] = attendee.response
+    row.graph_id = found.id
+    row.save(update_fields=["start", "end", "moved_in_outlook", "responses", "graph_id"])
+    return before != (row.start, row.end, row.graph_id, row.responses)
+
+
+def _hold_as_outlook_has_it(booking: Booking) -> None:
+    """The guard follows Outlook; where Outlook already holds an overlap, this booking stops guarding its people."""
+    try:
+        with transaction.atomic():
+            booking.hold_times()
+    except IntegrityError:
+        booking.participants.update(guarded=False)
+        booking.hold_times()
+
+
+def _invited(booking: Booking) -> list[Participant]:
+    return list(booking.participants.exclude(role=Participant.Role.ORGANIZER).select_related("membership__user"))
 
 
 def _is_gone(found: Event | CalendarError | None) -> bool:
@@ -222,7 +289,7 @@ def _addresses(organizer: Membership, people: list[Membership]) -> dict[int, str
 
 def _record_responses(booking: Booking, event: Event) -> bool:
     changed = False
-    invited = list(booking.participants.exclude(role=Participant.Role.ORGANIZER).select_related("membership__user"))
+    invited = _invited(booking)
     # Each answer is found at the address the invitation went to: the directory record's, never User.email.
     addresses = _addresses(booking.organizer, [p.membership for p in invited])
     for participant in invited:

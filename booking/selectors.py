@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
-from booking.models import NOT_ANSWERING, Booking, Participant
+from booking.models import NOT_ANSWERING, Booking, BookingOccurrence, Participant
 from booking.search.results import named_zone, zone_label
 
 
@@ -37,7 +37,7 @@ def meetings_of(*, member: Membership) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(mine, organization=member.organization)
         .select_related("organizer__user")
-        .prefetch_related("participants__membership__user")
+        .prefetch_related("participants__membership__user", "occurrences")
         .distinct()
     )
 
@@ -58,9 +58,9 @@ def my_meetings(*, member: Membership) -> MyMeetings:
     cancelled = [b for b in meetings if b.state == Booking.State.CANCELLED]
     going = [b for b in meetings if b.state != Booking.State.CANCELLED]
     return MyMeetings(
-        upcoming=[b for b in going if b.end > now],
+        upcoming=[b for b in going if b.last_end > now],
         cancelled=cancelled,
-        past=[b for b in going if b.end <= now][::-1],
+        past=[b for b in going if b.last_end <= now][::-1],
     )
 
 
@@ -95,6 +95,50 @@ def times_for_everyone(*, booking: Booking, viewer: User) -> list[LocalTime]:
             )
         )
     return rows
+
+
+def occurrence_for(*, booking: Booking, original_start: datetime) -> BookingOccurrence:
+    """The booking's occurrence that the pattern put at `original_start`; any other is 404."""
+    try:
+        return booking.occurrences.get(original_start=original_start)
+    except BookingOccurrence.DoesNotExist:
+        raise Http404("No such occurrence.") from None
+
+
+@dataclass(frozen=True)
+class OccurrenceRow:
+    """One occurrence as the meeting page lists it, on the viewer's clock."""
+
+    key: str  # its original start in UTC, as the change forms name it
+    start: datetime
+    end: datetime
+    at: str  # "14:00", the organizer's clock: the move form's starting value
+    state: str  # "", "moved", "moved in Outlook", "cancelled", "cancelled in Outlook", "to be skipped"…
+    declined: tuple[str, ...]
+    changeable: bool
+
+
+def occurrences_of(*, booking: Booking, viewer: User) -> list[OccurrenceRow]:
+    """A series' occurrences (none for a single meeting), each with what happened to it and who declined it."""
+    if not booking.recurrence:
+        return []
+    zone, organizer_zone = named_zone(viewer.time_zone) or UTC, named_zone(booking.organizer.user.time_zone) or UTC
+    names = {str(p.membership_id): p.user.display_name for p in booking.participants.select_related("membership__user")}
+    now = timezone.now()
+    return [
+        OccurrenceRow(
+            key=o.original_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            start=o.start.astimezone(zone),
+            end=o.end.astimezone(zone),
+            at=f"{o.start.astimezone(organizer_zone):%H:%M}",
+            state=o.news,
+            declined=tuple(names.get(k, "someone") for k in o.declined),
+            changeable=booking.state == Booking.State.CONFIRMED
+            and o.state == BookingOccurrence.State.HELD
+            and o.end > now,
+        )
+        for o in booking.occurrences.all()
+    ]
 
 
 def is_organizer(*, booking: Booking, user: User) -> bool:

@@ -21,10 +21,12 @@ from accounts.models import Membership, User
 from booking.engine import Slot
 from booking.engine.recurrence import Recurrence
 from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
+from booking.occurrences import NearMiss, occurrences_record
 from booking.search.availability import (
     SearchResult,
     SlotCheck,
     availability_check_slot,
+    availability_check_times,
     availability_forget,
     member_zone,
 )
@@ -57,10 +59,13 @@ def booking_create(
     agenda: str = "",
     teams: bool = True,
     recurrence: Recurrence | None = None,
+    near_miss: NearMiss | None = None,
 ) -> Booking:
     """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation.
 
-    With `recurrence`, one series: `slot` is its first occurrence, and Microsoft gets one series event."""
+    With `recurrence`, one series: `slot` is its first occurrence, and Microsoft gets one series event; every
+    occurrence is recorded and guarded. `near_miss` names the occurrences (by their day in the organizer's zone)
+    to skip or move: the worker does it once the series exists (`booking.series_changes`)."""
     _refuse_unless_ready(organizer)
     with transaction.atomic():
         booking = Booking.objects.create(
@@ -73,6 +78,8 @@ def booking_create(
             teams=teams,
             recurrence=recurrence_json(recurrence) if recurrence else None,
         )
+        if recurrence:
+            occurrences_record(booking=booking, recurrence=recurrence, near_miss=near_miss or NearMiss())
         _add_participants(booking, organizer, required, optional)
         booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
         _enqueue_confirm(booking)
@@ -88,20 +95,21 @@ def _refuse_unless_ready(organizer: Membership) -> None:
 def _add_participants(
     booking: Booking, organizer: Membership, required: Sequence[Membership], optional: Sequence[Membership]
 ) -> None:
+    """The booking's people, then each guarded person's holds on its times, one person at a time so that the
+    refusal names who is double-booked."""
     roles = [(organizer, Participant.Role.ORGANIZER), *((m, Participant.Role.REQUIRED) for m in required)]
     roles += [(m, Participant.Role.OPTIONAL) for m in optional]
     for membership, role in roles:
         response = Participant.Response.ORGANIZER if role == Participant.Role.ORGANIZER else Participant.Response.NONE
+        booking.participants.create(
+            membership=membership, role=role, response=response, guarded=role != Participant.Role.OPTIONAL
+        )
+    for membership, role in roles:
+        if role == Participant.Role.OPTIONAL:
+            continue
         try:
             with transaction.atomic():
-                booking.participants.create(
-                    membership=membership,
-                    role=role,
-                    response=response,
-                    start=booking.start,
-                    end=booking.end,
-                    guarded=role != Participant.Role.OPTIONAL,
-                )
+                booking.hold_times(people=[membership.pk])
         except IntegrityError:
             raise BookingRefused(f"{DOUBLE_BOOKED} {membership.user.display_name}.") from None
 
@@ -167,7 +175,7 @@ def booking_confirm(*, booking: Booking) -> str:
     if event is None:
         return booking.state
     _confirm(booking, event, actor=None)
-    availability_forget(organization=organizer.organization, people=_people(booking))
+    availability_forget(organization=organizer.organization, people=people_of(booking))
     return booking.state
 
 
@@ -178,9 +186,10 @@ def _existing_event(booking: Booking) -> Event | None:
 
 
 def _create_event(booking: Booking) -> Event | None:
-    """Check the slot with fresh availability, then create the event once; None when the slot is taken."""
+    """Check the slot (every standing occurrence of a series) with fresh availability, then create the event once;
+    None when a time is taken."""
     participants = _participants(booking)
-    check = _check_slot(booking, participants, booking.start, booking.end)
+    check = _check_times(booking, participants, [(start, end) for _, start, end in booking.times()])
     if not check.free:
         made = _made_meanwhile(booking)
         if made is None:
@@ -346,6 +355,23 @@ def _check_slot(booking: Booking, participants: list[Participant], start: dateti
     )
 
 
+def _check_times(
+    booking: Booking, participants: list[Participant], times: list[tuple[datetime, datetime]]
+) -> SlotCheck:
+    """Fresh availability of every one of `times` (a series' standing occurrences) for the booking's people."""
+    return availability_check_times(
+        organizer=booking.organizer,
+        required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
+        optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
+        times=times,
+    )
+
+
+def check_people_times(booking: Booking, times: list[tuple[datetime, datetime]]) -> SlotCheck:
+    """Fresh availability of `times` for the booking's people (a series' occurrence moved, say)."""
+    return _check_times(booking, _participants(booking), times)
+
+
 def _check_new_slot(booking: Booking, slot: Slot) -> None:
     try:
         check = _check_slot(booking, _participants(booking), slot.start, slot.end)
@@ -366,7 +392,7 @@ def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
         detail = "Microsoft changed the Teams link" if event.join_url else "Microsoft dropped the Teams link"
         booking.history.create(actor=actor, kind="teams_link_changed", state=booking.state, detail=detail)
         Booking.objects.filter(pk=booking.pk).update(join_url=event.join_url or "")
-    availability_forget(organization=booking.organization, people=_people(booking))
+    availability_forget(organization=booking.organization, people=people_of(booking))
 
 
 def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booking:
@@ -382,7 +408,7 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     except ConnectionNotReady as exc:
         raise BookingRefused(str(exc)) from None
     booking.move(Booking.State.CANCELLED, actor=actor, kind="cancelled", detail=comment, cancel_comment=comment)
-    availability_forget(organization=booking.organization, people=_people(booking))
+    availability_forget(organization=booking.organization, people=people_of(booking))
     return booking
 
 
@@ -400,5 +426,6 @@ def organizer_only(*, booking: Booking, actor: User) -> None:
         raise PermissionDenied("Only the organizer can change this meeting.")
 
 
-def _people(booking: Booking) -> list[Membership]:
+def people_of(booking: Booking) -> list[Membership]:
+    """Everyone in the booking (the organizer too): whose cached free/busy a change makes stale."""
     return [p.membership for p in booking.participants.select_related("membership__user")]

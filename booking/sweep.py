@@ -1,4 +1,4 @@
-"""The sweep: no booking stays PENDING waiting for a person.
+"""The sweep: no booking stays PENDING waiting for a person (nor a series with its near-miss changes undone).
 
 A confirmation can be lost on its way (the broker was down when the booking committed, Redis without persistence
 restarted, a worker died with the task, a database error after its last retry). Every BOOKING_SWEEP_SECONDS the
@@ -18,10 +18,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from booking import services
-from booking.models import Booking, BookingEvent
+from booking.models import Booking, BookingEvent, BookingOccurrence
 
 BATCH = 500  # bookings claimed per sweep; the rest wait for the next one
 PASSED = "The time passed before Microsoft 365 could be reached, so the meeting was not made. Pick another time."
@@ -60,7 +61,12 @@ def pending_sweep(*, older_than: timedelta | None = None) -> Swept:
 def _claim(age: timedelta) -> list[Booking]:
     """The stuck bookings, locked and marked as tried now (inside the caller's transaction)."""
     now = timezone.now()
-    stuck = Booking.objects.filter(state=Booking.State.PENDING, updated__lt=now - age).order_by("updated", "pk")
+    # A confirmed series whose near-miss changes were not done yet (its worker died after the create) too.
+    unfinished = BookingOccurrence.objects.filter(
+        state__in=(BookingOccurrence.State.SKIP, BookingOccurrence.State.MOVE)
+    )
+    waiting = Q(state=Booking.State.PENDING) | Q(state=Booking.State.CONFIRMED, pk__in=unfinished.values("booking_id"))
+    stuck = Booking.objects.filter(waiting, updated__lt=now - age).order_by("updated", "pk")
     claimed = list(stuck.select_for_update(skip_locked=True)[:BATCH])
     Booking.objects.filter(pk__in=[b.pk for b in claimed]).update(updated=now)
     return claimed

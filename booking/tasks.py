@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from booking import readback, services, sweep
+from booking import readback, series_changes, services, sweep
 from booking.models import Booking
 from integrations.calendars import CalendarError
 
@@ -26,12 +26,15 @@ INFRASTRUCTURE = (OperationalError, InterfaceError, BrokerError, RedisConnection
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def confirm_booking(self: Task[..., str], booking_id: int) -> str:
-    """Create the booking's meeting; every transient error (Microsoft, the database, the broker) is tried again
-    with back-off, and the try after one that made the meeting adopts it (booking.services.booking_confirm)."""
+    """Create the booking's meeting, then skip or move the occurrences of a near miss; every transient error
+    (Microsoft, the database, the broker) is tried again with back-off, and the try after one that made the
+    meeting adopts it (booking.services.booking_confirm) and does only the changes still to do."""
     try:
         services.booking_confirm_later(booking_id=booking_id)  # under way: the sweep leaves it alone
         booking = Booking.objects.select_related("organizer__user", "organization").get(pk=booking_id)
-        return services.booking_confirm(booking=booking)
+        state = services.booking_confirm(booking=booking)
+        series_changes.series_pending_apply(booking=booking)
+        return state
     except CalendarError as error:
         return _microsoft_did_not_answer(self, booking_id, error)
     except INFRASTRUCTURE as error:

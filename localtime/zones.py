@@ -46,7 +46,7 @@ def windows_name(zone: tzinfo) -> str:
     """The Windows name Outlook gives this zone ("GMT Standard Time" for Europe/London): a series' recurrence zone.
     A zone without one (a custom zone, or UTC) by the Windows zone keeping its offsets all year, else "UTC"."""
     key = str(getattr(zone, "key", ""))
-    if key in tz_win:
+    if key and key in tz_win:  # CLDR's table, as tzlocal ships it, also maps "" (to a Mexican zone)
         return str(tz_win[key])
     match = _windows_match(_offsets(zone))
     return match if match != CUSTOM_NAME else "UTC"

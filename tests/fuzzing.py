@@ -243,6 +243,9 @@ SERIES = {
     "ends": choice("count", "until"),
     "occurrences": _p(NUMBERS, bad=refused_by(forms.IntegerField()), good="3"),
     "until": SOME_DAY,
+    # A near miss booked anyway: occurrences skipped (a day) or moved (a day and a time of the organizer's day).
+    "skip": _p(DATES, many=True),
+    "move": _p(INSTANTS, many=True),
 }
 MEETING = {"booking": _p(st.uuids().map(str), good="{meeting}")}
 AUDIT_FILTERS = {
@@ -360,6 +363,16 @@ TARGETS: dict[str, Target] = {
     "meeting_new_times": Target("get", path=MEETING, explains=()),
     "meeting_reschedule": Target("post", {"start": INSTANT, "minutes": NUMBER}, path=MEETING),
     "meeting_cancel": Target("post", {"comment": text(2000), "confirm": FLAG}, path=MEETING, explains=()),
+    # One occurrence of a series, by its original start: cancelled (it alone or with the following), or moved.
+    "meeting_occurrence_cancel": Target(
+        "post",
+        {"occurrence": _p(INSTANTS, good="{slot}"), "scope": choice("one", "following"), "comment": text(2000)},
+        path=MEETING,
+        explains=(),
+    ),
+    "meeting_occurrence_move": Target(
+        "post", {"occurrence": _p(INSTANTS, good="{slot}"), "at": _p(good="15:00")}, path=MEETING, explains=()
+    ),
 }
 
 PASSWORD = "correct horse battery staple"
@@ -412,7 +425,7 @@ def build_world(emulator: EmulatorProcess, *, connected: bool) -> World:
         organization=organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="Plan"
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
-        meeting.participants.create(membership=membership, role=role, start=meeting.start, end=meeting.end)
+        meeting.participants.create(membership=membership, role=role)
     Booking.objects.filter(pk=meeting.pk).update(state=Booking.State.CANCELLED)
     invitation = account_services.invitation_create(
         organization=organization, invited_by=owner, email="newcomer@contoso.onmicrosoft.com", role="member"

@@ -61,6 +61,9 @@ EXPECTED: dict[str, Expect] = {
     "meeting_reschedule": Expect("post", owner=302, member=403, meeting=True),
     "meeting_new_times": Expect("get", owner=302, member=403, meeting=True),  # not confirmed: nothing to move
     "meeting_cancel": Expect("post", owner=302, member=403, meeting=True),
+    # A series' occurrence: the organizer is told why not (no occurrence named); an attendee may not change it.
+    "meeting_occurrence_cancel": Expect("post", owner=302, member=403, meeting=True),
+    "meeting_occurrence_move": Expect("post", owner=302, member=403, meeting=True),
     "integration_sync_confirm": Expect("post", owner=302, member=403),
     "invitations": Expect("get", owner=200, member=403),
     "people": Expect("get", owner=200, member=403),
@@ -100,7 +103,7 @@ def _meeting(org: Org) -> Booking:
         subject="Plan",
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
-        booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
+        booking.participants.create(membership=membership, role=role)
     return booking
 
 

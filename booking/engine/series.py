@@ -180,3 +180,26 @@ def _shifts(dates: tuple[date, ...], starts: tuple[datetime, ...], others: list[
             if local[index] != local[index - 1]:
                 found.append(Shift(person.name, dates[index], local[index - 1], local[index]))
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class WayRound:
+    """A near miss booked anyway: each clashing occurrence's day moved to another time of that day that works
+    for it (`moves`), or skipped when no time does."""
+
+    moves: tuple[tuple[date, time], ...]
+    skip: tuple[date, ...]
+
+
+def way_round(judged: SeriesTime, times: Sequence[SeriesTime]) -> WayRound:
+    """For each occurrence `judged` clashes on, the time of that same day nearest to it that works on it (from
+    the other `times` of the same search), else a skip."""
+    moves, skip = [], []
+    minutes = judged.at.hour * 60 + judged.at.minute
+    for clash in judged.clashes:
+        fitting = [t.at for t in times if t.at != judged.at and all(c.day != clash.day for c in t.clashes)]
+        if fitting:
+            moves.append((clash.day, min(fitting, key=lambda at: (abs(at.hour * 60 + at.minute - minutes), at))))
+        else:
+            skip.append(clash.day)
+    return WayRound(tuple(moves), tuple(skip))

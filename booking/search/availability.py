@@ -38,6 +38,7 @@ __all__ = [
     "SlotCheck",
     "Suggestion",
     "availability_check_slot",
+    "availability_check_times",
     "availability_forget",
     "availability_search",
     "cached_free_busy_digest",
@@ -54,6 +55,7 @@ FEW = 5  # fewer times than this, and the page also shows who blocks each day
 LATER_DAYS = 56  # how far beyond the range to look for the earliest time (getSchedule reads under 62 days)
 _INTERVAL = 15  # minutes of getSchedule's availabilityView
 _DEFAULT_DAYS = frozenset(range(5))
+WINDOW = timedelta(days=61)  # getSchedule's window must be under 62 days
 
 
 def availability_search(
@@ -161,26 +163,54 @@ def availability_check_slot(
     required person? Optional people are not checked. One getSchedule in either mode (individual mode: the
     member's own), read under the organization's blocking statuses. Never raises for Microsoft's answers: a
     person who cannot be read, or Microsoft not answering, makes the slot not free, with the reason."""
-    rules = booking_rules_of(organization=organizer.organization)
-    if start <= (now or timezone.now()):
+    return availability_check_times(
+        organizer=organizer, required=required, optional=optional, times=[(start, end)], now=now
+    )
+
+
+def availability_check_times(
+    *,
+    organizer: Membership,
+    required: Sequence[Membership],
+    optional: Sequence[Membership],
+    times: Sequence[tuple[datetime, datetime]],
+    now: datetime | None = None,
+) -> SlotCheck:
+    """`availability_check_slot` for every time of a series at once (each occurrence that stands): one read of
+    free/busy over them all, in windows of under 62 days sent in one $batch. With more than one time, each
+    problem is prefixed with its occurrence's day in the organizer's zone ("14 Apr: Ann is no longer free…")."""
+    rules, zone = booking_rules_of(organization=organizer.organization), member_zone(organizer)
+    ordered = sorted(times)
+    if not ordered or ordered[0][0] <= (now or timezone.now()):
         return SlotCheck(False, ("This time has already begun.",))
-    if not rules.on_grid(start, zone := member_zone(organizer)):
+    if not rules.on_grid(ordered[0][0], zone):
         return SlotCheck(False, (rules.grid_words(zone),))
     people = [organizer, *required]
-    read_start, read_end = read_window(start, end, rules)
-    guarded = (start - rules.buffer_before, end + rules.buffer_after)  # as the search guards a slot
+    read_start, read_end = read_window(ordered[0][0], ordered[-1][1], rules)
     try:
-        schedules = _read_free_busy(organizer, people, read_start, read_end)
+        schedules = _read_free_busy_over(organizer, people, horizon_windows(read_start, read_end))
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = error.reason if isinstance(error, calendars.CalendarError) else str(error)
         return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), error=error)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
-    problems = [
-        problem
-        for membership in people
-        if (problem := _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking))
-    ]
+    problems = []
+    for start, end in ordered:
+        guarded = (start - rules.buffer_before, end + rules.buffer_after)  # as the search guards a slot
+        for membership in people:
+            problem = _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking)
+            if problem:
+                problems.append(f"{start.astimezone(zone):%-d %b}: {problem}" if len(ordered) > 1 else problem)
     return SlotCheck(not problems, tuple(problems))
+
+
+def horizon_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into back-to-back windows of at most 61 days (getSchedule's window is under 62 days): as
+    few as the span needs."""
+    windows = []
+    while start < end:
+        windows.append((start, min(start + WINDOW, end)))
+        start += WINDOW
+    return windows
 
 
 def availability_forget(*, organization: Organization, people: Iterable[Membership]) -> None:
@@ -274,16 +304,23 @@ def cached_free_busy_digest(
 def _read_free_busy(
     organizer: Membership, people: Sequence[Membership], start: datetime, end: datetime
 ) -> dict[int, calendars.Schedule]:
-    """Ask Microsoft for these people's free/busy, by membership id, at the addresses their directory records
-    give (never `User.email`); a person without a record is not asked and comes back unreadable."""
+    return _read_free_busy_over(organizer, people, [(start, end)])
+
+
+def _read_free_busy_over(
+    organizer: Membership, people: Sequence[Membership], windows: list[tuple[datetime, datetime]]
+) -> dict[int, calendars.Schedule]:
+    """Ask Microsoft for these people's free/busy over back-to-back windows, by membership id, at the addresses
+    their directory records give (never `User.email`); a person without a record is not asked and comes back
+    unreadable."""
     addresses = calendars.mailbox_addresses(organizer=organizer, people=people)
     found = {m.pk: _unreadable(calendars.NO_RECORD) for m in people if m.pk not in addresses}
     asked = [m for m in people if m.pk in addresses]
     if not asked:
         return found
-    # One HTTP request for everyone: one getSchedule up to 20 people, a $batch of them beyond (the client's).
-    answer = calendars.free_busy(
-        organizer=organizer, people=[addresses[m.pk] for m in asked], start=start, end=end, interval_minutes=_INTERVAL
+    # One HTTP request for everyone: one getSchedule up to 20 people and one window, a $batch of them beyond.
+    answer = calendars.free_busy_over(
+        organizer=organizer, people=[addresses[m.pk] for m in asked], windows=windows, interval_minutes=_INTERVAL
     )
     for m in asked:
         found[m.pk] = answer.get(addresses[m.pk]) or _unreadable("Microsoft 365 returned nothing for this person")

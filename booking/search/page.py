@@ -22,6 +22,7 @@ from accounts.models import Membership
 from booking import engine
 from booking.engine.recurrence import occurrence_dates, series_words
 from booking.models import Booking
+from booking.occurrences import NearMiss
 from booking.rules import BookingRules, booking_rules_of
 from booking.search.availability import (
     CACHE_SECONDS,
@@ -139,6 +140,7 @@ class ChosenSlot:
     others: tuple[TheirTime, ...] = ()
     series: str = ""  # "Weekly on Tuesday, 26 times, until 24 Aug 2027" for a series
     series_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
+    changes: str = ""  # a near miss booked anyway: "14 Apr moved to 15:00, 21 Apr skipped"
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -155,7 +157,8 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     if recurrence is None:
         return ChosenSlot(form, zone, start, end, others)
     words = series_words(recurrence, occurrence_dates(recurrence))
-    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)))
+    changes = (data.get("near_miss") or NearMiss()).words
+    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)), changes)
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:

@@ -19,10 +19,9 @@ from accounts.models import Membership
 from booking.engine.recurrence import Recurrence, occurrence_dates
 from booking.engine.series import SeriesResult, SeriesTime, search_series
 from booking.rules import BookingRules, booking_rules_of
-from booking.search.availability import engine_people, engine_request, member_zone, read_window
+from booking.search.availability import engine_people, engine_request, horizon_windows, member_zone, read_window
 from booking.search.results import Wanted
 
-WINDOW = timedelta(days=61)  # getSchedule's window must be under 62 days
 _INTERVAL = 15
 
 
@@ -38,15 +37,6 @@ class SeriesAnswer:
     @property
     def times(self) -> tuple[SeriesTime, ...]:
         return self.result.times
-
-
-def horizon_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """[start, end) cut into back-to-back windows of at most 61 days: as few as the horizon needs."""
-    windows = []
-    while start < end:
-        windows.append((start, min(start + WINDOW, end)))
-        start += WINDOW
-    return windows
 
 
 def series_search(

@@ -5,12 +5,13 @@ One mixin for the search, the confirmation link and the booking itself, so the t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django import forms
 
-from booking.engine.recurrence import HORIZON, Recurrence, last_day, within_horizon
+from booking.engine.recurrence import HORIZON, Recurrence, last_day, occurrence_dates, within_horizon
+from booking.occurrences import NearMiss
 
 REPEATS = (
     ("", "Does not repeat"),
@@ -23,6 +24,7 @@ REPEATS = (
 ENDS = (("count", "After a number of times"), ("until", "On a date"))
 WEEKS = HORIZON.days // 7
 SERIES_PARAMS = ("repeats", "every", "ends", "occurrences", "until")
+NEAR_MISS_PARAMS = ("skip", "move")  # a near miss's occurrences skipped ("2027-04-13") or moved ("2027-04-20T15:00")
 
 
 class SeriesFields(forms.Form):
@@ -51,7 +53,28 @@ class SeriesFields(forms.Form):
         if problem:
             self.add_error(None, problem)
             return None
+        assert recurrence is not None
+        cleaned["near_miss"] = self._near_miss(recurrence)
         return recurrence
+
+    def _near_miss(self, recurrence: Recurrence) -> NearMiss:
+        """The occurrences the link skips or moves (a near miss booked anyway); a problem is added to the form
+        for any that is not one of the series' days, is both, or moves off the organization's grid."""
+        try:
+            near_miss = _near_miss_of(self.data)
+        except ValueError:
+            self.add_error(None, "A skipped or moved occurrence is not a date (and time) Overlap can read.")
+            return NearMiss()
+        dates = set(occurrence_dates(recurrence))
+        changed = near_miss.skip | set(near_miss.moves)
+        zone, rules = getattr(self, "zone", UTC), getattr(self, "rules", None)
+        if not changed <= dates or near_miss.skip & set(near_miss.moves) or len(near_miss.skip) >= len(dates):
+            self.add_error(None, "Only the series' own occurrences can be skipped or moved, each once, not all.")
+        elif rules and any(
+            not rules.on_grid(datetime.combine(d, t, tzinfo=zone), zone) for d, t in near_miss.moves.items()
+        ):
+            self.add_error(None, f"A moved occurrence: {rules.grid_words(zone)}")
+        return near_miss
 
 
 def _problem(cleaned: dict[str, Any], kind: str, first: date) -> str:
@@ -85,8 +108,28 @@ def _recurrence(cleaned: dict[str, Any], kind: str, first: date) -> Recurrence:
     )
 
 
+def _near_miss_of(data: Any) -> NearMiss:
+    """The `skip` and `move` values as given (ValueError for one that is not a date, or a date and time)."""
+    values = data.getlist if hasattr(data, "getlist") else lambda name: []
+    skip = frozenset(date.fromisoformat(v) for v in values("skip")[: WEEKS * 5])
+    moves = {}
+    for text in values("move")[: WEEKS * 5]:
+        moved = datetime.fromisoformat(text)
+        if moved.tzinfo is not None:
+            raise ValueError("a moved occurrence is a time of the organizer's day, without a zone")
+        moves[moved.date()] = moved.time()
+    return NearMiss(skip, moves)
+
+
 def series_query(cleaned: dict[str, Any]) -> list[tuple[str, str]]:
-    """The series fields as a link's query carries them on (none for a single meeting)."""
+    """The series fields as a link's query carries them on (none for a single meeting), a near miss's changes
+    included."""
     if not cleaned.get("repeats"):
         return []
-    return [(name, str(cleaned[name])) for name in SERIES_PARAMS if cleaned.get(name) not in (None, "")]
+    found = [(name, str(cleaned[name])) for name in SERIES_PARAMS if cleaned.get(name) not in (None, "")]
+    return found + near_miss_query(cleaned.get("near_miss") or NearMiss())
+
+
+def near_miss_query(near_miss: NearMiss) -> list[tuple[str, str]]:
+    found = [("skip", day.isoformat()) for day in sorted(near_miss.skip)]
+    return found + [("move", f"{day.isoformat()}T{at:%H:%M}") for day, at in sorted(near_miss.moves.items())]

@@ -3,6 +3,7 @@ why, and where a clock change moves it for a colleague; each with its link to bo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,9 +15,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Membership
 from booking.engine.recurrence import Recurrence, series_words
-from booking.engine.series import Clash, SeriesTime, Shift
+from booking.engine.series import Clash, SeriesTime, Shift, way_round
+from booking.occurrences import NearMiss
 from booking.search.series import SeriesAnswer, series_search
-from booking.search.series_form import WEEKS, series_query
+from booking.search.series_form import WEEKS, near_miss_query, series_query
 
 SHOWN = 8  # times listed: those that work for every occurrence come first
 _CLASHES_NAMED = 4
@@ -31,6 +33,8 @@ class SeriesRow:
     fits: bool
     shifts: tuple[str, ...]  # "from 16 Mar this is 10:00 for Ann, not 09:00"
     url: str
+    anyway: str = ""  # a near miss: "14 Apr moved to 15:00, 21 Apr skipped"
+    anyway_url: str = ""  # the same time booked with those changes
 
 
 def series_answer_html(
@@ -48,23 +52,31 @@ def series_answer_html(
         organizer=organizer, required=required, optional=optional, minutes=minutes, recurrence=recurrence
     )
     base = _confirm_base(organizer, data, required, optional)
-    rows = tuple(_row(t, minutes, len(answer.result.dates), base) for t in answer.times[:SHOWN])
+    rows = tuple(_row(t, minutes, len(answer.result.dates), base, answer.times) for t in answer.times[:SHOWN])
     words = series_words(recurrence, answer.result.dates)
     extra = {"answer": answer, "rows": rows, "series_words": words, "weeks": WEEKS}
     html = render_to_string("booking/_series_answer.html", {**context, **extra})
     return answer, mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
 
 
-def _row(judged: SeriesTime, minutes: int, total: int, base: tuple[str, str]) -> SeriesRow:
+def _row(
+    judged: SeriesTime, minutes: int, total: int, base: tuple[str, str], times: tuple[SeriesTime, ...]
+) -> SeriesRow:
     at = judged.at.hour * 60 + judged.at.minute
-    start = judged.starts[0].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # the first occurrence
-    return SeriesRow(
+    first = judged.starts[0]  # the series starts there, whether or not its first occurrence is skipped or moved
+    url = f"{base[0]}?{urlencode({'start': first.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})}&{base[1]}"
+    row = SeriesRow(
         clock=f"{_clock(at)}-{_clock(at + minutes)}",
         verdict=verdict(judged, total),
         fits=judged.fits,
         shifts=tuple(shift_words(s) for s in judged.shifts),
-        url=f"{base[0]}?{urlencode({'start': start})}&{base[1]}",
+        url=url,
     )
+    if judged.fits:
+        return row
+    way = way_round(judged, times)
+    near_miss = NearMiss(frozenset(way.skip), dict(way.moves))
+    return dataclasses.replace(row, anyway=near_miss.words, anyway_url=f"{url}&{urlencode(near_miss_query(near_miss))}")
 
 
 def _clock(minutes: int) -> str:

@@ -131,6 +131,7 @@ _ALLOWED = [
     ("POST", r"/v1\.0/me/findMeetingTimes"),
     ("POST", rf"{_MAILBOX}/events"),  # create
     ("GET", rf"{_MAILBOX}/events/[^/]+"),  # one of our own ids
+    ("GET", rf"{_MAILBOX}/events/[^/]+/instances"),  # the occurrences of our own series, by its id
     ("PATCH", rf"{_MAILBOX}/events/[^/]+"),
     ("POST", rf"{_MAILBOX}/events/[^/]+/cancel"),
     ("POST", r"/v1\.0/\$batch"),

@@ -21,7 +21,7 @@ def _meeting_with_the_member(org: Org) -> str:
         organization=org.organization, organizer=organizer, start=start, end=start + timedelta(minutes=30), subject="P"
     )
     for membership, role in ((organizer, "organizer"), (invited, "required")):
-        booking.participants.create(membership=membership, role=role, start=booking.start, end=booking.end)
+        booking.participants.create(membership=membership, role=role)
     url = reverse("meeting_detail", kwargs={"code": org.code, "booking": booking.code})
     return url
 

@@ -13,7 +13,9 @@ from django.urls import reverse
 
 import integrations.calendars as calendars
 from booking import services
+from booking.engine.recurrence import Recurrence
 from booking.models import Booking
+from booking.series import series_rule
 from booking.tasks import confirm_booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import book, copies, form, graph_calls
@@ -80,3 +82,12 @@ def test_a_single_meeting_is_booked_without_a_recurrence(org: Org, emulator_sett
     assert booking.state == Booking.State.CONFIRMED and booking.recurrence is None
     (mine,) = copies(emulator_settings, oliver.user.email, booking.ical_uid)
     assert mine["type"] == "singleInstance" and mine["recurrence"] is None
+
+
+def test_a_series_of_an_organizer_whose_zone_is_not_known_yet_recurs_at_utc_offsets() -> None:
+    # The page zone falls back to datetime.UTC, which has no IANA key; CLDR's table, as tzlocal ships it, maps ""
+    # to a Mexican zone, which once made such a series recur on the wrong day. The Windows zone that keeps UTC's
+    # offsets all year stands for it (localtime.windows_name).
+    rule = series_rule(Recurrence("weekly", date(2027, 2, 20), days=frozenset({5}), count=6), UTC)
+
+    assert rule.time_zone == "Greenwich Standard Time" and rule.days_of_week == ("saturday",)

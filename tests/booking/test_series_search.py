@@ -12,7 +12,8 @@ import time_machine
 
 from booking.engine.recurrence import Recurrence
 from booking.engine.series import Problem
-from booking.search.series import horizon_windows, series_search
+from booking.search.availability import horizon_windows
+from booking.search.series import series_search
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.series_world import NOW, london_and_new_york
 from tests.booking.world import connected, event, member, plant, schedule_calls, search_page

@@ -40,7 +40,7 @@ def planted(
         **fields,
     )
     for membership, role in ((organizer, "organizer"), (attendee, "required")):
-        Participant.objects.create(booking=booking, membership=membership, role=role, start=start, end=booking.end)
+        Participant.objects.create(booking=booking, membership=membership, role=role)
     return booking
 
 

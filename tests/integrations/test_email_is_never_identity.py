@@ -56,9 +56,7 @@ def _booking(org: Org, organizer: Membership) -> Booking:
         start=start,
         end=start + timedelta(hours=1),
     )
-    Participant.objects.create(
-        booking=booking, membership=organizer, role="organizer", start=booking.start, end=booking.end
-    )
+    Participant.objects.create(booking=booking, membership=organizer, role="organizer")
     return booking
 
 
@@ -134,9 +132,7 @@ def test_settling_a_person_who_is_not_in_a_clash_changes_nothing(org: Org) -> No
 def test_merging_two_accounts_in_the_same_meeting_is_refused_and_changes_nothing(org: Org) -> None:
     local, person = _clash(org)
     booking = _booking(org, local)
-    Participant.objects.create(
-        booking=booking, membership=person, role="required", start=booking.start, end=booking.end
-    )
+    Participant.objects.create(booking=booking, membership=person, role="required")
 
     page = _settle(org, local, "merge")
 
