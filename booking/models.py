@@ -71,6 +71,14 @@ class Booking(models.Model):
     read_back_queued_at = models.DateTimeField(null=True, blank=True)  # a read-back chunk holds it (readback.py)
     # A series (booking.series.recurrence_json): one series event in Outlook, `start`/`end` its first occurrence.
     recurrence = models.JSONField(null=True, blank=True, default=None)
+    # The room booked with the meeting, as a resource attendee: its name and address kept here (a room removed
+    # in Exchange leaves the booking's record intact), and its answer as read back ("none" until it answers).
+    room = models.ForeignKey(
+        "integrations.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    room_name = models.CharField(max_length=200, blank=True)
+    room_address = models.CharField(max_length=255, blank=True)
+    room_response = models.CharField(max_length=30, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -102,6 +110,10 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
+
+    @property
+    def room_declined(self) -> bool:
+        return bool(self.room_address) and self.room_response == "declined"
 
     def move(self, to: str, *, actor: User | None, kind: str, detail: str = "", **fields: object) -> BookingEvent:
         """Move to `to` (saving `fields` with it) and record it once; raises `IllegalMove` if not allowed."""

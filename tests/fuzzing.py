@@ -301,6 +301,7 @@ TARGETS: dict[str, Target] = {
     "integration_disconnect": Target("post", {"confirm": FLAG}, connected=False, explains=()),
     "integration_group": Target("post", {"access_group": EMAIL}),
     "integration_reach": COMMAND,
+    "integration_rooms": Target("post", {"rooms": choice("on", "off")}, connected=False, explains=()),
     "integration_sync": COMMAND,
     "integration_sync_confirm": COMMAND,
     "calendar_connection": PAGE,

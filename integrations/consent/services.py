@@ -23,6 +23,7 @@ from integrations.connection.lookup import connection_for, connection_or_new, co
 from integrations.connection.problems import record_problem
 from integrations.consent import binding
 from integrations.directory.queue import directory_sync_enqueue
+from integrations.directory.rooms_access import rooms_permission_check
 from integrations.microsoft import auth, errors
 from integrations.microsoft.oidc import WHO_CAN_CONSENT, VerifiedSignIn
 from integrations.models import Connection, IntegrationEvent
@@ -195,4 +196,5 @@ def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: st
     connection.mark_active(actor=actor, detail=f"tenant {tenant_guid}, {connection.get_mode_display()}")
     if connection.mode == Connection.Mode.DOMAIN_WIDE:
         directory_sync_enqueue(connection.organization)
+    rooms_permission_check(connection=connection)  # rooms on: this consent may be the one that granted them
     return ConsentOutcome(connected=True)
