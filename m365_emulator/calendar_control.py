@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from m365_emulator import rooms_policy
 from m365_emulator.calendar import CalendarStore, Event
 from m365_emulator.calendar_events import event_json, extended_json
 from m365_emulator.calendar_json import lower_keys, read_time
@@ -95,7 +96,7 @@ def respond_to_invitation(state: EmulatorState, request: Request, tenant: str, u
 @_guarded
 def move_event(state: EmulatorState, request: Request, tenant: str, user: str, event_id: str) -> Response:
     """The organizer drags the meeting in Outlook: {"start": dateTimeTimeZone, "end": dateTimeTimeZone}."""
-    _, person, store = _mailbox(state, tenant, user)
+    world, person, store = _mailbox(state, tenant, user)
     event = _event(store, person, event_id)
     if not event.is_organizer:
         raise _Refused(400, "Only the organizer can move a meeting.")
@@ -105,6 +106,7 @@ def move_event(state: EmulatorState, request: Request, tenant: str, user: str, e
     if end < start:
         raise _Refused(400, "The end must not be before the start.")
     reschedule(store, event, start, end, zone)
+    rooms_policy.invite(world, event)  # the rooms answer the moved meeting anew
     return _answer(200, _describe(event))
 
 

@@ -96,7 +96,7 @@ def respond(store: CalendarStore, tenant: Tenant, copy: Event, answer: str, now:
 
 
 def _record_answer(store: CalendarStore, tenant: Tenant, organizer: Event, user_id: str, response: str, when: str):
-    user = tenant.users.get(user_id)
+    user = tenant.mailbox_by_id(user_id)
     addresses = {user.mail.lower(), user.user_principal_name.lower()} if user else set()
     for attendee in organizer.attendees:
         if attendee.address.lower() in addresses:

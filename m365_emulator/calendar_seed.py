@@ -9,11 +9,13 @@ Meetings are delivered as Exchange would: the organizer's event plus a copy per 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from m365_emulator.calendar import Attendee, CalendarStore, Event, Recurrence, new_event_ids
-from m365_emulator.calendar_meetings import deliver, new_ical_uid, respond
+from m365_emulator.calendar_meetings import attendee_copy, deliver, new_ical_uid, respond, response_time
 from m365_emulator.calendar_tz import DAY_NAMES, to_utc, zone_for_name, zone_from_graph
+from m365_emulator.rooms_policy import clashes_with
 from m365_emulator.state import DirectoryUser, Tenant, WorkingHours
 
 TEAM_SIZE = 6
@@ -232,7 +234,51 @@ def seed_calendars(tenant: Tenant, *, seed: int, now: datetime) -> CalendarStore
     for person in seeder.people:  # answering touched change keys and times; settle them deterministically
         for event in seeder.store.events_of(person.id):
             event.change_key, event.modified = seeder.rng.randbytes(9).hex(), event.created
+    _RoomSeeder(seeder, random.Random(f"{seed}/{tenant.id}/{seeder.monday.isoformat()}/rooms")).book_rooms()
     return seeder.store
+
+
+class _RoomSeeder:
+    """Rooms booked for the people's own one-off meetings in the room's building (its time zone), as they would
+    have booked them in Outlook: the room a resource attendee that accepted, the meeting's location naming it.
+    People's free/busy does not change; with their own random source, people's calendars stay as they were."""
+
+    SHARE = 0.6  # of the fitting, free meetings that book a given room
+
+    def __init__(self, seeder: _Seeder, rng: random.Random) -> None:
+        self.seeder, self.rng, self.store = seeder, rng, seeder.store
+        self.booked: set[str] = set()  # iCalUIds of meetings that have a room already
+
+    def book_rooms(self) -> None:
+        rooms = [r for r in self.seeder.tenant.rooms.values() if r.room and r.room.booking_type != "reserved"]
+        for room in sorted(rooms, key=lambda r: (r.room.capacity if r.room else 0, r.id)):
+            for event in self.candidates(room):
+                if self.rng.random() < self.SHARE and not clashes_with(self.store, room.id, "", event.start, event.end):
+                    self.book(event, room)
+
+    def candidates(self, room: DirectoryUser) -> list[Event]:
+        seats = room.room.capacity if room.room else 0
+        found = [
+            event
+            for person in self.seeder.people
+            if person.mailbox_time_zone == room.mailbox_time_zone
+            for event in self.store.events_of(person.id)
+            if event.is_organizer and event.attendees and event.recurrence is None and not event.is_all_day
+            and len(event.attendees) + 1 <= seats and event.ical_uid not in self.booked
+        ]  # fmt: skip
+        return sorted(found, key=lambda e: (e.start, e.id))
+
+    def book(self, event: Event, room: DirectoryUser) -> None:
+        when = response_time(self.seeder.now - timedelta(days=3))
+        event.attendees.append(Attendee(room.mail, room.display_name, "resource", "accepted", when))
+        event.location = {"displayName": room.display_name, "locationEmailAddress": room.mail}
+        for other in self.store.copies(event.ical_uid):
+            other.location, other.attendees = dict(event.location), [replace(a) for a in event.attendees]
+        copy = attendee_copy(event, room, self.rng.randbytes)
+        copy.response, copy.response_time, copy.show_as = "accepted", when, "busy"
+        copy.change_key, copy.modified = self.rng.randbytes(9).hex(), event.created
+        self.store.add(copy)
+        self.booked.add(event.ical_uid)
 
 
 def seed_sparse(tenant: Tenant, people: list[DirectoryUser], *, seed: int, now: datetime, share: float = 0.1) -> int:

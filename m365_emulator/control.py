@@ -251,6 +251,7 @@ def _describe_tenant(tenant: Tenant) -> dict[str, Any]:
         "domains": list(tenant.domains),
         "groups": [{"id": g.id, "displayName": g.display_name, "mail": g.mail} for g in tenant.groups.values()],
         "adminConsentedApps": sorted(tenant.admin_consented_apps),
+        "extraPermissions": {client: sorted(names) for client, names in tenant.extra_permissions.items()},
         "servicePrincipals": sorted(tenant.service_principals),
         "accessPolicy": dict(tenant.access_policy_group),
         "users": [describe_user(user) for user in tenant.users.values()],
@@ -294,6 +295,7 @@ def _remove_app(tenant: Tenant, client_id: str) -> None:
     """An admin removes the app from the tenant: its admin consent and every user's consent go with it."""
     tenant.admin_consented_apps.discard(client_id)
     tenant.service_principals.discard(client_id)
+    tenant.extra_permissions.pop(client_id, None)
     for key in [key for key in tenant.user_consents if key[0] == client_id]:
         del tenant.user_consents[key]
 
@@ -502,6 +504,7 @@ def _describe_app(app: AppRegistration) -> dict[str, Any]:
         "redirectUris": list(app.redirect_uris),
         "applicationPermissions": list(app.application_permissions),
         "delegatedPermissions": list(app.delegated_permissions),
+        "optionalPermissions": list(app.optional_permissions),
         "groupMembershipClaims": app.group_membership_claims,
     }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from m365_emulator.rooms_fixture import CONTOSO_ROOMS, FABRIKAM_ROOMS, add_rooms
 from m365_emulator.state import (
     APPLICATION_ADMINISTRATOR,
     CLOUD_APPLICATION_ADMINISTRATOR,
@@ -32,6 +33,7 @@ FABRIKAM_TENANT_ID = "f0000000-0000-4000-8000-00000000fab1"
 FABRIKAM_DOMAIN = "fabrikam.onmicrosoft.com"
 DEMO_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 APP_PERMISSIONS = ["Calendars.ReadWrite", "User.Read.All"]
+OPTIONAL_PERMISSIONS = ["Place.Read.All"]  # what turning rooms on asks for, in a consent of its own
 DELEGATED_PERMISSIONS = [
     "openid",
     "profile",
@@ -221,6 +223,13 @@ def _contoso(people: list[Person]) -> Tenant:
         has_mailbox=False,
     )
     tenant.users[scanner.id] = scanner
+    add_rooms(tenant, CONTOSO_ROOMS, stable_id)
+    return tenant
+
+
+def _fabrikam(people: list[Person]) -> Tenant:
+    tenant = _tenant(FABRIKAM_TENANT_ID, "Fabrikam", [FABRIKAM_DOMAIN], people)
+    add_rooms(tenant, FABRIKAM_ROOMS, stable_id)
     return tenant
 
 
@@ -234,15 +243,16 @@ def _app(client_secret: str) -> AppRegistration:
         delegated_permissions=list(DELEGATED_PERMISSIONS),
         # As the README tells a real admin to set it: ID tokens then carry the person's roles (`wids`).
         group_membership_claims="DirectoryRole",
+        optional_permissions=list(OPTIONAL_PERMISSIONS),
     )
 
 
 def demo_world(client_secret: str) -> EmulatorState:
-    """Contoso (about 40 people in five time zones) and Fabrikam (a handful)."""
+    """Contoso (about 40 people in five time zones, rooms in two buildings) and Fabrikam (a handful, two rooms)."""
     state = EmulatorState()
     for tenant in (
         _contoso(CONTOSO_PEOPLE),
-        _tenant(FABRIKAM_TENANT_ID, "Fabrikam", [FABRIKAM_DOMAIN], FABRIKAM_PEOPLE),
+        _fabrikam(FABRIKAM_PEOPLE),
     ):
         state.tenants[tenant.id] = tenant
     app = _app(client_secret)
@@ -251,11 +261,11 @@ def demo_world(client_secret: str) -> EmulatorState:
 
 
 def minimal_world(client_secret: str) -> EmulatorState:
-    """The same two tenants with only the people other code names (quick to seed, easy to read)."""
+    """The same two tenants (and rooms) with only the people other code names (quick to seed, easy to read)."""
     named = {"Adele", "Megan", "Alex", "Lee", "Joni", "Pradeep"}
     state = EmulatorState()
     contoso = _contoso([p for p in CONTOSO_PEOPLE if p.first in named])
-    fabrikam = _tenant(FABRIKAM_TENANT_ID, "Fabrikam", [FABRIKAM_DOMAIN], FABRIKAM_PEOPLE[:2])
+    fabrikam = _fabrikam(FABRIKAM_PEOPLE[:2])
     state.tenants = {contoso.id: contoso, fabrikam.id: fabrikam}
     app = _app(client_secret)
     state.apps[app.client_id] = app

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from m365_emulator import calendar_find
+from m365_emulator import calendar_find, rooms_policy
 from m365_emulator.calendar import CalendarStore, Event, Instance, availability_view, new_event_ids
 from m365_emulator.calendar_control import CONTROL_ROUTES
 from m365_emulator.calendar_events import apply_fields, event_json, extended_json, property_key
@@ -202,6 +202,7 @@ def _new_event(call: GraphCall, owner: DirectoryUser, body: dict[str, Any]) -> E
     apply_fields(event, body, creating=True)
     _name_attendees(call, event)
     deliver(_store(call), call.tenant, event)
+    rooms_policy.invite(call.tenant, event)
     return event
 
 
@@ -241,6 +242,7 @@ def update_event(call: GraphCall, event_id: str, user: str = "me") -> Response:
         store.changed(event)
         if event.is_organizer:
             propagate(store, call.tenant, event, sent)
+            rooms_policy.invite(call.tenant, event)
     return _event_response(call, owner, event, 200)
 
 

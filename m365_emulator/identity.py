@@ -130,8 +130,20 @@ def consented_scopes(tenant: Tenant, app: AppRegistration, user: DirectoryUser) 
     """Delegated scopes this user may use with the app: their own consent plus an admin's for everyone."""
     granted = {s.lower() for s in tenant.user_consents.get((app.client_id, user.id), set())}
     if app.client_id in tenant.admin_consented_apps:
-        granted |= {p.lower() for p in app.delegated_permissions}
+        granted |= {p.lower() for p in [*app.delegated_permissions, *extra_permissions(tenant, app)]}
     return granted
+
+
+def extra_permissions(tenant: Tenant, app: AppRegistration) -> list[str]:
+    """Permissions an admin added in this tenant beyond the app's configured ones (rooms' Place.Read.All)."""
+    return sorted(tenant.extra_permissions.get(app.client_id, set()))
+
+
+def app_roles(tenant: Tenant, app: AppRegistration) -> list[str]:
+    """The application permissions an app-only token carries: none without admin consent (M365-FACTS §6)."""
+    if app.client_id not in tenant.admin_consented_apps:
+        return []
+    return [*app.application_permissions, *extra_permissions(tenant, app)]
 
 
 def has_service_principal(tenant: Tenant, client_id: str) -> bool:
@@ -297,7 +309,7 @@ def _client_credentials_grant(
         raise app_not_in_tenant(app.client_id, tenant)
     # Without admin consent the app may still exist in the tenant (a user consented); Entra then issues
     # a token without roles and Graph answers 403 (M365-FACTS §6).
-    roles = list(app.application_permissions) if app.client_id in tenant.admin_consented_apps else []
+    roles = app_roles(tenant, app)
     access, lifetime = issue_access_token(emulator, tenant, app, roles=roles)
     body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access}
     return json_response(200, body)
@@ -460,7 +472,7 @@ def user_token_response(
 def _with_consented(scopes: list[str], tenant: Tenant, app: AppRegistration, user: DirectoryUser) -> list[str]:
     names = list(tenant.user_consents.get((app.client_id, user.id), set()))
     if app.client_id in tenant.admin_consented_apps:
-        names += app.delegated_permissions
+        names += [*app.delegated_permissions, *extra_permissions(tenant, app)]
     return _dedupe([*scopes, *sorted(s for s in names if s.lower() not in OIDC_SCOPES)])
 
 

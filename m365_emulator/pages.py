@@ -51,6 +51,7 @@ KNOWN_DELEGATED = {
         "GroupMember.Read.All",
         "Mail.Read",
         "Mail.Send",
+        "Place.Read.All",
     )
 }
 
@@ -430,8 +431,23 @@ def _admin_decision(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryU
     with emulator.state.lock:
         tenant.admin_consented_apps.add(app.client_id)
         tenant.service_principals.add(app.client_id)
+        added = requested_optional(app, flow.scopes)
+        if added:
+            tenant.extra_permissions[app.client_id] = tenant.extra_permissions.get(app.client_id, set()) | added
     emulator.identity.finish_flow(flow.id)
     return back_to_app(flow, _admin_granted(flow, app, tenant))
+
+
+def requested_optional(app: AppRegistration, scopes: list[str]) -> set[str]:
+    """The app's optional permissions the consent request names (`https://graph.microsoft.com/Place.Read.All`).
+
+    Entra grants application permissions only through `/.default` (M365-FACTS §6), that is what the app
+    registration configures; a registration that configured Place.Read.All would get it from every tenant at its
+    first consent. The emulator lets a consent that names an optional permission add it to that tenant, so that
+    rooms add Place.Read.All only when an admin turns them on (an emulator convenience, UNCONFIRMED in Entra).
+    """
+    named = {name.lower() for name in identity.normalize_scopes(" ".join(scopes))}
+    return {p for p in app.optional_permissions if p.lower() in named}
 
 
 def _admin_cancelled(flow: Flow) -> dict[str, str]:
@@ -447,7 +463,7 @@ def _admin_granted(flow: Flow, app: AppRegistration, tenant: Tenant) -> dict[str
         return {"tenant": tenant.id, "admin_consent": "True"}
     # The v2 endpoint grants every configured permission whatever scope names the request (UNCONFIRMED for
     # scopes other than /.default, which is all Overlap sends); `scope` lists what was granted.
-    granted = " ".join(f"{identity.GRAPH_AUDIENCE}/{p}" for p in app.application_permissions)
+    granted = " ".join(f"{identity.GRAPH_AUDIENCE}/{p}" for p in identity.app_roles(tenant, app))
     return {"admin_consent": "True", "tenant": tenant.id, "scope": granted}
 
 

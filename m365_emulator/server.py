@@ -23,7 +23,19 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from m365_emulator import batch, control, crowd, directory, directory_delta, graph_calendar, identity, pages
+from m365_emulator import (
+    batch,
+    control,
+    crowd,
+    directory,
+    directory_delta,
+    graph_calendar,
+    identity,
+    pages,
+    places,
+    rooms_control,
+    rooms_policy,
+)
 from m365_emulator.fixtures import build_world
 from m365_emulator.host import Outcome, outcome_of
 from m365_emulator.http import GraphCall, GraphError, graph_json
@@ -51,7 +63,7 @@ class Unreachable(ConnectionAbortedError):
 
 
 # The delta routes first: `/users/delta` is a function, not a user named "delta".
-HANDLER_MODULES = (identity, pages, control, crowd, directory_delta, directory, graph_calendar)
+HANDLER_MODULES = (identity, pages, control, crowd, directory_delta, directory, graph_calendar, places, rooms_control)
 
 
 def routes() -> Router:
@@ -205,6 +217,7 @@ class Emulator:
 
     def _graph(self, request: Request, outcome: Outcome, seq: int, batch_seq: int | None) -> Response:
         call = self.authenticate(request, outcome)
+        rooms_policy.answer_due(call.tenant)  # rooms answer the invitations of earlier requests (rooms_policy.py)
         relative = _relative_path(request.path)
         if relative.rstrip("/") == "/$batch" and batch_seq is None:
             if request.method != "POST":

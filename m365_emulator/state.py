@@ -52,6 +52,54 @@ GROUP_CLAIM_VALUES = ("None", "SecurityGroup", "DirectoryRole", "ApplicationGrou
 
 
 @dataclass
+class BookingPolicy:
+    """A room's resource booking policy, as Set-CalendarProcessing names it, with Exchange Online's defaults."""
+
+    automate_processing: str = "AutoAccept"  # AutoAccept | AutoUpdate | None
+    allow_conflicts: bool = False
+    booking_window_in_days: int = 180
+    enforce_scheduling_horizon: bool = True
+    maximum_duration_in_minutes: int = 1440
+    allow_recurring_meetings: bool = True
+    conflict_percentage_allowed: int = 0
+    maximum_conflict_instances: int = 0
+
+
+@dataclass
+class Room:
+    """The place record of a room mailbox (Graph's `room` resource) and how the room answers invitations."""
+
+    capacity: int
+    building: str
+    floor_number: int | None = None
+    floor_label: str = ""
+    audio_device: str | None = None
+    video_device: str | None = None
+    display_device: str | None = None
+    wheelchair_accessible: bool = False
+    booking_type: str = "standard"  # standard | reserved
+    tags: list[str] = field(default_factory=list)
+    nickname: str = ""
+    label: str = ""
+    hidden_from_address_list: bool = False  # "Hidden from GAL": the places API never returns it
+    room_list: str = ""  # the address of the room list it belongs to
+    city: str = ""
+    country: str = ""
+    policy: BookingPolicy = field(default_factory=BookingPolicy)
+
+
+@dataclass
+class RoomList:
+    """A room list: a distribution group of rooms, usually one per building."""
+
+    id: str
+    address: str
+    display_name: str
+    city: str = ""
+    country: str = ""
+
+
+@dataclass
 class DirectoryUser:
     id: str  # object id (GUID)
     user_principal_name: str
@@ -68,6 +116,7 @@ class DirectoryUser:
     working_hours: WorkingHours | None = None
     shares_details: bool = False  # whether getSchedule shows subject/location to others
     group_ids: set[str] = field(default_factory=set)
+    room: Room | None = None  # set for a room mailbox (kept in Tenant.rooms, never in Tenant.users)
 
     @property
     def is_admin(self) -> bool:
@@ -107,6 +156,9 @@ class AppRegistration:
     delegated_permissions: list[str]  # e.g. ["User.Read", "Calendars.ReadWrite", ...]
     # The manifest's groupMembershipClaims, e.g. "DirectoryRole" or "SecurityGroup, DirectoryRole".
     group_membership_claims: str = "None"
+    # Graph permissions an admin consent may add when the request names them (Overlap's rooms: Place.Read.All);
+    # granted per tenant (Tenant.extra_permissions), as app roles and as delegated scopes for everyone.
+    optional_permissions: list[str] = field(default_factory=list)
 
     def claims_groups(self, kind: str) -> bool:
         """Whether tokens for this app carry `kind` ("DirectoryRole" -> wids, "SecurityGroup" -> groups)."""
@@ -144,6 +196,15 @@ class Tenant:
     calendars: Any = None  # calendar.CalendarStore, set by the fixture loader
     changes: ChangeLog = field(default_factory=lambda: ChangeLog())  # what `/users/delta` reports
     crowd_size: int = 0  # people added by the control API's crowd call so far
+    # Room mailboxes by object id: in Entra they are (disabled) user accounts, but kept apart here so that
+    # `/users` and `/users/delta` never list them as people; every address lookup still finds them.
+    rooms: dict[str, DirectoryUser] = field(default_factory=dict)
+    room_lists: dict[str, RoomList] = field(default_factory=dict)  # by lowercased address
+    # Graph permissions an admin granted beyond the app registration's configured ones (Place.Read.All when rooms
+    # are turned on), per client id: app roles in app-only tokens and delegated scopes for everyone.
+    extra_permissions: dict[str, set[str]] = field(default_factory=dict)
+    # Meetings whose room attendees have not answered yet: (iCalUId, room object id), oldest first.
+    room_answers_due: list[tuple[str, str]] = field(default_factory=list)
     # Address -> user, rebuilt lazily; every hit is re-checked against the user's current fields, so a
     # rename or removal since the index was built can never resolve a stale address.
     _index: dict[str, DirectoryUser] | None = field(default=None, repr=False, compare=False)
@@ -153,11 +214,13 @@ class Tenant:
         wanted = address.strip().lower()
         if wanted in self.users:
             return self.users[wanted]
+        if wanted in self.rooms:
+            return self.rooms[wanted]
         index = self._index if self._index is not None else self._build_index()
         found = index.get(wanted)
-        if found is not None and self.users.get(found.id) is found and _answers_to(found, wanted):
+        if found is not None and self.mailbox_by_id(found.id) is found and _answers_to(found, wanted):
             return found
-        for user in list(self.users.values()):
+        for user in [*self.users.values(), *self.rooms.values()]:
             if _answers_to(user, wanted):
                 self._index = None  # the directory changed since the index was built
                 return user
@@ -165,12 +228,16 @@ class Tenant:
 
     def _build_index(self) -> dict[str, DirectoryUser]:
         index: dict[str, DirectoryUser] = {}
-        for user in list(self.users.values()):
+        for user in [*self.users.values(), *self.rooms.values()]:
             for key in (user.id, user.user_principal_name, user.mail):
                 if key:
                     index.setdefault(key.lower(), user)
         self._index = index
         return index
+
+    def mailbox_by_id(self, object_id: str) -> DirectoryUser | None:
+        """A person or a room by object id."""
+        return self.users.get(object_id) or self.rooms.get(object_id)
 
     def can_reach(self, client_id: str, user: DirectoryUser) -> bool:
         """Whether an application access policy lets this app's app-only token reach the mailbox."""
