@@ -30,6 +30,7 @@ from integrations.models import Connection, IntegrationEvent
 from integrations.state import issue_state
 
 CONSENT_PURPOSE = "admin-consent"
+ROOMS_PERMISSIONS = ("Place.Read.All",)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def consent_prove(
         session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk, tenant=expected
     )
     config = microsoft_config()
-    return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state)
+    extra = ROOMS_PERMISSIONS if connection.rooms_enabled else ()  # rooms on: this consent names their permission
+    return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state, extra=extra)
 
 
 def consent_role_check(identity: VerifiedSignIn) -> None:

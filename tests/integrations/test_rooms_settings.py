@@ -7,7 +7,16 @@ from django.test import Client
 from integrations.models import Connection, IntegrationEvent, Room
 from m365_emulator.testing import EmulatorProcess
 from tests.conftest import Org
-from tests.integrations.helpers import browser, connect, url
+from tests.integrations.helpers import (
+    ADELE,
+    CONTOSO_ID,
+    browser,
+    connect,
+    consent_at_microsoft,
+    query,
+    start_consent,
+    url,
+)
 
 
 def _connection(org: Org) -> Connection:
@@ -40,6 +49,42 @@ class TestTheRoomsSection:
 
 
 class TestTurningRoomsOn:
+    def test_rooms_wait_for_place_read_all_then_one_more_consent_names_only_it_and_the_rooms_come_in(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        connect(client, org, emulator_settings)
+
+        waiting = client.post(url(org, "integration_rooms"), {"rooms": "on"}, follow=True).content.decode()
+        assert "Microsoft has not granted Place.Read.All yet" in waiting
+        assert "Grant Place.Read.All at Microsoft" in waiting
+        assert not Room.objects.filter(organization=org.organization).exists()
+
+        page = consent_at_microsoft(client, org, emulator_settings, ADELE, "accept")
+
+        assert "Rooms on" in page
+        listed = emulator_settings.control("GET", f"/tenants/{CONTOSO_ID}/rooms")["rooms"]
+        hidden = {r["emailAddress"].lower() for r in listed if r.get("hiddenFromAddressList")}
+        bookable = {
+            r["emailAddress"].lower()
+            for r in listed
+            if not r.get("hiddenFromAddressList") and r.get("bookingType", "standard") != "reserved"
+        }
+        ours = set(Room.objects.filter(organization=org.organization).values_list("address", flat=True))
+        assert hidden and ours and ours == bookable
+        assert _connection(org).rooms_granted_at is not None
+
+    def test_the_consent_for_rooms_names_place_read_all_beside_the_default_scope(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        client = browser(org.admin)
+        connect(client, org, emulator_settings)
+        client.post(url(org, "integration_rooms"), {"rooms": "on"})
+
+        scope = query(start_consent(client, org, emulator_settings))["scope"].split()
+
+        assert scope == ["https://graph.microsoft.com/.default", "https://graph.microsoft.com/Place.Read.All"]
+
     def test_turning_rooms_off_forgets_the_rooms_and_says_so_in_the_log(
         self, org: Org, emulator_settings: EmulatorProcess
     ) -> None:
