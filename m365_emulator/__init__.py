@@ -18,5 +18,6 @@ token endpoint), pages (+ pages_html: authorize, sign-in, consent, admin consent
 checkMemberGroups), directory_delta (/users/delta, Graph's delta query, with the facts it follows), crowd (a
 tenant of any size on demand, changes among its people, expiring delta tokens), batch ($batch), control
 (/_emulator/), fixtures (tenants, people, the app), persist (--state-file), testing (EmulatorProcess, Browser
-for tests); the calendar_* and graph_calendar modules are the calendars.
+for tests); the calendar_* and graph_calendar modules are the calendars; rooms_fixture (the demo's rooms),
+places (the places API), rooms_policy (how a room answers an invitation) and rooms_control are the rooms.
 """

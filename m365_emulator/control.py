@@ -122,7 +122,8 @@ GET  /_emulator/log?since=<seq>
     `response_ids` / `response_ical_uids`: the ids of the events the response carried (created, read, updated,
     listed). The log keeps the newest 50,000 entries: "first_seq" is the oldest kept, "dropped" how many were
     forgotten since the last reset, "complete" false when an entry after `since` was forgotten.
-The calendar part adds its own endpoints (answer an invitation, move or cancel an event) under the same root.
+The calendar part adds its own endpoints (answer an invitation, move or cancel an event) under the same root, and
+the rooms theirs (list a tenant's rooms, book one in Outlook, set a policy, grant Place.Read.All): rooms_control.py.
 """
 
 from __future__ import annotations

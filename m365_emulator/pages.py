@@ -417,7 +417,7 @@ def _admin_consent_step(emulator: Host, flow: Flow, tenant: Tenant, user: Direct
     app = emulator.state.apps[flow.client_id]
     if not user.may_grant(app.application_permissions):
         return need_admin_page(flow, app.display_name)
-    return admin_consent_page(flow, app, tenant)
+    return admin_consent_page(flow, app, tenant, sorted(requested_optional(app, flow.scopes)))
 
 
 def _admin_decision(emulator: Host, flow: Flow, tenant: Tenant, user: DirectoryUser, decision: str) -> Response:

@@ -92,8 +92,10 @@ def user_consent_page(flow: Flow, app_name: str, user: DirectoryUser, tenant: Te
     return page("Permissions requested", body)
 
 
-def admin_consent_page(flow: Flow, app: AppRegistration, tenant: Tenant) -> Response:
-    app_items = "".join(f"<li>{escape(p)} (application)</li>" for p in app.application_permissions)
+def admin_consent_page(flow: Flow, app: AppRegistration, tenant: Tenant, extra: list[str] | None = None) -> Response:
+    """`extra`: optional permissions the request names (rooms' Place.Read.All), asked for beside the configured."""
+    named = [*app.application_permissions, *(extra or [])]
+    app_items = "".join(f"<li>{escape(p)} (application)</li>" for p in named)
     delegated = "".join(f"<li>{escape(p)} (delegated)</li>" for p in app.delegated_permissions)
     body = (
         f"<h1>Permissions requested</h1><p><strong>{escape(app.display_name)}</strong> "

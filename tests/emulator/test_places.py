@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from m365_emulator.testing import EmulatorProcess
+from m365_emulator.testing import Browser, ControlFailed, EmulatorProcess
 from tests.emulator.calendar_support import ADELE, consented_app_token, quiet_saturday, schedule, user_token, utc
 from tests.emulator.helpers import CONTOSO, app_token, graph
 
@@ -21,6 +22,12 @@ VISIBLE_CONTOSO_ROOMS = 10  # eleven rooms, one hidden from the address list
 def grant_places(emulator: EmulatorProcess, granted: bool = True, tenant: str = CONTOSO) -> None:
     body = {"client_id": emulator.client_id, "permissions": ["Place.Read.All"], "granted": granted}
     emulator.control("POST", f"/tenants/{tenant}/permissions", body)
+
+
+def consent_url(emulator: EmulatorProcess, scope: str) -> str:
+    redirect = "http://localhost:8000/integrations/microsoft/consent/done/"
+    query = {"client_id": emulator.client_id, "redirect_uri": redirect, "scope": scope}
+    return f"{emulator.browser_url}/{emulator.tenant_id}/v2.0/adminconsent?{urlencode(query)}"
 
 
 def places_token(emulator: EmulatorProcess) -> str:
@@ -148,3 +155,38 @@ def test_seeded_rooms_are_busy_at_times_in_the_coming_weeks(emulator: EmulatorPr
     held = emulator.control("GET", f"/tenants/{CONTOSO}/mailboxes/{LISBON}/events")["value"]
     assert len(held) > 10
     assert all(event["showAs"] == "busy" and event["responseStatus"]["response"] == "accepted" for event in held)
+
+
+def test_an_admin_consent_naming_place_read_all_shows_and_grants_it(emulator: EmulatorProcess) -> None:
+    emulator.grant_admin_consent()
+    assert graph(emulator, "GET", "/places/microsoft.graph.room", app_token(emulator)).status_code == 403
+    url = consent_url(emulator, "https://graph.microsoft.com/Place.Read.All")
+    assert "Place.Read.All (application)" in Browser(emulator).sign_in(url, ADELE, decision=None).page
+    landing = Browser(emulator).sign_in(url, ADELE)
+    assert "https://graph.microsoft.com/Place.Read.All" in landing.params["scope"].split()
+    assert len(rooms(emulator, app_token(emulator))["value"]) == VISIBLE_CONTOSO_ROOMS
+
+
+def test_an_admin_consent_for_the_default_scope_alone_does_not_grant_place_read_all(emulator: EmulatorProcess) -> None:
+    url = consent_url(emulator, "https://graph.microsoft.com/.default")
+    landing = Browser(emulator).sign_in(url, ADELE)
+    assert "https://graph.microsoft.com/Place.Read.All" not in landing.params["scope"].split()
+    assert graph(emulator, "GET", "/places/microsoft.graph.room", app_token(emulator)).status_code == 403
+
+
+def test_a_room_hidden_later_leaves_the_places_api_and_a_removed_room_leaves_get_schedule(
+    emulator: EmulatorProcess,
+) -> None:
+    token = places_token(emulator)
+    emulator.control("POST", f"/tenants/{CONTOSO}/rooms/{LISBON}", {"hiddenFromAddressList": True})
+    assert LISBON not in {room["emailAddress"] for room in rooms(emulator, token)["value"]}
+    emulator.control("DELETE", f"/tenants/{CONTOSO}/rooms/{LISBON}")
+    day = quiet_saturday()
+    answer = schedule(emulator, token, [LISBON], utc(day, 8), utc(day, 12)).json()["value"][0]
+    assert answer["error"]["responseCode"] == "5009"
+
+
+def test_the_control_api_refuses_an_unknown_policy_setting_and_a_bad_value(emulator: EmulatorProcess) -> None:
+    for body in ({"AutoAcceptEverything": True}, {"BookingWindowInDays": 5000}, {"AutomateProcessing": "Maybe"}):
+        with pytest.raises(ControlFailed):
+            emulator.control("POST", f"/tenants/{CONTOSO}/rooms/{LISBON}/policy", body)
