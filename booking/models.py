@@ -21,7 +21,16 @@ from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
 from booking.series import series_words_of
 
-__all__ = ["MAX_ATTENDEES", "NOT_ANSWERING", "Booking", "BookingEvent", "BookingRules", "IllegalMove", "Participant"]
+__all__ = [
+    "MAX_ATTENDEES",
+    "NOT_ANSWERING",
+    "Booking",
+    "BookingEvent",
+    "BookingRules",
+    "IllegalMove",
+    "Participant",
+    "RoomPreference",
+]
 
 MAX_ATTENDEES = 10
 STUCK_AFTER = timedelta(minutes=10)
@@ -79,6 +88,9 @@ class Booking(models.Model):
     room_name = models.CharField(max_length=200, blank=True)
     room_address = models.CharField(max_length=255, blank=True)
     room_response = models.CharField(max_length=30, blank=True)
+    # What the member asked of the room (`booking.search.rooms.RoomAsk.as_json`): another room for this time, when
+    # this one was taken meanwhile or declined, is chosen to the same need.
+    room_need = models.JSONField(null=True, blank=True, default=None)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -191,6 +203,8 @@ class BookingEvent(models.Model):
         "moved_in_outlook": "Moved in Outlook",
         "declined": "Declined",
         "teams_link_changed": "Teams link changed",
+        "room_declined": "The room declined",
+        "room_changed": "Another room",
         NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
     }
 
@@ -200,3 +214,18 @@ class BookingEvent(models.Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.kind, self.kind)
+
+
+class RoomPreference(models.Model):
+    """A member's usual room list and building, remembered when they book a room: the booking page asks for
+    that list first, and offers rooms in that building first when any list will do."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="room_preference")
+    room_list = models.ForeignKey(
+        "integrations.RoomList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    building = models.CharField(max_length=200, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.building or 'any building'}"

@@ -134,12 +134,14 @@ class Readiness:
     """Whether booking can ask Microsoft for this organizer now, and if not, who must do what.
 
     `problem` is empty when it can. `connect_calendar`: individual mode, and the organizer must connect
-    their own calendar first. Who the admin's security group keeps out is `not_enabled`'s answer.
+    their own calendar first. `rooms`: members may ask for a room. Who the admin's security group keeps out
+    is `not_enabled`'s answer.
     """
 
     problem: str = ""
     connect_calendar: bool = False
     graph_suggests: bool = False
+    rooms: bool = False  # members may ask for a room (`rooms_offered`)
 
 
 # What `calendar_readiness` reads, for `accounts.access.membership_for(..., also=...)`: read with the organizer, they
@@ -168,7 +170,7 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
             connect_calendar=True,
             graph_suggests=True,
         )
-    return Readiness(graph_suggests=delegated)
+    return Readiness(graph_suggests=delegated, rooms=connection.rooms_ready)
 
 
 def _connection_of(organizer: Membership) -> Connection | None:
