@@ -17,4 +17,5 @@ urlpatterns = [
     path(f"{_MEETING}/new-times", views.meeting_new_times_view, name="meeting_new_times"),
     path(f"{_MEETING}/reschedule", views.meeting_reschedule_view, name="meeting_reschedule"),
     path(f"{_MEETING}/cancel", views.meeting_cancel_view, name="meeting_cancel"),
+    path(f"{_MEETING}/another-room", views.meeting_reroom_view, name="meeting_reroom"),
 ]

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for, signed_in_user
@@ -17,7 +18,7 @@ from accounts.models import Membership
 from booking import readback, selectors, services
 from booking.forms import BookingForm, CancelForm, NewTimeForm
 from booking.models import Booking
-from booking.services import BookingRefused
+from booking.services import BookingRefused, RoomTaken
 
 
 @login_required
@@ -39,10 +40,25 @@ def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             agenda=data["agenda"],
             teams=data["teams"],
             recurrence=data["recurrence"],
+            room=data["room_chosen"],
+            room_ask=data["room_ask"],
         )
+    except RoomTaken as taken:
+        if taken.other is None:
+            return _refused(request, member, [taken.message], status=409)
+        messages.warning(request, taken.message)
+        return redirect(_confirm_with_room(member, request.POST, str(taken.other.code)))
     except BookingRefused as refused:
         return _refused(request, member, [refused.message], status=409)
     return redirect("meeting_detail", code=code, booking=booking.code)
+
+
+def _confirm_with_room(member: Membership, posted: QueryDict, room: str) -> str:
+    """The confirmation page for the same time and people with another room: the member books it, or not."""
+    query = posted.copy()
+    query.pop("csrfmiddlewaretoken", None)
+    query["room"] = room
+    return f"{reverse('booking_confirm_page', kwargs={'code': member.organization.code})}?{query.urlencode()}"
 
 
 def _problems(form: BookingForm | NewTimeForm) -> list[str]:
@@ -146,6 +162,19 @@ def _change(
     except BookingRefused as refused:
         messages.error(request, refused.message)
     return redirect("meeting_detail", code=code, booking=booking)
+
+
+@login_required
+@require_POST
+@limited(BOOKINGS)
+def meeting_reroom_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """One click: another room for the meeting's time, its room having declined."""
+
+    def reroom(found: Booking, member: Membership) -> str:
+        room = services.booking_change_room(booking=found, actor=signed_in_user(request))
+        return f"{room.name} is booked for this meeting; Microsoft 365 invites the room, and its answer shows here."
+
+    return _change(request, code, booking, reroom, organizer_only=True)
 
 
 @login_required

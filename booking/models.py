@@ -123,6 +123,17 @@ class Booking(models.Model):
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
 
+    ROOM_ANSWERS: ClassVar[dict[str, str]] = {
+        "accepted": "accepted",
+        "tentativelyAccepted": "accepted tentatively",
+        "declined": "declined",
+    }
+
+    @property
+    def room_answer(self) -> str:
+        """The room's answer in words ("not answered yet" until its policy answers)."""
+        return self.ROOM_ANSWERS.get(self.room_response, "not answered yet")
+
     @property
     def room_declined(self) -> bool:
         return bool(self.room_address) and self.room_response == "declined"

@@ -371,6 +371,7 @@ TARGETS: dict[str, Target] = {
     "meeting_retry": Target("post", path=MEETING, explains=()),
     "meeting_new_times": Target("get", path=MEETING, explains=()),
     "meeting_reschedule": Target("post", {"start": INSTANT, "minutes": NUMBER}, path=MEETING),
+    "meeting_reroom": Target("post", path=MEETING, explains=()),
     "meeting_cancel": Target("post", {"comment": text(2000), "confirm": FLAG}, path=MEETING, explains=()),
 }
 

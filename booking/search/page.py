@@ -147,6 +147,8 @@ class ChosenSlot:
     others: tuple[TheirTime, ...] = ()
     series: str = ""  # "Weekly on Tuesday, 26 times, until 24 Aug 2027" for a series
     series_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
+    room: calendars.Room | None = None  # the room that goes with the time
+    room_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -159,11 +161,13 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     start = data["start"].astimezone(zone)
     end = start + timedelta(minutes=data["minutes"])
     others = their_times([*data["required_members"], *data["optional_members"]], start, end)
+    room = data["room_chosen"]
+    rooms = (*room_query(data, str(data.get("room_list") or "")), ("room", str(room.code))) if room else ()
     recurrence = data.get("recurrence")
     if recurrence is None:
-        return ChosenSlot(form, zone, start, end, others)
+        return ChosenSlot(form, zone, start, end, others, room=room, room_params=rooms)
     words = series_words(recurrence, occurrence_dates(recurrence))
-    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)))
+    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)), room, rooms)
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:

@@ -141,3 +141,24 @@ def rooms_answer(read: RoomsRead, ask: RoomAsk, slots: Sequence[engine.RankedSlo
     if beyond:
         why.append(f"{beyond} more fitting rooms were not read (only the first {MOST_ROOMS} are)")
     return RoomsAnswer(ask.words, len(read.ordered), tuple(why), individual)
+
+
+def free_rooms_at(
+    *, organizer: Membership, ask: RoomAsk, start: datetime, end: datetime, excluding: Sequence[str] = ()
+) -> list[calendars.Room]:
+    """The organization's rooms fitting `ask` whose calendars are free for the whole of [start, end), in the
+    order they are offered, less the addresses in `excluding` (a room that was taken or declined): another room
+    for this time. Raises `calendars.CalendarError` when Microsoft does not answer."""
+    read = rooms_read(organizer=organizer, ask=ask, start=start, end=end)
+    free = [o.id for o in read.ordered if o.id not in excluding and choose_room([o], start, end) is not None]
+    rooms = calendars.Room.objects.filter(organization_id=organizer.organization_id, address__in=free)
+    by_address = {r.address: r for r in rooms.select_related("room_list")}
+    return [by_address[a] for a in free if a in by_address]
+
+
+def room_is_free(*, organizer: Membership, address: str, start: datetime, end: datetime) -> bool:
+    """Fresh from Microsoft: is this room's calendar free for the whole of [start, end)? A room that cannot be
+    read is not. Raises `calendars.CalendarError` when Microsoft does not answer."""
+    found = calendars.rooms_free_busy(organizer=organizer, rooms=[address], start=start, end=end)
+    grid = ViewGrid(start, timedelta(minutes=_INTERVAL))
+    return choose_room([_with_busy(RoomOption(address, address), found.get(address), grid)], start, end) is not None
