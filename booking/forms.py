@@ -25,6 +25,7 @@ from booking.rules import (
     durations_words,
 )
 from booking.search.availability import member_zone
+from booking.search.room_form import ChosenRoomField, RoomFields
 from booking.search.series_form import SeriesFields
 from localtime import UnknownZone, canonical_name
 
@@ -77,7 +78,7 @@ class NewTimeForm(forms.Form):
         return data
 
 
-class BookingForm(SeriesFields, NewTimeForm):
+class BookingForm(ChosenRoomField, RoomFields, SeriesFields, NewTimeForm):
     subject = forms.CharField(max_length=255, required=False)
     agenda = forms.CharField(max_length=10000, required=False)
     teams = forms.BooleanField(required=False)
@@ -107,6 +108,10 @@ class BookingForm(SeriesFields, NewTimeForm):
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)
         slot = data.get("slot")
         data["recurrence"] = self.series_from(data, slot.start.astimezone(self.zone).date() if slot else None)
+        data["room_ask"] = self.room_ask_from(data, organizer=self.organizer, people=1 + len(required) + len(optional))
+        if data["room_ask"] is not None and data["recurrence"] is not None:
+            raise forms.ValidationError("A room for a series is not offered yet: book the series with no room.")
+        data["room_chosen"] = self.chosen_room(self.organizer, data["room_ask"])
         return data
 
     def _people(self, field: str) -> list[Membership]:

@@ -8,8 +8,9 @@ from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for, signed_in_user
@@ -25,7 +26,7 @@ from booking.forms import (
     OccurrenceMoveForm,
 )
 from booking.models import Booking, BookingOccurrence
-from booking.services import BookingRefused
+from booking.services import BookingRefused, RoomTaken
 
 F = TypeVar("F", bound=OccurrenceForm)
 
@@ -50,10 +51,25 @@ def booking_create_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             teams=data["teams"],
             recurrence=data["recurrence"],
             near_miss=data.get("near_miss"),
+            room=data["room_chosen"],
+            room_ask=data["room_ask"],
         )
+    except RoomTaken as taken:
+        if taken.other is None:
+            return _refused(request, member, [taken.message], status=409)
+        messages.warning(request, taken.message)
+        return redirect(_confirm_with_room(member, request.POST, str(taken.other.code)))
     except BookingRefused as refused:
         return _refused(request, member, [refused.message], status=409)
     return redirect("meeting_detail", code=code, booking=booking.code)
+
+
+def _confirm_with_room(member: Membership, posted: QueryDict, room: str) -> str:
+    """The confirmation page for the same time and people with another room: the member books it, or not."""
+    query = posted.copy()
+    query.pop("csrfmiddlewaretoken", None)
+    query["room"] = room
+    return f"{reverse('booking_confirm_page', kwargs={'code': member.organization.code})}?{query.urlencode()}"
 
 
 def _problems(form: BookingForm | NewTimeForm | OccurrenceForm) -> list[str]:
@@ -200,6 +216,19 @@ def _occurrence_asked(form: F, found: Booking) -> tuple[F, BookingOccurrence]:
     if not form.is_valid():
         raise BookingRefused(" ".join(_problems(form)))
     return form, selectors.occurrence_for(booking=found, original_start=form.cleaned_data["occurrence"])
+
+
+@login_required
+@require_POST
+@limited(BOOKINGS)
+def meeting_reroom_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """One click: another room for the meeting's time, its room having declined."""
+
+    def reroom(found: Booking, member: Membership) -> str:
+        room = services.booking_change_room(booking=found, actor=signed_in_user(request))
+        return f"{room.name} is booked for this meeting; Microsoft 365 invites the room, and its answer shows here."
+
+    return _change(request, code, booking, reroom, organizer_only=True)
 
 
 @login_required

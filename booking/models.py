@@ -37,6 +37,7 @@ __all__ = [
     "Hold",
     "IllegalMove",
     "Participant",
+    "RoomPreference",
 ]
 
 MAX_ATTENDEES = 10
@@ -87,6 +88,17 @@ class Booking(models.Model):
     read_back_queued_at = models.DateTimeField(null=True, blank=True)  # a read-back chunk holds it (readback.py)
     # A series (booking.series.recurrence_json): one series event in Outlook, `start`/`end` its first occurrence.
     recurrence = models.JSONField(null=True, blank=True, default=None)
+    # The room booked with the meeting, as a resource attendee: its name and address kept here (a room removed
+    # in Exchange leaves the booking's record intact), and its answer as read back ("none" until it answers).
+    room = models.ForeignKey(
+        "integrations.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    room_name = models.CharField(max_length=200, blank=True)
+    room_address = models.CharField(max_length=255, blank=True)
+    room_response = models.CharField(max_length=30, blank=True)
+    # What the member asked of the room (`booking.search.rooms.RoomAsk.as_json`): another room for this time, when
+    # this one was taken meanwhile or declined, is chosen to the same need.
+    room_need = models.JSONField(null=True, blank=True, default=None)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -142,6 +154,21 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
+
+    ROOM_ANSWERS: ClassVar[dict[str, str]] = {
+        "accepted": "accepted",
+        "tentativelyAccepted": "accepted tentatively",
+        "declined": "declined",
+    }
+
+    @property
+    def room_answer(self) -> str:
+        """The room's answer in words ("not answered yet" until its policy answers)."""
+        return self.ROOM_ANSWERS.get(self.room_response, "not answered yet")
+
+    @property
+    def room_declined(self) -> bool:
+        return bool(self.room_address) and self.room_response == "declined"
 
     def move(self, to: str, *, actor: User | None, kind: str, detail: str = "", **fields: object) -> BookingEvent:
         """Move to `to` (saving `fields` with it) and record it once; raises `IllegalMove` if not allowed."""
@@ -320,6 +347,8 @@ class BookingEvent(models.Model):
         "series_ended": "This and the following occurrences cancelled",
         "occurrence_moved_in_outlook": "Occurrence moved in Outlook",
         "occurrence_cancelled_in_outlook": "Occurrence cancelled in Outlook",
+        "room_declined": "The room declined",
+        "room_changed": "Another room",
         NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
     }
 
@@ -329,3 +358,18 @@ class BookingEvent(models.Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.kind, self.kind)
+
+
+class RoomPreference(models.Model):
+    """A member's usual room list and building, remembered when they book a room: the booking page asks for
+    that list first, and offers rooms in that building first when any list will do."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="room_preference")
+    room_list = models.ForeignKey(
+        "integrations.RoomList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    building = models.CharField(max_length=200, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.building or 'any building'}"

@@ -1,4 +1,5 @@
-"""Writes behind the booking page's settings: a member's time zone, and the organization's booking rules."""
+"""Writes behind the booking page's settings: a member's time zone, their usual building (the room list of the
+last room they booked), and the organization's booking rules."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import QueryDict
 
+import integrations.calendars as calendars
 from accounts import audit
 from accounts.models import Membership
 from booking.forms import RulesForm, TimeZoneForm
+from booking.models import RoomPreference
 from booking.rules import booking_rules_of
 
 
@@ -55,3 +58,10 @@ def _record_rules(membership: Membership, form: RulesForm) -> None:
 
 def _shown(value: object) -> str:
     return ", ".join(sorted(str(v) for v in value)) if isinstance(value, list | tuple) else str(value)
+
+
+def room_preference_save(*, membership: Membership, room: calendars.Room) -> None:
+    """Remember the room list and building of the room the member booked: their usual building from now on."""
+    RoomPreference.objects.update_or_create(
+        membership=membership, defaults={"room_list": room.room_list, "building": room.building}
+    )

@@ -287,8 +287,21 @@ def _addresses(organizer: Membership, people: list[Membership]) -> dict[int, str
         return {}  # read again next round
 
 
+def _record_room_response(booking: Booking, event: Event) -> bool:
+    """The room's answer, read like a person's at the address it was invited at; a decline is recorded for the
+    organizer (My meetings offers another room), and the room guard lets the room go."""
+    attendee = event.attendee(booking.room_address) if booking.room_address else None
+    if attendee is None or not attendee.response or attendee.response == booking.room_response:
+        return False
+    Booking.objects.filter(pk=booking.pk).update(room_response=attendee.response)
+    booking.room_response = attendee.response
+    if attendee.response == "declined":
+        booking.history.create(kind="room_declined", state=booking.state, detail=booking.room_name)
+    return True
+
+
 def _record_responses(booking: Booking, event: Event) -> bool:
-    changed = False
+    changed = _record_room_response(booking, event)
     invited = _invited(booking)
     # Each answer is found at the address the invitation went to: the directory record's, never User.email.
     addresses = _addresses(booking.organizer, [p.membership for p in invited])

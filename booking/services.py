@@ -18,6 +18,7 @@ from django.utils import timezone
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
+from booking import preferences
 from booking.engine import Slot
 from booking.engine.recurrence import Recurrence
 from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
@@ -31,12 +32,14 @@ from booking.search.availability import (
     member_zone,
 )
 from booking.search.page import new_times_for
+from booking.search.rooms import RoomAsk, free_rooms_at, room_is_free
 from booking.selectors import booking_people
 from booking.series import recurrence_from_json, recurrence_json, series_rule
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
 TAKEN = "Someone's calendar is no longer free at this time"
 DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
+ROOM_HELD = (Booking.State.PENDING, Booking.State.CONFIRMED)  # as the room guard holds a room (migration 0008)
 log = logging.getLogger(__name__)
 CONFIRM_TASK = "booking.tasks.confirm_booking"  # the task that runs booking_confirm
 
@@ -47,6 +50,15 @@ class BookingRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class RoomTaken(BookingRefused):
+    """The room was booked through Overlap for this time since the page showed it; `other` is a fitting room
+    free for the same time (None when there is none), for the member to take instead."""
+
+    def __init__(self, message: str, other: calendars.Room | None) -> None:
+        super().__init__(message)
+        self.other = other
 
 
 def booking_create(
@@ -60,30 +72,84 @@ def booking_create(
     teams: bool = True,
     recurrence: Recurrence | None = None,
     near_miss: NearMiss | None = None,
+    room: calendars.Room | None = None,
+    room_ask: RoomAsk | None = None,
 ) -> Booking:
     """Commit the booking PENDING (the guard refuses a person's overlapping booking) and enqueue its confirmation.
 
     With `recurrence`, one series: `slot` is its first occurrence, and Microsoft gets one series event; every
     occurrence is recorded and guarded. `near_miss` names the occurrences (by their day in the organizer's zone)
-    to skip or move: the worker does it once the series exists (`booking.series_changes`)."""
+    to skip or move: the worker does it once the series exists (`booking.series_changes`). With `room` (and the
+    `room_ask` it was chosen for), the room is booked with the meeting: a room another Overlap booking holds at
+    this time raises `RoomTaken` with another fitting room free then, if any."""
     _refuse_unless_ready(organizer)
-    with transaction.atomic():
-        booking = Booking.objects.create(
-            organization=organizer.organization,
-            organizer=organizer,
-            start=slot.start,
-            end=slot.end,
-            subject=subject,
-            agenda=agenda,
-            teams=teams,
-            recurrence=recurrence_json(recurrence) if recurrence else None,
-        )
-        if recurrence:
-            occurrences_record(booking=booking, recurrence=recurrence, near_miss=near_miss or NearMiss())
-        _add_participants(booking, organizer, required, optional)
-        booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
-        _enqueue_confirm(booking)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                organization=organizer.organization,
+                organizer=organizer,
+                start=slot.start,
+                end=slot.end,
+                subject=subject,
+                agenda=agenda,
+                teams=teams,
+                recurrence=recurrence_json(recurrence) if recurrence else None,
+                **_room_fields(room, room_ask),
+            )
+            if recurrence:
+                occurrences_record(booking=booking, recurrence=recurrence, near_miss=near_miss or NearMiss())
+            _add_participants(booking, organizer, required, optional)
+            booking.history.create(actor=organizer.user, kind="booked", state=booking.state)
+            if room is not None:
+                preferences.room_preference_save(membership=organizer, room=room)
+            _enqueue_confirm(booking)
+    except IntegrityError:  # the people's guard refuses inside (`_add_participants`): this is the room's
+        if room is None or room_ask is None:
+            raise
+        raise _room_taken(organizer, room, room_ask, slot) from None
     return booking
+
+
+def _room_fields(room: calendars.Room | None, ask: RoomAsk | None) -> dict[str, object]:
+    if room is None:
+        return {}
+    need = ask.as_json() if ask else None
+    return {
+        "room": room,
+        "room_name": room.name,
+        "room_address": room.address,
+        "room_response": "none",
+        "room_need": need,
+    }
+
+
+def _room_taken(organizer: Membership, room: calendars.Room, ask: RoomAsk, slot: Slot) -> RoomTaken:
+    """The room went to another Overlap booking: offer the first fitting room free then (Microsoft's calendars
+    and Overlap's own bookings both), or say there is none."""
+    taken = f"{room.name} was booked for this time since you searched."
+    try:
+        held = _rooms_held(organizer, slot.start, slot.end, excluding=None)
+        rooms = free_rooms_at(organizer=organizer, ask=ask, start=slot.start, end=slot.end, excluding=[room.address])
+    except (CalendarError, ConnectionNotReady):
+        rooms, held = [], set()
+    other = next((r for r in rooms if r.address not in held), None)
+    if other is None:
+        return RoomTaken(f"{taken} No other fitting room is free then: search again.", None)
+    return RoomTaken(f"{taken} {other.name} is free then: book it instead?", other)
+
+
+def _rooms_held(organizer: Membership, start: datetime, end: datetime, *, excluding: Booking | None) -> set[str]:
+    """The rooms Overlap's own bookings hold in [start, end) (as the room guard counts them)."""
+    held = (
+        Booking.objects.filter(
+            organization_id=organizer.organization_id, state__in=ROOM_HELD, start__lt=end, end__gt=start
+        )
+        .exclude(room_address="")
+        .exclude(room_response="declined")
+    )
+    if excluding is not None:
+        held = held.exclude(pk=excluding.pk)
+    return set(held.values_list("room_address", flat=True))
 
 
 def _refuse_unless_ready(organizer: Membership) -> None:
@@ -195,8 +261,46 @@ def _create_event(booking: Booking) -> Event | None:
         if made is None:
             _slot_not_free(booking, check)
         return made
+    if booking.room_address and not _room_ready(booking):
+        return None
     Booking.objects.filter(pk=booking.pk).update(create_attempted_at=timezone.now())
     return calendars.event_create(organizer=booking.organizer, new=_new_event(booking, participants))
+
+
+def _room_ready(booking: Booking) -> bool:
+    """The booking's room is still free (fresh from Microsoft), or else another fitting room free for the time
+    takes its place (recorded for the member to see); False when none is, and the booking failed saying so.
+    Microsoft not answering raises, for the task to try again."""
+    organizer, start, end = booking.organizer, booking.start, booking.end
+    if room_is_free(organizer=organizer, address=booking.room_address, start=start, end=end):
+        return True
+    ask, taken = RoomAsk.from_json(booking.room_need), booking.room_name
+    held = _rooms_held(organizer, start, end, excluding=booking)
+    others = (
+        []
+        if ask is None
+        else free_rooms_at(organizer=organizer, ask=ask, start=start, end=end, excluding=[booking.room_address])
+    )
+    for room in (r for r in others if r.address not in held):
+        if _room_switch(booking, room, f"{taken} was booked meanwhile; {room.name} is free at this time instead."):
+            return True
+    reason = f"{taken} was booked meanwhile, and no other fitting room is free at this time"
+    booking_fail(booking=booking, reason=reason, fix="other_time")
+    return False
+
+
+def _room_switch(booking: Booking, room: calendars.Room, detail: str, *, actor: User | None = None) -> bool:
+    """Put `room` on the booking (the room guard may refuse it: False), with a line in its history."""
+    try:
+        with transaction.atomic():
+            Booking.objects.filter(pk=booking.pk).update(
+                room=room, room_name=room.name, room_address=room.address, room_response="none"
+            )
+            booking.history.create(actor=actor, kind="room_changed", state=booking.state, detail=detail)
+    except IntegrityError:
+        return False
+    booking.refresh_from_db()
+    return True
 
 
 def _made_meanwhile(booking: Booking) -> Event | None:
@@ -228,23 +332,35 @@ def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
 def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
     """The meeting as Microsoft is asked to create it: each attendee at the address of their directory record,
     never `User.email` (which a member can change); one without a record is refused by `event_create`."""
-    invited = [p for p in participants if p.role != Participant.Role.ORGANIZER]
-    addresses = calendars.mailbox_addresses(organizer=booking.organizer, people=[p.membership for p in invited])
-    missing = [p.user.display_name for p in invited if p.membership_id not in addresses]
-    if missing:
-        raise CalendarError(f"{', '.join(missing)}: {calendars.NO_RECORD}.", code="no_mailbox", permanent=True)
-    attendees = tuple(NewAttendee(addresses[p.membership_id], p.user.display_name, p.role) for p in invited)
+    attendees = _invited(booking, participants)
     return NewEvent(
         subject=booking.subject,
         start=booking.start,
         end=booking.end,
-        attendees=attendees,
+        attendees=attendees + _room_attendee(booking),
         body=booking.agenda,
+        location=booking.room_name if booking.room_address else "",
+        location_address=booking.room_address,
         teams=booking.teams,
         transaction_id=str(booking.code),
         tag=str(booking.code),
         recurrence=_series_rule(booking),
     )
+
+
+def _invited(booking: Booking, participants: list[Participant]) -> tuple[NewAttendee, ...]:
+    """The people invited, each at their directory record's address (never `User.email`) with their role."""
+    invited = [p for p in participants if p.role != Participant.Role.ORGANIZER]
+    addresses = calendars.mailbox_addresses(organizer=booking.organizer, people=[p.membership for p in invited])
+    missing = [p.user.display_name for p in invited if p.membership_id not in addresses]
+    if missing:
+        raise CalendarError(f"{', '.join(missing)}: {calendars.NO_RECORD}.", code="no_mailbox", permanent=True)
+    return tuple(NewAttendee(addresses[p.membership_id], p.user.display_name, p.role) for p in invited)
+
+
+def _room_attendee(booking: Booking) -> tuple[NewAttendee, ...]:
+    """The room as a `resource` attendee at its directory address: what books it (the location only names it)."""
+    return (NewAttendee(booking.room_address, booking.room_name, "resource"),) if booking.room_address else ()
 
 
 def _series_rule(booking: Booking) -> calendars.SeriesRule | None:
@@ -323,18 +439,26 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
     if slot.start <= timezone.now():
         raise BookingRefused("Pick a time in the future.")
     _check_new_slot(booking, slot)
-    previous = (booking.start, booking.end)
+    if booking.room_address and booking.room_address in _rooms_held(
+        booking.organizer, slot.start, slot.end, excluding=booking
+    ):
+        raise BookingRefused(f"{booking.room_name} is booked through Overlap at that time: pick another time.")
+    previous = (booking.start, booking.end, booking.room_response)
+    # The room goes along (it stays a resource attendee; only start and end are sent) and answers anew.
+    room = {"room_response": "none"} if booking.room_address else {}
     try:
         with transaction.atomic():
-            booking.move(Booking.State.CONFIRMED, actor=actor, kind="rescheduled", start=slot.start, end=slot.end)
+            booking.move(
+                Booking.State.CONFIRMED, actor=actor, kind="rescheduled", start=slot.start, end=slot.end, **room
+            )
             event = calendars.event_reschedule(
                 organizer=booking.organizer, event_id=booking.event_id, start=slot.start, end=slot.end
             )
     except IntegrityError:
-        booking.start, booking.end = previous
+        booking.start, booking.end, booking.room_response = previous
         raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
     except (CalendarError, ConnectionNotReady) as error:
-        booking.start, booking.end = previous
+        booking.start, booking.end, booking.room_response = previous
         raise BookingRefused(getattr(error, "reason", str(error))) from None
     _after_reschedule(booking, event, actor)
     return booking
@@ -410,6 +534,41 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     booking.move(Booking.State.CANCELLED, actor=actor, kind="cancelled", detail=comment, cancel_comment=comment)
     availability_forget(organization=booking.organization, people=people_of(booking))
     return booking
+
+
+def booking_change_room(*, booking: Booking, actor: User) -> calendars.Room:
+    """Another room for the meeting's time, its room having declined (organizer only): the first room fitting
+    what was asked that is free for the whole meeting (in Microsoft's calendars and Overlap's own bookings), put
+    on the event by a PATCH of its attendees (the people as invited, the room as a resource) and location; the
+    time and the Teams link stay. Raises `BookingRefused` when no room is free or Microsoft refuses."""
+    organizer_only(booking=booking, actor=actor)
+    if booking.state != Booking.State.CONFIRMED or not booking.room_declined:
+        raise BookingRefused("Only a confirmed meeting whose room declined gets another room here.")
+    ask = RoomAsk.from_json(booking.room_need) or RoomAsk("in_person", seats=booking.participants.count())
+    organizer, declined = booking.organizer, booking.room_name
+    try:
+        rooms = free_rooms_at(organizer=organizer, ask=ask, start=booking.start, end=booking.end)
+        held = _rooms_held(organizer, booking.start, booking.end, excluding=booking)
+        for room in (r for r in rooms if r.address not in held and r.address != booking.room_address):
+            if _room_moved(booking, room, f"{declined} declined; {room.name} is booked instead.", actor):
+                return room
+    except (CalendarError, ConnectionNotReady) as error:
+        raise BookingRefused(getattr(error, "reason", str(error))) from None
+    raise BookingRefused(f"No other room fitting the meeting is free at this time: {declined} declined it.")
+
+
+def _room_moved(booking: Booking, room: calendars.Room, detail: str, actor: User) -> bool:
+    """The booking's room changed here and on the event, both or neither; False when the room guard refuses."""
+    with transaction.atomic():
+        if not _room_switch(booking, room, detail, actor=actor):
+            return False
+        people = _invited(booking, _participants(booking))
+        calendars.event_change_room(
+            organizer=booking.organizer, event_id=booking.event_id, attendees=(*people, *_room_attendee(booking)),
+            room=room,
+        )  # fmt: skip
+    availability_forget(organization=booking.organization, people=people_of(booking))
+    return True
 
 
 def booking_new_times(*, booking: Booking) -> SearchResult:

@@ -43,7 +43,7 @@ from integrations.microsoft.types import (
     SeriesRule,
     WorkingHours,
 )
-from integrations.models import CalendarGrant, Connection, DirectoryEntry
+from integrations.models import CalendarGrant, Connection, DirectoryEntry, Room, RoomList
 
 __all__ = [
     "NO_RECORD",
@@ -61,12 +61,15 @@ __all__ = [
     "NotEnabled",
     "Occurrence",
     "Readiness",
+    "Room",
+    "RoomList",
     "Schedule",
     "ScheduleError",
     "SeriesRule",
     "WorkingHours",
     "calendar_readiness",
     "event_cancel",
+    "event_change_room",
     "event_create",
     "event_find_by_tag",
     "event_reschedule",
@@ -78,6 +81,8 @@ __all__ = [
     "not_enabled",
     "occurrence_cancel",
     "occurrence_move",
+    "rooms_free_busy",
+    "rooms_offered",
     "series_end",
     "series_occurrences",
     "suggest_times",
@@ -135,12 +140,14 @@ class Readiness:
     """Whether booking can ask Microsoft for this organizer now, and if not, who must do what.
 
     `problem` is empty when it can. `connect_calendar`: individual mode, and the organizer must connect
-    their own calendar first. Who the admin's security group keeps out is `not_enabled`'s answer.
+    their own calendar first. `rooms`: members may ask for a room. Who the admin's security group keeps out
+    is `not_enabled`'s answer.
     """
 
     problem: str = ""
     connect_calendar: bool = False
     graph_suggests: bool = False
+    rooms: bool = False  # members may ask for a room (`rooms_offered`)
 
 
 # What `calendar_readiness` reads, for `accounts.access.membership_for(..., also=...)`: read with the organizer, they
@@ -169,7 +176,7 @@ def calendar_readiness(*, organizer: Membership) -> Readiness:
             connect_calendar=True,
             graph_suggests=True,
         )
-    return Readiness(graph_suggests=delegated)
+    return Readiness(graph_suggests=delegated, rooms=connection.rooms_ready)
 
 
 def _connection_of(organizer: Membership) -> Connection | None:
@@ -274,6 +281,37 @@ def free_busy_over(
     return {p: found.get(p) or Schedule(p, error=unknown) for p in people}
 
 
+def rooms_offered(*, organizer: Membership) -> bool:
+    """Whether members of this organization may ask for a room: an admin turned rooms on, Microsoft granted
+    Place.Read.All, and the connection works."""
+    connection = _connection_of(organizer)
+    return connection is not None and connection.rooms_ready
+
+
+def rooms_free_busy(
+    *, organizer: Membership, rooms: Sequence[str], start: datetime, end: datetime, interval_minutes: int = 15
+) -> dict[str, Schedule]:
+    """Each room's free/busy in [start, end), keyed by the address as given: getSchedule with room addresses
+    (20 a call, a $batch of calls for more), in the organizer's mailbox domain-wide or with the member's own
+    getSchedule in individual mode. Only the organization's synced rooms are asked about; any other address
+    comes back unreadable. Subjects and locations (a room shows the organizer's name) are dropped by the client.
+    """
+    client, mailbox = _client(organizer)
+    known = set(
+        Room.objects.filter(
+            organization_id=organizer.organization_id, address__in=[r.lower() for r in rooms]
+        ).values_list("address", flat=True)
+    )
+    asked = [r for r in rooms if r.lower() in known]
+    found = _call(
+        organizer,
+        lambda: client.get_schedules(mailbox, asked, start, end, interval_minutes) if asked else {},
+        names_mailbox_only=True,
+    )
+    unknown = ScheduleError(message="This is not one of the organization's rooms.", response_code="no_room")
+    return {r: found.get(r) or Schedule(r, error=unknown) for r in rooms}
+
+
 def suggest_times(
     *,
     organizer: Membership,
@@ -351,6 +389,21 @@ def event_cancel(*, organizer: Membership, event_id: str, comment: str = "") -> 
     _call(organizer, lambda: client.cancel_event(mailbox, event_id, comment))
 
 
+def event_change_room(
+    *, organizer: Membership, event_id: str, attendees: Sequence[NewAttendee], room: Room | None
+) -> Event:
+    """Put another room on the meeting, or none: PATCH only `attendees` (the people as they are, the new room as
+    a `resource` attendee) and `location`; the start, the end and the Teams link are not sent, so they stay."""
+    _only_directory(organizer, [a.address for a in attendees])
+    changes = EventChanges(
+        attendees=tuple(attendees),
+        location=room.name if room else "",
+        location_address=room.address if room else "",
+    )
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.update_event(mailbox, event_id, changes))
+
+
 def events_read(*, organizer: Membership, event_ids: Iterable[str]) -> dict[str, Event | CalendarError]:
     """Read back Overlap's own events by id, 20 to a $batch: each id maps to its event or its error.
 
@@ -420,9 +473,13 @@ def _organizer_mailbox(organizer: Membership) -> Mailbox:
 
 
 def _only_directory(organizer: Membership, addresses: Iterable[str]) -> None:
-    """Refuse, before Microsoft is asked, any address that is not a directory address of the organization."""
+    """Refuse, before Microsoft is asked, any address that is not a directory address of the organization (a
+    person's, or one of its synced rooms')."""
     wanted = {a.lower() for a in addresses}
     unknown = wanted - directory_addresses(organization=organizer.organization, addresses=wanted)
+    if unknown:
+        rooms = Room.objects.filter(organization_id=organizer.organization_id, address__in=unknown)
+        unknown -= set(rooms.values_list("address", flat=True))
     if unknown:
         who = ", ".join(sorted(unknown))
         raise CalendarError(f"{who}: {NO_RECORD}.", code="no_mailbox", permanent=True)

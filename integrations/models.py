@@ -7,6 +7,7 @@ organization (a database constraint).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -78,6 +79,12 @@ class Connection(models.Model):
     # empty: the next sync reads everything.
     directory_delta_link = models.TextField(blank=True)
     directory_delta_tenant = models.CharField(max_length=64, blank=True)
+    # Rooms: the admin's wish (`rooms_enabled`), and when Microsoft proved it granted Place.Read.All (a places
+    # call answered); rooms are offered to members only when both hold.
+    rooms_enabled = models.BooleanField(default=False)
+    rooms_granted_at = models.DateTimeField(null=True, blank=True)
+    rooms_synced_at = models.DateTimeField(null=True, blank=True)
+    rooms_sync_summary = models.CharField(max_length=300, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -96,6 +103,11 @@ class Connection(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def rooms_ready(self) -> bool:
+        """Members may ask for a room: the admin turned rooms on and Microsoft granted the permission."""
+        return self.rooms_enabled and self.rooms_granted_at is not None and self.is_active
 
     @property
     def binding_pending(self) -> bool:
@@ -244,6 +256,8 @@ class IntegrationEvent(models.Model):
         MEMBER_DISCONNECTED = "member_disconnected", "Member disconnected a calendar"
         MICROSOFT_LINKED = "microsoft_linked", "Member connected their Microsoft account"
         SYNC_HELD = "sync_held", "Directory sync waits for an admin"
+        ROOMS_CHANGED = "rooms_changed", "Rooms turned on or off"
+        ROOMS_SYNCED = "rooms_synced", "Rooms synchronised"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="integration_events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -355,3 +369,61 @@ def _move_kind(before: Connection.Status, to: Connection.Status) -> str:
     if to == _S.ACTIVE and before == _S.NEEDS_ATTENTION:
         return _K.RESTORED  # it worked before and works again: no new consent was needed
     return _MOVE_KIND[to]
+
+
+class RoomList(models.Model):
+    """A room list of the organization's Exchange (a building, usually), as the places API gives it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="room_lists")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    address = models.CharField(max_length=255)
+    name = models.CharField(max_length=200)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["organization", "address"], name="one_room_list_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    """A bookable room of the organization, synced from the places API (never edited in Overlap).
+
+    `address` is the room mailbox's address from the directory record: what getSchedule's `schedules` and the
+    resource attendee carry. A room Graph stops listing (removed in Exchange, or hidden from the address list)
+    is deleted at the next sync; bookings keep its name and address.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rooms")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    address = models.CharField(max_length=255)
+    name = models.CharField(max_length=200)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    building = models.CharField(max_length=200, blank=True)
+    floor_label = models.CharField(max_length=100, blank=True)
+    floor_number = models.IntegerField(null=True, blank=True)
+    has_display = models.BooleanField(default=False)
+    has_video = models.BooleanField(default=False)
+    has_audio = models.BooleanField(default=False)
+    wheelchair = models.BooleanField(default=False)
+    room_list = models.ForeignKey(RoomList, null=True, blank=True, on_delete=models.SET_NULL, related_name="rooms")
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["building", "name"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["organization", "address"], name="one_room_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def where(self) -> str:
+        """Building and floor in a few words, for a page."""
+        floor = self.floor_label or (f"floor {self.floor_number}" if self.floor_number is not None else "")
+        return ", ".join(part for part in (self.building, floor) if part)

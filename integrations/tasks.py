@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from integrations.connection.tasks import check_all_connections, check_connection
 from integrations.consent.tasks import release_stale_tenants
-from integrations.directory.tasks import sync_all_directories, sync_directory
+from integrations.directory.tasks import sync_all_directories, sync_all_rooms, sync_directory, sync_rooms
 from integrations.reach.tasks import check_reach
 
 __all__ = [
@@ -18,5 +18,7 @@ __all__ = [
     "check_reach",
     "release_stale_tenants",
     "sync_all_directories",
+    "sync_all_rooms",
     "sync_directory",
+    "sync_rooms",
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"{_ORG}/disconnect", settings_page.disconnect, name="integration_disconnect"),
     path(f"{_ORG}/group", settings_page.save_group, name="integration_group"),
     path(f"{_ORG}/reach", settings_page.check_reach, name="integration_reach"),
+    path(f"{_ORG}/rooms", settings_page.rooms, name="integration_rooms"),
     path(f"{_ORG}/sync", directory.sync_now, name="integration_sync"),
     path(f"{_ORG}/sync/confirm", directory.sync_confirm, name="integration_sync_confirm"),
     path(f"{_ORG}/calendar/", member_calendars.calendar_page, name="calendar_connection"),

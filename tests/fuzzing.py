@@ -247,6 +247,16 @@ SERIES = {
     "skip": _p(DATES, many=True),
     "move": _p(INSTANTS, many=True),
 }
+# A room (booking.search.room_form): on the booking page, in the confirmation link and the booking. A room list
+# or room code is only read with `room_mode`, so none of them certainly refuses on its own.
+ROOM = {
+    "room_mode": _p(st.sampled_from(["in_person", "hybrid", "IN_PERSON", "none"]), good=""),
+    "seats": _p(NUMBERS, bad=refused_by(forms.IntegerField(required=False, min_value=1, max_value=500)), good="3"),
+    "room_list": _p(st.one_of(st.uuids().map(str), st.just("{foreign}"))),
+    "display": FLAG,
+    "video": FLAG,
+}
+CHOSEN_ROOM = {"room": _p(st.one_of(st.uuids().map(str), st.just("{foreign}")))}
 MEETING = {"booking": _p(st.uuids().map(str), good="{meeting}")}
 AUDIT_FILTERS = {
     "area": choice("people", "rules", "connection", "bookings", ""),  # "": every area
@@ -304,6 +314,7 @@ TARGETS: dict[str, Target] = {
     "integration_disconnect": Target("post", {"confirm": FLAG}, connected=False, explains=()),
     "integration_group": Target("post", {"access_group": EMAIL}),
     "integration_reach": COMMAND,
+    "integration_rooms": Target("post", {"rooms": choice("on", "off")}, connected=False, explains=()),
     "integration_sync": COMMAND,
     "integration_sync_confirm": COMMAND,
     "calendar_connection": PAGE,
@@ -333,6 +344,7 @@ TARGETS: dict[str, Target] = {
         {
             **SEARCH,
             **SERIES,
+            **ROOM,
             "minutes": Param(odd=NUMBER.odd, bad=NUMBER.bad, good="30", always=True),
             "start_date": DATE,
             "end_date": DATE,
@@ -342,7 +354,7 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "booking_people": Target("get", {"q": FREE}, explains=()),
-    "booking_confirm_page": Target("get", {**SEARCH, **SERIES, "start": INSTANT}),
+    "booking_confirm_page": Target("get", {**SEARCH, **SERIES, **ROOM, **CHOSEN_ROOM, "start": INSTANT}),
     "booking_time_zone": Target("post", {"time_zone": ZONE}),
     "booking_rules": Target(
         "post",
@@ -356,12 +368,13 @@ TARGETS: dict[str, Target] = {
             "longest_window_days": NUMBER,
         },
     ),
-    "booking_create": Target("post", {**SEARCH, **SERIES, "start": INSTANT}),
+    "booking_create": Target("post", {**SEARCH, **SERIES, **ROOM, **CHOSEN_ROOM, "start": INSTANT}),
     "meetings": PAGE,
     "meeting_detail": Target("get", {"part": FREE}, path=MEETING, explains=()),
     "meeting_retry": Target("post", path=MEETING, explains=()),
     "meeting_new_times": Target("get", path=MEETING, explains=()),
     "meeting_reschedule": Target("post", {"start": INSTANT, "minutes": NUMBER}, path=MEETING),
+    "meeting_reroom": Target("post", path=MEETING, explains=()),
     "meeting_cancel": Target("post", {"comment": text(2000), "confirm": FLAG}, path=MEETING, explains=()),
     # One occurrence of a series, by its original start: cancelled (it alone or with the following), or moved.
     "meeting_occurrence_cancel": Target(

@@ -28,7 +28,18 @@ from booking import engine
 from booking.rules import BookingRules, booking_rules_of
 from booking.search import merged_reads
 from booking.search.microsoft_offers import delegated_suggestions, graph_offered
-from booking.search.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
+from booking.search.results import (
+    CouldNotRead,
+    Hard,
+    RoomPick,
+    RoomsAnswer,
+    SearchResult,
+    SlotCheck,
+    Suggestion,
+    Wanted,
+    zone_label,
+)
+from booking.search.rooms import RoomAsk, rooms_answer, rooms_read, with_rooms
 from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
 from localtime import zone_or_none
 
@@ -70,6 +81,7 @@ def availability_search(
     now: datetime | None = None,
     rules: BookingRules | None = None,
     graph_suggests: bool | None = None,
+    room: RoomAsk | None = None,
 ) -> SearchResult:
     """Times for the organizer and the colleagues in [window_start, window_end), best first, with reasons.
 
@@ -81,7 +93,8 @@ def availability_search(
     Raises `ValueError` for a request the page should have refused, and `calendars.ConnectionNotReady` when the
     organization is not connected; Microsoft's refusals come back as a failed result with the reason.
     `rules` and `graph_suggests` (the organization's mode, as `calendars.calendar_readiness` told it) spare
-    reading them again when the caller has just read them.
+    reading them again when the caller has just read them. With `room`, only times with a fitting room free for
+    the whole time are offered, each naming its room (`booking.search.rooms`).
     """
     _check_people(organizer, [*required, *optional, *widened])
     wanted = Wanted(
@@ -110,7 +123,18 @@ def availability_search(
     ranked = engine.search(people, request)
     shown = graph_offered(ranked, found, wanted, people) if graph_suggests else ranked
     hard = _hard(people, request, shown, wanted, graph=graph_suggests)
-    return _from_engine(shown, people, organizer, "microsoft" if graph_suggests else "overlap", hard)
+    source = "microsoft" if graph_suggests else "overlap"
+    if room is None:
+        return _from_engine(shown, people, organizer, source, hard)
+    try:
+        read = rooms_read(organizer=organizer, ask=room, start=read_start, end=read_end)
+    except calendars.CalendarError as error:
+        return SearchResult(source=source, failed=f"Microsoft 365 did not answer for the rooms: {error.reason}")
+    with_room, picks = with_rooms(shown, read)
+    answer = rooms_answer(read, room, shown.slots, individual=graph_suggests)
+    if shown.slots and not with_room.slots:
+        hard = Hard(hard.days)  # everyone could meet: only the rooms are missing, no change of people would help
+    return _from_engine(with_room, people, organizer, source, hard, picks, answer)
 
 
 def _hard(
@@ -391,6 +415,8 @@ def _from_engine(
     organizer: Membership,
     source: str = "overlap",
     hard: Hard | None = None,
+    picks: dict[datetime, RoomPick] | None = None,
+    rooms: RoomsAnswer | None = None,
 ) -> SearchResult:
     # Each zone's label once: it is the same for every time, and naming a zone costs more than converting to it.
     zones = [(name, tz, zone_label(tz)) for name, tz in _zones(people, organizer)]
@@ -398,13 +424,16 @@ def _from_engine(
     def local(slot: engine.RankedSlot) -> tuple[tuple[str, datetime, str], ...]:
         return tuple((name, slot.start.astimezone(tz), label) for name, tz, label in zones)
 
+    room_of = picks or {}
+
     def brief(slot: engine.RankedSlot) -> Suggestion:
         flags = slot.flags if slot.outside_hours else ()
-        return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot))
+        return Suggestion(slot.start, slot.end, flags=flags, local_times=local(slot), room=room_of.get(slot.start))
 
     def full(slot: engine.RankedSlot) -> Suggestion:
         words = slot.explanation
-        return Suggestion(slot.start, slot.end, words.summary, words.reasons, words.flags, local(slot))
+        room = room_of.get(slot.start)
+        return Suggestion(slot.start, slot.end, words.summary, words.reasons, words.flags, local(slot), room)
 
     unreadable = tuple(CouldNotRead(u.name, u.reason, u.required) for u in result.unreadable)
     return SearchResult(
@@ -415,6 +444,7 @@ def _from_engine(
         failed=result.failed,
         notes=result.notes,
         hard=hard or Hard(),
+        rooms=rooms,
     )
 
 

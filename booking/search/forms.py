@@ -14,6 +14,8 @@ from accounts.models import Membership
 from booking.rules import LONGEST_WINDOW_DAYS, BookingRules
 from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED, member_zone
 from booking.search.colleagues import colleagues_by_uuid
+from booking.search.room_form import ChosenRoomField, RoomFields
+from booking.search.rooms import RoomAsk
 from booking.search.series_form import SeriesFields
 
 
@@ -82,7 +84,7 @@ class _People(forms.Form):
         return minutes
 
 
-class SearchForm(SeriesFields, _People):
+class SearchForm(RoomFields, SeriesFields, _People):
     """What the member asks for; dates are days in the member's own time zone."""
 
     minutes = forms.IntegerField(label="Duration (minutes)")
@@ -109,6 +111,7 @@ class SearchForm(SeriesFields, _People):
             self.add_error(None, "Only people in this meeting can be searched outside their working hours.")
         cleaned["widened_members"] = [m for m in cleaned["required_members"] if str(m.user.uuid) in widen]
         cleaned["recurrence"] = self.series_from(cleaned, start)
+        cleaned["room_ask"] = _room_ask(self, cleaned)
         return cleaned
 
     def _range_problem(self, start: date, end: date) -> str:
@@ -130,7 +133,7 @@ class SearchForm(SeriesFields, _People):
         return _midnight(start, self.zone), _midnight(end, self.zone)
 
 
-class ConfirmLinkForm(SeriesFields, _People):
+class ConfirmLinkForm(ChosenRoomField, RoomFields, SeriesFields, _People):
     """The chosen time, as the confirmation link carries it: the people, the start and the duration."""
 
     start = forms.CharField()
@@ -148,6 +151,8 @@ class ConfirmLinkForm(SeriesFields, _People):
         cleaned = super().clean()
         start = cleaned.get("start")
         cleaned["recurrence"] = self.series_from(cleaned, start.astimezone(self.zone).date() if start else None)
+        cleaned["room_ask"] = _room_ask(self, cleaned)
+        cleaned["room_chosen"] = self.chosen_room(self.organizer, cleaned["room_ask"])
         return cleaned
 
     def clean_start(self) -> datetime:
@@ -167,6 +172,18 @@ class ConfirmLinkForm(SeriesFields, _People):
         if not self.rules.on_grid(start, self.zone):
             raise forms.ValidationError(self.rules.grid_words(self.zone))
         return start
+
+
+def _room_ask(form: RoomFields | _People, cleaned: dict[str, Any]) -> RoomAsk | None:
+    """The room asked for, everyone in the meeting counted for its seats; a series with a room is refused (a
+    room's policy declines a whole series for one conflicting occurrence, and series rooms are not searched)."""
+    assert isinstance(form, RoomFields) and isinstance(form, _People)
+    people = 1 + len(cleaned["required_members"]) + len(cleaned["optional_members"])
+    ask = form.room_ask_from(cleaned, organizer=form.organizer, people=people)
+    if ask is not None and cleaned.get("recurrence") is not None:
+        form.add_error(None, "A room for a series is not offered yet: book the series with no room.")
+        return None
+    return ask
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

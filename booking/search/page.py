@@ -33,7 +33,8 @@ from booking.search.availability import (
     member_zone,
 )
 from booking.search.forms import ConfirmLinkForm, SearchForm, next_working_days
-from booking.search.results import TheirTime, named_zone, their_times
+from booking.search.results import RoomPick, TheirTime, named_zone, their_times
+from booking.search.room_form import room_query, usual_room_list
 from booking.search.series import SeriesAnswer
 from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
@@ -102,6 +103,8 @@ class Finding:
     # The days with times that `days` leaves out, and the link that shows them.
     more_days: tuple[date, ...] = ()
     more_url: str = ""
+    # The organization's room lists (buildings), for the "Room" fields; empty when rooms are not offered.
+    room_lists: tuple[calendars.RoomList, ...] = ()
 
 
 def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
@@ -115,12 +118,18 @@ def find_times(*, organizer: Membership, query: QueryDict) -> Finding:
     readiness = calendars.calendar_readiness(organizer=organizer)
     searched = "minutes" in query
     data = query if searched else None
-    form = SearchForm(data, organizer=organizer, rules=rules, zone=zone, today=today, initial=_initial(rules, today))
+    initial = _initial(rules, today) | ({"room_list": usual_room_list(organizer)} if readiness.rooms else {})
+    form = SearchForm(data, organizer=organizer, rules=rules, zone=zone, today=today, initial=initial)
     finding = Finding(form, rules, zone, readiness, searched=searched, days_from=_days_from(query))
+    if readiness.rooms:
+        finding.room_lists = tuple(calendars.RoomList.objects.filter(organization_id=organizer.organization_id))
     if not searched or not form.is_valid():
         return finding
     finding.chosen = _chosen(form)
     if readiness.problem:
+        return finding
+    if form.cleaned_data["room_ask"] is not None and not readiness.rooms:
+        form.add_error(None, "Rooms are not turned on for your organization: ask your admin, or search with no room.")
         return finding
     not_enabled = _not_enabled(organizer, form)
     if not_enabled:
@@ -141,6 +150,8 @@ class ChosenSlot:
     series: str = ""  # "Weekly on Tuesday, 26 times, until 24 Aug 2027" for a series
     series_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
     changes: str = ""  # a near miss booked anyway: "14 Apr moved to 15:00, 21 Apr skipped"
+    room: calendars.Room | None = None  # the room that goes with the time
+    room_params: tuple[tuple[str, str], ...] = ()  # carried on to the booking
 
 
 def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
@@ -153,17 +164,27 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     start = data["start"].astimezone(zone)
     end = start + timedelta(minutes=data["minutes"])
     others = their_times([*data["required_members"], *data["optional_members"]], start, end)
+    room = data["room_chosen"]
+    rooms = (*room_query(data, str(data.get("room_list") or "")), ("room", str(room.code))) if room else ()
     recurrence = data.get("recurrence")
     if recurrence is None:
-        return ChosenSlot(form, zone, start, end, others)
+        return ChosenSlot(form, zone, start, end, others, room=room, room_params=rooms)
     words = series_words(recurrence, occurrence_dates(recurrence))
     changes = (data.get("near_miss") or NearMiss()).words
-    return ChosenSlot(form, zone, start, end, others, words, tuple(series_query(data)), changes)
+    return ChosenSlot(
+        form, zone, start, end, others, words, tuple(series_query(data)), changes, room=room, room_params=rooms
+    )
 
 
 def _initial(rules: BookingRules, today: date) -> dict[str, object]:
     start, end = next_working_days(today)
-    return {"minutes": rules.default_duration_minutes, "start_date": start, "end_date": end, "teams": True}
+    return {
+        "minutes": rules.default_duration_minutes,
+        "start_date": start,
+        "end_date": end,
+        "teams": True,
+        "room_mode": "",
+    }
 
 
 def _chosen(form: SearchForm) -> list[tuple[Membership, bool, bool]]:
@@ -237,6 +258,7 @@ def _search(finding: Finding, organizer: Membership, form: SearchForm) -> None:
         widened=data["widened_members"],
         rules=finding.rules,
         graph_suggests=finding.readiness.graph_suggests,
+        room=data["room_ask"],
     )
     base = _confirm_base(organizer, data)
     finding.result = result
@@ -299,8 +321,8 @@ def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> st
     the answer), and a digest
     of the cached free/busy it would read; "" when it is not kept (individual mode also asks findMeetingTimes, or
     the free/busy is not cached)."""
-    if finding.readiness.graph_suggests:
-        return ""
+    if finding.readiness.graph_suggests or form.cleaned_data["room_ask"] is not None:
+        return ""  # rooms' free/busy is read afresh each time (booked by everyone), so such answers are not kept
     data, (start, end) = form.cleaned_data, form.window
     people = [*data["required_members"], *data["optional_members"]]
     free_busy = cached_free_busy_digest(
@@ -380,6 +402,7 @@ def _confirm_base(organizer: Membership, data: Mapping[str, object]) -> tuple[st
     params += [("subject", str(data["subject"])), ("agenda", str(data["agenda"]))]
     if data["teams"]:
         params.append(("teams", "on"))
+    params += room_query(dict(data), str(data.get("room_list") or ""))
     return path, urlencode(params)
 
 
@@ -394,20 +417,26 @@ def _time_item(choice: Choice) -> str:
         for name, clock, zone in choice.local_clocks
     )
     flags = "".join(f' <span class="badge warn">{escape(flag)}</span>' for flag in choice.suggestion.flags)
-    return f'<li><a href="{escape(choice.url)}">{choice.clock}</a>{local}{flags}</li>'
+    room = choice.suggestion.room
+    where = f' <span class="room">· {escape(room.name)}</span>' if room else ""
+    return f'<li><a href="{escape(choice.url)}">{choice.clock}</a>{where}{local}{flags}</li>'
 
 
 def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choice:
     path, query = base
     # urlencode's quoting of this fixed format, written out: only the colons need it (":" is "%3A").
     start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
-    url = f"{path}?start={start}&{query}"
+    url = f"{path}?start={start}&{query}" + _room_param(suggestion.room)
     local_start = suggestion.start.astimezone(zone)
     clocks = tuple(
         (name, f"{t:%H:%M}" + (f" {t:%a}" if t.date() != local_start.date() else ""), z)
         for name, t, z in suggestion.local_times
     )
     return Choice(suggestion, local_start, suggestion.end.astimezone(zone), url, f"{local_start:%H:%M}", clocks)
+
+
+def _room_param(room: RoomPick | None) -> str:
+    return f"&room={room.code}" if room else ""  # a UUID: nothing to quote
 
 
 NEW_TIMES_DAYS = 7

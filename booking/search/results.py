@@ -17,6 +17,28 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class RoomPick:
+    """The room a suggested time comes with, as a page names it; `code` is the room's UUID (the link's `room`)."""
+
+    code: str
+    name: str
+    where: str = ""
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class RoomsAnswer:
+    """What a search with a room says of rooms: what was asked (`asked`), how many fitting rooms were read, why the
+    others were not offered (`not_offered`, one line per reason), and whether the member's own getSchedule read
+    them (individual mode, where Microsoft's findMeetingTimes is not trusted with rooms)."""
+
+    asked: str
+    read: int
+    not_offered: tuple[str, ...] = ()
+    individual: bool = False
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """A time to propose, in UTC, with what makes it good and how it sits in each colleague's day.
 
@@ -31,6 +53,7 @@ class Suggestion:
     reasons: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     local_times: tuple[tuple[str, datetime, str], ...] = ()
+    room: RoomPick | None = None  # the room that goes with this time, when a room was asked for
 
 
 def named_zone(name: str) -> tzinfo | None:
@@ -101,7 +124,8 @@ class SearchResult:
     """The best times first (`best`), every time earliest first (`slots`), and who could not be read.
 
     `source` is "overlap" (ranked from free/busy) or "microsoft" (ranked from free/busy, among the times Graph's
-    findMeetingTimes offers). When `failed` is
+    findMeetingTimes offers). With a room asked for, every time names its room and `rooms` says why the other
+    rooms were not offered. When `failed` is
     set there is no time at all, and it says why; `notes` explain an empty result and what to try.
     """
 
@@ -112,6 +136,7 @@ class SearchResult:
     failed: str = ""
     notes: tuple[str, ...] = ()
     hard: Hard = Hard()
+    rooms: RoomsAnswer | None = None  # when a room was asked for
 
 
 @dataclass(frozen=True)

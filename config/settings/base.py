@@ -283,6 +283,10 @@ DIRECTORY_SYNC_MINUTES = env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1)
 CELERY_BEAT_SCHEDULE["integrations-directory-sync"] = periodic(
     "integrations.tasks.sync_all_directories", seconds=60.0 * DIRECTORY_SYNC_MINUTES
 )
+# Organizations with rooms on (either mode): rooms and room lists from the places API, as often as people.
+CELERY_BEAT_SCHEDULE["integrations-rooms-sync"] = periodic(
+    "integrations.tasks.sync_all_rooms", seconds=60.0 * DIRECTORY_SYNC_MINUTES
+)
 
 # Booking: read back Overlap's own upcoming meetings by id; each round (READ_BACK_ROUND_SECONDS) takes only those
 # due: read longer ago than READ_BACK_SOON_SECONDS within a day of their start, READ_BACK_LATER_SECONDS after that.

@@ -23,12 +23,14 @@ from integrations.connection.lookup import connection_for, connection_or_new, co
 from integrations.connection.problems import record_problem
 from integrations.consent import binding
 from integrations.directory.queue import directory_sync_enqueue
+from integrations.directory.rooms_access import rooms_permission_check
 from integrations.microsoft import auth, errors
 from integrations.microsoft.oidc import WHO_CAN_CONSENT, VerifiedSignIn
 from integrations.models import Connection, IntegrationEvent
 from integrations.state import issue_state
 
 CONSENT_PURPOSE = "admin-consent"
+ROOMS_PERMISSIONS = ("Place.Read.All",)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def consent_prove(
         session, purpose=CONSENT_PURPOSE, organization_code=organization.code, user_id=actor.pk, tenant=expected
     )
     config = microsoft_config()
-    return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state)
+    extra = ROOMS_PERMISSIONS if connection.rooms_enabled else ()  # rooms on: this consent names their permission
+    return auth.admin_consent_url(config, tenant=expected, redirect_uri=redirect_uri, state=state, extra=extra)
 
 
 def consent_role_check(identity: VerifiedSignIn) -> None:
@@ -195,4 +198,5 @@ def _verify_and_activate(connection: Connection, *, actor: User, tenant_guid: st
     connection.mark_active(actor=actor, detail=f"tenant {tenant_guid}, {connection.get_mode_display()}")
     if connection.mode == Connection.Mode.DOMAIN_WIDE:
         directory_sync_enqueue(connection.organization)
+    rooms_permission_check(connection=connection)  # rooms on: this consent may be the one that granted them
     return ConsentOutcome(connected=True)

@@ -22,3 +22,9 @@ def directory_sync_enqueue(organization: Organization, *, confirmed: bool = Fals
     """Queue a sync once the current transaction commits (a new or changed connection, a consent that worked)."""
     organization_id = organization.pk
     transaction.on_commit(lambda: tasks.sync_directory.delay(organization_id, confirmed))
+
+
+def rooms_sync_enqueue(organization: Organization) -> None:
+    """Queue a rooms sync once the current transaction commits (rooms turned on, the permission granted)."""
+    organization_id = organization.pk
+    transaction.on_commit(lambda: tasks.sync_rooms.delay(organization_id))

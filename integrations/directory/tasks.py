@@ -10,6 +10,7 @@ from celery.app.task import Task
 from accounts.models import Organization
 from integrations.connection.clients import ConnectionNotReady
 from integrations.connection.problems import connection_report_error
+from integrations.directory.rooms import rooms_sync
 from integrations.directory.sync import directory_sync
 from integrations.microsoft import errors
 from integrations.models import Connection
@@ -44,6 +45,35 @@ def sync_all_directories() -> int:
     )
     for organization_id in ids:
         sync_directory.delay(organization_id)
+    return len(ids)
+
+
+@shared_task(name="integrations.tasks.sync_rooms", bind=True, max_retries=_MAX_RETRIES, acks_late=True)
+def sync_rooms(self: Task[..., str], organization_id: int) -> str:
+    """Bring one organization's rooms in step with the places API (both modes); retries transient errors."""
+    organization = Organization.objects.get(pk=organization_id)
+    try:
+        return rooms_sync(organization=organization).summary
+    except ConnectionNotReady as exc:
+        return f"skipped: {exc}"
+    except errors.MicrosoftError as error:
+        if not error.permanent and self.request.retries < _MAX_RETRIES:
+            raise self.retry(exc=error, countdown=_backoff(error, self.request.retries)) from error
+        log.warning("Rooms sync for organization %s failed: %s", organization.pk, error)
+        connection_report_error(organization=organization, error=error)
+        return f"failed: {error}"
+
+
+@shared_task(name="integrations.tasks.sync_all_rooms")
+def sync_all_rooms() -> int:
+    """The periodic rooms sync: one task per active organization that turned rooms on and was granted them."""
+    ids = list(
+        Connection.objects.filter(
+            status=Connection.Status.ACTIVE, rooms_enabled=True, rooms_granted_at__isnull=False
+        ).values_list("organization_id", flat=True)
+    )
+    for organization_id in ids:
+        sync_rooms.delay(organization_id)
     return len(ids)
 
 

@@ -38,7 +38,8 @@ from integrations.microsoft.types import DelegatedGrant
 
 logger = logging.getLogger("integrations.microsoft.auth")
 
-GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+GRAPH_DEFAULT_SCOPE = f"{GRAPH_RESOURCE}/.default"
 # Delegated mode's permissions; MSAL adds openid, profile and offline_access itself.
 DELEGATED_SCOPES = ("User.Read", "Calendars.ReadWrite", "Calendars.Read.Shared")
 _RESERVED_SCOPES = {"openid", "profile", "offline_access"}
@@ -167,11 +168,15 @@ def forget_all() -> None:
         _authorities.clear()
 
 
-def admin_consent_url(config: MicrosoftConfig, *, tenant: str, redirect_uri: str, state: str) -> str:
-    """Where to send a tenant admin to grant Overlap's application permissions (v2 endpoint, /.default)."""
-    query = urlencode(
-        {"client_id": config.client_id, "scope": GRAPH_DEFAULT_SCOPE, "redirect_uri": redirect_uri, "state": state}
-    )
+def admin_consent_url(
+    config: MicrosoftConfig, *, tenant: str, redirect_uri: str, state: str, extra: tuple[str, ...] = ()
+) -> str:
+    """Where to send a tenant admin to grant Overlap's application permissions (v2 endpoint, /.default).
+
+    `extra`: permissions beyond the configured ones that this consent names (rooms: `Place.Read.All`), as
+    Graph's full names next to /.default."""
+    scope = " ".join([GRAPH_DEFAULT_SCOPE, *(f"{GRAPH_RESOURCE}/{name}" for name in extra)])
+    query = urlencode({"client_id": config.client_id, "scope": scope, "redirect_uri": redirect_uri, "state": state})
     return f"{config.browser_authority(_checked_tenant(tenant))}/v2.0/adminconsent?{query}"
 
 

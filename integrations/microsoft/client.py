@@ -28,6 +28,8 @@ from integrations.microsoft.types import (
     NewAttendee,
     NewEvent,
     Occurrence,
+    Room,
+    RoomList,
     Schedule,
     ScheduleError,
     SeriesRule,
@@ -54,6 +56,7 @@ _PATTERN_FIELDS = {
     "absoluteyearly": ("dayOfMonth", "month"),
     "relativeyearly": ("daysOfWeek", "month", "index"),
 }
+PLACES_PAGE = 100  # Graph's default page of places; asked for explicitly so paging is predictable
 SCHEDULE_LIMIT = 20  # mailboxes per getSchedule
 GROUP_LIMIT = 20  # group ids per checkMemberGroups
 MAX_WINDOW = timedelta(days=62)
@@ -162,6 +165,26 @@ class GraphClient:
             response = self.transport.request("POST", f"{_user_path(user)}/checkMemberGroups", body=body)
             found.update(str(v) for v in response.body.get("value") or [])
         return found
+
+    # Rooms (the places API; Place.Read.All)
+
+    def rooms(self) -> list[Room]:
+        """Every room Graph lists (all pages). Rooms hidden from the address list are never among them."""
+        params = {"$top": str(PLACES_PAGE)}
+        return [parse.room(item) for item in self.transport.pages("/places/microsoft.graph.room", params)]
+
+    def room_lists(self) -> list[RoomList]:
+        params = {"$top": str(PLACES_PAGE)}
+        return [parse.room_list(item) for item in self.transport.pages("/places/microsoft.graph.roomlist", params)]
+
+    def rooms_of_list(self, room_list: str) -> list[Room]:
+        """The rooms of one room list, named by the list's address (Graph takes the address here, not the id)."""
+        path = f"/places/{quote(room_list, safe='@')}/microsoft.graph.roomlist/rooms"
+        return [parse.room(item) for item in self.transport.pages(path, {"$top": str(PLACES_PAGE)})]
+
+    def probe_places(self) -> None:
+        """One harmless places call: proves Place.Read.All was granted (403 otherwise)."""
+        self.transport.request("GET", "/places/microsoft.graph.room", params={"$top": "1"})
 
     # Availability
 
@@ -460,6 +483,15 @@ def _attendees_body(attendees: Iterable[NewAttendee]) -> list[dict[str, Any]]:
     return [{"type": a.type, "emailAddress": {"address": a.address, "name": a.name or a.address}} for a in attendees]
 
 
+def _location(name: str, address: str) -> dict[str, Any]:
+    """A room's location names it and its address (the resource attendee is what books it); an empty name
+    clears the location."""
+    location: dict[str, Any] = {"displayName": name}
+    if address and name:
+        location["locationEmailAddress"] = address  # locationType is read-only at Graph: not sent
+    return location
+
+
 def _new_event_body(new: NewEvent) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": new.subject,
@@ -471,7 +503,7 @@ def _new_event_body(new: NewEvent) -> dict[str, Any]:
         "responseRequested": True,
     }
     if new.location:
-        body["location"] = {"displayName": new.location}
+        body["location"] = _location(new.location, new.location_address)
     if new.teams:
         body |= {"isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness"}
     if new.transaction_id:
@@ -518,7 +550,7 @@ def _changes_body(changes: EventChanges) -> dict[str, Any]:
     if changes.body is not None:
         body["body"] = {"contentType": changes.body_type, "content": changes.body}
     if changes.location is not None:
-        body["location"] = {"displayName": changes.location}
+        body["location"] = _location(changes.location, changes.location_address)
     if changes.attendees is not None:
         body["attendees"] = _attendees_body(changes.attendees)
     return body

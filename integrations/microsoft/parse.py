@@ -19,6 +19,8 @@ from integrations.microsoft.types import (
     MeetingTimeSuggestion,
     MeetingTimeSuggestions,
     Occurrence,
+    Room,
+    RoomList,
     Schedule,
     ScheduleError,
     WorkingHours,
@@ -54,6 +56,40 @@ def user(data: dict[str, Any]) -> DirectoryUser:
         surname=data.get("surname"),
         job_title=data.get("jobTitle"),
     )
+
+
+def room(data: dict[str, Any]) -> Room:
+    """One `microsoft.graph.room`; capacity may come as a string (an old Graph example sends "50")."""
+    return Room(
+        id=str(data.get("id") or ""),
+        address=str(data.get("emailAddress") or "").lower(),
+        display_name=str(data.get("displayName") or data.get("emailAddress") or ""),
+        capacity=_int_or_none(data.get("capacity")),
+        building=str(data.get("building") or ""),
+        floor_number=_int_or_none(data.get("floorNumber")),
+        floor_label=str(data.get("floorLabel") or ""),
+        display_device=str(data.get("displayDeviceName") or ""),
+        video_device=str(data.get("videoDeviceName") or ""),
+        audio_device=str(data.get("audioDeviceName") or ""),
+        wheelchair=bool(data.get("isWheelChairAccessible")),
+        bookable=str(data.get("bookingType") or "standard").lower() != "reserved",
+        place_id=str(data.get("placeId") or ""),
+    )
+
+
+def room_list(data: dict[str, Any]) -> RoomList:
+    return RoomList(
+        id=str(data.get("id") or ""),
+        address=str(data.get("emailAddress") or "").lower(),
+        display_name=str(data.get("displayName") or data.get("emailAddress") or ""),
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def schedule(data: dict[str, Any]) -> Schedule:

@@ -43,6 +43,36 @@ class DirectoryPage:
 
 
 @dataclass(frozen=True)
+class Room:
+    """A room from the places API (`microsoft.graph.room`). Rooms hidden from the address list never come back
+    from Graph, so a room missing here is gone for Overlap. `address` is the room mailbox's SMTP address, what
+    getSchedule and a resource attendee take."""
+
+    id: str
+    address: str
+    display_name: str
+    capacity: int | None = None
+    building: str = ""
+    floor_number: int | None = None
+    floor_label: str = ""
+    display_device: str = ""
+    video_device: str = ""
+    audio_device: str = ""
+    wheelchair: bool = False
+    bookable: bool = True  # bookingType "reserved" rooms cannot be booked
+    place_id: str = ""
+
+
+@dataclass(frozen=True)
+class RoomList:
+    """A room list (`microsoft.graph.roomList`): a building or a floor, named by its address."""
+
+    id: str
+    address: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class BusyItem:
     """Busy time from getSchedule. Deliberately no subject and no location."""
 
@@ -145,6 +175,7 @@ class NewEvent:
     body: str = ""
     body_type: str = "text"  # or "HTML"
     location: str = ""
+    location_address: str = ""  # a room's address: `location` names the room (it books nothing by itself)
     teams: bool = True
     transaction_id: str | None = None
     tag: str | None = None  # written to TAG_PROPERTY_ID
@@ -161,6 +192,7 @@ class EventChanges:
     body: str | None = None
     body_type: str = "text"
     location: str | None = None
+    location_address: str = ""
     attendees: tuple[NewAttendee, ...] | None = None
 
 

@@ -19,6 +19,7 @@ from integrations.connection.log import audit
 from integrations.connection.lookup import connection_for, connection_or_new
 from integrations.connection.problems import record_problem
 from integrations.directory.queue import directory_sync_enqueue
+from integrations.directory.rooms_access import rooms_forget, rooms_permission_check
 from integrations.member_calendars.services import forget_member_grants
 from integrations.microsoft import auth, errors
 from integrations.models import Connection, IntegrationEvent
@@ -164,6 +165,29 @@ def connection_disconnect(*, organization: Organization, actor: User) -> Connect
         connection.mark_disconnected(
             actor=actor, detail=f"tokens forgotten; {forgotten} member calendar connection(s) removed"
         )
+    return connection
+
+
+def rooms_turn(*, organization: Organization, actor: User, enabled: bool) -> Connection:
+    """Turn rooms on or off. On: Overlap checks at once whether Microsoft already granted Place.Read.All (then
+    the rooms are read now); if not, the admin grants it with one more consent (`rooms_after_consent`). Off:
+    members stop being offered rooms; the rooms read so far are forgotten."""
+    connection = connection_for(organization=organization)
+    if connection is None or not connection.is_active:
+        raise ConnectionNotReady("Connect Microsoft 365 first; rooms come with a working connection.")
+    with transaction.atomic():
+        connection.rooms_enabled = enabled
+        connection.save(update_fields=["rooms_enabled", "updated"])
+        audit(
+            organization=organization,
+            actor=actor,
+            kind=IntegrationEvent.Kind.ROOMS_CHANGED,
+            detail="Rooms turned on" if enabled else "Rooms turned off",
+        )
+        if not enabled:
+            rooms_forget(organization=organization)
+    if enabled:
+        rooms_permission_check(connection=connection)
     return connection
 
 

@@ -188,3 +188,26 @@ def check_reach(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, "Checking who Overlap can reach; the result shows below when it is ready.")
     return redirect(_settings_url(code) + "#scoping")
+
+
+@login_required
+@require_POST
+def rooms(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    membership = admin_membership_for(request, code)
+    enabled = request.POST.get("rooms") == "on"
+    try:
+        connection = services.rooms_turn(organization=membership.organization, actor=_user(request), enabled=enabled)
+    except ConnectionNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect(_settings_url(code) + "#rooms")
+    if not enabled:
+        messages.success(request, "Rooms are off: members book meetings without rooms.")
+    elif connection.rooms_granted_at:
+        messages.success(request, "Rooms are on: Overlap is reading your rooms and room lists now.")
+    else:
+        messages.warning(
+            request,
+            "Rooms are on, but Microsoft has not granted Place.Read.All yet. Click “Grant Place.Read.All at "
+            "Microsoft” and accept: that consent asks only for this permission on top of the ones you gave.",
+        )
+    return redirect(_settings_url(code) + "#rooms")

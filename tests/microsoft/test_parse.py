@@ -199,3 +199,38 @@ def test_an_exception_of_a_series_reads_with_its_original_start_and_the_answers_
     )
     megan = found.attendee("MEGAN.BOWEN@contoso.onmicrosoft.com")
     assert megan is not None and (megan.response, megan.response_time) == ("none", None)
+
+
+ROOM = {
+    "id": "3162F1E1-C4C0-604B-51D8-91DA78989EB1",
+    "emailAddress": "Fjord@contoso.example",
+    "displayName": "Fjord",
+    "capacity": "8",
+    "building": "Headquarters",
+    "floorNumber": 2,
+    "floorLabel": "2nd",
+    "displayDeviceName": "Surface Hub",
+    "videoDeviceName": "",
+    "isWheelChairAccessible": True,
+    "bookingType": "standard",
+}
+
+
+def test_a_room_reads_its_seats_as_a_number_even_from_a_string_and_its_address_lowercased() -> None:
+    room = parse.room(ROOM)
+
+    assert (room.address, room.display_name, room.capacity) == ("fjord@contoso.example", "Fjord", 8)
+    assert (room.building, room.floor_number, room.floor_label) == ("Headquarters", 2, "2nd")
+    assert room.display_device == "Surface Hub" and not room.video_device and room.wheelchair and room.bookable
+
+
+def test_a_reserved_room_cannot_be_booked_and_unknown_seats_stay_unknown() -> None:
+    room = parse.room({**ROOM, "bookingType": "reserved", "capacity": "many"})
+
+    assert room.bookable is False and room.capacity is None
+
+
+def test_a_room_list_reads_its_address() -> None:
+    found = parse.room_list({"id": "x", "emailAddress": "HQ@contoso.example", "displayName": "Headquarters"})
+
+    assert (found.address, found.display_name) == ("hq@contoso.example", "Headquarters")
