@@ -44,6 +44,7 @@ EXPECTED: dict[str, Expect] = {
     "integration_group": Expect("post", owner=302, member=403),
     "integration_reach": Expect("post", owner=302, member=403),
     "integration_sync": Expect("post", owner=302, member=403),
+    "integration_rooms": Expect("post", owner=302, member=403),  # refused before a working connection: back with why
     "calendar_connection": Expect("get", owner=200, member=200),
     "calendar_connect": Expect("post", owner=302, member=302),
     "calendar_check": Expect("post", owner=302, member=302),
@@ -64,6 +65,7 @@ EXPECTED: dict[str, Expect] = {
     # A series' occurrence: the organizer is told why not (no occurrence named); an attendee may not change it.
     "meeting_occurrence_cancel": Expect("post", owner=302, member=403, meeting=True),
     "meeting_occurrence_move": Expect("post", owner=302, member=403, meeting=True),
+    "meeting_reroom": Expect("post", owner=302, member=403, meeting=True),  # no room declined: back with why
     "integration_sync_confirm": Expect("post", owner=302, member=403),
     "invitations": Expect("get", owner=200, member=403),
     "people": Expect("get", owner=200, member=403),
