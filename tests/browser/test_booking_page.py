@@ -63,7 +63,9 @@ def search_colleagues(page: Page, query: str) -> list[Locator]:
     field.fill("")  # the same query typed again changes nothing, and htmx would send nothing
     with page.expect_response(lambda response: "/book/people" in response.url and f"q={query}" in response.url):
         field.fill(query)
-    return page.locator("#people-found button[data-add=required]").all()
+    answer = page.locator(f'#people-found ul.people[data-q="{query}"]')
+    answer.wait_for()  # swapped in: the buttons of the last answer are gone (on a busy machine the swap comes later)
+    return answer.locator("button[data-add=required]").all()
 
 
 def pick_colleagues(page: Page, count: int) -> set[str]:
