@@ -7,8 +7,10 @@ from typing import Any
 
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.adapters import ADDRESS_HELD, ENTRA_GOVERNS, address_held_by_another
 from accounts.audit import Query
@@ -21,6 +23,12 @@ class InvitationForm(forms.Form):
 
     def clean_email(self) -> str:
         return str(self.cleaned_data["email"]).strip().lower()
+
+
+class LanguageForm(forms.Form):
+    """The language a person reads Overlap and its mail in; each named in its own language, so anyone finds theirs."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
 
 class AcceptInvitationForm(forms.Form):

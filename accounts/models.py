@@ -56,6 +56,9 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True)
     # The IANA zone of their Microsoft 365 working hours, as free/busy last told it; "" until Microsoft told it.
     mailbox_time_zone = models.CharField(max_length=64, blank=True)
+    # A code of settings.LANGUAGES (e.g. "ja"): the pages, dates and mail this person reads; "" until their first
+    # sign-in, when their browser's language is taken, and changeable on their own page (accounts.views.profile).
+    language = models.CharField(max_length=10, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.audit import Area, Where, record, record_people
 from accounts.mail import invitation_send
@@ -144,6 +145,19 @@ def users_mailbox_zones_record(*, zones: Mapping[User, str]) -> None:
             changed.append(user)
     if changed:
         User.objects.bulk_update(changed, ["mailbox_time_zone"])
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The language (a code of settings.LANGUAGES) this person's pages and mail are in from now on."""
+    user.language = language
+    user.save(update_fields=["language"])
+
+
+def mail_language(*, email: str, fallback: str) -> str:
+    """The language a mail to this address is written in: that of the person who has it, when Overlap knows them
+    and their language, else `fallback` (the language of whoever caused the mail)."""
+    known = User.objects.filter(email__iexact=email.strip()).exclude(language="").values_list("language", flat=True)
+    return next(iter(known), "") or fallback
 
 
 def organization_create(*, name: str) -> Organization:
@@ -346,6 +360,7 @@ def invitation_issue(
         organization=organization.name,
         link=accept_url(new.secret),
         days=INVITATION_DAYS,
+        language=mail_language(email=email, fallback=invited_by.language or get_language()),
     )
     return new.invitation
 

@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import activate, get_language
+from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.access import admin_membership_for, membership_for, signed_in_user
-from accounts.forms import AcceptInvitationForm, InvitationForm
+from accounts.forms import AcceptInvitationForm, InvitationForm, LanguageForm
 from accounts.limits import INVITATIONS, INVITATIONS_PER_ADDRESS, limited, too_many, wait_seconds
 from accounts.models import Membership
 
@@ -69,6 +71,19 @@ def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "accounts/invitations.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """A person's own page: the language their pages, dates and mail are in."""
+    user = signed_in_user(request)
+    form = LanguageForm(request.POST or None, initial={"language": get_language()})
+    if request.method == "POST" and form.is_valid():
+        services.user_language_set(user=user, language=form.cleaned_data["language"])
+        activate(user.language)  # this answer's message reads in the new language already
+        messages.success(request, _("Your language is saved."))
+        return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form})
 
 
 def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:

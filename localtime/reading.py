@@ -1,0 +1,71 @@
+"""How a moment reads for a person: their language's clock (12- or 24-hour), day and month names, the first day of
+their week, and the names they know for zones, from CLDR (Babel's data).
+
+Pure like the rest of localtime/: the caller names the language (a Django code such as "pt-br", or a CLDR one);
+the pages reach it through `accounts.templatetags.moments`, the one place a page writes a time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time, get_timezone_location
+
+# What a page may ask for, each a CLDR skeleton (the locale orders the fields and writes the words).
+DAY_SHAPES = {
+    "weekday": "EEE",  # Tue / 火
+    "month_day": "MMMd",  # Jan 5 / 1月5日
+    "short_day": "MMMEd",  # Tue, Jan 5 / 1月5日(火)
+    "day": "MMMMEEEEd",  # Tuesday, January 5 / 1月5日火曜日
+    "date": "yMMMd",  # Jan 5, 2027 / 2027/01/05
+    "short_date": "yMMMEd",  # Tue, Jan 5, 2027
+    "long_date": "yMMMMEEEEd",  # Tuesday, January 5, 2027
+}
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    """The CLDR locale of a language code ("en", "pt-br", "ja"); English (US) for one CLDR does not know."""
+    try:
+        return Locale.parse(language.replace("-", "_"), sep="_")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def clock(moment: datetime, language: str) -> str:
+    """The time of day on the moment's own clock: "2:00 PM" (en), "14:00" (de, ja)."""
+    return format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale_of(language))
+
+
+def day(value: date | datetime, shape: str, language: str) -> str:
+    """A day in one of `DAY_SHAPES`, in the language's words and order."""
+    return format_skeleton(DAY_SHAPES[shape], value, tzinfo=_zone(value), locale=locale_of(language))
+
+
+def day_and_clock(moment: datetime, shape: str, language: str) -> str:
+    """A day (one of `DAY_SHAPES`) and a time, joined as the language joins them ("Tue, Jan 5, 2:00 PM")."""
+    locale = locale_of(language)
+    joined = str(locale.datetime_formats["medium"]).replace("'", "")
+    return joined.replace("{1}", day(moment, shape, language)).replace("{0}", clock(moment, language))
+
+
+def first_weekday(language: str) -> int:
+    """The day a week starts on where this language is spoken by default: 0 Monday ... 6 Sunday (Sunday in en-US,
+    ja and pt-BR; Monday in de, fr, es)."""
+    return int(locale_of(language).first_week_day)
+
+
+def zone_city(zone: str, language: str) -> str:
+    """The city a zone is named after, as the language writes it: "Tokyo", "東京", "Tóquio"."""
+    return str(get_timezone_location(zone, locale=locale_of(language), return_city=True))
+
+
+def country_name(code: str, language: str) -> str:
+    """A country (ISO 3166 code) in the language: "Germany", "ドイツ"; the code itself if CLDR lacks it."""
+    return str(locale_of(language).territories.get(code, code))
+
+
+def _zone(value: date | datetime) -> tzinfo | None:
+    return value.tzinfo if isinstance(value, datetime) else None
