@@ -7,10 +7,12 @@ the pages reach it through `accounts.templatetags.moments`, the one place a page
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.dates import format_skeleton, format_time, get_timezone_location
 
 # What a page may ask for, each a CLDR skeleton (the locale orders the fields and writes the words).
@@ -49,6 +51,16 @@ def day_and_clock(moment: datetime, shape: str, language: str) -> str:
     locale = locale_of(language)
     joined = str(locale.datetime_formats["medium"]).replace("'", "")
     return joined.replace("{1}", day(moment, shape, language)).replace("{0}", clock(moment, language))
+
+
+def hour(value: int, language: str) -> str:
+    """An hour of the day (0-23) alone, as the language names it: "9 AM", "9時", "09 Uhr"."""
+    return format_skeleton("j", datetime(2000, 1, 3, value), locale=locale_of(language))  # noqa: DTZ001 a clock, no instant
+
+
+def listed(items: Sequence[str], language: str) -> str:
+    """Names as the language lists them: "Ana, Ben, and Cho" (en), "Ana、Ben、Cho" (ja)."""
+    return format_list(list(items), locale=locale_of(language)) if items else ""
 
 
 def first_weekday(language: str) -> int:

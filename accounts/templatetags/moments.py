@@ -6,13 +6,15 @@
   marked so that a reader's tools can tell a moment from a meeting's time, and the README's pictures can blank it
   (a picture taken again must not change because the clock did). `moment:"clock"` leaves the date out.
 
-Each writes the value on its own clock: a template that wants the reader's puts it in `{% timezone %}` or converts
-it first, as before.
+Like Django's `date` filter, each writes the value on the page's clock (`{% timezone %}`), or on its own inside
+`{% localtime off %}`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django import template
 from django.utils.html import format_html
@@ -29,21 +31,21 @@ def _language() -> str:
     return get_language() or "en"
 
 
-@register.filter
+# `expects_localtime`: the template hands these the value on the reader's clock, or as it is inside
+# `{% localtime off %}` (a page that converted its times itself), as it does for Django's `date` filter.
+@register.filter(expects_localtime=True)
 def clock(value: datetime | None) -> str:
-    return reading.clock(template_localtime(value), _language()) if isinstance(value, datetime) else ""
+    return reading.clock(value, _language()) if isinstance(value, datetime) else ""
 
 
-@register.filter
+@register.filter(expects_localtime=True)
 def day(value: date | None, shape: str = "day") -> str:
-    if isinstance(value, datetime):
-        value = template_localtime(value)
     return reading.day(value, shape, _language()) if isinstance(value, date) else ""
 
 
-@register.filter
+@register.filter(expects_localtime=True)
 def when(value: datetime | None, shape: str = "short_day") -> str:
-    return reading.day_and_clock(template_localtime(value), shape, _language()) if isinstance(value, datetime) else ""
+    return reading.day_and_clock(value, shape, _language()) if isinstance(value, datetime) else ""
 
 
 @register.filter
@@ -53,3 +55,17 @@ def moment(value: datetime | None, shape: str = "date") -> SafeString | str:
     local = template_localtime(value)
     words = reading.clock(local, _language()) if shape == "clock" else reading.day_and_clock(local, shape, _language())
     return format_html('<time class="moment" datetime="{}">{} {}</time>', local.isoformat(), words, local.tzname())
+
+
+@register.filter
+def hour(value: int | None) -> str:
+    """An hour of the day as a grid's column reads it: "9 AM" (en), "9時" (ja), "09 Uhr" (de)."""
+    return reading.hour(value, _language()) if isinstance(value, int) else ""
+
+
+@register.filter
+def names(people: Iterable[Any], first: str = "") -> str:
+    """People (users, or memberships and participants with a `user`) as the language lists them: "Ana, Ben and
+    Cho", "Ana、Ben、Cho"; `first` (e.g. "you") before them."""
+    named = [getattr(getattr(p, "user", p), "display_name", str(p)) for p in people]
+    return reading.listed([first, *named] if first else named, _language())
