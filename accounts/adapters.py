@@ -17,15 +17,19 @@ from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.limits import period_in_words
+from accounts.mail import mail_language
 from accounts.models import User
 
-ENTRA_GOVERNS = (
+ENTRA_GOVERNS = _(
     "Entra ID governs this account: your organization's Microsoft 365 admins manage its sign-in and its "
     "address, so Overlap sets no password and changes no address for it. Sign in with Microsoft."
 )
-ADDRESS_HELD = "This address belongs to another account in Overlap. Nothing was changed."
+ADDRESS_HELD = _("This address belongs to another account in Overlap. Nothing was changed.")
 # allauth's messages for refusals on the address page, which for a Microsoft person have one true reason.
 _REFUSALS = {
     "account/messages/cannot_delete_primary_email.txt",
@@ -51,7 +55,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def error_messages(self) -> dict[str, str]:
         """allauth's messages, the one for too many wrong passwords saying when to try again."""
         wait = period_in_words(settings.RATE_LIMIT_SIGN_IN_FAILURES)
-        message = f"Too many wrong passwords for this account. Try again in {wait} at most."
+        message = gettext("Too many wrong passwords for this account. Try again in %(wait)s at most.") % {"wait": wait}
         return {**DefaultAccountAdapter.error_messages, "too_many_login_attempts": message}
 
     def clean_password(self, password: str, user: AbstractBaseUser | None = None) -> str:
@@ -65,6 +69,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if is_microsoft(user):  # no allauth path may get here for them; refuse rather than trust the forms
             raise PermissionDenied(ENTRA_GOVERNS)
         super().set_password(user, password)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every mail allauth sends, in the language of the person it goes to when Overlap knows it."""
+        with translation.override(mail_language(email=email, fallback=translation.get_language() or "en")):
+            super().send_mail(template_prefix, email, context)
 
     def send_password_reset_mail(self, user: AbstractBaseUser, email: str, context: dict[str, Any]) -> None:
         """A Microsoft person gets no reset link (no password of theirs may be set), only the way to sign in."""

@@ -15,6 +15,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+
 NAME_LENGTH = 60
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -31,6 +33,13 @@ def quoted(value: str, *, limit: int = NAME_LENGTH) -> str:
     text = _SCHEME.sub(lambda m: f"{m.group(1)}[:]", text)
     text = _DOT.sub("[.]", text)
     return f"“{_AT.sub('[at]', text)}”"
+
+
+def mail_language(*, email: str, fallback: str) -> str:
+    """The language a mail to this address is written in: that of the person who has it, when Overlap knows them
+    and their language, else `fallback` (the language of whoever caused the mail)."""
+    known = User.objects.filter(email__iexact=email.strip()).exclude(language="").values_list("language", flat=True)
+    return next(iter(known), "") or fallback
 
 
 def invitation_send(*, to: str, inviter: str, organization: str, link: str, days: int, language: str) -> None:

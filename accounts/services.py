@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts.audit import Area, Where, record, record_people
-from accounts.mail import invitation_send
+from accounts.mail import invitation_send, mail_language
 from accounts.models import Invitation, Membership, Organization, User
 
 INVITATION_DAYS = 7
@@ -151,13 +151,6 @@ def user_language_set(*, user: User, language: str) -> None:
     """The language (a code of settings.LANGUAGES) this person's pages and mail are in from now on."""
     user.language = language
     user.save(update_fields=["language"])
-
-
-def mail_language(*, email: str, fallback: str) -> str:
-    """The language a mail to this address is written in: that of the person who has it, when Overlap knows them
-    and their language, else `fallback` (the language of whoever caused the mail)."""
-    known = User.objects.filter(email__iexact=email.strip()).exclude(language="").values_list("language", flat=True)
-    return next(iter(known), "") or fallback
 
 
 def organization_create(*, name: str) -> Organization:

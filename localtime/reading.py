@@ -7,13 +7,15 @@ the pages reach it through `accounts.templatetags.moments`, the one place a page
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.lists import format_list
-from babel.dates import format_skeleton, format_time, get_timezone_location
+from babel.dates import format_datetime, format_skeleton, match_skeleton, format_time, get_timezone_location
 
 # What a page may ask for, each a CLDR skeleton (the locale orders the fields and writes the words).
 DAY_SHAPES = {
@@ -31,9 +33,13 @@ DAY_SHAPES = {
 def locale_of(language: str) -> Locale:
     """The CLDR locale of a language code ("en", "pt-br", "ja"); English (US) for one CLDR does not know."""
     try:
-        return Locale.parse(language.replace("-", "_"), sep="_")
+        locale = Locale.parse(language.replace("-", "_"), sep="_")
     except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
+        locale = Locale.parse("en")
+    if locale.territory is None:  # "en" is en_US and "ja" ja_JP in CLDR's likely subtags: their week starts Sunday
+        likely = get_global("likely_subtags").get(locale.language)
+        return Locale.parse(likely) if likely else locale
+    return locale
 
 
 def clock(moment: datetime, language: str) -> str:
@@ -43,7 +49,8 @@ def clock(moment: datetime, language: str) -> str:
 
 def day(value: date | datetime, shape: str, language: str) -> str:
     """A day in one of `DAY_SHAPES`, in the language's words and order."""
-    return format_skeleton(DAY_SHAPES[shape], value, tzinfo=_zone(value), locale=locale_of(language))
+    locale = locale_of(language)
+    return format_datetime(value, _pattern(DAY_SHAPES[shape], locale), tzinfo=_zone(value), locale=locale)
 
 
 def day_and_clock(moment: datetime, shape: str, language: str) -> str:
@@ -55,7 +62,9 @@ def day_and_clock(moment: datetime, shape: str, language: str) -> str:
 
 def hour(value: int, language: str) -> str:
     """An hour of the day (0-23) alone, as the language names it: "9 AM", "9時", "09 Uhr"."""
-    return format_skeleton("j", datetime(2000, 1, 3, value), locale=locale_of(language))  # noqa: DTZ001 a clock, no instant
+    locale = locale_of(language)
+    twelve = "h" in str(locale.time_formats["short"].pattern)  # CLDR's "j": the hour the language's clock uses
+    return format_skeleton("h" if twelve else "H", datetime(2000, 1, 3, value), locale=locale)
 
 
 def listed(items: Sequence[str], language: str) -> str:
@@ -77,6 +86,18 @@ def zone_city(zone: str, language: str) -> str:
 def country_name(code: str, language: str) -> str:
     """A country (ISO 3166 code) in the language: "Germany", "ドイツ"; the code itself if CLDR lacks it."""
     return str(locale_of(language).territories.get(code, code))
+
+
+@cache
+def _pattern(skeleton: str, locale: Locale) -> str:
+    """The locale's pattern for a skeleton, with a weekday or month as long as the skeleton asks: CLDR's nearest
+    pattern may abbreviate them ("Tue" for "EEEE"), which its skeleton matching lengthens again."""
+    pattern = str(locale.datetime_skeletons[match_skeleton(skeleton, locale.datetime_skeletons)].pattern)
+    if "EEEE" in skeleton:
+        pattern = re.sub(r"(?<!E)E{1,3}(?!E)", "EEEE", pattern)
+    if "MMMM" in skeleton:
+        pattern = re.sub(r"(?<!M)M{3}(?!M)", "MMMM", pattern)
+    return pattern
 
 
 def _zone(value: date | datetime) -> tzinfo | None:
