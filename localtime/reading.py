@@ -43,8 +43,9 @@ def locale_of(language: str) -> Locale:
 
 
 def clock(moment: datetime, language: str) -> str:
-    """The time of day on the moment's own clock: "2:00 PM" (en), "14:00" (de, ja)."""
-    return format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale_of(language))
+    """The time of day on the moment's own clock: "2:00 PM" (en), "14:00" (de, ja). CLDR's narrow no-break space
+    before "PM" becomes a plain no-break one: it still never breaks the line there, and every font has it."""
+    return format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale_of(language)).replace("\u202f", "\u00a0")
 
 
 def day(value: date | datetime, shape: str, language: str) -> str:
@@ -64,7 +65,7 @@ def hour(value: int, language: str) -> str:
     """An hour of the day (0-23) alone, as the language names it: "9 AM", "9時", "09 Uhr"."""
     locale = locale_of(language)
     twelve = "h" in str(locale.time_formats["short"].pattern)  # CLDR's "j": the hour the language's clock uses
-    return format_skeleton("h" if twelve else "H", datetime(2000, 1, 3, value), locale=locale)
+    return format_skeleton("h" if twelve else "H", datetime(2000, 1, 3, value), locale=locale).replace("\u202f", "\u00a0")
 
 
 def listed(items: Sequence[str], language: str) -> str:
