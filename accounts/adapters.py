@@ -19,17 +19,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.limits import period_in_words
 from accounts.mail import mail_language
 from accounts.models import User
 
-ENTRA_GOVERNS = _(
+# English, marked for the catalogues; each use says it in the reader's language (`gettext(ENTRA_GOVERNS)`).
+ENTRA_GOVERNS = gettext_noop(
     "Entra ID governs this account: your organization's Microsoft 365 admins manage its sign-in and its "
     "address, so Overlap sets no password and changes no address for it. Sign in with Microsoft."
 )
-ADDRESS_HELD = _("This address belongs to another account in Overlap. Nothing was changed.")
+ADDRESS_HELD = gettext_noop("This address belongs to another account in Overlap. Nothing was changed.")
 # allauth's messages for refusals on the address page, which for a Microsoft person have one true reason.
 _REFUSALS = {
     "account/messages/cannot_delete_primary_email.txt",
@@ -61,13 +62,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_password(self, password: str, user: AbstractBaseUser | None = None) -> str:
         """Every allauth form that sets a password (set, change, reset by link) asks here first."""
         if is_microsoft(user):
-            raise ValidationError(ENTRA_GOVERNS)
+            raise ValidationError(gettext(ENTRA_GOVERNS))
         cleaned: str = super().clean_password(password, user=user)
         return cleaned
 
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         if is_microsoft(user):  # no allauth path may get here for them; refuse rather than trust the forms
-            raise PermissionDenied(ENTRA_GOVERNS)
+            raise PermissionDenied(gettext(ENTRA_GOVERNS))
         super().set_password(user, password)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
@@ -92,7 +93,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """A verified address becomes the login (ACCOUNT_CHANGE_EMAIL): never one another account has since taken."""
         user = email_address.user
         if is_microsoft(user) or address_held_by_another(email=email_address.email, user=user):
-            messages.error(request, ENTRA_GOVERNS if is_microsoft(user) else ADDRESS_HELD)
+            messages.error(request, gettext(ENTRA_GOVERNS if is_microsoft(user) else ADDRESS_HELD))
             return False
         return bool(super().confirm_email(request, email_address))
 
@@ -106,6 +107,6 @@ class AccountAdapter(DefaultAccountAdapter):
         message: str | None = None,
     ) -> None:
         if message_template in _REFUSALS and is_microsoft(getattr(request, "user", None)):
-            messages.error(request, ENTRA_GOVERNS)
+            messages.error(request, gettext(ENTRA_GOVERNS))
             return
         super().add_message(request, level, message_template, message_context, extra_tags, message)

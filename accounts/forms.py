@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.adapters import ADDRESS_HELD, ENTRA_GOVERNS, address_held_by_another
@@ -57,10 +58,10 @@ class AddEmailForm(AllauthAddEmailForm):
     def clean_email(self) -> str:
         user = self.user
         if isinstance(user, User) and user.is_microsoft:
-            raise forms.ValidationError(ENTRA_GOVERNS)
+            raise forms.ValidationError(gettext(ENTRA_GOVERNS))
         email = str(super().clean_email())
         if isinstance(user, User) and address_held_by_another(email=email, user=user):
-            raise forms.ValidationError(ADDRESS_HELD)
+            raise forms.ValidationError(gettext(ADDRESS_HELD))
         return email
 
 

@@ -65,7 +65,11 @@ def booking_time_zone_view(request: HttpRequest, code: uuid.UUID) -> HttpRespons
     if request.htmx and form.is_valid():  # type: ignore[attr-defined]
         return HttpResponse(headers={"HX-Refresh": "true"})  # every time on the page moves to the new zone
     if request.htmx:  # type: ignore[attr-defined]
-        context = {"organization": organizer.organization, "tz_form": form, "zones": zone_choices(get_language() or "en", gettext("Other"))}
+        context = {
+            "organization": organizer.organization,
+            "tz_form": form,
+            "zones": zone_choices(get_language() or "en", gettext("Other")),
+        }
         return render(request, "booking/_time_zone.html", context)
     if form.errors:
         messages.error(request, " ".join(str(e) for e in form.errors.get("time_zone", [])))

@@ -3,9 +3,8 @@ named in the reader's language (CLDR, `localtime.reading`)."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import unicodedata
+from functools import cache
 
 import pytz
 

@@ -14,8 +14,8 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
+from babel.dates import format_datetime, format_skeleton, format_time, get_timezone_location, match_skeleton
 from babel.lists import format_list
-from babel.dates import format_datetime, format_skeleton, match_skeleton, format_time, get_timezone_location
 
 # What a page may ask for, each a CLDR skeleton (the locale orders the fields and writes the words).
 DAY_SHAPES = {
@@ -65,7 +65,9 @@ def hour(value: int, language: str) -> str:
     """An hour of the day (0-23) alone, as the language names it: "9 AM", "9時", "09 Uhr"."""
     locale = locale_of(language)
     twelve = "h" in str(locale.time_formats["short"].pattern)  # CLDR's "j": the hour the language's clock uses
-    return format_skeleton("h" if twelve else "H", datetime(2000, 1, 3, value), locale=locale).replace("\u202f", "\u00a0")
+    return format_skeleton("h" if twelve else "H", datetime(2000, 1, 3, value), locale=locale).replace(
+        "\u202f", "\u00a0"
+    )
 
 
 def listed(items: Sequence[str], language: str) -> str:

@@ -24,7 +24,9 @@ _READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt|label)="([
 _TAG = re.compile(r"<[^>]*>")
 _TEMPLATE = re.compile(r"{%.*?%}|{{.*?}}", re.S)
 # A sentence (it has a space) given as a filter's argument or an include's value; "required,optional" is a value.
-_QUOTED_IN_TAG = re.compile(r'(?<!_\()(?:yesno|default|default_if_none):"([^"]*\s[^"]*)"|(?<!_\()\b\w+="([^"]*\s[^"]*)"')
+_QUOTED_IN_TAG = re.compile(
+    r'(?<!_\()(?:yesno|default|default_if_none):"([^"]*\s[^"]*)"|(?<!_\()\b\w+="([^"]*\s[^"]*)"'
+)
 _LETTER = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -50,7 +52,7 @@ def _without_template(tag: str) -> str:
 
 
 def _words(text: str) -> bool:
-    cleaned = " ".join(text.split()).strip(" ·—–:;,.()“”\"'!?…/|-")
+    cleaned = " ".join(text.split()).strip(" ·\u2014\u2013:;,.()“”\"'!?…/|-")
     return bool(_LETTER.search(cleaned)) and cleaned not in NAMES
 
 
