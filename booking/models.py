@@ -16,6 +16,8 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
@@ -34,10 +36,10 @@ class IllegalMove(Exception):
 
 class Booking(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Creating the meeting"
-        CONFIRMED = "confirmed", "Confirmed"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Creating the meeting")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     # Staying CONFIRMED is the reschedule: it is a move, recorded as history.
     MOVES: ClassVar[dict[str, set[str]]] = {
@@ -119,16 +121,16 @@ class Participant(models.Model):
     """One person of a booking, with the booking's times copied for the double-booking guard."""
 
     class Role(models.TextChoices):
-        ORGANIZER = "organizer", "Organizer"
-        REQUIRED = "required", "Required"
-        OPTIONAL = "optional", "Optional"
+        ORGANIZER = "organizer", _("Organizer")
+        REQUIRED = "required", _("Required")
+        OPTIONAL = "optional", _("Optional")
 
     class Response(models.TextChoices):
-        NONE = "none", "No answer yet"
-        ACCEPTED = "accepted", "Accepted"
-        TENTATIVE = "tentativelyAccepted", "Tentative"
-        DECLINED = "declined", "Declined"
-        ORGANIZER = "organizer", "Organizer"
+        NONE = "none", _("No answer yet")
+        ACCEPTED = "accepted", _("Accepted")
+        TENTATIVE = "tentativelyAccepted", _("Tentative")
+        DECLINED = "declined", _("Declined")
+        ORGANIZER = "organizer", _("Organizer")
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="participants")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="booking_participations")
@@ -168,18 +170,18 @@ class BookingEvent(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["at", "id"]
 
-    LABELS: ClassVar[dict[str, str]] = {
-        "booked": "Booked",
-        "confirmed": "Created in Microsoft 365",
-        "failed": "Could not be created",
-        "retried": "Tried again",
-        "rescheduled": "Moved",
-        "cancelled": "Cancelled",
-        "cancelled_in_outlook": "Cancelled in Outlook",
-        "moved_in_outlook": "Moved in Outlook",
-        "declined": "Declined",
-        "teams_link_changed": "Teams link changed",
-        NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
+    LABELS: ClassVar[dict[str, StrOrPromise]] = {
+        "booked": _("Booked"),
+        "confirmed": _("Created in Microsoft 365"),
+        "failed": _("Could not be created"),
+        "retried": _("Tried again"),
+        "rescheduled": _("Moved"),
+        "cancelled": _("Cancelled"),
+        "cancelled_in_outlook": _("Cancelled in Outlook"),
+        "moved_in_outlook": _("Moved in Outlook"),
+        "declined": _("Declined"),
+        "teams_link_changed": _("Teams link changed"),
+        NOT_ANSWERING: _("Microsoft 365 did not answer; Overlap kept trying"),
     }
 
     def __str__(self) -> str:
@@ -187,4 +189,4 @@ class BookingEvent(models.Model):
 
     @property
     def label(self) -> str:
-        return self.LABELS.get(self.kind, self.kind)
+        return str(self.LABELS.get(self.kind, self.kind))
