@@ -297,9 +297,9 @@ def _keepable(finding: Finding) -> bool:
 
 def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> str:
     """The cache key of this search's answer: the query, who asks and in which zone and language, the people's
-    names, the rules, the minute the earliest allowed start falls in (the only way `now` reaches the answer), and a digest
-    of the cached free/busy it would read; "" when it is not kept (individual mode also asks findMeetingTimes, or
-    the free/busy is not cached)."""
+    names, the rules, the minute the earliest allowed start falls in (the only way `now` reaches the answer), and a
+    digest of the cached free/busy it would read; "" when it is not kept (individual mode also asks
+    findMeetingTimes, or the free/busy is not cached)."""
     if finding.readiness.graph_suggests:
         return ""
     data, (start, end) = form.cleaned_data, form.window
