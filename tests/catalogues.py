@@ -49,17 +49,17 @@ def translations(found: Catalog) -> dict[Key, object]:
     }
 
 
-def _english(string: str | tuple[str, ...] | list[str], msgid: str | tuple[str, ...] | list[str]) -> bool:
+def _english(string: str | tuple[str, ...] | list[str] | None, msgid: str | tuple[str, ...] | list[str]) -> bool:
     """Whether a plural message's forms are only its English ones (how a compiled catalogue keeps it untranslated)."""
-    return not isinstance(string, str) and not isinstance(msgid, str) and set(string) <= set(msgid)
+    return isinstance(string, tuple | list) and not isinstance(msgid, str) and set(string) <= set(msgid)
 
 
-def _forms(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
-    return value if isinstance(value, str) else tuple(value)
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> str | tuple[str, ...]:
+    return value if isinstance(value, str) else tuple(value or ())
 
 
-def _complete(string: str | tuple[str, ...] | list[str]) -> bool:
-    return bool(string) if isinstance(string, str) else all(string)
+def _complete(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    return bool(string) if isinstance(string, str) or string is None else all(string)
 
 
 def extracted(workdir: Path) -> Catalog:
