@@ -19,7 +19,7 @@ from accounts.models import AuditArea, Membership, Organization, User
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="Their email address")
+    email = forms.EmailField(label=_("Their email address"))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
     def clean_email(self) -> str:
@@ -33,9 +33,9 @@ class LanguageForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=200)
-    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput)
-    password2 = forms.CharField(label="The same password again", widget=forms.PasswordInput)
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    password1 = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("The same password again"), widget=forms.PasswordInput)
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,7 +45,7 @@ class AcceptInvitationForm(forms.Form):
         data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
-            raise forms.ValidationError("The two passwords differ.")
+            raise forms.ValidationError(gettext("The two passwords differ."))
         if first:
             validate_password(first, User(email=self.email, name=data.get("name", "")))
         return data
@@ -71,19 +71,22 @@ FIRST_YEAR, LAST_YEAR = 2000, 2999  # a day outside these is a typing slip, not 
 class AuditFilterForm(forms.Form):
     """The audit page's filters; dates are days of the viewer's clock, both included."""
 
-    area = forms.ChoiceField(choices=[("", "All areas"), *AuditArea.choices], required=False, label="Area")
-    person = forms.CharField(max_length=100, required=False, label="Person (name or address)")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    area = forms.ChoiceField(choices=[("", _("All areas")), *AuditArea.choices], required=False, label=_("Area"))
+    person = forms.CharField(max_length=100, required=False, label=_("Person (name or address)"))
+    since = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
         for name, day in (("since", since), ("until", until)):
             if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
-                self.add_error(name, f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
+                self.add_error(
+                    name,
+                    gettext("Pick a day between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
         if since and until and since > until:
-            self.add_error("until", "The last day comes after the first one.")
+            self.add_error("until", gettext("The last day comes after the first one."))
         return cleaned
 
     def query(self, *, organization: Organization, zone: tzinfo) -> Query:

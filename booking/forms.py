@@ -165,11 +165,11 @@ class RulesForm(forms.ModelForm[BookingRules]):
         choices=CHOOSABLE_STATUSES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label=gettext("Statuses that block a time"),
-        help_text=gettext("A status nobody could read always blocks."),
+        label=_("Statuses that block a time"),
+        help_text=_("A status nobody could read always blocks."),
     )
     granularity_minutes = forms.TypedChoiceField(
-        choices=[(g, _EVERY % {"minutes": g}) for g in GRANULARITIES], coerce=int, label=gettext("Times start")
+        choices=[(g, _EVERY % {"minutes": g}) for g in GRANULARITIES], coerce=int, label=_("Times start")
     )
 
     class Meta:
@@ -184,11 +184,11 @@ class RulesForm(forms.ModelForm[BookingRules]):
             "longest_window_days",
         )
         labels = {
-            "minimum_notice_minutes": gettext("Minimum notice (minutes)"),
-            "buffer_before_minutes": gettext("Free time before a meeting (minutes)"),
-            "buffer_after_minutes": gettext("Free time after a meeting (minutes)"),
-            "default_duration_minutes": gettext("Default duration (minutes)"),
-            "longest_window_days": gettext("Longest range (days)"),
+            "minimum_notice_minutes": _("Minimum notice (minutes)"),
+            "buffer_before_minutes": _("Free time before a meeting (minutes)"),
+            "buffer_after_minutes": _("Free time after a meeting (minutes)"),
+            "default_duration_minutes": _("Default duration (minutes)"),
+            "longest_window_days": _("Longest range (days)"),
         }
 
     def clean_minimum_notice_minutes(self) -> int:

@@ -95,8 +95,8 @@ class SearchForm(SeriesFields, _People):
     """What the member asks for; dates are days in the member's own time zone."""
 
     minutes = forms.IntegerField(label=_("Duration (minutes)"))
-    start_date = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     subject = forms.CharField(max_length=255, required=False)
     agenda = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     teams = forms.BooleanField(label=_("Teams meeting"), required=False)
