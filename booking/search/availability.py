@@ -30,6 +30,7 @@ from booking.search import merged_reads
 from booking.search.microsoft_offers import delegated_suggestions, graph_offered
 from booking.search.results import CouldNotRead, Hard, SearchResult, SlotCheck, Suggestion, Wanted, zone_label
 from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
+from booking.search.words import vocabulary
 from localtime import zone_or_none
 
 __all__ = [
@@ -225,6 +226,7 @@ def engine_request(wanted: Wanted) -> engine.Request:
         you=str(wanted.organizer.user.uuid),
         you_tz=wanted.zone,
         grid_tz=wanted.zone,
+        vocabulary=vocabulary(),
     )
 
 

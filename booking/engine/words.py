@@ -1,0 +1,69 @@
+"""The words the engine writes with: English by default, any language when its caller gives them.
+
+The engine stays pure (no Django, no translation machinery): `booking.search.words` fills a `Vocabulary` from the
+reader's catalogue and clock, and hands it in with the `Request`. Each entry is a whole phrase with named fields
+(`str.format`), never a fragment: a language puts the names where its grammar wants them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))  # "HH:MM" of each minute
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """A language's words for the reasons of a time and for why no time fits. Compared and hashed as itself (the
+    reasons keep their words per vocabulary): a language has one, made once."""
+
+    clocks: tuple[str, ...] = _CLOCKS  # each minute of the day on the reader's clock
+    weekdays: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    # The parts of a day ("mid-morning", "evening", …) and of a focus block ("morning", …), by their English name.
+    parts: tuple[tuple[str, str], ...] = ()
+    you: str = "you"
+    your: str = "your"
+    whose: str = "{name}'s"
+    time_for: str = "{clock} for {names}"
+    outside: str = "outside {whose} working hours, {clock} for {who}"
+    day_start: str = "at the start of {whose} working day"
+    day_end: str = "at the end of {whose} working day"
+    lunch: str = "over {whose} lunch hour"
+    right_after: str = "right after another of {whose} meetings"
+    right_before: str = "right before another of {whose} meetings"
+    between: str = "between two of {whose} meetings"
+    cuts: str = "cuts {whose} {part} focus block"
+    keeps: str = "keeps {whose} {part} focus block"
+    optional: str = "optional: {people}"
+    optional_free: str = "{names} free"
+    optional_busy: str = "{names} busy"
+    optional_outside: str = "{names} outside working hours"
+    optional_unknown: str = "{names} unknown"
+    two: str = "{first} and {last}"  # two names; more are "{first}, {second} and {last}"
+    comma: str = ", "
+    semicolon: str = "; "
+    dash: str = " — "
+    unread: str = "No time can be suggested until every required person's calendar can be read ({who})."
+    too_soon: str = "The range ends before the earliest time allowed (now plus the minimum notice)."
+    never_overlap: str = (
+        "The working hours of {names} never overlap for {minutes} minutes in this range; search outside someone's "
+        "working hours, or try another range."
+    )
+    no_hours: str = "{names} has no {minutes} minutes of working hours in this range; try another range."
+    never_free: str = (
+        "Everyone's working hours overlap, but no {minutes} minutes are free in every calendar at once; try a "
+        "shorter meeting or a longer range."
+    )
+
+    def part(self, english: str) -> str:
+        return dict(self.parts).get(english, english)
+
+    def names(self, names: Sequence[str]) -> str:
+        """Names as a sentence joins them: Anna; Anna and Ravi; Anna, Ravi and Sam."""
+        if len(names) == 1:
+            return names[0]
+        return self.two.format(first=self.comma.join(names[:-1]), last=names[-1])
+
+
+ENGLISH = Vocabulary()
