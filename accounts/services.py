@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from accounts.audit import Area, Where, record, record_people
 from accounts.mail import invitation_send, mail_language
@@ -362,11 +362,11 @@ def invitation_open(*, secret: str) -> Invitation:
     """The open invitation behind a link; raises `InvitationInvalid` for a used, expired or unknown one."""
     invitation = Invitation.objects.select_related("organization").filter(secret_hash=_hash(secret)).first()
     if invitation is None:
-        raise InvitationInvalid("This invitation link is not valid. Ask your admin for a new one.")
+        raise InvitationInvalid(gettext("This invitation link is not valid. Ask your admin for a new one."))
     if invitation.accepted_at is not None:
-        raise InvitationInvalid("This invitation was already used. Sign in with your password instead.")
+        raise InvitationInvalid(gettext("This invitation was already used. Sign in with your password instead."))
     if invitation.expires_at <= timezone.now():
-        raise InvitationInvalid("This invitation has expired. Ask your admin to invite you again.")
+        raise InvitationInvalid(gettext("This invitation has expired. Ask your admin to invite you again."))
     return invitation
 
 

@@ -82,7 +82,7 @@ def booking_rules_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = preferences.rules_form(membership=member, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        messages.success(request, "Booking rules saved.")
+        messages.success(request, gettext("Booking rules saved."))
         return redirect("booking_rules", code=code)
     return render(
         request, "booking/rules.html", {"organization": member.organization, "membership": member, "form": form}
