@@ -79,11 +79,11 @@ class Entry:
 
     @property
     def area_label(self) -> str:
-        return Area(self.area).label
+        return str(Area(self.area).label)
 
     @property
     def where_label(self) -> str:
-        return Where(self.where).label
+        return str(Where(self.where).label)
 
 
 @dataclass(frozen=True)
