@@ -56,6 +56,22 @@ class Vocabulary:
         "shorter meeting or a longer range."
     )
 
+    # Who blocks, day by day (`blockers`): the statuses, why a person has no time, and why a day has none.
+    statuses: tuple[tuple[str, str], ...] = ()  # by the English word ("out of office" -> …)
+    all_day: str = "{statuses} all day"
+    through_hours: str = "{statuses} through their working hours"
+    no_free_minutes: str = "no free {minutes} minutes in their working hours (with the buffers)"
+    unreadable: str = "calendar could not be read (never counted as free)"
+    off_all_day: str = "outside their working hours all day"
+    day_ruled_out: str = (
+        "No meeting can start this day under your organization's rules (too soon, or outside the range)."
+    )
+    hours_never_meet: str = "Everyone works this day, but their working hours never overlap for the meeting."
+    never_together: str = "Everyone has free time this day, but never at the same time."
+
+    def status(self, english: str) -> str:
+        return dict(self.statuses).get(english, english)
+
     def part(self, english: str) -> str:
         return dict(self.parts).get(english, english)
 

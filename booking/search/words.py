@@ -11,7 +11,7 @@ from functools import cache
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from booking.engine.words import Vocabulary
 from localtime import reading
@@ -74,11 +74,53 @@ def vocabulary_of(language: str) -> Vocabulary:
                 "someone's working hours, or try another range."
             ),
             no_hours=_("{names} has no {minutes} minutes of working hours in this range; try another range."),
+            statuses=_statuses(),
+            all_day=_("{statuses} all day"),
+            through_hours=_("{statuses} through their working hours"),
+            no_free_minutes=_("no free {minutes} minutes in their working hours (with the buffers)"),
+            unreadable=_("calendar could not be read (never counted as free)"),
+            off_all_day=_("outside their working hours all day"),
+            day_ruled_out=_(
+                "No meeting can start this day under your organization's rules (too soon, or outside the range)."
+            ),
+            hours_never_meet=_("Everyone works this day, but their working hours never overlap for the meeting."),
+            never_together=_("Everyone has free time this day, but never at the same time."),
             never_free=_(
                 "Everyone's working hours overlap, but no {minutes} minutes are free in every calendar at once; try "
                 "a shorter meeting or a longer range."
             ),
         )
+
+
+def _statuses() -> tuple[tuple[str, str], ...]:
+    """The free/busy statuses, by the English word the engine gives them."""
+    return (
+        ("out of office", pgettext("free/busy status", "out of office")),
+        ("busy", pgettext("free/busy status", "busy")),
+        ("unknown", pgettext("free/busy status", "unknown")),
+        ("tentative", pgettext("free/busy status", "tentative")),
+        ("working elsewhere", pgettext("free/busy status", "working elsewhere")),
+        ("free", pgettext("free/busy status", "free")),
+    )
+
+
+# An hour of a person's day on the booking page's grid, as the engine words it. Its English word is also the cell's
+# class, so the page translates it as it shows it (`{% translate c context "an hour of a person's day" %}`); marked
+# here, lazily, for the catalogues.
+HOUR_WORDS = (
+    pgettext_lazy("an hour of a person's day", "out of office"),
+    pgettext_lazy("an hour of a person's day", "busy"),
+    pgettext_lazy("an hour of a person's day", "unknown"),
+    pgettext_lazy("an hour of a person's day", "tentative"),
+    pgettext_lazy("an hour of a person's day", "working elsewhere"),
+    pgettext_lazy("an hour of a person's day", "free"),
+    pgettext_lazy("an hour of a person's day", "partly out of office"),
+    pgettext_lazy("an hour of a person's day", "partly busy"),
+    pgettext_lazy("an hour of a person's day", "partly unknown"),
+    pgettext_lazy("an hour of a person's day", "partly tentative"),
+    pgettext_lazy("an hour of a person's day", "partly working elsewhere"),
+    pgettext_lazy("an hour of a person's day", "outside hours"),
+)
 
 
 def _clocks(language: str) -> tuple[str, ...]:
