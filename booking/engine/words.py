@@ -7,10 +7,15 @@ reader's catalogue and clock, and hands it in with the `Request`. Each entry is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 _CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))  # "HH:MM" of each minute
+
+
+def _english_when(moment: datetime) -> str:
+    return f"{moment:%A %-d %B %H:%M}"  # "Monday 2 March 09:00"
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +73,14 @@ class Vocabulary:
     )
     hours_never_meet: str = "Everyone works this day, but their working hours never overlap for the meeting."
     never_together: str = "Everyone has free time this day, but never at the same time."
+
+    # The ways out of a search that found nothing (`near`): a day and time on the page's clock, and each change.
+    when: Callable[[datetime], str] = _english_when
+    earliest_for_everyone: str = "the earliest time for everyone is {when}"
+    works_if_optional: str = "{when} works if {name} is optional"
+    shorter_fits: str = "a {minutes}-minute meeting fits on {when}"
+    works_if_early: str = "{when} works if {name} starts {minutes} minutes early ({clock} for {name})"
+    works_if_late: str = "{when} works if {name} stays {minutes} minutes late ({clock} for {name})"
 
     def status(self, english: str) -> str:
         return dict(self.statuses).get(english, english)

@@ -7,7 +7,7 @@ language the page is in, made once per language from the catalogues and CLDR's c
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -74,6 +74,12 @@ def vocabulary_of(language: str) -> Vocabulary:
                 "someone's working hours, or try another range."
             ),
             no_hours=_("{names} has no {minutes} minutes of working hours in this range; try another range."),
+            when=partial(_when, language=language),
+            earliest_for_everyone=_("the earliest time for everyone is {when}"),
+            works_if_optional=_("{when} works if {name} is optional"),
+            shorter_fits=_("a {minutes}-minute meeting fits on {when}"),
+            works_if_early=_("{when} works if {name} starts {minutes} minutes early ({clock} for {name})"),
+            works_if_late=_("{when} works if {name} stays {minutes} minutes late ({clock} for {name})"),
             statuses=_statuses(),
             all_day=_("{statuses} all day"),
             through_hours=_("{statuses} through their working hours"),
@@ -90,6 +96,11 @@ def vocabulary_of(language: str) -> Vocabulary:
                 "a shorter meeting or a longer range."
             ),
         )
+
+
+def _when(moment: datetime, language: str) -> str:
+    """A day and time of a way out, on the page's clock: "Monday, March 2, 9:00 AM"."""
+    return reading.day_and_clock(moment, "day", language)
 
 
 def _statuses() -> tuple[tuple[str, str], ...]:
