@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
@@ -102,7 +103,8 @@ def availability_search(
         read_start, read_end = read_window(window_start, window_end, wanted.rules)
         schedules = _free_busy(organizer, [organizer, *required, *optional], read_start, read_end)
     except calendars.CalendarError as error:
-        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
+        failed = gettext("Microsoft 365 did not answer the search: %(why)s") % {"why": error.reason}
+        return SearchResult(source="microsoft", failed=failed)
     people = engine_people(organizer, required, optional, schedules, read_start)
     _learn_zones([organizer, *required, *optional], schedules)
     request = engine_request(wanted)
@@ -164,7 +166,7 @@ def availability_check_slot(
     person who cannot be read, or Microsoft not answering, makes the slot not free, with the reason."""
     rules = booking_rules_of(organization=organizer.organization)
     if start <= (now or timezone.now()):
-        return SlotCheck(False, ("This time has already begun.",))
+        return SlotCheck(False, (gettext("This time has already begun."),))
     if not rules.on_grid(start, zone := member_zone(organizer)):
         return SlotCheck(False, (rules.grid_words(zone),))
     people = [organizer, *required]
@@ -174,7 +176,7 @@ def availability_check_slot(
         schedules = _read_free_busy(organizer, people, read_start, read_end)
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = error.reason if isinstance(error, calendars.CalendarError) else str(error)
-        return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), error=error)
+        return SlotCheck(False, (gettext("Microsoft 365 could not be asked: %(why)s") % {"why": reason},), error=error)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     problems = [
         problem
@@ -394,10 +396,12 @@ def _slot_problem(
     buffers); "" when they can. `read_start` is where the free/busy that was read begins."""
     name, (start, end) = membership.user.display_name, guarded
     if schedule is None or schedule.error is not None:
-        why = schedule.error.message if schedule and schedule.error else "no answer"
-        return f"{name}'s calendar could not be read ({why})."
+        why = schedule.error.message if schedule and schedule.error else gettext("no answer")
+        return gettext("%(name)s's calendar could not be read (%(why)s).") % {"name": name, "why": why}
     busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
         busy_from_view(schedule.availability_view, ViewGrid(read_start, timedelta(minutes=_INTERVAL)))
     )
     clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
-    return f"{name} is no longer free then ({clash.status})." if clash else ""
+    if clash is None:
+        return ""
+    return gettext("%(name)s is no longer free then (%(status)s).") % {"name": name, "status": clash.status}
