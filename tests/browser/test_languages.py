@@ -122,3 +122,25 @@ def test_an_arabic_page_is_laid_out_right_to_left(browser: Browser, live_server:
     screenshot(page, "languages-arabic-sign-in")
     assert_accessible(page)
     context.close()
+
+
+def test_a_member_chooses_japanese_on_their_own_page(
+    browser: Browser, live_server: LiveServer, org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    adele = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    _sign_in(page, live_server.url, adele.user.email, WORDS["en-US"])
+
+    page.get_by_role("link", name="Adele Vance").click()
+    expect(page.get_by_role("heading", name="Your language")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name="言語")).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text("言語を保存しました。")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    screenshot(page, "languages-profile-ja")
+    assert_accessible(page)
+    context.close()
