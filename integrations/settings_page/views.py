@@ -135,11 +135,11 @@ def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         return _confirm(
             request,
             membership,
-            title="Disconnect Microsoft 365?",
+            title=gettext("Disconnect Microsoft 365?"),
             consequences=services.DISCONNECT_CONSEQUENCES,
             action=reverse("integration_disconnect", kwargs={"code": code}),
             fields=[],
-            button="Disconnect",
+            button=gettext("Disconnect"),
         )
     try:
         services.connection_disconnect(organization=membership.organization, actor=_user(request))
