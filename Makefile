@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/overlap
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup migrate seed run prod test test-sqlite test-dates test-services proof lint format bench bench-scale clean
+.PHONY: messages setup migrate seed run prod test test-sqlite test-dates test-services proof lint format bench bench-scale clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -128,3 +128,11 @@ bench-scale: setup
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# After a change to a marked string: every catalogue in locale/ brought up to date (GNU gettext's xgettext and
+# msgmerge), then compiled by Babel (pure Python). Translate what is new in each .po, then run it again.
+messages: setup
+	$(BIN)/python manage.py makemessages -l de -l fr -l es -l ja -l pt_BR -l ar --no-obsolete --no-location \
+		--ignore='.venv/*' --ignore='m365_emulator/*' --ignore='tests/*' --ignore='bench/*' --ignore='docs/*' \
+		--ignore='static/*' --ignore='staticfiles/*' --ignore='.run/*'
+	$(BIN)/pybabel compile --statistics -d locale -D django

@@ -17,15 +17,19 @@ from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.limits import period_in_words
+from accounts.mail import mail_language
 from accounts.models import User
 
-ENTRA_GOVERNS = (
+# English, marked for the catalogues; each use says it in the reader's language (`gettext(ENTRA_GOVERNS)`).
+ENTRA_GOVERNS = gettext_noop(
     "Entra ID governs this account: your organization's Microsoft 365 admins manage its sign-in and its "
     "address, so Overlap sets no password and changes no address for it. Sign in with Microsoft."
 )
-ADDRESS_HELD = "This address belongs to another account in Overlap. Nothing was changed."
+ADDRESS_HELD = gettext_noop("This address belongs to another account in Overlap. Nothing was changed.")
 # allauth's messages for refusals on the address page, which for a Microsoft person have one true reason.
 _REFUSALS = {
     "account/messages/cannot_delete_primary_email.txt",
@@ -51,20 +55,25 @@ class AccountAdapter(DefaultAccountAdapter):
     def error_messages(self) -> dict[str, str]:
         """allauth's messages, the one for too many wrong passwords saying when to try again."""
         wait = period_in_words(settings.RATE_LIMIT_SIGN_IN_FAILURES)
-        message = f"Too many wrong passwords for this account. Try again in {wait} at most."
+        message = gettext("Too many wrong passwords for this account. Try again in %(wait)s at most.") % {"wait": wait}
         return {**DefaultAccountAdapter.error_messages, "too_many_login_attempts": message}
 
     def clean_password(self, password: str, user: AbstractBaseUser | None = None) -> str:
         """Every allauth form that sets a password (set, change, reset by link) asks here first."""
         if is_microsoft(user):
-            raise ValidationError(ENTRA_GOVERNS)
+            raise ValidationError(gettext(ENTRA_GOVERNS))
         cleaned: str = super().clean_password(password, user=user)
         return cleaned
 
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         if is_microsoft(user):  # no allauth path may get here for them; refuse rather than trust the forms
-            raise PermissionDenied(ENTRA_GOVERNS)
+            raise PermissionDenied(gettext(ENTRA_GOVERNS))
         super().set_password(user, password)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every mail allauth sends, in the language of the person it goes to when Overlap knows it."""
+        with translation.override(mail_language(email=email, fallback=translation.get_language() or "en")):
+            super().send_mail(template_prefix, email, context)
 
     def send_password_reset_mail(self, user: AbstractBaseUser, email: str, context: dict[str, Any]) -> None:
         """A Microsoft person gets no reset link (no password of theirs may be set), only the way to sign in."""
@@ -83,7 +92,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """A verified address becomes the login (ACCOUNT_CHANGE_EMAIL): never one another account has since taken."""
         user = email_address.user
         if is_microsoft(user) or address_held_by_another(email=email_address.email, user=user):
-            messages.error(request, ENTRA_GOVERNS if is_microsoft(user) else ADDRESS_HELD)
+            messages.error(request, gettext(ENTRA_GOVERNS if is_microsoft(user) else ADDRESS_HELD))
             return False
         return bool(super().confirm_email(request, email_address))
 
@@ -97,6 +106,6 @@ class AccountAdapter(DefaultAccountAdapter):
         message: str | None = None,
     ) -> None:
         if message_template in _REFUSALS and is_microsoft(getattr(request, "user", None)):
-            messages.error(request, ENTRA_GOVERNS)
+            messages.error(request, gettext(ENTRA_GOVERNS))
             return
         super().add_message(request, level, message_template, message_context, extra_tags, message)

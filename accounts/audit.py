@@ -22,6 +22,9 @@ from typing import Protocol, TypeVar
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import AuditArea, AuditRecord, AuditWhere, Organization, User
 
@@ -32,6 +35,8 @@ Where = AuditWhere
 PAGE_SIZE = 50
 CSV_CHUNK = 500
 MICROSOFT, OVERLAP = "Microsoft", "Overlap"  # who, when no person acted
+
+_NOT_OURS = gettext_noop("This paging link is not one Overlap made; start again from the newest entries.")
 
 
 class BadCursor(ValueError):
@@ -55,9 +60,9 @@ class Cursor:
             at, source, number = text.split("~")
             parsed = cls(datetime.fromisoformat(at), source, int(number))
         except ValueError:
-            raise BadCursor("This paging link is not one Overlap made; start again from the newest entries.") from None
+            raise BadCursor(gettext(_NOT_OURS)) from None
         if parsed.at.tzinfo is None:
-            raise BadCursor("This paging link is not one Overlap made; start again from the newest entries.")
+            raise BadCursor(gettext(_NOT_OURS))
         return parsed
 
 
@@ -79,11 +84,11 @@ class Entry:
 
     @property
     def area_label(self) -> str:
-        return Area(self.area).label
+        return str(Area(self.area).label)
 
     @property
     def where_label(self) -> str:
-        return Where(self.where).label
+        return str(Where(self.where).label)
 
 
 @dataclass(frozen=True)
@@ -212,16 +217,16 @@ def prune(*, now: datetime | None = None) -> dict[str, int]:
 
 # -- people and booking rules: the histories accounts keeps itself -------------------------------------------
 
-ACTIONS = {
-    "invited": "Invited",
-    "joined": "Joined",
-    "added": "Added from the directory",
-    "role_changed": "Role changed",
-    "deactivated": "Deactivated",
-    "reactivated": "Reactivated",
-    "merged": "Password account merged",
-    "removed": "Password account removed",
-    "rules_changed": "Booking rules changed",
+ACTIONS: dict[str, StrOrPromise] = {
+    "invited": _("Invited"),
+    "joined": _("Joined"),
+    "added": _("Added from the directory"),
+    "role_changed": _("Role changed"),
+    "deactivated": _("Deactivated"),
+    "reactivated": _("Reactivated"),
+    "merged": _("Password account merged"),
+    "removed": _("Password account removed"),
+    "rules_changed": _("Booking rules changed"),
 }
 
 
@@ -297,7 +302,7 @@ class _Records:
         return Entry(
             key=Cursor(row.at, self.name, row.pk),
             area=row.area,
-            what=ACTIONS.get(row.action, row.action),
+            what=str(ACTIONS.get(row.action, row.action)),
             on=_on(row),
             who=_who(row),
             where=row.where,

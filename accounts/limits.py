@@ -19,7 +19,10 @@ from typing import Concatenate, ParamSpec, cast
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
+from django_stubs_ext import StrOrPromise
 from redis.exceptions import RedisError
 
 P = ParamSpec("P")
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 class Limit:
     group: str  # the counter's name in the cache
     setting: str  # the setting holding its rate, e.g. "20/h"
-    what: str  # what was limited, in the page's words
+    what: StrOrPromise  # what was limited, in the page's words (its reader's language)
 
     @property
     def rate(self) -> str:
@@ -39,13 +42,13 @@ class Limit:
 
 
 # Retrying and rescheduling write to calendars and mail the attendees as booking does, so they share its count.
-BOOKINGS = Limit("overlap.bookings", "RATE_LIMIT_BOOKINGS", "bookings and reschedules")
-INVITATIONS = Limit("overlap.invitations", "RATE_LIMIT_INVITATIONS", "invitations")
+BOOKINGS = Limit("overlap.bookings", "RATE_LIMIT_BOOKINGS", _("bookings and reschedules"))
+INVITATIONS = Limit("overlap.invitations", "RATE_LIMIT_INVITATIONS", _("invitations"))
 INVITATIONS_PER_ADDRESS = Limit(
-    "overlap.invitations-per-address", "RATE_LIMIT_INVITATIONS_PER_ADDRESS", "invitations to this address"
+    "overlap.invitations-per-address", "RATE_LIMIT_INVITATIONS_PER_ADDRESS", _("invitations to this address")
 )
-SEARCHES = Limit("overlap.searches", "RATE_LIMIT_SEARCHES", "searches for times")
-PEOPLE_SEARCHES = Limit("overlap.people-searches", "RATE_LIMIT_PEOPLE_SEARCHES", "colleague searches")
+SEARCHES = Limit("overlap.searches", "RATE_LIMIT_SEARCHES", _("searches for times"))
+PEOPLE_SEARCHES = Limit("overlap.people-searches", "RATE_LIMIT_PEOPLE_SEARCHES", _("colleague searches"))
 
 
 def wait_seconds(request: HttpRequest, limit: Limit, *, key: str | None = None) -> int | None:
@@ -102,20 +105,36 @@ def period_in_words(rate: str) -> str:
     period = rate.partition("/")[2]
     number, unit = period[:-1], _UNITS[period[-1]]
     if not number or number == "1":
-        return f"{'an' if unit == 'hour' else 'a'} {unit}"
-    return f"{number} {unit}s"
+        return {
+            "second": pgettext("a rate's period", "a second"),
+            "minute": pgettext("a rate's period", "a minute"),
+            "hour": pgettext("a rate's period", "an hour"),
+            "day": pgettext("a rate's period", "a day"),
+        }[unit]
+    return _amount(int(number), unit)
 
 
 def _rate_in_words(rate: str) -> str:
     """ "20/h" -> "20 an hour"; "5/10m" -> "5 in 10 minutes"."""
-    period = period_in_words(rate)
-    return f"{rate.partition('/')[0]} {period if period.startswith('a') else 'in ' + period}"
+    count, _, period = rate.partition("/")
+    said = gettext("%(count)s %(period)s") if period[:-1] in ("", "1") else gettext("%(count)s in %(period)s")
+    return said % {"count": count, "period": period_in_words(rate)}
 
 
 def _duration_in_words(seconds: int) -> str:
     """Rounded up to what a person reads: "40 seconds", "12 minutes", "3 hours"."""
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds > size * 2 or (seconds >= size and unit == "minute"):
-            amount = -(-seconds // size)
-            return f"{amount} {unit}{'s' if amount != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+            return _amount(-(-seconds // size), unit)
+    return _amount(seconds, "second")
+
+
+def _amount(amount: int, unit: str) -> str:
+    """ "1 minute", "12 minutes" in the reader's language."""
+    words = {
+        "second": ngettext("%(amount)d second", "%(amount)d seconds", amount),
+        "minute": ngettext("%(amount)d minute", "%(amount)d minutes", amount),
+        "hour": ngettext("%(amount)d hour", "%(amount)d hours", amount),
+        "day": ngettext("%(amount)d day", "%(amount)d days", amount),
+    }[unit]
+    return words % {"amount": amount}

@@ -12,6 +12,10 @@ import re
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
 
 NAME_LENGTH = 60
 
@@ -31,13 +35,22 @@ def quoted(value: str, *, limit: int = NAME_LENGTH) -> str:
     return f"“{_AT.sub('[at]', text)}”"
 
 
-def invitation_send(*, to: str, inviter: str, organization: str, link: str, days: int) -> None:
-    """The invitation: who invited them to which organization (quoted, linkless) and the link to accept."""
+def mail_language(*, email: str, fallback: str) -> str:
+    """The language a mail to this address is written in: that of the person who has it, when Overlap knows them
+    and their language, else `fallback` (the language of whoever caused the mail)."""
+    known = User.objects.filter(email__iexact=email.strip()).exclude(language="").values_list("language", flat=True)
+    return next(iter(known), "") or fallback
+
+
+def invitation_send(*, to: str, inviter: str, organization: str, link: str, days: int, language: str) -> None:
+    """The invitation, in `language`: who invited them to which organization (quoted, linkless) and the link to
+    accept."""
     context = {"inviter": quoted(inviter), "organization": quoted(organization), "link": link, "days": days}
-    mail = EmailMultiAlternatives(
-        subject=f"Your invitation to {quoted(organization)} on Overlap",
-        body=render_to_string("accounts/email/invitation.txt", context),
-        to=[to],
-    )
-    mail.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
+    with translation.override(language):
+        mail = EmailMultiAlternatives(
+            subject=_("Your invitation to %(organization)s on Overlap") % {"organization": quoted(organization)},
+            body=render_to_string("accounts/email/invitation.txt", context),
+            to=[to],
+        )
+        mail.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
     mail.send()

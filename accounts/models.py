@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager["User"]):
@@ -56,6 +57,9 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True)
     # The IANA zone of their Microsoft 365 working hours, as free/busy last told it; "" until Microsoft told it.
     mailbox_time_zone = models.CharField(max_length=64, blank=True)
+    # A code of settings.LANGUAGES (e.g. "ja"): the pages, dates and mail this person reads; "" until their first
+    # sign-in, when their browser's language is taken, and changeable on their own page (accounts.views.profile).
+    language = models.CharField(max_length=10, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -114,8 +118,8 @@ class Organization(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MEMBER = "member", "Member"
+        ADMIN = "admin", _("Admin")
+        MEMBER = "member", _("Member")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
@@ -164,19 +168,19 @@ class Invitation(models.Model):
 class AuditArea(models.TextChoices):
     """The parts of the audit trail an admin filters by; each is owned by the app whose facts it tells."""
 
-    PEOPLE = "people", "People"
-    RULES = "rules", "Booking rules"
-    CONNECTION = "connection", "Connection & consent"
-    BOOKINGS = "bookings", "Bookings"
+    PEOPLE = "people", _("People")
+    RULES = "rules", _("Booking rules")
+    CONNECTION = "connection", _("Connection & consent")
+    BOOKINGS = "bookings", _("Bookings")
 
 
 class AuditWhere(models.TextChoices):
     """Where a change came from."""
 
-    OVERLAP = "overlap", "Overlap"
-    OUTLOOK = "outlook", "Outlook"
-    CHECK = "check", "Periodic check"
-    DIRECTORY = "directory", "Directory sync"
+    OVERLAP = "overlap", _("Overlap")
+    OUTLOOK = "outlook", _("Outlook")
+    CHECK = "check", _("Periodic check")
+    DIRECTORY = "directory", _("Directory sync")
 
 
 class AuditRecord(models.Model):

@@ -18,9 +18,10 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from accounts.audit import Area, Where, record, record_people
-from accounts.mail import invitation_send
+from accounts.mail import invitation_send, mail_language
 from accounts.models import Invitation, Membership, Organization, User
 
 INVITATION_DAYS = 7
@@ -144,6 +145,12 @@ def users_mailbox_zones_record(*, zones: Mapping[User, str]) -> None:
             changed.append(user)
     if changed:
         User.objects.bulk_update(changed, ["mailbox_time_zone"])
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The language (a code of settings.LANGUAGES) this person's pages and mail are in from now on."""
+    user.language = language
+    user.save(update_fields=["language"])
 
 
 def organization_create(*, name: str) -> Organization:
@@ -346,6 +353,7 @@ def invitation_issue(
         organization=organization.name,
         link=accept_url(new.secret),
         days=INVITATION_DAYS,
+        language=mail_language(email=email, fallback=invited_by.language or get_language()),
     )
     return new.invitation
 
@@ -354,11 +362,11 @@ def invitation_open(*, secret: str) -> Invitation:
     """The open invitation behind a link; raises `InvitationInvalid` for a used, expired or unknown one."""
     invitation = Invitation.objects.select_related("organization").filter(secret_hash=_hash(secret)).first()
     if invitation is None:
-        raise InvitationInvalid("This invitation link is not valid. Ask your admin for a new one.")
+        raise InvitationInvalid(gettext("This invitation link is not valid. Ask your admin for a new one."))
     if invitation.accepted_at is not None:
-        raise InvitationInvalid("This invitation was already used. Sign in with your password instead.")
+        raise InvitationInvalid(gettext("This invitation was already used. Sign in with your password instead."))
     if invitation.expires_at <= timezone.now():
-        raise InvitationInvalid("This invitation has expired. Ask your admin to invite you again.")
+        raise InvitationInvalid(gettext("This invitation has expired. Ask your admin to invite you again."))
     return invitation
 
 

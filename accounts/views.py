@@ -9,10 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import activate, get_language, gettext
 
 from accounts import services
 from accounts.access import admin_membership_for, membership_for, signed_in_user
-from accounts.forms import AcceptInvitationForm, InvitationForm
+from accounts.forms import AcceptInvitationForm, InvitationForm, LanguageForm
 from accounts.limits import INVITATIONS, INVITATIONS_PER_ADDRESS, limited, too_many, wait_seconds
 from accounts.models import Membership
 
@@ -59,7 +60,7 @@ def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
                 reverse("accept_invitation", kwargs={"secret": secret})
             ),
         )
-        messages.success(request, f"Invitation sent to {invitation.email}.")
+        messages.success(request, gettext("Invitation sent to %(email)s.") % {"email": invitation.email})
         return redirect("invitations", code=code)
     context = {
         "organization": membership.organization,
@@ -69,6 +70,19 @@ def invitations(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "accounts/invitations.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """A person's own page: the language their pages, dates and mail are in."""
+    user = signed_in_user(request)
+    form = LanguageForm(request.POST or None, initial={"language": get_language()})
+    if request.method == "POST" and form.is_valid():
+        services.user_language_set(user=user, language=form.cleaned_data["language"])
+        activate(user.language)  # this answer's message reads in the new language already
+        messages.success(request, gettext("Your language is saved."))
+        return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form})
 
 
 def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:
@@ -84,7 +98,7 @@ def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:
                 secret=secret, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
             )
         except services.AddressTaken:
-            messages.error(request, "An account with this address exists already. Sign in with it instead.")
+            messages.error(request, gettext("An account with this address exists already. Sign in with it instead."))
             return redirect("account_login")
         except services.InvitationInvalid as exc:
             return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)

@@ -9,6 +9,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 import integrations.calendars as calendars
 from accounts.models import Membership
@@ -29,19 +31,21 @@ from booking.search.room_form import ChosenRoomField, RoomFields
 from booking.search.series_form import SeriesFields
 from localtime import UnknownZone, canonical_name
 
+_EVERY = ngettext_lazy("every %(minutes)d minute", "every %(minutes)d minutes", "minutes")
+
 
 def parse_start(text: str) -> datetime:
     """An ISO 8601 instant with its offset (Z or ±hh:mm), in UTC; a time without a zone is refused."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise forms.ValidationError("The start is not a date and time.") from None
+        raise forms.ValidationError(gettext("The start is not a date and time.")) from None
     if value.tzinfo is None:
-        raise forms.ValidationError("The start must say its time zone (UTC).")
+        raise forms.ValidationError(gettext("The start must say its time zone (UTC)."))
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
-        raise forms.ValidationError("The start is outside the calendar (years 1 to 9999).") from None
+        raise forms.ValidationError(gettext("The start is outside the calendar (years 1 to 9999).")) from None
 
 
 def slot_of(start_text: str, minutes: int, *, rules: BookingRules, zone: tzinfo) -> Slot:
@@ -49,13 +53,15 @@ def slot_of(start_text: str, minutes: int, *, rules: BookingRules, zone: tzinfo)
     booking page offers."""
     start = parse_start(start_text)
     if minutes <= 0:
-        raise forms.ValidationError("A meeting must end after it starts.")
+        raise forms.ValidationError(gettext("A meeting must end after it starts."))
     if minutes not in rules.durations:
-        raise forms.ValidationError(f"A meeting lasts {rules.durations_words} minutes.")
+        raise forms.ValidationError(
+            gettext("A meeting lasts %(durations)s minutes.") % {"durations": rules.durations_words}
+        )
     if not rules.on_grid(start, zone):
         raise forms.ValidationError(rules.grid_words(zone))
     if start <= timezone.now():
-        raise forms.ValidationError("This time has passed; pick a time in the future.")
+        raise forms.ValidationError(gettext("This time has passed; pick a time in the future."))
     return Slot(start, start + timedelta(minutes=minutes))
 
 
@@ -88,21 +94,26 @@ class BookingForm(ChosenRoomField, RoomFields, SeriesFields, NewTimeForm):
         required = self._people("required")
         optional = self._people("optional")
         if not required:
-            raise forms.ValidationError("Choose at least one colleague to meet.")
+            raise forms.ValidationError(gettext("Choose at least one colleague to meet."))
         if set(required) & set(optional):
-            raise forms.ValidationError("A person is either required or optional, not both.")
+            raise forms.ValidationError(gettext("A person is either required or optional, not both."))
         if self.organizer in required or self.organizer in optional:
-            raise forms.ValidationError("You are the organizer; choose colleagues to invite.")
+            raise forms.ValidationError(gettext("You are the organizer; choose colleagues to invite."))
         if len(required) + len(optional) > MAX_ATTENDEES:
-            raise forms.ValidationError(f"A meeting booked here has at most {MAX_ATTENDEES} attendees.")
+            raise forms.ValidationError(
+                gettext("A meeting booked here has at most %(most)d attendees.") % {"most": MAX_ATTENDEES}
+            )
         outside = calendars.not_enabled(organizer=self.organizer, people=[*required, *optional])
         for person in [*required, *optional]:
             why = outside.get(person.pk)
             if why is not None and why.no_mailbox:
-                raise forms.ValidationError(f"{person.user.display_name} has {why}.")
+                raise forms.ValidationError(
+                    gettext("%(name)s has %(why)s.") % {"name": person.user.display_name, "why": why}
+                )
             if why is not None:
                 raise forms.ValidationError(
-                    f"{person.user.display_name} is not enabled for Overlap by your admin ({why})."
+                    gettext("%(name)s is not enabled for Overlap by your admin (%(why)s).")
+                    % {"name": person.user.display_name, "why": why}
                 )
         data["required"], data["optional"] = required, optional
         data["subject"] = (data.get("subject") or "").strip() or self._default_subject(required)
@@ -120,7 +131,7 @@ class BookingForm(ChosenRoomField, RoomFields, SeriesFields, NewTimeForm):
         try:
             wanted = list(dict.fromkeys(uuid.UUID(v) for v in values))
         except ValueError:
-            raise forms.ValidationError("A chosen person is not known here.") from None
+            raise forms.ValidationError(gettext("A chosen person is not known here.")) from None
         found = {
             m.user.uuid: m
             for m in Membership.objects.filter(
@@ -128,7 +139,7 @@ class BookingForm(ChosenRoomField, RoomFields, SeriesFields, NewTimeForm):
             ).select_related("user")
         }
         if len(found) != len(wanted):
-            raise forms.ValidationError("A chosen person is not an active member of this organization.")
+            raise forms.ValidationError(gettext("A chosen person is not an active member of this organization."))
         return [found[w] for w in wanted]
 
     def _default_subject(self, required: list[Membership]) -> str:
@@ -165,7 +176,7 @@ class OccurrenceMoveForm(OccurrenceForm):
 
 
 class TimeZoneForm(forms.Form):
-    time_zone = forms.CharField(max_length=64, label="Your time zone")
+    time_zone = forms.CharField(max_length=64, label=_("Your time zone"))
 
     def clean_time_zone(self) -> str:
         """The zone's IANA name as the shipped data spells it, for any IANA or Windows name in any case."""
@@ -173,7 +184,9 @@ class TimeZoneForm(forms.Form):
         try:
             return canonical_name(name)
         except UnknownZone:
-            raise forms.ValidationError(f"“{name}” is not a time zone Overlap knows: pick one from the list.") from None
+            raise forms.ValidationError(
+                gettext("“%(name)s” is not a time zone Overlap knows: pick one from the list.") % {"name": name}
+            ) from None
 
 
 class RulesForm(forms.ModelForm[BookingRules]):
@@ -181,11 +194,11 @@ class RulesForm(forms.ModelForm[BookingRules]):
         choices=CHOOSABLE_STATUSES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Statuses that block a time",
-        help_text="A status nobody could read always blocks.",
+        label=_("Statuses that block a time"),
+        help_text=_("A status nobody could read always blocks."),
     )
     granularity_minutes = forms.TypedChoiceField(
-        choices=[(g, f"every {g} minutes") for g in GRANULARITIES], coerce=int, label="Times start"
+        choices=[(g, _EVERY % {"minutes": g}) for g in GRANULARITIES], coerce=int, label=_("Times start")
     )
 
     class Meta:
@@ -200,26 +213,30 @@ class RulesForm(forms.ModelForm[BookingRules]):
             "longest_window_days",
         )
         labels = {
-            "minimum_notice_minutes": "Minimum notice (minutes)",
-            "buffer_before_minutes": "Free time before a meeting (minutes)",
-            "buffer_after_minutes": "Free time after a meeting (minutes)",
-            "default_duration_minutes": "Default duration (minutes)",
-            "longest_window_days": "Longest range (days)",
+            "minimum_notice_minutes": _("Minimum notice (minutes)"),
+            "buffer_before_minutes": _("Free time before a meeting (minutes)"),
+            "buffer_after_minutes": _("Free time after a meeting (minutes)"),
+            "default_duration_minutes": _("Default duration (minutes)"),
+            "longest_window_days": _("Longest range (days)"),
         }
 
     def clean_minimum_notice_minutes(self) -> int:
-        return _at_most(self.cleaned_data["minimum_notice_minutes"], 7 * 24 * 60, "The notice")
+        return _at_most(
+            self.cleaned_data["minimum_notice_minutes"], 7 * 24 * 60, gettext("The notice can be at most %(most)s.")
+        )
 
     def clean_buffer_before_minutes(self) -> int:
-        return _at_most(self.cleaned_data["buffer_before_minutes"], 120, "A buffer")
+        return _at_most(self.cleaned_data["buffer_before_minutes"], 120, gettext("A buffer can be at most %(most)s."))
 
     def clean_buffer_after_minutes(self) -> int:
-        return _at_most(self.cleaned_data["buffer_after_minutes"], 120, "A buffer")
+        return _at_most(self.cleaned_data["buffer_after_minutes"], 120, gettext("A buffer can be at most %(most)s."))
 
     def clean_longest_window_days(self) -> int:
-        days = _at_most(self.cleaned_data["longest_window_days"], LONGEST_WINDOW_DAYS, "The range")
+        days = _at_most(
+            self.cleaned_data["longest_window_days"], LONGEST_WINDOW_DAYS, gettext("The range can be at most %(most)s.")
+        )
         if days < 1:
-            raise forms.ValidationError("The range must allow at least one day.")
+            raise forms.ValidationError(gettext("The range must allow at least one day."))
         return days
 
     def clean(self) -> dict[str, Any]:
@@ -228,12 +245,12 @@ class RulesForm(forms.ModelForm[BookingRules]):
         if duration is not None and step and (duration % step or not SHORTEST <= duration <= LONGEST):
             self.add_error(
                 "default_duration_minutes",
-                f"The default duration must be {durations_words(step)}.",
+                gettext("The default duration must be %(durations)s.") % {"durations": durations_words(step)},
             )
         return cleaned
 
 
-def _at_most(value: int, most: int, what: str) -> int:
+def _at_most(value: int, most: int, refusal: str) -> int:
     if value > most:
-        raise forms.ValidationError(f"{what} can be at most {most}.")
+        raise forms.ValidationError(refusal % {"most": most})
     return value

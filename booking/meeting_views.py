@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for, signed_in_user
@@ -135,7 +136,7 @@ def meeting_cancel_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUI
 
     def cancel(found: Booking, member: Membership) -> str:
         services.booking_cancel(booking=found, actor=signed_in_user(request), comment=form.cleaned_data["comment"])
-        return "The meeting is cancelled; Microsoft 365 told everyone invited."
+        return gettext("The meeting is cancelled; Microsoft 365 told everyone invited.")
 
     return _change(request, code, booking, cancel)
 
@@ -149,7 +150,7 @@ def meeting_reschedule_view(request: HttpRequest, code: uuid.UUID, booking: uuid
         if not form.is_valid():
             raise BookingRefused(" ".join(_problems(form)))
         services.booking_reschedule(booking=found, actor=signed_in_user(request), slot=form.cleaned_data["slot"])
-        return "The meeting is moved; everyone invited was told by Microsoft 365."
+        return gettext("The meeting is moved; everyone invited was told by Microsoft 365.")
 
     return _change(request, code, booking, reschedule, organizer_only=True)
 
@@ -239,7 +240,7 @@ def meeting_new_times_view(request: HttpRequest, code: uuid.UUID, booking: uuid.
     found = selectors.booking_for(member=member, code=booking)
     services.organizer_only(booking=found, actor=signed_in_user(request))
     if found.state != Booking.State.CONFIRMED:
-        messages.error(request, f"A {found.get_state_display().lower()} meeting cannot be moved.")
+        messages.error(request, _cannot_move(found))
         return redirect("meeting_detail", code=code, booking=booking)
     context = {**_meeting_context(member, found), "result": services.booking_new_times(booking=found)}
     return render(request, "booking/new_times.html", context)
@@ -258,3 +259,12 @@ def meetings_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "State": Booking.State,
     }
     return render(request, "booking/meetings.html", context)
+
+
+def _cannot_move(found: Booking) -> str:
+    """Only a confirmed meeting moves; each other state says so in its own sentence."""
+    if found.state == Booking.State.PENDING:
+        return gettext("A meeting still being created cannot be moved.")
+    if found.state == Booking.State.FAILED:
+        return gettext("A failed meeting cannot be moved.")
+    return gettext("A cancelled meeting cannot be moved.")

@@ -21,6 +21,9 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import Membership, Organization, User
 from booking.rules import BookingRules
@@ -51,10 +54,10 @@ class IllegalMove(Exception):
 
 class Booking(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Creating the meeting"
-        CONFIRMED = "confirmed", "Confirmed"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Creating the meeting")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     # Staying CONFIRMED is the reschedule: it is a move, recorded as history.
     MOVES: ClassVar[dict[str, set[str]]] = {
@@ -212,10 +215,10 @@ class BookingOccurrence(models.Model):
     `MOVE` occurrences hold their people's time."""
 
     class State(models.TextChoices):
-        HELD = "held", "Stands"
-        SKIP = "skip", "To be skipped"
-        MOVE = "move", "To be moved"
-        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", _("Stands")
+        SKIP = "skip", _("To be skipped")
+        MOVE = "move", _("To be moved")
+        CANCELLED = "cancelled", _("Cancelled")
 
     HOLDING: ClassVar[tuple[str, ...]] = (State.HELD, State.MOVE)
     UNDONE: ClassVar[tuple[str, ...]] = (State.SKIP, State.MOVE)  # for the worker to do in Microsoft
@@ -251,12 +254,12 @@ class BookingOccurrence(models.Model):
     def news(self) -> str:
         """What happened to it, in a few words ("" when it stands as the series made it)."""
         if self.state == self.State.CANCELLED:
-            return "cancelled in Outlook" if self.cancelled_in_outlook else "cancelled"
+            return str(_("cancelled in Outlook") if self.cancelled_in_outlook else pgettext("occurrence", "cancelled"))
         if self.state in self.UNDONE:
-            return "to be skipped" if self.state == self.State.SKIP else "being moved"
+            return str(_("to be skipped") if self.state == self.State.SKIP else _("being moved"))
         if self.moved_in_outlook:
-            return "moved in Outlook"
-        return "moved" if self.moved else ""
+            return str(_("moved in Outlook"))
+        return str(pgettext("occurrence", "moved")) if self.moved else ""
 
     @property
     def declined(self) -> list[str]:
@@ -284,16 +287,16 @@ class Participant(models.Model):
     """One person of a booking: their role and answer; `guarded` people hold its times (`Hold`)."""
 
     class Role(models.TextChoices):
-        ORGANIZER = "organizer", "Organizer"
-        REQUIRED = "required", "Required"
-        OPTIONAL = "optional", "Optional"
+        ORGANIZER = "organizer", _("Organizer")
+        REQUIRED = "required", _("Required")
+        OPTIONAL = "optional", _("Optional")
 
     class Response(models.TextChoices):
-        NONE = "none", "No answer yet"
-        ACCEPTED = "accepted", "Accepted"
-        TENTATIVE = "tentativelyAccepted", "Tentative"
-        DECLINED = "declined", "Declined"
-        ORGANIZER = "organizer", "Organizer"
+        NONE = "none", _("No answer yet")
+        ACCEPTED = "accepted", _("Accepted")
+        TENTATIVE = "tentativelyAccepted", _("Tentative")
+        DECLINED = "declined", _("Declined")
+        ORGANIZER = "organizer", _("Organizer")
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="participants")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="booking_participations")
@@ -330,26 +333,26 @@ class BookingEvent(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["at", "id"]
 
-    LABELS: ClassVar[dict[str, str]] = {
-        "booked": "Booked",
-        "confirmed": "Created in Microsoft 365",
-        "failed": "Could not be created",
-        "retried": "Tried again",
-        "rescheduled": "Moved",
-        "cancelled": "Cancelled",
-        "cancelled_in_outlook": "Cancelled in Outlook",
-        "moved_in_outlook": "Moved in Outlook",
-        "declined": "Declined",
-        "teams_link_changed": "Teams link changed",
-        "occurrence_skipped": "Occurrence skipped",
-        "occurrence_moved": "Occurrence moved",
-        "occurrence_cancelled": "Occurrence cancelled",
-        "series_ended": "This and the following occurrences cancelled",
-        "occurrence_moved_in_outlook": "Occurrence moved in Outlook",
-        "occurrence_cancelled_in_outlook": "Occurrence cancelled in Outlook",
-        "room_declined": "The room declined",
-        "room_changed": "Another room",
-        NOT_ANSWERING: "Microsoft 365 did not answer; Overlap kept trying",
+    LABELS: ClassVar[dict[str, StrOrPromise]] = {
+        "booked": _("Booked"),
+        "confirmed": _("Created in Microsoft 365"),
+        "failed": _("Could not be created"),
+        "retried": _("Tried again"),
+        "rescheduled": _("Moved"),
+        "cancelled": _("Cancelled"),
+        "cancelled_in_outlook": _("Cancelled in Outlook"),
+        "moved_in_outlook": _("Moved in Outlook"),
+        "declined": _("Declined"),
+        "teams_link_changed": _("Teams link changed"),
+        "occurrence_skipped": _("Occurrence skipped"),
+        "occurrence_moved": _("Occurrence moved"),
+        "occurrence_cancelled": _("Occurrence cancelled"),
+        "series_ended": _("This and the following occurrences cancelled"),
+        "occurrence_moved_in_outlook": _("Occurrence moved in Outlook"),
+        "occurrence_cancelled_in_outlook": _("Occurrence cancelled in Outlook"),
+        "room_declined": _("The room declined"),
+        "room_changed": _("Another room"),
+        NOT_ANSWERING: _("Microsoft 365 did not answer; Overlap kept trying"),
     }
 
     def __str__(self) -> str:
@@ -357,7 +360,7 @@ class BookingEvent(models.Model):
 
     @property
     def label(self) -> str:
-        return self.LABELS.get(self.kind, self.kind)
+        return str(self.LABELS.get(self.kind, self.kind))
 
 
 class RoomPreference(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.access import read_with
 from accounts.models import Organization
@@ -13,10 +14,10 @@ from localtime import on_grid, outlook_name
 
 # Statuses an admin may choose to block ("unknown" always blocks, whatever they choose).
 CHOOSABLE_STATUSES = (
-    ("busy", "Busy"),
-    ("oof", "Out of office"),
-    ("tentative", "Tentative"),
-    ("workingElsewhere", "Working elsewhere"),
+    ("busy", _("Busy")),
+    ("oof", _("Out of office")),
+    ("tentative", _("Tentative")),
+    ("workingElsewhere", _("Working elsewhere")),
 )
 GRANULARITIES = (5, 10, 15, 30, 60)
 SHORTEST, LONGEST = 15, 120  # minutes a meeting may last
@@ -84,7 +85,7 @@ class BookingRules(models.Model):
 
     @property
     def blocking_labels(self) -> list[str]:
-        return [label for value, label in CHOOSABLE_STATUSES if value in self.blocking_statuses]
+        return [str(label) for value, label in CHOOSABLE_STATUSES if value in self.blocking_statuses]
 
 
 def booking_rules_of(*, organization: Organization) -> BookingRules:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Membership, Organization, User
 from booking.models import NOT_ANSWERING, Booking, BookingOccurrence, Participant
@@ -82,7 +83,7 @@ def times_for_everyone(*, booking: Booking, viewer: User) -> list[LocalTime]:
         user = participant.user
         name = user.time_zone if user.pk == viewer.pk else user.zone_for_others
         zone = named_zone(name)
-        label = zone_label(zone) if zone else "UTC; their time zone is not known yet"
+        label = zone_label(zone) if zone else gettext("UTC; their time zone is not known yet")
         zone = zone or UTC
         rows.append(
             LocalTime(

@@ -15,6 +15,7 @@ from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import integrations.calendars as calendars
 from accounts.models import Membership, User
@@ -177,7 +178,10 @@ def _add_participants(
             with transaction.atomic():
                 booking.hold_times(people=[membership.pk])
         except IntegrityError:
-            raise BookingRefused(f"{DOUBLE_BOOKED} {membership.user.display_name}.") from None
+            raise BookingRefused(
+                gettext("This time overlaps another meeting booked through Overlap for %(name)s.")
+                % {"name": membership.user.display_name}
+            ) from None
 
 
 def _enqueue_confirm(booking: Booking) -> None:
@@ -409,7 +413,7 @@ def booking_retry(*, booking: Booking, actor: User) -> Booking:
     """
     organizer_only(booking=booking, actor=actor)
     if booking.start <= timezone.now():
-        raise BookingRefused("This time has passed; pick another time.")
+        raise BookingRefused(gettext("This time has passed; pick another time."))
     _refuse_unless_ready(booking.organizer)
     if booking.is_stuck:  # nobody ran the confirmation: send it again (the task is idempotent)
         with transaction.atomic():
@@ -424,7 +428,9 @@ def booking_retry(*, booking: Booking, actor: User) -> Booking:
     except IllegalMove as exc:
         raise BookingRefused(str(exc)) from None
     except IntegrityError:
-        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it; pick another time.") from None
+        raise BookingRefused(
+            gettext("This time overlaps another meeting booked through Overlap for someone in it; pick another time.")
+        ) from None
     return booking
 
 
@@ -435,14 +441,16 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
     """
     organizer_only(booking=booking, actor=actor)
     if booking.state != Booking.State.CONFIRMED:
-        raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be moved.")
+        raise BookingRefused(_cannot(booking, moved=True))
     if slot.start <= timezone.now():
-        raise BookingRefused("Pick a time in the future.")
+        raise BookingRefused(gettext("Pick a time in the future."))
     _check_new_slot(booking, slot)
     if booking.room_address and booking.room_address in _rooms_held(
         booking.organizer, slot.start, slot.end, excluding=booking
     ):
-        raise BookingRefused(f"{booking.room_name} is booked through Overlap at that time: pick another time.")
+        raise BookingRefused(
+            gettext("%(room)s is booked through Overlap at that time: pick another time.") % {"room": booking.room_name}
+        )
     previous = (booking.start, booking.end, booking.room_response)
     # The room goes along (it stays a resource attendee; only start and end are sent) and answers anew.
     room = {"room_response": "none"} if booking.room_address else {}
@@ -456,7 +464,9 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
             )
     except IntegrityError:
         booking.start, booking.end, booking.room_response = previous
-        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
+        raise BookingRefused(
+            gettext("This time overlaps another meeting booked through Overlap for someone in it.")
+        ) from None
     except (CalendarError, ConnectionNotReady) as error:
         booking.start, booking.end, booking.room_response = previous
         raise BookingRefused(getattr(error, "reason", str(error))) from None
@@ -504,7 +514,10 @@ def _check_new_slot(booking: Booking, slot: Slot) -> None:
     # The meeting itself blocks its own old time: a new slot that overlaps it is judged by the guard alone.
     overlaps_itself = slot.start < booking.end and booking.start < slot.end
     if not check.free and not overlaps_itself:
-        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
+        raise BookingRefused(
+            gettext("Someone's calendar is no longer free at this time: %(problems)s")
+            % {"problems": " ".join(check.problems)}
+        )
 
 
 def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
@@ -523,7 +536,7 @@ def booking_cancel(*, booking: Booking, actor: User, comment: str = "") -> Booki
     """Cancel as the organizer through Graph's cancel (the attendees are told, with `comment`)."""
     organizer_only(booking=booking, actor=actor)
     if booking.state != Booking.State.CONFIRMED:
-        raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be cancelled.")
+        raise BookingRefused(_cannot(booking, moved=False))
     try:
         calendars.event_cancel(organizer=booking.organizer, event_id=booking.event_id, comment=comment)
     except CalendarError as error:
@@ -588,3 +601,15 @@ def organizer_only(*, booking: Booking, actor: User) -> None:
 def people_of(booking: Booking) -> list[Membership]:
     """Everyone in the booking (the organizer too): whose cached free/busy a change makes stale."""
     return [p.membership for p in booking.participants.select_related("membership__user")]
+
+
+def _cannot(booking: Booking, *, moved: bool) -> str:
+    """Why a meeting that is not confirmed cannot be moved or cancelled, a whole sentence for each state."""
+    if booking.state == Booking.State.PENDING:
+        moving = gettext("A meeting still being created cannot be moved.")
+        return moving if moved else gettext("A meeting still being created cannot be cancelled.")
+    if booking.state == Booking.State.FAILED:
+        moving = gettext("A failed meeting cannot be moved.")
+        return moving if moved else gettext("A failed meeting cannot be cancelled.")
+    moving = gettext("A cancelled meeting cannot be moved.")
+    return moving if moved else gettext("A cancelled meeting cannot be cancelled.")

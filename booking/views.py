@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import membership_for
@@ -31,7 +32,7 @@ def booking_page_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "organization": organizer.organization,
         "organizer": organizer,
         "f": finding,
-        "zones": zone_choices(),
+        "zones": zone_choices(get_language() or "en", gettext("Other")),
         "most_required": MOST_REQUIRED,
         "most_optional": MOST_OPTIONAL,
     }
@@ -64,7 +65,11 @@ def booking_time_zone_view(request: HttpRequest, code: uuid.UUID) -> HttpRespons
     if request.htmx and form.is_valid():  # type: ignore[attr-defined]
         return HttpResponse(headers={"HX-Refresh": "true"})  # every time on the page moves to the new zone
     if request.htmx:  # type: ignore[attr-defined]
-        context = {"organization": organizer.organization, "tz_form": form, "zones": zone_choices()}
+        context = {
+            "organization": organizer.organization,
+            "tz_form": form,
+            "zones": zone_choices(get_language() or "en", gettext("Other")),
+        }
         return render(request, "booking/_time_zone.html", context)
     if form.errors:
         messages.error(request, " ".join(str(e) for e in form.errors.get("time_zone", [])))
@@ -77,7 +82,7 @@ def booking_rules_view(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     member = membership_for(request, code)
     form = preferences.rules_form(membership=member, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        messages.success(request, "Booking rules saved.")
+        messages.success(request, gettext("Booking rules saved."))
         return redirect("booking_rules", code=code)
     return render(
         request, "booking/rules.html", {"organization": member.organization, "membership": member, "form": form}

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -78,9 +79,6 @@ class Part:
     words: str
 
 
-PERIODIC = "the sweep of waiting bookings, the read-back from Outlook, connection checks and the directory sync"
-
-
 def overlap_parts() -> list[Part]:
     """Overlap's own parts as /healthz checks them, in words an admin reads (no host, port or raw error)."""
     found = {name: health.run_check(check) for name, check in health.CHECKS.items() if name != "beat"}
@@ -88,48 +86,63 @@ def overlap_parts() -> list[Part]:
     return [
         Part(
             "database",
-            "Database",
+            gettext("Database"),
             bool(database["ok"]),
-            "Answers." if database["ok"] else "Does not answer: pages and tasks wait for it; what is saved is kept.",
+            gettext("Answers.")
+            if database["ok"]
+            else gettext("Does not answer: pages and tasks wait for it; what is saved is kept."),
         ),
         Part(
             "cache",
-            "Redis (cache, limits, what Overlap's processes tell one another)",
+            gettext("Redis (cache, limits, what Overlap's processes tell one another)"),
             bool(cache["ok"]),
-            ("Answers." if cache["kind"] == "redis" else "Local memory (no Redis).")
+            (gettext("Answers.") if cache["kind"] == "redis" else gettext("Local memory (no Redis)."))
             if cache["ok"]
-            else "Does not answer: Overlap goes on without it where it can, and catches up once it is back.",
+            else gettext("Does not answer: Overlap goes on without it where it can, and catches up once it is back."),
         ),
         Part(
             "broker",
-            "Task queue",
+            gettext("Task queue"),
             bool(broker["ok"]),
-            ("Answers." if broker["kind"] == "redis" else "Tasks run inside Overlap itself (no queue).")
+            (
+                gettext("Answers.")
+                if broker["kind"] == "redis"
+                else gettext("Tasks run inside Overlap itself (no queue).")
+            )
             if broker["ok"]
-            else "Does not answer: bookings wait, and are sent again once it is back.",
+            else gettext("Does not answer: bookings wait, and are sent again once it is back."),
         ),
         _beat_part(),
     ]
 
 
 def _beat_part() -> Part:
-    name = "Scheduler (beat)"
+    name = gettext("Scheduler (beat)")
     try:
         age = health.beat_heartbeat_age()
     except Exception:  # the shared cache is Redis: its failure is named above, and here what it hides
         log.warning("Health page: the beat's heartbeat could not be read", exc_info=True)
-        return Part("beat", name, False, "Cannot tell: its heartbeat is kept in Redis, which does not answer.")
+        return Part("beat", name, False, gettext("Cannot tell: its heartbeat is kept in Redis, which does not answer."))
     if age is None:
-        return Part("beat", name, False, f"No heartbeat recorded: {PERIODIC} do not run. Is `celery beat` running?")
-    if age > settings.BEAT_HEARTBEAT_STALE_SECONDS:
-        words = f"No heartbeat for {_duration(age)}: {PERIODIC} do not run. Is `celery beat` running?"
+        words = gettext(
+            "No heartbeat recorded: the sweep of waiting bookings, the read-back from Outlook, connection checks and "
+            "the directory sync do not run. Is `celery beat` running?"
+        )
         return Part("beat", name, False, words)
-    return Part("beat", name, True, f"Last heartbeat {_duration(age)} ago.")
+    if age > settings.BEAT_HEARTBEAT_STALE_SECONDS:
+        words = gettext(
+            "No heartbeat for %(duration)s: the sweep of waiting bookings, the read-back from Outlook, connection "
+            "checks and the directory sync do not run. Is `celery beat` running?"
+        ) % {"duration": _duration(age)}
+        return Part("beat", name, False, words)
+    return Part("beat", name, True, gettext("Last heartbeat %(duration)s ago.") % {"duration": _duration(age)})
 
 
 def _duration(seconds: float) -> str:
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return gettext("%(seconds)d s") % {"seconds": round(seconds)}
     if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.0f} hours"
+        minutes = round(seconds / 60)
+        return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
+    hours = round(seconds / 3600)
+    return ngettext("%(hours)d hour", "%(hours)d hours", hours) % {"hours": hours}

@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", robots.robots_txt, name="robots_txt"),
     path("accounts/", include("allauth.urls")),
+    path("me/", account_views.profile, name="profile"),
     path("invitations/<str:secret>", account_views.accept_invitation, name="accept_invitation"),
     path("orgs/<uuid:code>/health/", admin_health.health_page, name="organization_health"),
     path("orgs/<uuid:code>/", include("accounts.urls")),

@@ -14,6 +14,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Organization, User
 
@@ -32,16 +33,16 @@ class Connection(models.Model):
     """
 
     class Mode(models.TextChoices):
-        DOMAIN_WIDE = "domain_wide", "Domain-wide"
-        DELEGATED = "delegated", "Individual (each person connects)"
+        DOMAIN_WIDE = "domain_wide", _("Domain-wide")
+        DELEGATED = "delegated", _("Individual (each person connects)")
 
     class Status(models.TextChoices):
-        NOT_CONFIGURED = "not_configured", "Not configured"
-        AWAITING_CONSENT = "awaiting_consent", "Awaiting consent"
-        ACTIVE = "active", "Active"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention"
-        REVOKED = "revoked", "Revoked"
-        DISCONNECTED = "disconnected", "Disconnected"
+        NOT_CONFIGURED = "not_configured", _("Not configured")
+        AWAITING_CONSENT = "awaiting_consent", _("Awaiting consent")
+        ACTIVE = "active", _("Active")
+        NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+        REVOKED = "revoked", _("Revoked")
+        DISCONNECTED = "disconnected", _("Disconnected")
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="microsoft_connection")
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.DOMAIN_WIDE)
@@ -238,26 +239,26 @@ class IntegrationEvent(models.Model):
     """The audit log an organization's admins read: who changed the connection, and when."""
 
     class Kind(models.TextChoices):
-        TENANT_CHANGED = "tenant_changed", "Tenant ID changed"
-        MODE_CHANGED = "mode_changed", "Mode changed"
-        TENANT_PROVEN = "tenant_proven", "Tenant proven by an admin's sign-in"
-        TENANT_RELEASED = "tenant_released", "Tenant released: no consent was given"
-        CONSENT_GRANTED = "consent_granted", "Consent granted"
-        CONSENT_FAILED = "consent_failed", "Consent not completed"
-        CONSENT_REVOKED = "consent_revoked", "Consent revoked"
-        CHECKED = "checked", "Connection tested"
-        DISCONNECTED = "disconnected", "Disconnected"
-        AWAITING_CONSENT = "awaiting_consent", "Waiting for consent"
-        NEEDS_ATTENTION = "needs_attention", "Needs attention"
-        RESTORED = "restored", "Connection works again"
-        GROUP_CHANGED = "group_changed", "Security group changed"
-        DIRECTORY_SYNCED = "directory_synced", "Directory synchronised"
-        MEMBER_CONNECTED = "member_connected", "Member connected a calendar"
-        MEMBER_DISCONNECTED = "member_disconnected", "Member disconnected a calendar"
-        MICROSOFT_LINKED = "microsoft_linked", "Member connected their Microsoft account"
-        SYNC_HELD = "sync_held", "Directory sync waits for an admin"
-        ROOMS_CHANGED = "rooms_changed", "Rooms turned on or off"
-        ROOMS_SYNCED = "rooms_synced", "Rooms synchronised"
+        TENANT_CHANGED = "tenant_changed", _("Tenant ID changed")
+        MODE_CHANGED = "mode_changed", _("Mode changed")
+        TENANT_PROVEN = "tenant_proven", _("Tenant proven by an admin's sign-in")
+        TENANT_RELEASED = "tenant_released", _("Tenant released: no consent was given")
+        CONSENT_GRANTED = "consent_granted", _("Consent granted")
+        CONSENT_FAILED = "consent_failed", _("Consent not completed")
+        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+        CHECKED = "checked", _("Connection tested")
+        DISCONNECTED = "disconnected", _("Disconnected")
+        AWAITING_CONSENT = "awaiting_consent", _("Waiting for consent")
+        NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+        RESTORED = "restored", _("Connection works again")
+        GROUP_CHANGED = "group_changed", _("Security group changed")
+        DIRECTORY_SYNCED = "directory_synced", _("Directory synchronised")
+        MEMBER_CONNECTED = "member_connected", _("Member connected a calendar")
+        MEMBER_DISCONNECTED = "member_disconnected", _("Member disconnected a calendar")
+        MICROSOFT_LINKED = "microsoft_linked", _("Member connected their Microsoft account")
+        SYNC_HELD = "sync_held", _("Directory sync waits for an admin")
+        ROOMS_CHANGED = "rooms_changed", _("Rooms turned on or off")
+        ROOMS_SYNCED = "rooms_synced", _("Rooms synchronised")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="integration_events")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -319,9 +320,9 @@ class CalendarGrant(models.Model):
     """A member's own connection in delegated mode: their encrypted token cache and its health."""
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        RECONNECT_NEEDED = "reconnect_needed", "Reconnect needed"
-        DISCONNECTED = "disconnected", "Not connected"
+        CONNECTED = "connected", _("Connected")
+        RECONNECT_NEEDED = "reconnect_needed", _("Reconnect needed")
+        DISCONNECTED = "disconnected", _("Not connected")
 
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="calendar_grant")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DISCONNECTED)

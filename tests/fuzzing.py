@@ -301,6 +301,7 @@ TARGETS: dict[str, Target] = {
         path={"secret": _p(good="{invitation}")},
     ),
     "organization_home": PAGE,
+    "profile": Target("post", {"language": choice("en", "de", "fr", "es", "ja", "pt-br", "ar")}),
     "invitations": Target("post", {"email": EMAIL, "role": choice("member", "admin")}),
     "integration_settings": PAGE,
     "organization_health": PAGE,

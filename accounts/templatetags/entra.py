@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
 
 from accounts.adapters import ENTRA_GOVERNS
 
@@ -11,4 +12,4 @@ register = template.Library()
 
 @register.simple_tag
 def entra_governs() -> str:
-    return ENTRA_GOVERNS
+    return gettext(ENTRA_GOVERNS)

@@ -25,8 +25,6 @@ _STATUS_WORDS = (
     ("workingElsewhere", "working elsewhere"),
     ("free", "free"),
 )
-UNREAD = "calendar could not be read (never counted as free)"
-OFF = "outside their working hours all day"
 
 
 @dataclass(frozen=True)
@@ -111,11 +109,11 @@ def _day(on: date, frame: Frame, request: Request, grid: int, together: int, rea
     )
     note = ""
     if not starts:
-        note = "No meeting can start this day under your organization's rules (too soon, or outside the range)."
+        note = request.vocabulary.day_ruled_out
     elif not open_starts and not blockers and not _hours_meet(starts, readers):
-        note = "Everyone works this day, but their working hours never overlap for the meeting."
+        note = request.vocabulary.hours_never_meet
     elif not open_starts and not blockers:
-        note = "Everyone has free time this day, but never at the same time."
+        note = request.vocabulary.never_together
     hours, rows = _grid(on, frame, request, readers)
     return BlockedDay(on, open_starts, blockers, note, hours, rows)
 
@@ -128,21 +126,23 @@ def _hours_meet(starts: int, readers: list[_Reader]) -> bool:
 
 def _why(reader: _Reader, span: int, request: Request) -> str:
     """Why this person has no start in `span`: unreadable, outside hours, or the statuses filling their day."""
+    said = request.vocabulary
     if reader.prepared is None:
-        return UNREAD
+        return said.unreadable
     widened = reader.person.id in request.widened
     working = span if widened else reader.prepared.working & span
     if not working:
-        return OFF
+        return said.off_all_day
     blocking = request.blocking | ALWAYS_BLOCKING
     found = sorted(
         ((mask & working).bit_count(), status) for status, mask in reader.statuses.items() if status in blocking
     )
-    words = [_word(status) for minutes, status in reversed(found) if minutes]
-    where = "all day" if widened else "through their working hours"
+    words = [said.status(_word(status)) for minutes, status in reversed(found) if minutes]
+    where = said.all_day if widened else said.through_hours
     if not words:
-        return f"no free {request.duration // MINUTE} minutes in their working hours (with the buffers)"
-    return f"{' and '.join(words)} {where}" if len(words) < 3 else f"{', '.join(words)} {where}"
+        return said.no_free_minutes.format(minutes=request.duration // MINUTE)
+    joined = said.two.format(first=words[0], last=words[1]) if len(words) == 2 else said.comma.join(words)
+    return where.format(statuses=joined)
 
 
 def _word(status: str) -> str:

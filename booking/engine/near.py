@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from booking.engine.people import Frame, prepare
@@ -138,7 +138,8 @@ def earliest_beyond(people: Sequence[Person], request: Request) -> NearMiss | No
     if not result.slots:
         return None
     slot = result.slots[0]
-    words = f"the earliest time for everyone is {_when(slot.start, request.grid_tz)}"
+    said = request.vocabulary
+    words = said.earliest_for_everyone.format(when=said.when(slot.start.astimezone(request.grid_tz)))
     return NearMiss("later", words, slot.start, slot.end, _COST["later"])
 
 
@@ -157,7 +158,7 @@ def _optional(people: Sequence[Person], request: Request, starts: _Starts, keeps
             continue
         optional = free if keeps_hours else dataclasses.replace(person, required=False)
         changed = [optional if p.id == person.id else p for p in people]
-        words = _words("{when} works if " + f"{person.name} is optional", request.grid_tz)
+        words = _words(request, request.vocabulary.works_if_optional, name=person.name)
         found.append(_change(changed, request, "optional", words, earliest, person_id=person.id))
     return [change for change in found if change]
 
@@ -167,7 +168,7 @@ def _shorter(people: Sequence[Person], request: Request, durations: Sequence[int
     asked = request.duration // MINUTE
     for minutes in sorted((m for m in durations if m < asked), reverse=True):
         changed = dataclasses.replace(request, duration=timedelta(minutes=minutes))
-        words = _words(f"a {minutes}-minute meeting fits on " + "{when}", request.grid_tz)
+        words = _words(request, request.vocabulary.shorter_fits, minutes=minutes)
         change = _change(people, changed, "shorter", words, minutes=minutes)
         if change:
             return [change]
@@ -201,8 +202,10 @@ def _stretch(
         return None
     changed = [stretched if p.id == person.id else p for p in people]
     edge = hours.start if early else hours.end
-    ask = f"starts {minutes} minutes early" if early else f"stays {minutes} minutes late"
-    words = _words("{when} works if " + f"{person.name} {ask} ({edge:%H:%M} for {person.name})", request.grid_tz)
+    said = request.vocabulary
+    ask = said.works_if_early if early else said.works_if_late
+    clock = said.clocks[edge.hour * 60 + edge.minute]
+    words = _words(request, ask, name=person.name, minutes=minutes, clock=clock)
     return _change(changed, request, "stretch", words, earliest, person_id=person.id, minutes=minutes, early=early)
 
 
@@ -226,9 +229,7 @@ def _time(minutes: int) -> time:
     return time(minutes // 60, minutes % 60)
 
 
-def _when(instant: datetime, zone: tzinfo) -> str:
-    return f"{instant.astimezone(zone):%A %-d %B %H:%M}"
-
-
-def _words(template: str, zone: tzinfo) -> Callable[[datetime], str]:
-    return lambda instant: template.format(when=_when(instant, zone))
+def _words(request: Request, template: str, **values: object) -> Callable[[datetime], str]:
+    """The words of a change, once its time is known: `template` with the time on the page's clock."""
+    said, zone = request.vocabulary, request.grid_tz
+    return lambda instant: template.format(when=said.when(instant.astimezone(zone)), **values)

@@ -13,6 +13,7 @@ from booking.engine.clocks import DAY_MINUTES, LocalClock, weekday
 from booking.engine.people import Frame, Prepared
 from booking.engine.ranking import Assessment, assess
 from booking.engine.types import Explanation, Person, PersonAtSlot, Slot
+from booking.engine.words import ENGLISH, Vocabulary
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # (local minute of the day it starts at, words), latest first.
@@ -60,6 +61,7 @@ class Context:
     scored: Sequence[Prepared]  # required people, "you" first
     optional: Sequence[OptionalPerson]
     you_tz: tzinfo | None = None  # "you" in the page's zone, so that "10:00 for you" matches the times shown
+    vocabulary: Vocabulary = ENGLISH  # the reader's words
     # What this search already wrote: each set of clocks as words, and the rest of a slot's words (`_seen`).
     _timed: dict[tuple[int, ...], str] = field(default_factory=dict, compare=False)
     _said: dict[tuple[tuple[Share, ...], OptionalNames], Words] = field(default_factory=dict, compare=False)
@@ -77,11 +79,11 @@ class Context:
         optional = self._optional(start) if self.optional else _NO_OPTIONAL
         times = self._timed.get(clocks)
         if times is None:
-            times = self._timed[clocks] = _times_of(self._names, clocks)
+            times = self._timed[clocks] = _times_of(self._names, clocks, self.vocabulary)
         said = self._said.get((rest, optional))
         if said is None:
-            said = self._said[rest, optional] = _words_of(self._names, rest, optional)
-        return said[0], said[1], f"{times} — {said[2]}"
+            said = self._said[rest, optional] = _words_of(self._names, rest, optional, self.vocabulary)
+        return said[0], said[1], f"{times}{self.vocabulary.dash}{said[2]}"
 
     def explain(self, slot: Slot) -> Explanation:
         start = self.frame.floor(slot.start)
@@ -108,8 +110,12 @@ class Context:
     @cached_property
     def _names(self) -> tuple[tuple[str, str], ...]:
         """Each scored person as the words name them: (who, whose)."""
+        words = self.vocabulary
         return tuple(
-            ("you", "your") if p.person.id == self.you else (p.person.name, f"{p.person.name}'s") for p in self.scored
+            (words.you, words.your)
+            if p.person.id == self.you
+            else (p.person.name, words.whose.format(name=p.person.name))
+            for p in self.scored
         )
 
     def _seen(self, start: int, assessed: Iterable[Assessment]) -> tuple[tuple[int, ...], tuple[Share, ...]]:
@@ -180,39 +186,43 @@ _KEPT_WORDS = 8192
 
 
 @lru_cache(maxsize=_KEPT_WORDS)
-def _times_of(names: tuple[tuple[str, str], ...], clocks: tuple[int, ...]) -> str:
+def _times_of(names: tuple[tuple[str, str], ...], clocks: tuple[int, ...], words: Vocabulary = ENGLISH) -> str:
     """ "10:00 for you, 14:30 for Ravi": each scored person's (who, whose) and clock (`Context._seen`)."""
     groups: dict[str, list[str]] = {}
     for (who, _), clock, other_day in zip(names, clocks[::2], clocks[1::2], strict=True):
-        text = _CLOCK_AT[clock]
+        text = words.clocks[clock]
         if other_day != -1:
-            text += " " + _WEEKDAYS[other_day]
+            text += " " + words.weekdays[other_day]
         groups.setdefault(text, []).append(who)
-    return ", ".join(f"{clock} for {join_names(who)}" for clock, who in groups.items())
+    return words.comma.join(words.time_for.format(clock=clock, names=words.names(who)) for clock, who in groups.items())
 
 
 @lru_cache(maxsize=_KEPT_WORDS)
-def _words_of(names: tuple[tuple[str, str], ...], rest: tuple[Share, ...], optional: OptionalNames) -> Words:
+def _words_of(
+    names: tuple[tuple[str, str], ...], rest: tuple[Share, ...], optional: OptionalNames, words: Vocabulary = ENGLISH
+) -> Words:
     """(flags, reasons, the summary after its clocks) of a slot."""
     flags: tuple[str, ...] = ()
     said: tuple[str, ...] = ()
     for name, share in zip(names, rest, strict=True):
-        own_flags, own_reasons = _share_of(name, share)
+        own_flags, own_reasons = _share_of(name, share, words)
         flags += own_flags
         said += own_reasons
-    reasons = flags + said + _optional_reason(*optional)
-    tail = join_names(_unique(p[1] for p in rest))
+    reasons = flags + said + _optional_reason(words, *optional)
+    tail = words.names([words.part(p) for p in _unique(p[1] for p in rest)])
     if reasons:
-        tail += "; " + "; ".join(reasons)
+        tail += words.semicolon + words.semicolon.join(reasons)
     return flags, reasons, tail
 
 
 @lru_cache(maxsize=_KEPT_WORDS)
-def _share_of(name: tuple[str, str], share: Share) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _share_of(
+    name: tuple[str, str], share: Share, words: Vocabulary = ENGLISH
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """One scored person's flags and reasons."""
     who, whose = name
-    flags = (f"outside {whose} working hours, {_CLOCK_AT[share[0]]} for {who}",) if share[3] else ()
-    return flags, tuple(_reasons(whose, share[2], *share[4:]))
+    flags = (words.outside.format(whose=whose, clock=words.clocks[share[0]], who=who),) if share[3] else ()
+    return flags, tuple(_reasons(words, whose, share[2], *share[4:]))
 
 
 def forget_words() -> None:
@@ -226,17 +236,21 @@ def _focus_part(hour: int) -> str:
     return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
 
 
-def _reasons(owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str) -> list[str]:
+def _reasons(
+    words: Vocabulary, owner: str, focus_part: str, edge: str, lunch: bool, back_to_back: str, focus: str
+) -> list[str]:
     reasons = []
     if edge:
-        reasons.append(f"at the {edge} of {owner} working day")
+        reasons.append((words.day_start if edge == "start" else words.day_end).format(whose=owner))
     if lunch:
-        reasons.append(f"over {owner} lunch hour")
+        reasons.append(words.lunch.format(whose=owner))
     if back_to_back:
-        where = {"after": "right after", "before": "right before", "between": "between two"}[back_to_back]
-        reasons.append(f"{where} {'of' if back_to_back == 'between' else 'another of'} {owner} meetings")
+        where = {"after": words.right_after, "before": words.right_before, "between": words.between}[back_to_back]
+        reasons.append(where.format(whose=owner))
     if focus:
-        reasons.append(f"{focus} {owner} {focus_part} focus block")
+        reasons.append(
+            (words.cuts if focus == "cuts" else words.keeps).format(whose=owner, part=words.part(focus_part))
+        )
     return reasons
 
 
@@ -248,12 +262,12 @@ _PART_AT = tuple(map(_part, range(24 * 60)))  # the part of the day of each loca
 _CLOCK_AT = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))  # "HH:MM" of each
 
 
-def _optional_reason(*groups: tuple[str, ...]) -> tuple[str, ...]:
+def _optional_reason(words: Vocabulary, *groups: tuple[str, ...]) -> tuple[str, ...]:
     if not any(groups):
         return ()
-    states = zip(groups, ("free", "busy", "outside working hours", "unknown"), strict=True)
-    said = [f"{join_names(names)} {state}" for names, state in states if names]
-    return ("optional: " + ", ".join(said),)
+    states = (words.optional_free, words.optional_busy, words.optional_outside, words.optional_unknown)
+    said = [state.format(names=words.names(names)) for names, state in zip(groups, states, strict=True) if names]
+    return (words.optional.format(people=words.comma.join(said)),)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -9,8 +9,9 @@ from booking.engine.clocks import steady_offset
 from booking.engine.masks import count_planes, every, set_bits, spread
 from booking.engine.people import Frame, Prepared, day_minutes, prepare, working_time
 from booking.engine.ranking import assess
-from booking.engine.reasons import Context, OptionalPerson, forget_words, join_names
+from booking.engine.reasons import Context, OptionalPerson, forget_words
 from booking.engine.types import MINUTE, Person, RankedSlot, Request, Result, Unreadable
+from booking.engine.words import Vocabulary
 from localtime import grid_runs
 
 
@@ -32,7 +33,7 @@ def search(people: Sequence[Person], request: Request) -> Result:
     unreadable = tuple(Unreadable(p.id, p.name, p.unreadable, p.required) for p in people if p.unreadable is not None)
     missing = [u for u in unreadable if u.required]
     if missing:
-        return Result(unreadable=unreadable, failed=_failure(missing))
+        return Result(unreadable=unreadable, failed=_failure(missing, request.vocabulary))
     frame, duration = frame_of(request), request.duration // MINUTE
     required = sorted(
         (prepare(p, frame, request.blocking) for p in people if p.required),
@@ -43,7 +44,7 @@ def search(people: Sequence[Person], request: Request) -> Result:
     if not allowed:
         return Result(unreadable=unreadable, notes=_why_empty(grid, required, frame, request, duration))
     optional = [_optional(p, allowed, frame, request, duration) for p in people if not p.required]
-    context = Context(frame, duration, request.you, required, optional, request.you_tz)
+    context = Context(frame, duration, request.you, required, optional, request.you_tz, request.vocabulary)
     slots = _ranked(allowed, required, [o.free for o in optional if o.free is not None], context)
     return Result(best=best_slots(slots, request.best_count), slots=tuple(slots), unreadable=unreadable)
 
@@ -85,9 +86,9 @@ def _check(people: Sequence[Person], request: Request) -> None:
         raise ValueError("Each person may appear once.")
 
 
-def _failure(missing: Sequence[Unreadable]) -> str:
-    who = "; ".join(f"{u.name}: {u.reason}" for u in missing)
-    return f"No time can be suggested until every required person's calendar can be read ({who})."
+def _failure(missing: Sequence[Unreadable], words: Vocabulary) -> str:
+    who = words.semicolon.join(f"{u.name}: {u.reason}" for u in missing)
+    return words.unread.format(who=who)
 
 
 def frame_of(request: Request) -> Frame:
@@ -128,24 +129,18 @@ def _why_empty(
     grid: int, required: Sequence[Prepared], frame: Frame, request: Request, duration: int
 ) -> tuple[str, ...]:
     """Why no slot fits, and what the member could try."""
+    words = request.vocabulary
     if not grid:
-        return ("The range ends before the earliest time allowed (now plus the minimum notice).",)
+        return (words.too_soon,)
     overlap = grid
     for person in required:
         if person.person.id not in request.widened:
             overlap &= ~spread(((1 << frame.size) - 1) & ~person.working, duration)
     if not overlap:
         names = [p.person.name for p in required if p.person.id not in request.widened]
-        return (
-            f"The working hours of {join_names(names)} never overlap for {duration} minutes in this range; "
-            "search outside someone's working hours, or try another range."
-            if len(names) > 1
-            else f"{join_names(names)} has no {duration} minutes of working hours in this range; try another range.",
-        )
-    return (
-        f"Everyone's working hours overlap, but no {duration} minutes are free in every calendar at once; "
-        "try a shorter meeting or a longer range.",
-    )
+        said = words.never_overlap if len(names) > 1 else words.no_hours
+        return (said.format(names=words.names(names), minutes=duration),)
+    return (words.never_free.format(minutes=duration),)
 
 
 def _optional(person: Person, allowed: int, frame: Frame, request: Request, duration: int) -> OptionalPerson:

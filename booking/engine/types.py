@@ -7,6 +7,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from booking.engine.words import ENGLISH, Vocabulary
+
 # Graph's freeBusyStatus values, in Graph's casing.
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
 # Busy, out of office and tentative block by default (an organization may choose otherwise). "unknown" always
@@ -84,6 +86,8 @@ class Request:
     # Slots start where this zone's clock is on the granularity grid (e.g. :00, :15, :30, :45).
     grid_tz: tzinfo = UTC
     best_count: int = 5
+    # The reader's words for the reasons and for why nothing fits (`booking.engine.words`); English by default.
+    vocabulary: Vocabulary = ENGLISH
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 import integrations.calendars as calendars
 from accounts.models import Membership, Organization
@@ -41,7 +42,8 @@ from booking.search.results import (
 )
 from booking.search.rooms import RoomAsk, rooms_answer, rooms_read, with_rooms
 from booking.search.schedules import ViewGrid, busy_from_view, person_from_schedule
-from localtime import zone_or_none
+from booking.search.words import vocabulary
+from localtime import reading, zone_or_none
 
 __all__ = [
     "CouldNotRead",
@@ -116,7 +118,8 @@ def availability_search(
         read_start, read_end = read_window(window_start, window_end, wanted.rules)
         schedules = _free_busy(organizer, [organizer, *required, *optional], read_start, read_end)
     except calendars.CalendarError as error:
-        return SearchResult(source="microsoft", failed=f"Microsoft 365 did not answer the search: {error.reason}")
+        failed = gettext("Microsoft 365 did not answer the search: %(why)s") % {"why": error.reason}
+        return SearchResult(source="microsoft", failed=failed)
     people = engine_people(organizer, required, optional, schedules, read_start)
     _learn_zones([organizer, *required, *optional], schedules)
     request = engine_request(wanted)
@@ -206,7 +209,7 @@ def availability_check_times(
     rules, zone = booking_rules_of(organization=organizer.organization), member_zone(organizer)
     ordered = sorted(times)
     if not ordered or ordered[0][0] <= (now or timezone.now()):
-        return SlotCheck(False, ("This time has already begun.",))
+        return SlotCheck(False, (gettext("This time has already begun."),))
     if not rules.on_grid(ordered[0][0], zone):
         return SlotCheck(False, (rules.grid_words(zone),))
     people = [organizer, *required]
@@ -215,7 +218,7 @@ def availability_check_times(
         schedules = _read_free_busy_over(organizer, people, horizon_windows(read_start, read_end))
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = error.reason if isinstance(error, calendars.CalendarError) else str(error)
-        return SlotCheck(False, (f"Microsoft 365 could not be asked: {reason}",), error=error)
+        return SlotCheck(False, (gettext("Microsoft 365 could not be asked: %(why)s") % {"why": reason},), error=error)
     blocking = rules.blocking | engine.ALWAYS_BLOCKING
     problems = []
     for start, end in ordered:
@@ -223,7 +226,10 @@ def availability_check_times(
         for membership in people:
             problem = _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking)
             if problem:
-                problems.append(f"{start.astimezone(zone):%-d %b}: {problem}" if len(ordered) > 1 else problem)
+                day = reading.day(start.astimezone(zone), "month_day", get_language() or "en")
+                problems.append(
+                    gettext("%(day)s: %(problem)s") % {"day": day, "problem": problem} if len(ordered) > 1 else problem
+                )
     return SlotCheck(not problems, tuple(problems))
 
 
@@ -279,6 +285,7 @@ def engine_request(wanted: Wanted) -> engine.Request:
         you=str(wanted.organizer.user.uuid),
         you_tz=wanted.zone,
         grid_tz=wanted.zone,
+        vocabulary=vocabulary(),
     )
 
 
@@ -459,10 +466,12 @@ def _slot_problem(
     buffers); "" when they can. `read_start` is where the free/busy that was read begins."""
     name, (start, end) = membership.user.display_name, guarded
     if schedule is None or schedule.error is not None:
-        why = schedule.error.message if schedule and schedule.error else "no answer"
-        return f"{name}'s calendar could not be read ({why})."
+        why = schedule.error.message if schedule and schedule.error else gettext("no answer")
+        return gettext("%(name)s's calendar could not be read (%(why)s).") % {"name": name, "why": why}
     busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
         busy_from_view(schedule.availability_view, ViewGrid(read_start, timedelta(minutes=_INTERVAL)))
     )
     clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
-    return f"{name} is no longer free then ({clash.status})." if clash else ""
+    if clash is None:
+        return ""
+    return gettext("%(name)s is no longer free then (%(status)s).") % {"name": name, "status": clash.status}

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from booking.rules import LONGEST_WINDOW_DAYS, BookingRules
@@ -58,21 +60,26 @@ class _People(forms.Form):
         required, optional = self._values("required"), self._values("optional")
         wanted = required + optional
         if str(self.organizer.user.uuid) in wanted:
-            return "You are always in the meeting: pick colleagues, not yourself."
+            return gettext("You are always in the meeting: pick colleagues, not yourself.")
         if len(set(wanted)) != len(wanted):
-            return "Each colleague can be picked once, as required or as optional."
+            return gettext("Each colleague can be picked once, as required or as optional.")
         if len(required) > MOST_REQUIRED:
-            return (
-                f"At most {MOST_REQUIRED} required colleagues in one meeting, {MOST_REQUIRED + 1} people with you "
-                f"(you picked {len(required)}): make some optional."
-            )
+            return gettext(
+                "At most %(most)d required colleagues in one meeting, %(people)d people with you "
+                "(you picked %(picked)d): make some optional."
+            ) % {"most": MOST_REQUIRED, "people": MOST_REQUIRED + 1, "picked": len(required)}
         if len(optional) > MOST_OPTIONAL:
-            return f"At most {MOST_OPTIONAL} optional colleagues in one meeting (you picked {len(optional)})."
+            return gettext("At most %(most)d optional colleagues in one meeting (you picked %(picked)d).") % {
+                "most": MOST_OPTIONAL,
+                "picked": len(optional),
+            }
         if not required:
-            return "Pick at least one required colleague."
+            return gettext("Pick at least one required colleague.")
         found = colleagues_by_uuid(organizer=self.organizer, uuids=wanted)
         if len(found) != len(wanted):
-            return "One of the people picked is not a member of your organization: pick colleagues from the list."
+            return gettext(
+                "One of the people picked is not a member of your organization: pick colleagues from the list."
+            )
         cleaned["required_members"] = [found[u] for u in required]
         cleaned["optional_members"] = [found[u] for u in optional]
         return ""
@@ -80,25 +87,32 @@ class _People(forms.Form):
     def clean_minutes(self) -> int:
         minutes: int = self.cleaned_data["minutes"]
         if minutes not in self.rules.durations:
-            raise forms.ValidationError(f"Pick a duration from {self.rules.durations_words}.")
+            raise forms.ValidationError(
+                gettext("Pick a duration from %(durations)s.") % {"durations": self.rules.durations_words}
+            )
         return minutes
 
 
 class SearchForm(RoomFields, SeriesFields, _People):
     """What the member asks for; dates are days in the member's own time zone."""
 
-    minutes = forms.IntegerField(label="Duration (minutes)")
-    start_date = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.IntegerField(label=_("Duration (minutes)"))
+    start_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     subject = forms.CharField(max_length=255, required=False)
     agenda = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    teams = forms.BooleanField(label="Teams meeting", required=False)
+    teams = forms.BooleanField(label=_("Teams meeting"), required=False)
     widen = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def __init__(self, *args: Any, zone: tzinfo, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone, self.today = zone, today
-        self.fields["minutes"].widget = forms.Select(choices=[(m, f"{m} minutes") for m in self.rules.durations])
+        self.fields["minutes"].widget = forms.Select(
+            choices=[
+                (m, ngettext("%(minutes)d minute", "%(minutes)d minutes", m) % {"minutes": m})
+                for m in self.rules.durations
+            ]
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -108,7 +122,7 @@ class SearchForm(RoomFields, SeriesFields, _People):
         chosen = {str(m.user.uuid) for m in [*cleaned["required_members"], *cleaned["optional_members"]]}
         widen = self._values("widen")
         if any(value not in chosen for value in widen):
-            self.add_error(None, "Only people in this meeting can be searched outside their working hours.")
+            self.add_error(None, gettext("Only people in this meeting can be searched outside their working hours."))
         cleaned["widened_members"] = [m for m in cleaned["required_members"] if str(m.user.uuid) in widen]
         cleaned["recurrence"] = self.series_from(cleaned, start)
         cleaned["room_ask"] = _room_ask(self, cleaned)
@@ -117,13 +131,16 @@ class SearchForm(RoomFields, SeriesFields, _People):
     def _range_problem(self, start: date, end: date) -> str:
         longest = min(self.rules.longest_window_days, LONGEST_WINDOW_DAYS)
         if end < self.today:
-            return "This range is in the past: pick days from today on."
+            return gettext("This range is in the past: pick days from today on.")
         if start < self.today:
-            return "This range starts in the past: start today or later."
+            return gettext("This range starts in the past: start today or later.")
         if end < start:
-            return "The range ends before it starts."
+            return gettext("The range ends before it starts.")
         if (end - start).days + 1 > longest:
-            return f"The range can be at most {longest} days long ({longest // 7} weeks)."
+            return gettext("The range can be at most %(days)d days long (%(weeks)d weeks).") % {
+                "days": longest,
+                "weeks": longest // 7,
+            }
         return ""
 
     @property
@@ -160,15 +177,17 @@ class ConfirmLinkForm(ChosenRoomField, RoomFields, SeriesFields, _People):
         try:
             start = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise forms.ValidationError("The start time is not a time (expected e.g. 2027-01-05T14:00:00Z).") from None
+            raise forms.ValidationError(
+                gettext("The start time is not a time (expected e.g. 2027-01-05T14:00:00Z).")
+            ) from None
         if start.tzinfo is None:
-            raise forms.ValidationError("The start time must say its zone (e.g. 2027-01-05T14:00:00Z).")
+            raise forms.ValidationError(gettext("The start time must say its zone (e.g. 2027-01-05T14:00:00Z)."))
         try:
             start = start.astimezone(UTC)
         except OverflowError:  # e.g. 9999-12-31T23:30-14:00, which is in the year 10000 in UTC
-            raise forms.ValidationError("The start time is outside the calendar (years 1 to 9999).") from None
+            raise forms.ValidationError(gettext("The start time is outside the calendar (years 1 to 9999).")) from None
         if start <= datetime.now(UTC):
-            raise forms.ValidationError("This time has already passed: search again for a later one.")
+            raise forms.ValidationError(gettext("This time has already passed: search again for a later one."))
         if not self.rules.on_grid(start, self.zone):
             raise forms.ValidationError(self.rules.grid_words(self.zone))
         return start

@@ -17,27 +17,35 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
 from booking.search.results import Wanted
-from localtime import grid_start, on_grid
+from localtime import grid_start, on_grid, reading
 
 # Graph documents no maximum: room for every half hour of a working week, so that the fair order has a choice.
 MOST_SUGGESTIONS = 100
 YOU = "you"
 _STATUS_WORDS = {"oof": "out of office", "workingElsewhere": "working elsewhere"}
 _EMPTY_REASONS = {
-    "attendeesunavailable": "Microsoft 365 found no time in this range when enough of the people asked are free. "
-    "Try a shorter meeting, a longer range, or make someone optional.",
-    "attendeesunavailableorunknown": "Microsoft 365 could not read someone's calendar, or found no time when "
-    "everyone is free. Check that everyone is in your organization, then try a longer range.",
-    "organizerunavailable": "You are not free at any time in this range, inside your working hours. "
-    "Try a longer range.",
-    "locationsunavailable": "No meeting room is free in this range.",
+    "attendeesunavailable": _(
+        "Microsoft 365 found no time in this range when enough of the people asked are free. "
+        "Try a shorter meeting, a longer range, or make someone optional."
+    ),
+    "attendeesunavailableorunknown": _(
+        "Microsoft 365 could not read someone's calendar, or found no time when "
+        "everyone is free. Check that everyone is in your organization, then try a longer range."
+    ),
+    "organizerunavailable": _(
+        "You are not free at any time in this range, inside your working hours. Try a longer range."
+    ),
+    "locationsunavailable": _("No meeting room is free in this range."),
 }
-_EMPTY_UNKNOWN = "Microsoft 365 suggested no time and did not say why. Try another range or a shorter meeting."
-_OPTIONAL_HOURS = "Microsoft 365 keeps optional people's working hours too: without them it may find more times."
+_EMPTY_UNKNOWN = _("Microsoft 365 suggested no time and did not say why. Try another range or a shorter meeting.")
+_OPTIONAL_HOURS = _("Microsoft 365 keeps optional people's working hours too: without them it may find more times.")
 
 
 def delegated_suggestions(wanted: Wanted) -> calendars.MeetingTimeSuggestions | None:
@@ -110,11 +118,12 @@ def _caveats(wanted: Wanted) -> tuple[str, ...]:
     """What Microsoft's suggestions cannot honour in this mode, said before the times."""
     if not wanted.widened:
         return ()
-    names = ", ".join(m.user.display_name for m in wanted.widened)
-    return (
-        f"Microsoft 365's suggestions keep everyone's working hours: {names} cannot be booked outside theirs "
-        "while your organization uses individual calendar connections.",
+    names = reading.listed([m.user.display_name for m in wanted.widened], get_language() or "en")
+    caveat = gettext(
+        "Microsoft 365's suggestions keep everyone's working hours: %(names)s cannot be booked outside theirs "
+        "while your organization uses individual calendar connections."
     )
+    return (caveat % {"names": names},)
 
 
 def _addresses(organizer: Membership, people: Sequence[Membership]) -> dict[int, str]:
@@ -169,11 +178,11 @@ def _result_notes(
     found: calendars.MeetingTimeSuggestions, wanted: Wanted, kept: bool, left_out: Counter[str]
 ) -> tuple[str, ...]:
     if not found.suggestions:
-        why = _EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN)
-        return (why, _OPTIONAL_HOURS) if wanted.optional else (why,)
+        why = str(_EMPTY_REASONS.get(found.empty_reason.lower(), _EMPTY_UNKNOWN))
+        return (why, str(_OPTIONAL_HOURS)) if wanted.optional else (why,)
     if not left_out:
         return ()
     total = sum(left_out.values())
     parts = "; ".join(f"{count} {why}" for why, count in left_out.most_common())
     note = f"Left out {total} of Microsoft 365's {len(found.suggestions)} suggestions: {parts}."
-    return (note,) if kept else (note, "Try a longer range or other dates.")
+    return (note,) if kept else (note, gettext("Try a longer range or other dates."))

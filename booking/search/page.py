@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 
 import integrations.calendars as calendars
 from accounts.models import Membership
@@ -38,7 +39,7 @@ from booking.search.room_form import room_query, usual_room_list
 from booking.search.series import SeriesAnswer
 from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
-from localtime import grid_start
+from localtime import grid_start, reading
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
 # Days of times laid out by the first answer; "Show more days" asks for the rest (`from`). A range of empty
@@ -201,12 +202,16 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
     outside = calendars.not_enabled(organizer=organizer, people=[*required, *optional])
     no_record = [m.user.display_name for m in [*required, *optional] if m.pk in outside and outside[m.pk].no_mailbox]
     if no_record:
-        return f"{', '.join(no_record)}: {calendars.NO_RECORD}. Leave them out of this meeting."
+        return gettext("%(names)s: %(why)s. Leave them out of this meeting.") % {
+            "names": reading.listed(no_record, get_language() or "en"),
+            "why": gettext(calendars.NO_RECORD),
+        }
     names = [m.user.display_name for m in required if m.pk in outside]
     if not names:
         return ""
-    who = ", ".join(names)
-    return f"{who}: not enabled by your admin (outside the security group). Ask your admin, or make them optional."
+    return gettext(
+        "%(names)s: not enabled by your admin (outside the security group). Ask your admin, or make them optional."
+    ) % {"names": reading.listed(names, get_language() or "en")}
 
 
 def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
@@ -316,11 +321,10 @@ def _keepable(finding: Finding) -> bool:
 
 
 def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> str:
-    """The cache key of this search's answer: the query, who asks and in which zone, the people's names, the
-    rules, the first start the grid allows after now and the notice, and today's date (the only ways `now` reaches
-    the answer), and a digest
-    of the cached free/busy it would read; "" when it is not kept (individual mode also asks findMeetingTimes, or
-    the free/busy is not cached)."""
+    """The cache key of this search's answer: the query, who asks and in which zone and language, the people's
+    names, the rules, the first start the grid allows after now and the notice, and today's date (the only ways
+    `now` reaches the answer), and a digest of the cached free/busy it would read; "" when it is not kept
+    (individual mode also asks findMeetingTimes, or the free/busy is not cached)."""
     if finding.readiness.graph_suggests or form.cleaned_data["room_ask"] is not None:
         return ""  # rooms' free/busy is read afresh each time (booked by everyone), so such answers are not kept
     data, (start, end) = form.cleaned_data, form.window
@@ -341,7 +345,7 @@ def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> st
     user = organizer.user
     parts = (
         organizer.pk,
-        (user.time_zone, user.mailbox_time_zone, user.display_name),
+        (user.time_zone, user.mailbox_time_zone, user.display_name, get_language()),
         sorted(form.data.lists()),
         [(m.pk, m.user.display_name, m.user.time_zone) for m in people],
         (rules.pk, rules.updated.isoformat()),
@@ -412,8 +416,9 @@ def _members(value: object) -> Sequence[Membership]:
 
 
 def _time_item(choice: Choice) -> str:
+    their = gettext("%(clock)s for %(name)s (%(zone)s)")
     local = "".join(
-        f' <span class="local">· {clock} for {escape(name)} ({escape(zone)})</span>'
+        f' <span class="local">· {their % {"clock": clock, "name": escape(name), "zone": escape(zone)}}</span>'
         for name, clock, zone in choice.local_clocks
     )
     flags = "".join(f' <span class="badge warn">{escape(flag)}</span>' for flag in choice.suggestion.flags)
@@ -428,11 +433,16 @@ def _choice(suggestion: Suggestion, zone: tzinfo, base: tuple[str, str]) -> Choi
     start = suggestion.start.astimezone(UTC).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
     url = f"{path}?start={start}&{query}" + _room_param(suggestion.room)
     local_start = suggestion.start.astimezone(zone)
-    clocks = tuple(
-        (name, f"{t:%H:%M}" + (f" {t:%a}" if t.date() != local_start.date() else ""), z)
-        for name, t, z in suggestion.local_times
-    )
-    return Choice(suggestion, local_start, suggestion.end.astimezone(zone), url, f"{local_start:%H:%M}", clocks)
+    language = get_language() or "en"
+    clocks = tuple((name, _their_clock(t, local_start, language), z) for name, t, z in suggestion.local_times)
+    end = suggestion.end.astimezone(zone)
+    return Choice(suggestion, local_start, end, url, reading.clock(local_start, language), clocks)
+
+
+def _their_clock(their: datetime, yours: datetime, language: str) -> str:
+    """A colleague's clock at a time, with their weekday when their day is not the reader's ("9:00 PM Mon")."""
+    clock = reading.clock(their, language)
+    return clock if their.date() == yours.date() else f"{clock} {reading.day(their, 'weekday', language)}"
 
 
 def _room_param(room: RoomPick | None) -> str:

@@ -9,19 +9,22 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.engine.recurrence import HORIZON, Recurrence, last_day, occurrence_dates, within_horizon
 from booking.occurrences import NearMiss
+from localtime import reading
 
 REPEATS = (
-    ("", "Does not repeat"),
-    ("weekly", "Weekly"),
-    ("weeks", "Every N weeks"),
-    ("weekdays", "Every weekday"),
-    ("monthly_date", "Monthly on the date"),
-    ("monthly_weekday", "Monthly on the weekday"),
+    ("", _("Does not repeat")),
+    ("weekly", _("Weekly")),
+    ("weeks", _("Every N weeks")),
+    ("weekdays", _("Every weekday")),
+    ("monthly_date", _("Monthly on the date")),
+    ("monthly_weekday", _("Monthly on the weekday")),
 )
-ENDS = (("count", "After a number of times"), ("until", "On a date"))
+ENDS = (("count", _("After a number of times")), ("until", _("On a date")))
 WEEKS = HORIZON.days // 7
 SERIES_PARAMS = ("repeats", "every", "ends", "occurrences", "until")
 NEAR_MISS_PARAMS = ("skip", "move")  # a near miss's occurrences skipped ("2027-04-13") or moved ("2027-04-20T15:00")
@@ -30,11 +33,11 @@ NEAR_MISS_PARAMS = ("skip", "move")  # a near miss's occurrences skipped ("2027-
 class SeriesFields(forms.Form):
     """How the meeting repeats (nothing: a single meeting, exactly as before) and when the series ends."""
 
-    repeats = forms.ChoiceField(label="Repeats", choices=REPEATS, required=False)
-    every = forms.IntegerField(label="Every (weeks)", required=False, min_value=2, max_value=8)
-    ends = forms.ChoiceField(label="Ends", choices=ENDS, required=False)
-    occurrences = forms.IntegerField(label="Times", required=False, min_value=1, max_value=WEEKS * 5)
-    until = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    repeats = forms.ChoiceField(label=_("Repeats"), choices=REPEATS, required=False)
+    every = forms.IntegerField(label=_("Every (weeks)"), required=False, min_value=2, max_value=8)
+    ends = forms.ChoiceField(label=_("Ends"), choices=ENDS, required=False)
+    occurrences = forms.IntegerField(label=_("Times"), required=False, min_value=1, max_value=WEEKS * 5)
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def series_from(self, cleaned: dict[str, Any], first: date | None) -> Recurrence | None:
         """The series asked for, starting on `first`, or None for a single meeting; a problem is added to the
@@ -46,10 +49,10 @@ class SeriesFields(forms.Form):
         if not problem:
             recurrence = _recurrence(cleaned, kind, first)
             if not within_horizon(recurrence):
-                problem = (
-                    f"A series is searched at most {WEEKS} weeks ahead (to {last_day(first):%-d %b %Y}): "
-                    "end it sooner or with fewer times."
-                )
+                problem = gettext(
+                    "A series is searched at most %(weeks)d weeks ahead (to %(last)s): end it sooner or with fewer "
+                    "times."
+                ) % {"weeks": WEEKS, "last": reading.day(last_day(first), "date", get_language() or "en")}
         if problem:
             self.add_error(None, problem)
             return None
@@ -79,16 +82,16 @@ class SeriesFields(forms.Form):
 
 def _problem(cleaned: dict[str, Any], kind: str, first: date) -> str:
     if kind == "weeks" and not cleaned.get("every"):
-        return "Every N weeks: say how many weeks apart (2 to 8)."
+        return gettext("Every N weeks: say how many weeks apart (2 to 8).")
     ends, until = cleaned.get("ends"), cleaned.get("until")
     if ends == "count" and not cleaned.get("occurrences"):
-        return "Say after how many times the series ends."
+        return gettext("Say after how many times the series ends.")
     if ends == "until" and until is None:
-        return "Say the date the series ends on."
+        return gettext("Say the date the series ends on.")
     if ends not in ("count", "until"):
-        return "Say when the series ends: after a number of times, or on a date."
+        return gettext("Say when the series ends: after a number of times, or on a date.")
     if ends == "until" and until is not None and until < first:
-        return "The series ends before its first day."
+        return gettext("The series ends before its first day.")
     return ""
 
 

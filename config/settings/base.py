@@ -50,9 +50,13 @@ MIDDLEWARE = [
     "config.middleware.RefuseControlCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) for a visitor; `accounts.middleware.PersonsLanguage` below puts a
+    # signed-in person's own choice over it. The URLs carry no language prefix.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PersonsLanguage",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -166,7 +170,19 @@ ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 # Microsoft sign-in is Overlap's own OpenID Connect flow (integrations.signin): allauth's Microsoft provider
 # identifies a person by Graph's /me `id` alone, with no tenant and no verified ID token, so it is not installed.
 
-LANGUAGE_CODE = "en-us"
+# English for a browser that asks for none of these (and for the tests' clients). The catalogues are in locale/;
+# Arabic's is partial (what it lacks reads in English), shipped so that the right-to-left layout is used and seen.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+    ("pt-br", "Português (Brasil)"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 # Every zone of this process comes from the shipped tzdata package: a host with old zone rules can't move a meeting.
 use_shipped_zone_data()

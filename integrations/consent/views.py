@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accounts.access import admin_membership_for, signed_in_user
@@ -23,7 +24,10 @@ def consent_callback(request: HttpRequest) -> HttpResponse:
             request.session, request.GET.get("state", ""), purpose=CONSENT_PURPOSE, user_id=request.user.pk
         )
     except InvalidState as exc:
-        messages.error(request, f"{exc} Nothing was changed. Start again from the integration settings page.")
+        messages.error(
+            request,
+            gettext("%(why)s Nothing was changed. Start again from the integration settings page.") % {"why": exc},
+        )
         return redirect("home")
     membership = admin_membership_for(request, redeemed.organization_code)
     outcome = consent_complete(
@@ -38,6 +42,11 @@ def consent_callback(request: HttpRequest) -> HttpResponse:
 
 def _say_outcome(request: HttpRequest, explanation: Explanation | None) -> None:
     if explanation is None:
-        messages.success(request, "Connected. Overlap checked the connection with Microsoft and it works.")
+        messages.success(request, gettext("Connected. Overlap checked the connection with Microsoft and it works."))
     else:
-        messages.error(request, f"{explanation.message} What to do: {explanation.fix}")
+        messages.error(request, _what_to_do(explanation.message, explanation.fix))
+
+
+def _what_to_do(message: str, fix: str) -> str:
+    """A problem and its fix, each in the reader's language (they are English as Overlap keeps them)."""
+    return gettext("%(what)s What to do: %(fix)s") % {"what": gettext(message), "fix": gettext(fix)}

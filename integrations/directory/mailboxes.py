@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from accounts.models import Organization
 from integrations.microsoft import errors
 from integrations.microsoft.client import GraphClient
 from integrations.models import DirectoryEntry
 
 # Why a person cannot be invited or organize: no mailbox Overlap may name for them.
-NO_RECORD = (
+# English, marked for the catalogues: a page says it with gettext(NO_RECORD).
+NO_RECORD = gettext_noop(
     "no mailbox in your organization's Microsoft 365 directory (an invited guest or a password account): "
     "Overlap cannot read their calendar or invite them"
 )

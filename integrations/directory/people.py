@@ -57,7 +57,7 @@ def _row(membership: Membership) -> PersonRow:
     checked: MailboxReach | None = getattr(membership, "mailbox_reach", None)
     return PersonRow(
         membership=membership,
-        calendar=CalendarGrant.Status(status).label,
+        calendar=str(CalendarGrant.Status(status).label),
         calendar_badge=badge,
         reachable=checked.reachable if checked else None,
         reach_reason=checked.reason if checked else "",

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as accounts
@@ -46,10 +47,10 @@ def people(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
     admin_membership_for(request, code)
     target = person_in(organization_code=code, person=person)
-    role = _chosen(request, "role", Membership.Role.values, refusal="Choose admin or member.")
+    role = _chosen(request, "role", Membership.Role.values, refusal=gettext("Choose admin or member."))
     try:
         if role and accounts.membership_set_role(membership=target, role=role, by=signed_in_user(request)):
-            messages.success(request, f"{target.user.display_name} is now {Membership.Role(role).label.lower()}.")
+            messages.success(request, _now_role(target.user.display_name, role))
     except accounts.LastAdmin as why:
         messages.error(request, str(why))
     return _back(request, code)
@@ -60,13 +61,19 @@ def change_role(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Htt
 def change_access(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> HttpResponse:
     admin = admin_membership_for(request, code)
     target = person_in(organization_code=code, person=person)
-    active = _chosen(request, "active", ("yes", "no"), refusal="Choose to deactivate or reactivate.")
+    active = _chosen(request, "active", ("yes", "no"), refusal=gettext("Choose to deactivate or reactivate."))
     try:
         if active and accounts.membership_change_access(
             membership=target, is_active=active == "yes", by=signed_in_user(request)
         ):
-            done = "can use Overlap again" if active == "yes" else "can no longer use Overlap"
-            messages.success(request, f"{target.user.display_name} {done} in {admin.organization.name}.")
+            done = (
+                gettext("%(name)s can use Overlap again in %(organization)s.")
+                if active == "yes"
+                else gettext("%(name)s can no longer use Overlap in %(organization)s.")
+            )
+            messages.success(
+                request, done % {"name": target.user.display_name, "organization": admin.organization.name}
+            )
     except (accounts.LastAdmin, accounts.NotOnYourself) as why:
         messages.error(request, str(why))
     return _back(request, code)
@@ -95,15 +102,21 @@ def settle_clash(request: HttpRequest, code: uuid.UUID, person: uuid.UUID) -> Ht
     admin_membership_for(request, code)
     local = person_in(organization_code=code, person=person)
     action = _chosen(
-        request, "action", ("merge", "remove"), refusal="Choose to merge or to remove the password account."
+        request, "action", ("merge", "remove"), refusal=gettext("Choose to merge or to remove the password account.")
     )
     try:
         if action == "merge":
             into = accounts.password_account_merge(local=local, by=signed_in_user(request))
-            messages.success(request, f"{local.user.email}'s meetings now belong to {into.user.display_name}.")
+            messages.success(
+                request,
+                gettext("%(email)s's meetings now belong to %(name)s.")
+                % {"email": local.user.email, "name": into.user.display_name},
+            )
         elif action == "remove":
             accounts.password_account_remove(local=local, by=signed_in_user(request))
-            messages.success(request, f"The password account {local.user.email} is removed.")
+            messages.success(
+                request, gettext("The password account %(email)s is removed.") % {"email": local.user.email}
+            )
     except (accounts.CannotMerge, accounts.LastAdmin, accounts.NotOnYourself) as why:
         messages.error(request, str(why))
     return _back(request, code)
@@ -118,7 +131,7 @@ def sync_now(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     except ConnectionNotReady as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Synchronisation started; the result shows below when it has finished.")
+        messages.success(request, gettext("Synchronisation started; the result shows below when it has finished."))
     return _to_members(code)
 
 
@@ -132,10 +145,18 @@ def sync_confirm(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     except ConnectionNotReady as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Confirmed. Synchronisation started; the result shows below when it has finished.")
+        messages.success(
+            request, gettext("Confirmed. Synchronisation started; the result shows below when it has finished.")
+        )
     return _to_members(code)
 
 
 def _to_members(code: uuid.UUID) -> HttpResponse:
     """The settings page's members section, where the sync's result shows."""
     return redirect(reverse("integration_settings", kwargs={"code": code}) + "#members")
+
+
+def _now_role(name: str, role: str) -> str:
+    if role == Membership.Role.ADMIN:
+        return gettext("%(name)s is now admin.") % {"name": name}
+    return gettext("%(name)s is now member.") % {"name": name}

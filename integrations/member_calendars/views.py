@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_for
@@ -52,7 +53,9 @@ def calendar_connect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             redirect_uri=request.build_absolute_uri(reverse("calendar_callback")),
         )
     except ConnectionNotReady:
-        messages.error(request, "Your organization has not connected Microsoft 365 yet. Ask one of your admins.")
+        messages.error(
+            request, gettext("Your organization has not connected Microsoft 365 yet. Ask one of your admins.")
+        )
         return redirect("calendar_connection", code=code)
     return HttpResponseRedirect(url)
 
@@ -65,7 +68,10 @@ def calendar_callback(request: HttpRequest) -> HttpResponse:
             session=request.session, user=_user(request), state=request.GET.get("state", "")
         )
     except InvalidState as exc:
-        messages.error(request, f"{exc} Nothing was changed. Start again from your calendar connection page.")
+        messages.error(
+            request,
+            gettext("%(why)s Nothing was changed. Start again from your calendar connection page.") % {"why": exc},
+        )
         return redirect("home")
     outcome = services.member_connect_complete(membership=membership, flow=flow, params=request.GET.dict())
     update_session_auth_hash(request, membership.user)  # now governed by Entra ID: this browser stays signed in
@@ -78,7 +84,7 @@ def calendar_callback(request: HttpRequest) -> HttpResponse:
 def calendar_disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = membership_for(request, code)
     services.member_disconnect(membership=membership)
-    messages.success(request, "Your calendar is disconnected; Overlap has forgotten your tokens.")
+    messages.success(request, gettext("Your calendar is disconnected; Overlap has forgotten your tokens."))
     return redirect("calendar_connection", code=code)
 
 
@@ -88,5 +94,5 @@ def calendar_check(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     membership = membership_for(request, code)
     grant = services.member_check(membership=membership)
     if grant and grant.status == grant.Status.CONNECTED:
-        messages.success(request, "Your calendar connection works.")
+        messages.success(request, gettext("Your calendar connection works."))
     return redirect("calendar_connection", code=code)

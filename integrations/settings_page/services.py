@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import Organization, User
 from integrations.connection.clients import ConnectionNotReady, microsoft_config
@@ -24,25 +27,37 @@ from integrations.member_calendars.services import forget_member_grants
 from integrations.microsoft import auth, errors
 from integrations.models import Connection, IntegrationEvent
 
-DISCONNECT_CONSEQUENCES = [
-    "Overlap stops every call to your Microsoft 365 tenant at once: no free/busy, no new meetings, no directory "
-    "synchronisation.",
-    "It forgets the tenant's tokens and every member's calendar connection; people keep their Overlap accounts and "
-    "the meetings already in their calendars.",
-    "Your tenant is no longer bound to this organization; reconnecting means signing in at Microsoft as a tenant "
-    "admin and granting consent again.",
-    "The consent stays at Microsoft until you delete Overlap under Enterprise applications in the Entra admin center.",
+DISCONNECT_CONSEQUENCES: list[StrOrPromise] = [
+    _(
+        "Overlap stops every call to your Microsoft 365 tenant at once: no free/busy, no new meetings, no directory "
+        "synchronisation."
+    ),
+    _(
+        "It forgets the tenant's tokens and every member's calendar connection; people keep their Overlap accounts "
+        "and the meetings already in their calendars."
+    ),
+    _(
+        "Your tenant is no longer bound to this organization; reconnecting means signing in at Microsoft as a "
+        "tenant admin and granting consent again."
+    ),
+    _(
+        "The consent stays at Microsoft until you delete Overlap under Enterprise applications in the Entra admin "
+        "center."
+    ),
 ]
+
+
+_SAVED = _("Saved. Next: grant admin consent at Microsoft.")
 
 
 @dataclass(frozen=True)
 class ConnectionChange:
     """What saving a tenant and mode would do, for the confirmation page and the message afterwards."""
 
-    consequences: list[str]
-    title: str = ""
-    button: str = ""
-    done: str = "Saved. Next: grant admin consent at Microsoft."
+    consequences: list[StrOrPromise]
+    title: StrOrPromise = ""
+    button: StrOrPromise = ""
+    done: StrOrPromise = _SAVED
 
 
 def connection_configure(*, organization: Organization, actor: User, tenant: str, mode: str) -> Connection:
@@ -77,39 +92,47 @@ def connection_change(*, organization: Organization, tenant: str, mode: str) -> 
     if tenant != connection.tenant:
         return ConnectionChange(
             [
-                f"Overlap stops using your current tenant ({connection.tenant}) at once and forgets its tokens and "
-                "every member's calendar connection.",
-                "Nobody can book until an admin of the new tenant signs in at Microsoft and grants consent.",
-                "People and their bookings stay; a later synchronisation with the new tenant never takes access from "
-                "more than half of them without asking you.",
+                gettext(
+                    "Overlap stops using your current tenant (%(tenant)s) at once and forgets its tokens and every "
+                    "member's calendar connection."
+                )
+                % {"tenant": connection.tenant},
+                gettext("Nobody can book until an admin of the new tenant signs in at Microsoft and grants consent."),
+                gettext(
+                    "People and their bookings stay; a later synchronisation with the new tenant never takes access "
+                    "from more than half of them without asking you."
+                ),
             ],
-            title=f"Change the tenant to {tenant}?",
-            button="Change the tenant",
+            title=gettext("Change the tenant to %(tenant)s?") % {"tenant": tenant},
+            button=gettext("Change the tenant"),
         )
     if mode != connection.mode and connection.is_active:
         return _mode_change(mode)
-    return ConnectionChange([], done="Saved. Nothing else changed.")
+    return ConnectionChange([], done=gettext("Saved. Nothing else changed."))
 
 
 def _mode_change(mode: str) -> ConnectionChange:
-    label = Connection.Mode(mode).label
     if mode == Connection.Mode.DELEGATED:
         lines = [
-            "Overlap stops using the tenant-wide access for booking: each person must connect their own calendar "
-            "before they can book.",
-            "The directory is no longer synchronised; people who sign in with Microsoft join as they come.",
+            gettext(
+                "Overlap stops using the tenant-wide access for booking: each person must connect their own calendar "
+                "before they can book."
+            ),
+            gettext("The directory is no longer synchronised; people who sign in with Microsoft join as they come."),
         ]
+        title, button = gettext("Switch to individual mode?"), gettext("Switch to individual")
+        done = gettext("Switched to individual mode. The connection stays active; no new consent is needed.")
     else:
         lines = [
-            "Overlap books with the tenant-wide access; nobody needs to connect a calendar.",
-            "It brings in your directory now and every hour: new people join, people disabled there lose access.",
+            gettext("Overlap books with the tenant-wide access; nobody needs to connect a calendar."),
+            gettext(
+                "It brings in your directory now and every hour: new people join, people disabled there lose access."
+            ),
         ]
-    return ConnectionChange(
-        [*lines, "The consent covers both modes: no new consent is needed."],
-        title=f"Switch to {label.lower()} mode?",
-        button=f"Switch to {label.lower()}",
-        done=f"Switched to {label.lower()} mode. The connection stays active; no new consent is needed.",
-    )
+        title, button = gettext("Switch to domain-wide mode?"), gettext("Switch to domain-wide")
+        done = gettext("Switched to domain-wide mode. The connection stays active; no new consent is needed.")
+    consent = gettext("The consent covers both modes: no new consent is needed.")
+    return ConnectionChange([*lines, consent], title=title, button=button, done=done)
 
 
 def _change_tenant(connection: Connection, *, actor: User, tenant: str) -> None:
@@ -131,7 +154,9 @@ def tenant_problem(*, tenant: str) -> str | None:
     try:
         auth.tenant_id(microsoft_config(), tenant)
     except errors.TenantNotFound:
-        return f"Microsoft does not know the tenant “{tenant}”. Check the spelling against the Entra admin center."
+        return gettext(
+            "Microsoft does not know the tenant “%(tenant)s”. Check the spelling against the Entra admin center."
+        ) % {"tenant": tenant}
     except errors.MicrosoftError:
         return None
     return None
@@ -141,7 +166,7 @@ def connection_test(*, organization: Organization, actor: User) -> Connection:
     """Run the connection's checks again and record what they found."""
     connection = connection_for(organization=organization)
     if connection is None or not connection.tenant_guid or not connection.in_use:
-        raise ConnectionNotReady("Grant admin consent first; there is nothing to test yet.")
+        raise ConnectionNotReady(gettext("Grant admin consent first; there is nothing to test yet."))
     problem = probe_problem(connection.tenant_guid)
     connection.last_checked_at = timezone.now()
     verdict = f"{problem.code}: {problem.message}" if problem else "all checks passed"
@@ -157,7 +182,7 @@ def connection_disconnect(*, organization: Organization, actor: User) -> Connect
     """Stop every call to Microsoft for this organization and forget its tokens (app-only and members')."""
     connection = connection_for(organization=organization)
     if connection is None or connection.status in (Connection.Status.NOT_CONFIGURED, Connection.Status.DISCONNECTED):
-        raise ConnectionNotReady("Overlap is not connected to Microsoft 365; there is nothing to disconnect.")
+        raise ConnectionNotReady(gettext("Overlap is not connected to Microsoft 365; there is nothing to disconnect."))
     if connection.tenant_guid:
         auth.forget_tenant(microsoft_config(), connection.tenant_guid)
     with transaction.atomic():

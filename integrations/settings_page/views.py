@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import admin_membership_for
@@ -112,9 +113,13 @@ def test_connection(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(_settings_url(code))
     if connection.is_active:
-        messages.success(request, "All checks passed: Overlap reached Microsoft 365 with your consent.")
+        messages.success(request, gettext("All checks passed: Overlap reached Microsoft 365 with your consent."))
     else:
-        messages.error(request, f"{connection.last_error_message} What to do: {connection.last_error_fix}")
+        messages.error(
+            request,
+            gettext("%(what)s What to do: %(fix)s")
+            % {"what": gettext(connection.last_error_message), "fix": gettext(connection.last_error_fix)},
+        )
     return redirect(_settings_url(code))
 
 
@@ -130,11 +135,11 @@ def disconnect(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         return _confirm(
             request,
             membership,
-            title="Disconnect Microsoft 365?",
+            title=gettext("Disconnect Microsoft 365?"),
             consequences=services.DISCONNECT_CONSEQUENCES,
             action=reverse("integration_disconnect", kwargs={"code": code}),
             fields=[],
-            button="Disconnect",
+            button=gettext("Disconnect"),
         )
     try:
         services.connection_disconnect(organization=membership.organization, actor=_user(request))
@@ -167,7 +172,9 @@ def save_group(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         organization=membership.organization, actor=_user(request), group=form.cleaned_data["access_group"]
     )
     if form.cleaned_data["access_group"]:
-        messages.success(request, "Saved the security group. Run “Check who Overlap can reach” once the policy is set.")
+        messages.success(
+            request, gettext("Saved the security group. Run “Check who Overlap can reach” once the policy is set.")
+        )
     else:
         messages.success(
             request,
@@ -186,7 +193,7 @@ def check_reach(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     except ConnectionNotReady as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Checking who Overlap can reach; the result shows below when it is ready.")
+        messages.success(request, gettext("Checking who Overlap can reach; the result shows below when it is ready."))
     return redirect(_settings_url(code) + "#scoping")
 
 

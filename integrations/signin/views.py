@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import admin_membership_for, membership_for, signed_in_user
@@ -39,7 +40,7 @@ def _go(request: HttpRequest, purpose: Purpose, membership: Membership | None = 
             user=membership.user if membership else None,
         )
     except errors.MicrosoftError as error:
-        messages.error(request, f"Microsoft cannot be reached right now ({error.message}). Try again in a minute.")
+        messages.error(request, _unreachable(error.message))
         return redirect("account_login")
     return HttpResponseRedirect(url)
 
@@ -93,15 +94,18 @@ def sign_in_callback(request: HttpRequest) -> HttpResponse:
     try:
         pending = signin.pending_sign_in(session=request.session, state=request.GET.get("state", ""), user_id=user_id)
     except InvalidState as exc:
-        messages.error(request, f"{exc} Nothing was changed. Start again.")
+        messages.error(request, gettext("%(why)s Nothing was changed. Start again.") % {"why": exc})
         return redirect("home" if user_id else "account_login")
     try:
         identity = signin.finish(pending=pending, params=request.GET.dict())
     except errors.ConsentMissing:
-        messages.error(request, "You cancelled the sign-in at Microsoft. Nothing was changed.")
+        messages.error(request, gettext("You cancelled the sign-in at Microsoft. Nothing was changed."))
         return _back(pending)
     except errors.MicrosoftError as error:
-        messages.error(request, f"Microsoft did not complete the sign-in ({error.message}). Nothing was changed.")
+        messages.error(
+            request,
+            gettext("Microsoft did not complete the sign-in (%(why)s). Nothing was changed.") % {"why": error.message},
+        )
         return _back(pending)
     try:
         return _STEPS[pending.purpose](request, pending, identity)
@@ -132,7 +136,7 @@ def consent_handed(request: HttpRequest, link: str) -> HttpResponse:
         organization = signin.handed_organization(code=link)
         tenant = consent.consent_tenant(organization=organization)
     except (InvalidState, ConnectionNotReady) as exc:
-        messages.error(request, f"{exc} Nothing was changed.")
+        messages.error(request, gettext("%(why)s Nothing was changed.") % {"why": exc})
         return redirect("start")
     if request.method == "GET":
         return render(request, "integrations/handed.html", {"organization": organization, "tenant": tenant})
@@ -145,7 +149,7 @@ def consent_handed(request: HttpRequest, link: str) -> HttpResponse:
             organization=organization,
         )
     except errors.MicrosoftError as error:
-        messages.error(request, f"Microsoft cannot be reached right now ({error.message}). Try again in a minute.")
+        messages.error(request, _unreachable(error.message))
         return redirect("start")
     return HttpResponseRedirect(url)
 
@@ -168,7 +172,11 @@ def _signed_in(request: HttpRequest, pending: PendingSignIn, identity: VerifiedS
 def _started(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSignIn) -> HttpResponse:
     user, organization = signin.organization_start(identity=identity)
     login(request, user, backend=_BACKEND)
-    messages.success(request, f"{organization.name} is ready. Now grant Overlap access to your Microsoft 365.")
+    messages.success(
+        request,
+        gettext("%(organization)s is ready. Now grant Overlap access to your Microsoft 365.")
+        % {"organization": organization.name},
+    )
     return _to_admin_consent(request, user, organization.code, identity)
 
 
@@ -194,7 +202,11 @@ def _handed(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSign
     organization = Organization.objects.get(code=uuid.UUID(str(pending.organization_code)))
     user = signin.organization_join(identity=identity, organization=organization)
     login(request, user, backend=_BACKEND)
-    messages.success(request, f"You are an admin of {organization.name}. Now grant Overlap access at Microsoft.")
+    messages.success(
+        request,
+        gettext("You are an admin of %(organization)s. Now grant Overlap access at Microsoft.")
+        % {"organization": organization.name},
+    )
     return _to_admin_consent(request, user, organization.code, identity)
 
 
@@ -202,7 +214,11 @@ def _linked(request: HttpRequest, pending: PendingSignIn, identity: VerifiedSign
     membership = membership_for(request, uuid.UUID(str(pending.organization_code)))
     signin.membership_link(membership=membership, identity=identity)
     update_session_auth_hash(request, membership.user)  # now governed by Entra ID: this browser stays signed in
-    messages.success(request, f"Your Microsoft account {identity.username} is connected. You can sign in with it.")
+    messages.success(
+        request,
+        gettext("Your Microsoft account %(account)s is connected. You can sign in with it.")
+        % {"account": identity.username},
+    )
     return redirect("organization_home", code=membership.organization.code)
 
 
@@ -213,3 +229,7 @@ _STEPS = {
     Purpose.LINK: _linked,
     Purpose.HANDED: _handed,
 }
+
+
+def _unreachable(why: str) -> str:
+    return gettext("Microsoft cannot be reached right now (%(why)s). Try again in a minute.") % {"why": why}

@@ -23,10 +23,10 @@
   }
 
   function refuseMore(name, role) {
-    var text = role === "optional"
-      ? "At most " + most(role) + " optional colleagues in one meeting: remove someone to add " + name + "."
-      : "At most " + most(role) + " required colleagues in one meeting: make someone optional or remove someone to add " + name + " as required.";
+    // The words come from the page, in its reader's language ({most} and {name} filled in here).
     var refused = document.getElementById("chosen-full");
+    var words = refused ? refused.getAttribute("data-full-" + role) || "" : "";
+    var text = words.replace("{most}", String(most(role))).replace("{name}", name);
     if (refused) { refused.textContent = text; refused.dataset.role = role; refused.hidden = false; }
   }
 
@@ -35,9 +35,12 @@
     chip.querySelector("select[data-role]").value = role;
   }
 
-  function say(text) {
+  // What the status line says, in the page's language: its data-* words, with {name} and {role} filled in.
+  function say(key, name, role) {
     var status = document.getElementById("chosen-status");
-    if (status) { status.textContent = text; }
+    if (!status) { return; }
+    var roleWord = role ? status.getAttribute("data-" + role) || role : "";
+    status.textContent = (status.getAttribute("data-" + key) || "").replace("{name}", name).replace("{role}", roleWord);
   }
 
   function add(uuid, name, role) {
@@ -45,14 +48,15 @@
     var existing = list.querySelector('[data-uuid="' + CSS.escape(uuid) + '"]');
     var same = existing && existing.querySelector("input[type=hidden]").name === role;
     if (!same && isFull(role)) { refuseMore(name, role); return; }
-    say(name + (existing ? " is now " : " added, ") + role);
+    say(existing ? "now" : "added", name, role);
     if (existing) { setRole(existing, role); refreshEmpty(); return; }
     var chip = document.getElementById("chip-template").content.firstElementChild.cloneNode(true);
     chip.dataset.uuid = uuid;
     chip.querySelector(".name").textContent = name;
     chip.querySelector("input[type=hidden]").value = uuid;
     chip.querySelector("input[name=widen]").value = uuid;
-    chip.querySelector("[data-remove]").setAttribute("aria-label", "Remove " + name);
+    var remove = chip.querySelector("[data-remove]");
+    remove.setAttribute("aria-label", (remove.getAttribute("data-label") || "{name}").replace("{name}", name));
     setRole(chip, role);
     list.appendChild(chip);
     refreshEmpty();
@@ -64,7 +68,7 @@
     var remover = event.target.closest("button[data-remove]");
     if (remover) {
       var chip = remover.closest("li");
-      say(chip.querySelector(".name").textContent + " removed");
+      say("removed", chip.querySelector(".name").textContent, "");
       chip.remove();
       refreshEmpty();
       document.getElementById("people-q").focus();  // the removed button took the focus with it

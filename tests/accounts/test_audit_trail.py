@@ -113,7 +113,7 @@ class TestWhatAdminsRead:
         org.admin.time_zone = "Asia/Tokyo"
         org.admin.save()
         audit.record(organization=org.organization, area=audit.Area.RULES, action="rules_changed", actor=org.admin)
-        assert "14 Mar 2026, 18:00" in signed_in(org.admin).get(_url(org)).content.decode()
+        assert "Mar 14, 2026, 6:00\u00a0PM" in signed_in(org.admin).get(_url(org)).content.decode()
         rows = _rows(signed_in(org.admin).get(_url(org, "audit_csv")))
         assert rows[1][0] == "2026-03-14T18:00:00+09:00"
 
@@ -230,4 +230,4 @@ def test_the_health_page_shows_a_week_of_throttling(org: Org) -> None:
     page = Client()
     page.force_login(org.admin)
     text = page.get(reverse("organization_health", kwargs={"code": org.code})).content.decode()
-    assert "Throttled in the last 7 days" in text and "Sat 14 Mar: 1" in text
+    assert "Throttled in the last 7 days" in text and "Sat, Mar 14: 1" in text

@@ -215,7 +215,7 @@ class TestTimeZone:
         picker = page[page.index('<select name="time_zone"') : page.index("</select>")]
         india = '<optgroup label="India"><option value="Asia/Kolkata">Kolkata (Asia/Kolkata)</option></optgroup>'
         assert india in picker
-        assert '<option value="Australia/Lord_Howe" selected>Lord Howe (Australia/Lord_Howe)</option>' in picker
+        assert '<option value="Australia/Lord_Howe" selected>Lord Howe Island (Australia/Lord_Howe)</option>' in picker
         assert picker.index('label="Australia"') < picker.index('label="Nepal"')
 
     def test_an_outsider_cannot_change_a_members_zone(self, org: Org, outsider_client: Client) -> None:

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, User
+from localtime.reading import clock
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.world import (
     address,
@@ -134,7 +135,8 @@ class TestTwoPeople:
 
         first = starts[0]
         berlin, eastern = first.astimezone(ZoneInfo("Europe/Berlin")), first.astimezone(ZoneInfo("America/New_York"))
-        assert f"{berlin:%H:%M}" in page and f"· {eastern:%H:%M} for Alex Wilber (America/New_York)" in page
+        # An English (US) reader's clock: "4:00\u00a0PM".
+        assert clock(berlin, "en") in page and f"· {clock(eastern, 'en')} for Alex Wilber (America/New_York)" in page
         # Microsoft's zone for each person is kept, for the pages that show the meeting later.
         assert User.objects.get(email=ALEX).mailbox_time_zone == "America/New_York"
         assert User.objects.get(pk=_adele.user.pk).mailbox_time_zone == "Europe/Berlin"
@@ -153,8 +155,8 @@ class TestTwoPeople:
         best = re.findall(r'<li class="slot">.*?<strong>(.*?)</strong>.*?<p class="reasons">(.*?)</p>', page, re.S)
         assert best
         for shown, reasons in best:
-            clock = html.unescape(shown).split(", ")[1][:5]  # "Mon 7 Dec, 10:00\u201310:30" -> "10:00"
-            assert html.unescape(reasons).startswith(f"{clock} for you"), (shown, reasons)
+            start = html.unescape(shown).split(", ")[2].split("\u2013")[0]  # "Mon, Dec 7, 10:00 AM to 10:30 AM"
+            assert html.unescape(reasons).startswith(f"{start} for you"), (shown, reasons)
 
 
 class TestTenPeople:

@@ -34,8 +34,8 @@ def test_each_person_sees_the_meeting_on_their_own_clock(org: Org, other_org: Or
     url = _meeting_with_the_member(org)
 
     page = signed_in(org.admin).get(url).text
-    assert "Tue 4 Mar 2031, 16:00\u201316:30 (Europe/Berlin)" in page
-    assert "Tue 4 Mar 2031, 10:00\u201310:30 (America/New_York)" in page
+    assert "Tue, Mar 4, 2031, 4:00\u00a0PM\u20134:30\u00a0PM (Europe/Berlin)" in page
+    assert "Tue, Mar 4, 2031, 10:00\u00a0AM\u201310:30\u00a0AM (America/New_York)" in page
     assert signed_in(other_org.admin).get(url).status_code == 404
     assert Client().get(url).status_code == 302
 
@@ -51,14 +51,14 @@ def test_a_colleague_appears_on_microsofts_clock_for_them_and_an_unknown_zone_is
     url = _meeting_with_the_member(org)
 
     page = signed_in(org.admin).get(url).text
-    assert "Tue 4 Mar 2031, 16:00\u201316:30 (Europe/Berlin)" in page
-    assert "Tue 4 Mar 2031, 07:00\u201307:30 (America/Los_Angeles)" in page
+    assert "Tue, Mar 4, 2031, 4:00\u00a0PM\u20134:30\u00a0PM (Europe/Berlin)" in page
+    assert "Tue, Mar 4, 2031, 7:00\u00a0AM\u20137:30\u00a0AM (America/Los_Angeles)" in page
     mine = signed_in(org.admin).get(reverse("meetings", kwargs={"code": org.code})).text
-    assert "16:00\u201316:30 your time (Europe/Berlin)" in mine
-    assert "· 07:00\u201307:30 for Contoso Member (America/Los_Angeles)" in mine
+    assert "4:00\u00a0PM\u20134:30\u00a0PM your time (Europe/Berlin)" in mine
+    assert "· 7:00\u00a0AM\u20137:30\u00a0AM for Contoso Member (America/Los_Angeles)" in mine
 
     org.member.mailbox_time_zone = ""
     org.member.save()
     page = signed_in(org.admin).get(url).text
-    assert "15:00\u201315:30 (UTC; their time zone is not known yet)" in page
+    assert "3:00\u00a0PM\u20133:30\u00a0PM (UTC; their time zone is not known yet)" in page
     assert signed_in(other_org.admin).get(url).status_code == 404

@@ -113,7 +113,7 @@ def test_the_booking_page_lists_series_times_with_their_clashes_and_the_colleagu
     [
         ({"repeats": "yearly"}, "Select a valid choice"),
         ({"repeats": "weeks"}, "Every N weeks: say how many weeks apart (2 to 8)."),
-        ({"occurrences": "27"}, "A series is searched at most 26 weeks ahead (to 30 Aug 2027)"),
+        ({"occurrences": "27"}, "A series is searched at most 26 weeks ahead (to Aug 30, 2027)"),
         ({"ends": "until", "until": "2027-02-01"}, "The series ends before its first day."),
         ({"ends": "", "occurrences": ""}, "Say when the series ends"),
         ({"ends": "count", "occurrences": "0"}, "greater than or equal to 1"),

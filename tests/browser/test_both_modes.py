@@ -21,6 +21,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Membership
 from booking.models import Booking, Participant
 from booking.tasks import read_back_due
+from localtime import reading
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, ALEX, copies
 from tests.browser_fixtures import assert_accessible
@@ -135,7 +136,8 @@ def in_outlook(emulator: EmulatorProcess, mailbox: str, event_id: str, action: s
 
 
 def clock(instant: datetime, zone: str) -> str:
-    return f"{instant.astimezone(ZoneInfo(zone)):%H:%M}"
+    """The time of day as an English (US) reader's page writes it ("2:00 PM")."""
+    return reading.clock(instant.astimezone(ZoneInfo(zone)), "en")
 
 
 @pytest.mark.parametrize("mode", ["domain_wide", "delegated"])
