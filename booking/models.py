@@ -345,6 +345,7 @@ class BookingEvent(models.Model):
         "occurrence_moved": "Occurrence moved",
         "occurrence_cancelled": "Occurrence cancelled",
         "series_ended": "This and the following occurrences cancelled",
+        "series_moved": "The whole series moved",
         "occurrence_moved_in_outlook": "Occurrence moved in Outlook",
         "occurrence_cancelled_in_outlook": "Occurrence cancelled in Outlook",
         "room_declined": "The room declined",
