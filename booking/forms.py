@@ -175,6 +175,12 @@ class OccurrenceMoveForm(OccurrenceForm):
     at = forms.TimeField()
 
 
+class SeriesMoveForm(forms.Form):
+    """Move the whole series to `at`, a time of the organizer's day (every occurrence keeps its own day)."""
+
+    at = forms.TimeField()
+
+
 class TimeZoneForm(forms.Form):
     time_zone = forms.CharField(max_length=64, label=_("Your time zone"))
 

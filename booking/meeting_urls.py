@@ -19,5 +19,6 @@ urlpatterns = [
     path(f"{_MEETING}/cancel", views.meeting_cancel_view, name="meeting_cancel"),
     path(f"{_MEETING}/occurrence/cancel", views.meeting_occurrence_cancel_view, name="meeting_occurrence_cancel"),
     path(f"{_MEETING}/occurrence/move", views.meeting_occurrence_move_view, name="meeting_occurrence_move"),
+    path(f"{_MEETING}/series/move", views.meeting_series_move_view, name="meeting_series_move"),
     path(f"{_MEETING}/another-room", views.meeting_reroom_view, name="meeting_reroom"),
 ]

@@ -25,8 +25,10 @@ from booking.forms import (
     OccurrenceCancelForm,
     OccurrenceForm,
     OccurrenceMoveForm,
+    SeriesMoveForm,
 )
 from booking.models import Booking, BookingOccurrence
+from booking.occurrences import organizer_zone
 from booking.services import BookingRefused, RoomTaken
 
 F = TypeVar("F", bound=OccurrenceForm)
@@ -73,7 +75,7 @@ def _confirm_with_room(member: Membership, posted: QueryDict, room: str) -> str:
     return f"{reverse('booking_confirm_page', kwargs={'code': member.organization.code})}?{query.urlencode()}"
 
 
-def _problems(form: BookingForm | NewTimeForm | OccurrenceForm) -> list[str]:
+def _problems(form: BookingForm | NewTimeForm | OccurrenceForm | SeriesMoveForm) -> list[str]:
     """Every error of the form in words, each field's prefixed with its name."""
     found = [str(error) for error in form.non_field_errors()]
     found += [f"{name}: {error}" for name, errors in form.errors.items() if name != "__all__" for error in errors]
@@ -107,6 +109,7 @@ def _meeting_context(member: Membership, booking: Booking) -> dict[str, object]:
         "history": booking.history.select_related("actor"),
         "search_again": selectors.search_again_query(booking=booking),
         "occurrences": selectors.occurrences_of(booking=booking, viewer=member.user),
+        "series_at": f"{booking.start.astimezone(organizer_zone(booking)):%H:%M}" if booking.recurrence else "",
     }
 
 
@@ -207,6 +210,22 @@ def meeting_occurrence_move_view(request: HttpRequest, code: uuid.UUID, booking:
             booking=found, occurrence=occurrence, actor=signed_in_user(request), slot=slot
         )
         return "The occurrence is moved; everyone invited was told by Microsoft 365."
+
+    return _change(request, code, booking, move, organizer_only=True)
+
+
+@login_required
+@require_POST
+@limited(BOOKINGS)
+def meeting_series_move_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUID) -> HttpResponse:
+    """Move the whole series to another time of day, every occurrence on its own day, as Outlook does."""
+
+    def move(found: Booking, member: Membership) -> str:
+        form = SeriesMoveForm(request.POST)
+        if not form.is_valid():
+            raise BookingRefused(" ".join(_problems(form)))
+        series_changes.series_move(booking=found, actor=signed_in_user(request), at=form.cleaned_data["at"])
+        return "The series is moved; everyone invited was told by Microsoft 365."
 
     return _change(request, code, booking, move, organizer_only=True)
 

@@ -348,6 +348,7 @@ class BookingEvent(models.Model):
         "occurrence_moved": _("Occurrence moved"),
         "occurrence_cancelled": _("Occurrence cancelled"),
         "series_ended": _("This and the following occurrences cancelled"),
+        "series_moved": _("The whole series moved"),
         "occurrence_moved_in_outlook": _("Occurrence moved in Outlook"),
         "occurrence_cancelled_in_outlook": _("Occurrence cancelled in Outlook"),
         "room_declined": _("The room declined"),

@@ -1,6 +1,7 @@
 """Changing a booked series as Outlook does: the near miss's skipped and moved occurrences once the series exists
 (the worker), and the organizer's changes from the meeting page: one occurrence moved or cancelled, "this and
-the following ones" (the series ended the day before), or the whole series cancelled.
+the following ones" (the series ended the day before), the whole series moved to another time of day, or the whole
+series cancelled.
 
 Occurrences are found in Microsoft by where the pattern put them (`original_start`), read from the instances of
 Overlap's own series (by the id it created), never from a calendar listing. Each change is done at most once
@@ -24,7 +25,15 @@ from booking.models import Booking, BookingOccurrence
 from booking.occurrences import day_of, organizer_zone
 from booking.rules import booking_rules_of
 from booking.search.availability import availability_forget
-from booking.services import DOUBLE_BOOKED, TAKEN, BookingRefused, check_people_times, organizer_only, people_of
+from booking.services import (
+    DOUBLE_BOOKED,
+    TAKEN,
+    BookingRefused,
+    after_reschedule,
+    check_people_times,
+    organizer_only,
+    people_of,
+)
 from integrations.calendars import CalendarError, ConnectionNotReady, Occurrence
 
 State = BookingOccurrence.State
@@ -179,6 +188,85 @@ def series_end_from(*, booking: Booking, occurrence: BookingOccurrence, actor: U
         booking.history.create(actor=actor, kind="series_ended", state=booking.state, detail=detail)
         booking.hold_times()
     availability_forget(organization=booking.organization, people=people_of(booking))
+
+
+def series_move(*, booking: Booking, actor: User, at: time | None) -> None:
+    """Move the whole series to `at` (a time of the organizer's day; organizer only), as Outlook does: the master's
+    start and end are PATCHed, so every occurrence the pattern places moves to that time of its own day. The
+    occurrences moved or cancelled before keep their changes (a time of day is not the pattern: M365-FACTS §10),
+    so they are neither checked nor moved here. Every remaining occurrence is checked at its new time first."""
+    organizer_only(booking=booking, actor=actor)
+    _series_changeable(booking)
+    if at is None:
+        raise BookingRefused("Say the time to move the series to.")
+    zone, length = organizer_zone(booking), booking.end - booking.start
+    rows = list(booking.occurrences.all())
+    following = [o for o in rows if not (o.moved or o.moved_in_outlook)]  # where the pattern places them
+    new = {o.pk: datetime.combine(day_of(o), at, tzinfo=zone).astimezone(UTC) for o in rows}
+    first = datetime.combine(booking.start.astimezone(zone).date(), at, tzinfo=zone).astimezone(UTC)
+    if (first, first + length) == (booking.start, booking.end):
+        raise BookingRefused(f"The series is already at {at:%H:%M}.")
+    _fresh_series(booking, [(new[o.pk], new[o.pk] + length) for o in following if o.is_held and o.end > _now()])
+    previous = {o.pk: (o.original_start, o.start, o.end) for o in rows}
+    try:
+        with transaction.atomic():
+            for row in rows:
+                row.original_start = new[row.pk]  # where the pattern now puts it (Graph's originalStart)
+                if row in following:
+                    row.start, row.end = new[row.pk], new[row.pk] + length
+            BookingOccurrence.objects.bulk_update(rows, ["original_start", "start", "end"])
+            booking.move(
+                Booking.State.CONFIRMED,
+                actor=actor,
+                kind="series_moved",
+                detail=f"every occurrence to {at:%H:%M}",
+                start=first,
+                end=first + length,
+            )
+            event = calendars.series_move(
+                organizer=booking.organizer, event_id=booking.event_id, start=first, end=first + length
+            )
+    except IntegrityError:
+        _undo(booking, rows, previous)
+        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
+    except (CalendarError, ConnectionNotReady) as error:
+        _undo(booking, rows, previous)
+        raise BookingRefused(getattr(error, "reason", str(error))) from None
+    after_reschedule(booking, event, actor)
+
+
+def _series_changeable(booking: Booking) -> None:
+    if booking.state != Booking.State.CONFIRMED or not booking.recurrence:
+        raise BookingRefused(f"A {booking.get_state_display().lower()} meeting cannot be changed.")
+    if booking.occurrences.filter(state__in=BookingOccurrence.UNDONE).exists():
+        raise BookingRefused("The occurrences skipped or moved when booking are still being done: try again soon.")
+    if not booking.occurrences.filter(state=State.HELD, end__gt=_now()).exists():
+        raise BookingRefused("No occurrence of this series is still to come.")
+
+
+def _fresh_series(booking: Booking, times: list[tuple[datetime, datetime]]) -> None:
+    """Fresh free/busy and the rules at every remaining occurrence's new time; the series' own present times are
+    itself, not a clash (the guard judges Overlap's bookings)."""
+    own = [(o.start, o.end) for o in booking.occurrences.all() if o.is_held]
+    try:
+        check = check_people_times(booking, times, itself=own)
+    except (CalendarError, ConnectionNotReady) as error:
+        raise BookingRefused(getattr(error, "reason", str(error))) from None
+    if not check.free:
+        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
+
+
+def _undo(
+    booking: Booking, rows: list[BookingOccurrence], previous: dict[int, tuple[datetime, datetime, datetime]]
+) -> None:
+    """The transaction rolled back the rows; the objects in memory say what the database says again."""
+    for row in rows:
+        row.original_start, row.start, row.end = previous[row.pk]
+    booking.refresh_from_db()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _changeable(booking: Booking, actor: User, occurrence: BookingOccurrence) -> None:

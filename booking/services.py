@@ -8,7 +8,7 @@ booking's UUID as transactionId and its code as Overlap's tag, so that no retry 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -470,7 +470,7 @@ def booking_reschedule(*, booking: Booking, actor: User, slot: Slot) -> Booking:
     except (CalendarError, ConnectionNotReady) as error:
         booking.start, booking.end, booking.room_response = previous
         raise BookingRefused(getattr(error, "reason", str(error))) from None
-    _after_reschedule(booking, event, actor)
+    after_reschedule(booking, event, actor)
     return booking
 
 
@@ -490,7 +490,10 @@ def _check_slot(booking: Booking, participants: list[Participant], start: dateti
 
 
 def _check_times(
-    booking: Booking, participants: list[Participant], times: list[tuple[datetime, datetime]]
+    booking: Booking,
+    participants: list[Participant],
+    times: list[tuple[datetime, datetime]],
+    itself: Collection[tuple[datetime, datetime]] = (),
 ) -> SlotCheck:
     """Fresh availability of every one of `times` (a series' standing occurrences) for the booking's people."""
     return availability_check_times(
@@ -498,12 +501,16 @@ def _check_times(
         required=[p.membership for p in participants if p.role == Participant.Role.REQUIRED],
         optional=[p.membership for p in participants if p.role == Participant.Role.OPTIONAL],
         times=times,
+        itself=itself,
     )
 
 
-def check_people_times(booking: Booking, times: list[tuple[datetime, datetime]]) -> SlotCheck:
-    """Fresh availability of `times` for the booking's people (a series' occurrence moved, say)."""
-    return _check_times(booking, _participants(booking), times)
+def check_people_times(
+    booking: Booking, times: list[tuple[datetime, datetime]], itself: Collection[tuple[datetime, datetime]] = ()
+) -> SlotCheck:
+    """Fresh availability of `times` for the booking's people (a series' occurrence moved, say); `itself`, the
+    booking's own present times, block nothing (the whole series moved)."""
+    return _check_times(booking, _participants(booking), times, itself)
 
 
 def _check_new_slot(booking: Booking, slot: Slot) -> None:
@@ -520,7 +527,7 @@ def _check_new_slot(booking: Booking, slot: Slot) -> None:
         )
 
 
-def _after_reschedule(booking: Booking, event: Event, actor: User) -> None:
+def after_reschedule(booking: Booking, event: Event, actor: User) -> None:
     """Responses reset as Exchange resets them; a lost Teams link is recorded for the organizer to see."""
     booking.participants.exclude(role=Participant.Role.ORGANIZER).update(
         response=Participant.Response.NONE, responded_at=None

@@ -447,6 +447,15 @@ def series_end(*, organizer: Membership, event_id: str, last_day: date) -> Event
     return _call(organizer, lambda: client.end_series(mailbox, event_id, last_day))
 
 
+def series_move(*, organizer: Membership, event_id: str, start: datetime, end: datetime) -> Event:
+    """Move the whole series `event_id`: its master's first occurrence to [start, end), every occurrence to that
+    time of day in the series' zone; the pattern, the occurrences moved or cancelled, and the Teams link stay."""
+    if not start < end:
+        raise ValueError("A meeting must end after it starts.")
+    client, mailbox = _client(organizer)
+    return _call(organizer, lambda: client.move_series(mailbox, event_id, start, end))
+
+
 def _mode(organizer: Membership) -> str:
     connection = connection_for(organization=organizer.organization)
     if connection is None:

@@ -387,6 +387,8 @@ TARGETS: dict[str, Target] = {
     "meeting_occurrence_move": Target(
         "post", {"occurrence": _p(INSTANTS, good="{slot}"), "at": _p(good="15:00")}, path=MEETING, explains=()
     ),
+    # The whole series moved to another time of the organizer's day.
+    "meeting_series_move": Target("post", {"at": _p(good="15:00")}, path=MEETING, explains=()),
 }
 
 PASSWORD = "correct horse battery staple"

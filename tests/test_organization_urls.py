@@ -65,6 +65,7 @@ EXPECTED: dict[str, Expect] = {
     # A series' occurrence: the organizer is told why not (no occurrence named); an attendee may not change it.
     "meeting_occurrence_cancel": Expect("post", owner=302, member=403, meeting=True),
     "meeting_occurrence_move": Expect("post", owner=302, member=403, meeting=True),
+    "meeting_series_move": Expect("post", owner=302, member=403, meeting=True),
     "meeting_reroom": Expect("post", owner=302, member=403, meeting=True),  # no room declined: back with why
     "integration_sync_confirm": Expect("post", owner=302, member=403),
     "invitations": Expect("get", owner=200, member=403),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time as clock
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from django.core.cache import cache
@@ -202,10 +202,12 @@ def availability_check_times(
     optional: Sequence[Membership],
     times: Sequence[tuple[datetime, datetime]],
     now: datetime | None = None,
+    itself: Collection[tuple[datetime, datetime]] = (),
 ) -> SlotCheck:
     """`availability_check_slot` for every time of a series at once (each occurrence that stands): one read of
     free/busy over them all, in windows of under 62 days sent in one $batch. With more than one time, each
-    problem is prefixed with its occurrence's day in the organizer's zone ("14 Apr: Ann is no longer free…")."""
+    problem is prefixed with its occurrence's day in the organizer's zone ("14 Apr: Ann is no longer free…").
+    `itself`: the meeting's own present times (a series being moved), whose busy items block nothing."""
     rules, zone = booking_rules_of(organization=organizer.organization), member_zone(organizer)
     ordered = sorted(times)
     if not ordered or ordered[0][0] <= (now or timezone.now()):
@@ -219,12 +221,12 @@ def availability_check_times(
     except (calendars.CalendarError, calendars.ConnectionNotReady) as error:
         reason = error.reason if isinstance(error, calendars.CalendarError) else str(error)
         return SlotCheck(False, (gettext("Microsoft 365 could not be asked: %(why)s") % {"why": reason},), error=error)
-    blocking = rules.blocking | engine.ALWAYS_BLOCKING
+    blocking, own = rules.blocking | engine.ALWAYS_BLOCKING, frozenset(itself)
     problems = []
     for start, end in ordered:
         guarded = (start - rules.buffer_before, end + rules.buffer_after)  # as the search guards a slot
         for membership in people:
-            problem = _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking)
+            problem = _slot_problem(membership, schedules.get(membership.pk), read_start, guarded, blocking, itself=own)
             if problem:
                 day = reading.day(start.astimezone(zone), "month_day", get_language() or "en")
                 problems.append(
@@ -461,9 +463,12 @@ def _slot_problem(
     read_start: datetime,
     guarded: tuple[datetime, datetime],
     blocking: frozenset[str],
+    *,
+    itself: frozenset[tuple[datetime, datetime]] = frozenset(),
 ) -> str:
     """Why this person cannot make the slot: unreadable, or a blocking status within `guarded` (the slot and its
-    buffers); "" when they can. `read_start` is where the free/busy that was read begins."""
+    buffers); "" when they can. `read_start` is where the free/busy that was read begins; a busy item exactly at
+    one of `itself` is the meeting being moved, not a clash."""
     name, (start, end) = membership.user.display_name, guarded
     if schedule is None or schedule.error is not None:
         why = schedule.error.message if schedule and schedule.error else gettext("no answer")
@@ -471,7 +476,14 @@ def _slot_problem(
     busy = [engine.Busy(i.start, i.end, i.status) for i in schedule.items] or list(
         busy_from_view(schedule.availability_view, ViewGrid(read_start, timedelta(minutes=_INTERVAL)))
     )
-    clash = next((b for b in busy if b.status in blocking and b.start < end and start < b.end), None)
+    clash = next(
+        (
+            b
+            for b in busy
+            if b.status in blocking and b.start < end and start < b.end and (b.start, b.end) not in itself
+        ),
+        None,
+    )
     if clash is None:
         return ""
     return gettext("%(name)s is no longer free then (%(status)s).") % {"name": name, "status": clash.status}

@@ -387,6 +387,21 @@ class GraphClient:
         response = self.transport.request("PATCH", _event_path(mailbox, occurrence_id), body=body)
         return parse.occurrence(response.body)
 
+    def move_series(self, mailbox: str, master_id: str, start: datetime, end: datetime) -> Event:
+        """Move the whole series: PATCH only the master's start and end, on the wall clock of the series' own zone
+        (read from its recurrence), so the pattern stays, with the exceptions and the Teams link (a time of day is
+        not the pattern: M365-FACTS section 10)."""
+        path = _event_path(mailbox, master_id)
+        current = self.transport.request("GET", path, params={"$select": "recurrence,start"}).body
+        recurrence = current.get("recurrence")
+        if not isinstance(recurrence, dict) or not isinstance(recurrence.get("range"), dict):
+            raise BadRequest("This event is not a series.", code="not_a_series")
+        zone = str(
+            recurrence["range"].get("recurrenceTimeZone") or (current.get("start") or {}).get("timeZone") or "UTC"
+        )
+        body = {"start": _wall_clock(start, zone), "end": _wall_clock(end, zone)}
+        return parse.event(self.transport.request("PATCH", path, body=body).body)
+
     def end_series(self, mailbox: str, master_id: str, last_day: date) -> Event:
         """Shorten the series to end on `last_day` ("this and following" in Graph's terms): the master's
         recurrence is read and sent back whole, its pattern unchanged and its range now of type endDate."""

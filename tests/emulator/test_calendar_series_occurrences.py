@@ -337,3 +337,47 @@ def test_the_organizer_moves_and_cancels_one_occurrence_in_outlook(emulator: Emu
     for found in (series.instances(), series.colleagues()):
         assert days(found) == ["2027-03-03", *TUESDAYS[2:]]
         assert found[0]["type"] == "exception"
+
+
+def test_a_series_changed_through_graph_and_one_changed_through_the_control_api_have_the_same_free_busy(
+    emulator: EmulatorProcess,
+) -> None:
+    """The control API makes no event (a series comes from Graph or the seeded fixture), but it changes one as
+    Outlook would; both routes must leave getSchedule, the instances and the control listing saying the same."""
+    token = consented_app_token(emulator)
+    made: dict[str, tuple[str, str, str]] = {}
+    for route in ("graph", "control"):
+        organizer = empty_mailbox(emulator, f"{route}.organizer", EUROPE)
+        colleague = empty_mailbox(emulator, f"{route}.colleague", "Eastern Standard Time")
+        master = post_event(emulator, token, organizer, weekly([colleague])).json()
+        found = graph(emulator, "GET", f"/users/{organizer}/events/{master['id']}/instances", token, params=WINDOW)
+        by_day = {o["originalStart"][:10]: o["id"] for o in found.json()["value"]}
+        if route == "graph":
+            moved = graph(emulator, "PATCH", f"/users/{organizer}/events/{by_day['2027-03-09']}", token,
+                          json=move_body("2027-03-11", 16))  # fmt: skip
+            cancelled = graph(emulator, "POST", f"/users/{organizer}/events/{by_day['2027-03-30']}/cancel", token,
+                              json={"comment": "Away"})  # fmt: skip
+            assert (moved.status_code, cancelled.status_code) == (200, 202), (moved.text, cancelled.text)
+        else:
+            outlook = f"/tenants/{CONTOSO}/mailboxes/{organizer}/events/{{}}/{{}}"
+            emulator.control("POST", outlook.format(by_day["2027-03-09"], "move"), move_body("2027-03-11", 16))
+            emulator.control("POST", outlook.format(by_day["2027-03-30"], "cancel"), {})
+        made[route] = (organizer, colleague, master["iCalUId"])
+
+    def busy(address: str) -> list[tuple[str, str, str]]:
+        items = schedule_items(emulator, token, address, "2027-03-01T00:00:00", "2027-04-30T00:00:00")
+        return [(i["start"]["dateTime"][:16], i["end"]["dateTime"][:16], i["status"]) for i in items]
+
+    def listed(address: str, ical_uid: str) -> list[str]:
+        path = f"/tenants/{CONTOSO}/mailboxes/{address}/events?start=2027-03-01T00:00:00Z&end=2027-04-30T00:00:00Z"
+        [series] = [e for e in emulator.control("GET", path)["value"] if e["iCalUId"] == ical_uid]
+        return [o["start"][:16] for o in series["occurrences"]]
+
+    # Tuesdays 10:00 in Berlin: 09:00Z, 08:00Z from 28 March; 9 March moved to 11 March 16:00Z, 30 March cancelled.
+    expected = ["2027-03-02T09:00", "2027-03-11T16:00", "2027-03-16T09:00", "2027-03-23T09:00", "2027-04-06T08:00",
+                "2027-04-13T08:00", "2027-04-20T08:00", "2027-04-27T08:00"]  # fmt: skip
+    (organizer, colleague, ical_uid), (other_organizer, other_colleague, other_uid) = made["graph"], made["control"]
+    assert [start for start, _, _ in busy(organizer)] == expected
+    assert [start for start, _, _ in busy(colleague)] == expected  # the colleague's copy follows the organizer's
+    assert busy(organizer) == busy(other_organizer) and busy(colleague) == busy(other_colleague)
+    assert sorted(listed(organizer, ical_uid)) == sorted(listed(other_organizer, other_uid)) == expected
