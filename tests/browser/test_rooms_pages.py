@@ -79,7 +79,7 @@ def test_a_member_asks_for_a_room_for_four_at_headquarters_books_a_time_with_its
     _looked_at(page, f"rooms-booking-page-{width}")
     page.get_by_role("button", name="Find times").click()
 
-    expect(page.locator("#rooms-answer")).to_contain_text("You asked for in person: a room with 4 seats")
+    expect(page.locator("#rooms-answer")).to_contain_text("You asked for a room with 4 seats, to meet in person.")
     expect(page.get_by_role("heading", name="Best times")).to_be_visible()
     best, every = page.locator("#best li.slot"), page.locator("#every ul.times li")
     assert best.count() and every.count()
