@@ -64,7 +64,8 @@ def search_colleagues(page: Page, query: str) -> list[Locator]:
     with page.expect_response(lambda response: "/book/people" in response.url and f"q={query}" in response.url):
         field.fill(query)
     answer = page.locator(f'#people-found [data-q="{query}"]')
-    answer.wait_for(state="attached")  # swapped in: the buttons of the last answer are gone (on a busy machine the swap comes later)
+    # Swapped in: the buttons of the last answer are gone (on a busy machine the swap comes later).
+    answer.wait_for(state="attached")
     return answer.locator("button[data-add=required]").all()
 
 
