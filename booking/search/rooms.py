@@ -25,7 +25,7 @@ from booking.search.schedules import ViewGrid, busy_from_view
 
 MOST_ROOMS = 40  # fitting rooms read in one search: two getSchedule calls of 20 in one $batch
 _INTERVAL = 15
-MODES = {"in_person": "in person", "hybrid": "hybrid (a room with video; others join by Teams)"}
+MODES = {"in_person": "to meet in person", "hybrid": "for a hybrid meeting (others join by Teams)"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class RoomAsk:
     def words(self) -> str:
         needs = [f"{self.seats} seat{'s' if self.seats != 1 else ''}"]
         needs += [w for w, wanted in (("a display", self.display), ("video", self.need.video)) if wanted]
-        return f"{MODES.get(self.mode, self.mode)}: a room with {', '.join(needs)}"
+        # "You asked for a room with 4 seats, to meet in person."
+        return f"a room with {', '.join(needs)}, {MODES.get(self.mode, self.mode)}"
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def test_the_confirm_check_reads_every_occurrence_and_refuses_a_series_whose_fif
 
     booking = Booking.objects.get(organizer=oliver)
     assert booking.state == Booking.State.FAILED and booking.failure_fix == "other_time"
-    assert "30 Mar: Alex Wilber is no longer free then" in booking.failure_reason
+    assert "Mar 30: Alex Wilber is no longer free then" in booking.failure_reason
     assert not booking.holds.exists()
 
 
