@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -154,8 +154,8 @@ def read_back(*, organizer: Membership, bookings: Iterable[Booking]) -> ReadBack
     except (CalendarError, ConnectionNotReady) as error:
         return ReadBack(paused=getattr(error, "reason", str(error)))
     changed = sum(_apply(by_event[event_id], found) for event_id, found in results.items())
-    changed += sum(
-        _read_occurrences(b) for b in by_event.values() if b.recurrence and b.state == Booking.State.CONFIRMED
+    changed += _read_series(
+        organizer, [b for b in by_event.values() if b.recurrence and b.state == Booking.State.CONFIRMED]
     )
     read = [b.pk for event_id, b in by_event.items() if not isinstance(results.get(event_id), CalendarError)]
     Booking.objects.filter(pk__in=read).update(read_back_at=timezone.now())
@@ -164,20 +164,37 @@ def read_back(*, organizer: Membership, bookings: Iterable[Booking]) -> ReadBack
     return ReadBack(read=len(read) + len(gone), changed=changed)
 
 
-def _read_occurrences(booking: Booking) -> bool:
-    """Read the instances of the booking's own series (by the id Overlap created) over its occurrences still to
-    come, and record per occurrence a move, a cancellation or an answer made in Outlook; True when something
-    changed. Microsoft not answering leaves it for the next round."""
+def _read_series(organizer: Membership, bookings: list[Booking]) -> int:
+    """Read the instances of these bookings' own series (by the ids Overlap created; one $batch for all of them,
+    20 to a request) over their occurrences still to come, and record per occurrence a move, a cancellation or an
+    answer made in Outlook; how many series changed. A series Microsoft did not answer for waits for the next
+    round."""
     now = timezone.now()
-    rows = [o for o in booking.occurrences.all() if o.state == BookingOccurrence.State.HELD and o.end > now]
-    if not rows:
-        return False
-    lo = min(min(o.original_start, o.start) for o in rows) - timedelta(days=1)
-    hi = max(max(o.original_start, o.end) for o in rows) + timedelta(days=1)
+    standing = {b.event_id: (b, rows) for b in bookings if (rows := _standing(b, now))}
+    if not standing:
+        return 0
+    wanted = {event_id: _window(rows) for event_id, (_, rows) in standing.items()}
     try:
-        found = calendars.series_occurrences(organizer=booking.organizer, event_id=booking.event_id, lo=lo, hi=hi)
+        found = calendars.series_occurrences_of(organizer=organizer, wanted=wanted)
     except (CalendarError, ConnectionNotReady):
-        return False
+        return 0
+    return sum(
+        _occurrences_read(booking, rows, occurrences)
+        for event_id, (booking, rows) in standing.items()
+        if isinstance(occurrences := found.get(event_id), list)
+    )
+
+
+def _standing(booking: Booking, now: datetime) -> list[BookingOccurrence]:
+    return [o for o in booking.occurrences.all() if o.state == BookingOccurrence.State.HELD and o.end > now]
+
+
+def _window(rows: list[BookingOccurrence]) -> tuple[datetime, datetime]:
+    lo = min(min(o.original_start, o.start) for o in rows) - timedelta(days=1)
+    return lo, max(max(o.original_start, o.end) for o in rows) + timedelta(days=1)
+
+
+def _occurrences_read(booking: Booking, rows: list[BookingOccurrence], found: list[Occurrence]) -> bool:
     listed = {o.original_start: o for o in found}
     addresses = _addresses(booking.organizer, [p.membership for p in _invited(booking)])
     changed = [row for row in rows if _occurrence_news(booking, row, listed.get(row.original_start), addresses)]

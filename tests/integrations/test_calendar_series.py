@@ -131,3 +131,19 @@ def test_an_unknown_series_is_gone(organizer: Membership) -> None:
         calendars.series_occurrences(organizer=organizer, event_id="AAMkAGnothingAAA=", **HORIZON)
 
     assert missing.value.gone and missing.value.permanent
+
+
+def test_several_series_are_read_in_one_batch_and_a_gone_one_does_not_hide_the_others(
+    organizer: Membership, emulator_settings: EmulatorProcess
+) -> None:
+    series = booked(organizer)
+    window = (HORIZON["lo"], HORIZON["hi"])
+    since = emulator_settings.last_seq()
+
+    found = calendars.series_occurrences_of(organizer=organizer, wanted={series.id: window, "AAMkAGgoneAAA=": window})
+
+    ours, gone = found[series.id], found["AAMkAGgoneAAA="]
+    assert isinstance(ours, list) and [o.start.date().isoformat() for o in ours] == tuesdays()
+    assert isinstance(gone, CalendarError) and gone.gone
+    [call] = graph_calls(emulator_settings, since)
+    assert call["path"] == "/v1.0/$batch"
