@@ -190,9 +190,9 @@ def meeting_occurrence_cancel_view(request: HttpRequest, code: uuid.UUID, bookin
         actor, comment = signed_in_user(request), form.cleaned_data["comment"]
         if form.cleaned_data["scope"] == "following":
             series_changes.series_end_from(booking=found, occurrence=occurrence, actor=actor, comment=comment)
-            return "This occurrence and the following ones are cancelled; Microsoft 365 told everyone invited."
+            return gettext("This occurrence and the following ones are cancelled; Microsoft 365 told everyone invited.")
         series_changes.occurrence_cancel(booking=found, occurrence=occurrence, actor=actor, comment=comment)
-        return "The occurrence is cancelled; Microsoft 365 told everyone invited."
+        return gettext("The occurrence is cancelled; Microsoft 365 told everyone invited.")
 
     return _change(request, code, booking, cancel, organizer_only=True)
 
@@ -209,7 +209,7 @@ def meeting_occurrence_move_view(request: HttpRequest, code: uuid.UUID, booking:
         series_changes.occurrence_reschedule(
             booking=found, occurrence=occurrence, actor=signed_in_user(request), slot=slot
         )
-        return "The occurrence is moved; everyone invited was told by Microsoft 365."
+        return gettext("The occurrence is moved; everyone invited was told by Microsoft 365.")
 
     return _change(request, code, booking, move, organizer_only=True)
 
@@ -246,7 +246,9 @@ def meeting_reroom_view(request: HttpRequest, code: uuid.UUID, booking: uuid.UUI
 
     def reroom(found: Booking, member: Membership) -> str:
         room = services.booking_change_room(booking=found, actor=signed_in_user(request))
-        return f"{room.name} is booked for this meeting; Microsoft 365 invites the room, and its answer shows here."
+        return gettext(
+            "%(room)s is booked for this meeting; Microsoft 365 invites the room, and its answer shows here."
+        ) % {"room": room.name}
 
     return _change(request, code, booking, reroom, organizer_only=True)
 

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 
+from django.utils.translation import get_language, gettext
+
 from booking.engine.recurrence import Recurrence, occurrence_dates, occurrence_starts
 from booking.models import Booking, BookingOccurrence
-from localtime import zone_or_none
+from localtime import reading, zone_or_none
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,18 @@ class NearMiss:
     @property
     def words(self) -> str:
         """ "14 Apr moved to 15:00, 21 Apr skipped", in the order of the days."""
-        words = [(day, f"{day:%-d %b} moved to {at:%H:%M}") for day, at in self.moves.items()]
-        words += [(day, f"{day:%-d %b} skipped") for day in self.skip]
+        language = get_language() or "en"
+        moved = [
+            (day, gettext("%(day)s moved to %(at)s") % _day_at(day, at, language)) for day, at in self.moves.items()
+        ]
+        words = moved + [(day, gettext("%(day)s skipped") % _day_at(day, None, language)) for day in self.skip]
         return ", ".join(text for _, text in sorted(words))
+
+
+def _day_at(day: date, at: time | None, language: str) -> dict[str, str]:
+    """A near miss' day ("Apr 14") and new time on the reader's clock, for its words."""
+    clock = reading.clock(datetime.combine(day, at), language) if at is not None else ""
+    return {"day": reading.day(day, "month_day", language), "at": clock}
 
 
 def organizer_zone(booking: Booking) -> tzinfo:

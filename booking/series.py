@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date, tzinfo
 from typing import Any
 
-from booking.engine.recurrence import Recurrence, occurrence_dates, series_words
+from booking.engine.recurrence import Recurrence, occurrence_dates
+from booking.series_words import series_in_words
 from integrations.calendars import SeriesRule
 from localtime import windows_name
 
@@ -64,4 +65,4 @@ def series_rule(recurrence: Recurrence, zone: tzinfo) -> SeriesRule:
 def series_words_of(data: dict[str, Any]) -> str:
     """The stored series in words (My meetings, the meeting page)."""
     recurrence = recurrence_from_json(data)
-    return series_words(recurrence, occurrence_dates(recurrence))
+    return series_in_words(recurrence, occurrence_dates(recurrence))

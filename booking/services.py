@@ -127,7 +127,7 @@ def _room_fields(room: calendars.Room | None, ask: RoomAsk | None) -> dict[str, 
 def _room_taken(organizer: Membership, room: calendars.Room, ask: RoomAsk, slot: Slot) -> RoomTaken:
     """The room went to another Overlap booking: offer the first fitting room free then (Microsoft's calendars
     and Overlap's own bookings both), or say there is none."""
-    taken = f"{room.name} was booked for this time since you searched."
+    taken = gettext("%(room)s was booked for this time since you searched.") % {"room": room.name}
     try:
         held = _rooms_held(organizer, slot.start, slot.end, excluding=None)
         rooms = free_rooms_at(organizer=organizer, ask=ask, start=slot.start, end=slot.end, excluding=[room.address])
@@ -135,8 +135,8 @@ def _room_taken(organizer: Membership, room: calendars.Room, ask: RoomAsk, slot:
         rooms, held = [], set()
     other = next((r for r in rooms if r.address not in held), None)
     if other is None:
-        return RoomTaken(f"{taken} No other fitting room is free then: search again.", None)
-    return RoomTaken(f"{taken} {other.name} is free then: book it instead?", other)
+        return RoomTaken(f"{taken} {gettext('No other fitting room is free then: search again.')}", None)
+    return RoomTaken(f"{taken} {gettext('%(room)s is free then: book it instead?') % {'room': other.name}}", other)
 
 
 def _rooms_held(organizer: Membership, start: datetime, end: datetime, *, excluding: Booking | None) -> set[str]:
@@ -288,7 +288,7 @@ def _room_ready(booking: Booking) -> bool:
     for room in (r for r in others if r.address not in held):
         if _room_switch(booking, room, f"{taken} was booked meanwhile; {room.name} is free at this time instead."):
             return True
-    reason = f"{taken} was booked meanwhile, and no other fitting room is free at this time"
+    reason = gettext("%(room)s was booked meanwhile, and no other fitting room is free at this time") % {"room": taken}
     booking_fail(booking=booking, reason=reason, fix="other_time")
     return False
 
@@ -563,7 +563,7 @@ def booking_change_room(*, booking: Booking, actor: User) -> calendars.Room:
     time and the Teams link stay. Raises `BookingRefused` when no room is free or Microsoft refuses."""
     organizer_only(booking=booking, actor=actor)
     if booking.state != Booking.State.CONFIRMED or not booking.room_declined:
-        raise BookingRefused("Only a confirmed meeting whose room declined gets another room here.")
+        raise BookingRefused(gettext("Only a confirmed meeting whose room declined gets another room here."))
     ask = RoomAsk.from_json(booking.room_need) or RoomAsk("in_person", seats=booking.participants.count())
     organizer, declined = booking.organizer, booking.room_name
     try:
@@ -574,7 +574,9 @@ def booking_change_room(*, booking: Booking, actor: User) -> calendars.Room:
                 return room
     except (CalendarError, ConnectionNotReady) as error:
         raise BookingRefused(getattr(error, "reason", str(error))) from None
-    raise BookingRefused(f"No other room fitting the meeting is free at this time: {declined} declined it.")
+    raise BookingRefused(
+        gettext("No other room fitting the meeting is free at this time: %(room)s declined it.") % {"room": declined}
+    )
 
 
 def _room_moved(booking: Booking, room: calendars.Room, detail: str, actor: User) -> bool:

@@ -21,7 +21,7 @@ from django.utils.translation import get_language, gettext
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
-from booking.engine.recurrence import occurrence_dates, series_words
+from booking.engine.recurrence import occurrence_dates
 from booking.models import Booking
 from booking.occurrences import NearMiss
 from booking.rules import BookingRules, booking_rules_of
@@ -39,6 +39,7 @@ from booking.search.room_form import room_query, usual_room_list
 from booking.search.series import SeriesAnswer
 from booking.search.series_form import series_query
 from booking.search.series_page import series_answer_html
+from booking.series_words import series_in_words
 from localtime import grid_start, reading
 
 ANSWER_SECONDS = CACHE_SECONDS  # no longer than the free/busy it was made from is kept
@@ -170,7 +171,7 @@ def chosen_slot(*, organizer: Membership, query: QueryDict) -> ChosenSlot:
     recurrence = data.get("recurrence")
     if recurrence is None:
         return ChosenSlot(form, zone, start, end, others, room=room, room_params=rooms)
-    words = series_words(recurrence, occurrence_dates(recurrence))
+    words = series_in_words(recurrence, occurrence_dates(recurrence))
     changes = (data.get("near_miss") or NearMiss()).words
     return ChosenSlot(
         form, zone, start, end, others, words, tuple(series_query(data)), changes, room=room, room_params=rooms

@@ -12,13 +12,15 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking.models import RoomPreference
 from booking.search.rooms import RoomAsk
 
-ROOM_MODES = (("", "No room"), ("in_person", "In person"), ("hybrid", "Hybrid (others join by Teams)"))
+ROOM_MODES = (("", _("No room")), ("in_person", _("In person")), ("hybrid", _("Hybrid (others join by Teams)")))
 ROOM_PARAMS = ("room_mode", "seats", "room_list", "display", "video")
 MOST_SEATS = 500
 
@@ -26,11 +28,11 @@ MOST_SEATS = 500
 class RoomFields(forms.Form):
     """What the member asks of a room; nothing (no room) unless `room_mode` says in person or hybrid."""
 
-    room_mode = forms.ChoiceField(label="Room", choices=ROOM_MODES, required=False, widget=forms.RadioSelect)
-    seats = forms.IntegerField(label="Seats", required=False, min_value=1, max_value=MOST_SEATS)
-    room_list = forms.CharField(label="Building or room list", required=False, max_length=64)
-    display = forms.BooleanField(label="A display", required=False)
-    video = forms.BooleanField(label="Video", required=False)
+    room_mode = forms.ChoiceField(label=_("Room"), choices=ROOM_MODES, required=False, widget=forms.RadioSelect)
+    seats = forms.IntegerField(label=_("Seats"), required=False, min_value=1, max_value=MOST_SEATS)
+    room_list = forms.CharField(label=_("Building or room list"), required=False, max_length=64)
+    display = forms.BooleanField(label=_("A display"), required=False)
+    video = forms.BooleanField(label=_("Video"), required=False)
 
     def room_ask_from(self, cleaned: dict[str, Any], *, organizer: Membership, people: int) -> RoomAsk | None:
         """The room asked for (seats default to everyone in the meeting), or None for no room; a problem is added
@@ -43,7 +45,7 @@ class RoomFields(forms.Form):
             found = room_list_of(organizer, code)
             if found is None:
                 self.add_error(
-                    "room_list", "This is not one of your organization's room lists: pick one from the list."
+                    "room_list", gettext("This is not one of your organization's room lists: pick one from the list.")
                 )
                 return None
             room_list = found.address
@@ -68,11 +70,13 @@ class ChosenRoomField(forms.Form):
         code = (self.cleaned_data.get("room") or "").strip()
         if not code:
             if ask is not None:
-                self.add_error("room", "Pick a time with its room on the booking page.")
+                self.add_error("room", gettext("Pick a time with its room on the booking page."))
             return None
         room = room_of(organizer, code)
         if room is None or ask is None:
-            self.add_error("room", "This is not one of your organization's rooms: pick a time with its room again.")
+            self.add_error(
+                "room", gettext("This is not one of your organization's rooms: pick a time with its room again.")
+            )
             return None
         return room
 

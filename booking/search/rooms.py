@@ -16,16 +16,41 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy, pgettext
+from django.utils.translation import gettext_lazy as _
+
 import integrations.calendars as calendars
 from accounts.models import Membership
 from booking import engine
 from booking.engine.rooms import NOT_OFFERED, RoomNeed, RoomOption, choose_room, fitting, why_not_offered
 from booking.search.results import RoomPick, RoomsAnswer
 from booking.search.schedules import ViewGrid, busy_from_view
+from localtime.reading import listed
 
 MOST_ROOMS = 40  # fitting rooms read in one search: two getSchedule calls of 20 in one $batch
 _INTERVAL = 15
-MODES = {"in_person": "to meet in person", "hybrid": "for a hybrid meeting (others join by Teams)"}
+# The ask in the reader's words, after "You asked for": "a room with 4 seats and a display, to meet in person".
+MODES = {
+    "in_person": _("a room with %(needs)s, to meet in person"),
+    "hybrid": _("a room with %(needs)s, for a hybrid meeting (others join by Teams)"),
+}
+# Why the engine did not offer some rooms (its keys, `booking.engine.rooms.NOT_OFFERED`), with how many, as a
+# sentence each language counts in: "4 rooms: too few seats".
+NOT_OFFERED_WORDS: dict[str, Promise] = {
+    "seats": ngettext_lazy("%(count)d room: too few seats", "%(count)d rooms: too few seats", "count"),
+    "display": ngettext_lazy("%(count)d room: no display", "%(count)d rooms: no display", "count"),
+    "video": ngettext_lazy("%(count)d room: no video", "%(count)d rooms: no video", "count"),
+    "list": ngettext_lazy(
+        "%(count)d room: in another building or room list", "%(count)d rooms: in another building or room list", "count"
+    ),
+    "unreadable": ngettext_lazy(
+        "%(count)d room: its calendar could not be read", "%(count)d rooms: their calendars could not be read", "count"
+    ),
+    "busy": ngettext_lazy(
+        "%(count)d room: booked at every suggested time", "%(count)d rooms: booked at every suggested time", "count"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -60,10 +85,12 @@ class RoomAsk:
 
     @property
     def words(self) -> str:
-        needs = [f"{self.seats} seat{'s' if self.seats != 1 else ''}"]
-        needs += [w for w, wanted in (("a display", self.display), ("video", self.need.video)) if wanted]
-        # "You asked for a room with 4 seats, to meet in person."
-        return f"a room with {', '.join(needs)}, {MODES.get(self.mode, self.mode)}"
+        """The ask in the reader's language (the page's, at render time): "a room with 4 seats, to meet in person"."""
+        needs = [ngettext("%(seats)d seat", "%(seats)d seats", self.seats) % {"seats": self.seats}]
+        wanted = ((gettext("a display"), self.display), (pgettext("room equipment", "video"), self.need.video))
+        needs += [w for w, asked in wanted if asked]
+        mode = MODES.get(self.mode, MODES["in_person"])
+        return str(mode) % {"needs": listed(needs, get_language() or "en")}
 
 
 @dataclass(frozen=True)
@@ -138,10 +165,22 @@ def rooms_answer(read: RoomsRead, ask: RoomAsk, slots: Sequence[engine.RankedSlo
     spans = [(s.start, s.end) for s in slots]
     reasons = why_not_offered(read.everyone, ask.need, spans)
     beyond = max(len(fitting(read.everyone, ask.need)) - len(read.ordered), 0)
-    why = [f"{n} {'room' if n == 1 else 'rooms'}: {NOT_OFFERED[key]}" for key, n in sorted(reasons.items())]
+    why = [_not_offered(key, n) for key, n in sorted(reasons.items())]
     if beyond:
-        why.append(f"{beyond} more fitting rooms were not read (only the first {MOST_ROOMS} are)")
+        why.append(
+            ngettext(
+                "%(count)d more fitting room was not read (only the first %(most)d are)",
+                "%(count)d more fitting rooms were not read (only the first %(most)d are)",
+                beyond,
+            )
+            % {"count": beyond, "most": MOST_ROOMS}
+        )
     return RoomsAnswer(ask.words, len(read.ordered), tuple(why), individual)
+
+
+def _not_offered(key: str, count: int) -> str:
+    words = NOT_OFFERED_WORDS.get(key)
+    return str(words % {"count": count}) if words is not None else f"{count}: {NOT_OFFERED.get(key, key)}"
 
 
 def free_rooms_at(

@@ -6,19 +6,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.models import Membership
-from booking.engine.recurrence import Recurrence, series_words
+from booking.engine.recurrence import Recurrence
 from booking.engine.series import Clash, SeriesTime, Shift, way_round
 from booking.occurrences import NearMiss
 from booking.search.series import SeriesAnswer, series_search
 from booking.search.series_form import WEEKS, near_miss_query, series_query
+from booking.series_words import series_in_words
+from localtime import reading
 
 SHOWN = 8  # times listed: those that work for every occurrence come first
 _CLASHES_NAMED = 4
@@ -53,7 +56,7 @@ def series_answer_html(
     )
     base = _confirm_base(organizer, data, required, optional)
     rows = tuple(_row(t, minutes, len(answer.result.dates), base, answer.times) for t in answer.times[:SHOWN])
-    words = series_words(recurrence, answer.result.dates)
+    words = series_in_words(recurrence, answer.result.dates)
     extra = {"answer": answer, "rows": rows, "series_words": words, "weeks": WEEKS}
     html = render_to_string("booking/_series_answer.html", {**context, **extra})
     return answer, mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
@@ -86,19 +89,28 @@ def _clock(minutes: int) -> str:
 def verdict(judged: SeriesTime, total: int) -> str:
     """ "works all 26 times", or "3 of 26 clash: 14 Apr Ann out of office, 21 Apr you busy, …"."""
     if judged.fits:
-        return f"works all {total} times" if total > 1 else "works"
+        return gettext("works all %(total)d times") % {"total": total} if total > 1 else gettext("works")
     named = ", ".join(clash_words(c) for c in judged.clashes[:_CLASHES_NAMED])
     more = ", …" if len(judged.clashes) > _CLASHES_NAMED else ""
-    return f"{len(judged.clashes)} of {total} clash: {named}{more}"
+    clash = ngettext(
+        "%(count)d of %(total)d clashes: %(named)s", "%(count)d of %(total)d clash: %(named)s", len(judged.clashes)
+    )
+    return clash % {"count": len(judged.clashes), "total": total, "named": named + more}
 
 
 def clash_words(clash: Clash) -> str:
     who = "; ".join(f"{p.name} {p.why}".strip() for p in clash.problems)
-    return f"{clash.day:%-d %b} {who}"
+    return f"{reading.day(clash.day, 'month_day', get_language() or 'en')} {who}"
 
 
 def shift_words(shift: Shift) -> str:
-    return f"from {shift.day:%-d %B} this is {shift.now:%H:%M} for {shift.name}, not {shift.before:%H:%M}"
+    language = get_language() or "en"
+    return gettext("from %(day)s this is %(now)s for %(name)s, not %(before)s") % {
+        "day": reading.day(shift.day, "month_day", language),
+        "now": reading.clock(datetime.combine(shift.day, shift.now), language),
+        "name": shift.name,
+        "before": reading.clock(datetime.combine(shift.day, shift.before), language),
+    }
 
 
 def _confirm_base(

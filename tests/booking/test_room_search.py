@@ -119,7 +119,7 @@ class TestTimesWithARoom:
             Room.objects.filter(organization=org.organization, has_video=True).values_list("address", flat=True)
         )
         assert offered and offered <= with_video
-        assert "You asked for a room with 2 seats, video, for a hybrid meeting (others join by Teams)." in hybrid
+        assert "You asked for a room with 2 seats and video, for a hybrid meeting (others join by Teams)." in hybrid
         assert "no video" in hybrid
         assert plain_starts and set(linked_rooms(org, plain).values()) == {""}
         assert 'id="rooms-answer"' not in plain

@@ -77,7 +77,7 @@ def test_a_near_miss_is_booked_with_one_occurrence_skipped_and_one_moved_and_a_r
         fields = series_fields(alex, skip="2027-03-16", move="2027-03-23T16:00")
         query = {**fields, "start": "2027-03-02T14:00:00Z"}
         confirm = html.unescape(client.get(reverse("booking_confirm_page", kwargs={"code": org.code}), query).text)
-        assert "16 Mar skipped" in confirm and "23 Mar moved to 16:00" in confirm
+        assert "Mar 16 skipped" in confirm and "Mar 23 moved to 4:00\xa0PM" in confirm
         book(client, org, fields)
         booking = Booking.objects.get(organizer=oliver)
         since = emulator_settings.last_seq()
