@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 import integrations.calendars as calendars
 from accounts.models import User
@@ -26,13 +27,12 @@ from booking.occurrences import day_of, organizer_zone
 from booking.rules import booking_rules_of
 from booking.search.availability import availability_forget
 from booking.services import (
-    DOUBLE_BOOKED,
-    TAKEN,
     BookingRefused,
     after_reschedule,
     check_people_times,
     organizer_only,
     people_of,
+    taken,
 )
 from integrations.calendars import CalendarError, ConnectionNotReady, Occurrence
 
@@ -162,7 +162,9 @@ def occurrence_reschedule(*, booking: Booking, occurrence: BookingOccurrence, ac
             booking.history.create(actor=actor, kind="occurrence_moved", state=booking.state, detail=detail)
     except IntegrityError:
         occurrence.start, occurrence.end = previous
-        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
+        raise BookingRefused(
+            gettext("This time overlaps another meeting booked through Overlap for someone in it.")
+        ) from None
     except (CalendarError, ConnectionNotReady) as error:
         occurrence.start, occurrence.end = previous
         raise BookingRefused(getattr(error, "reason", str(error))) from None
@@ -228,7 +230,9 @@ def series_move(*, booking: Booking, actor: User, at: time | None) -> None:
             )
     except IntegrityError:
         _undo(booking, rows, previous)
-        raise BookingRefused(f"{DOUBLE_BOOKED} someone in it.") from None
+        raise BookingRefused(
+            gettext("This time overlaps another meeting booked through Overlap for someone in it.")
+        ) from None
     except (CalendarError, ConnectionNotReady) as error:
         _undo(booking, rows, previous)
         raise BookingRefused(getattr(error, "reason", str(error))) from None
@@ -253,7 +257,7 @@ def _fresh_series(booking: Booking, times: list[tuple[datetime, datetime]]) -> N
     except (CalendarError, ConnectionNotReady) as error:
         raise BookingRefused(getattr(error, "reason", str(error))) from None
     if not check.free:
-        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
+        raise BookingRefused(taken(check.problems))
 
 
 def _undo(
@@ -288,7 +292,7 @@ def _fresh(booking: Booking, occurrence: BookingOccurrence, slot: Slot) -> None:
     check = check_people_times(booking, [(slot.start, slot.end)])
     overlaps_itself = slot.start < occurrence.end and occurrence.start < slot.end
     if not check.free and not overlaps_itself:
-        raise BookingRefused(f"{TAKEN}: {' '.join(check.problems)}")
+        raise BookingRefused(taken(check.problems))
 
 
 def _said(occurrence: BookingOccurrence, comment: str, prefix: str = "") -> str:

@@ -38,8 +38,6 @@ from booking.selectors import booking_people
 from booking.series import recurrence_from_json, recurrence_json, series_rule
 from integrations.calendars import CalendarError, ConnectionNotReady, Event, NewAttendee, NewEvent
 
-TAKEN = "Someone's calendar is no longer free at this time"
-DOUBLE_BOOKED = "This time overlaps another meeting booked through Overlap for"
 ROOM_HELD = (Booking.State.PENDING, Booking.State.CONFIRMED)  # as the room guard holds a room (migration 0008)
 log = logging.getLogger(__name__)
 CONFIRM_TASK = "booking.tasks.confirm_booking"  # the task that runs booking_confirm
@@ -330,7 +328,7 @@ def _slot_not_free(booking: Booking, check: SlotCheck) -> None:
     elif check.error is not None:  # Microsoft could not be asked: a transient error, tried again later
         raise CalendarError(" ".join(check.problems), code="slot_check", permanent=False)
     else:
-        booking_fail(booking=booking, reason=f"{TAKEN}: {' '.join(check.problems)}", fix="other_time")
+        booking_fail(booking=booking, reason=taken(check.problems), fix="other_time")
 
 
 def _new_event(booking: Booking, participants: list[Participant]) -> NewEvent:
@@ -392,6 +390,11 @@ def _confirm(booking: Booking, event: Event, *, actor: User | None) -> None:
             failure_fix="",
         )
     booking.refresh_from_db()
+
+
+def taken(problems: Sequence[str]) -> str:
+    """Why a time a booking held is no longer free, in the reader's language, each person's problem after it."""
+    return gettext("Someone's calendar is no longer free at this time: %(problems)s") % {"problems": " ".join(problems)}
 
 
 def booking_fail(*, booking: Booking, reason: str, fix: str = "retry") -> str:

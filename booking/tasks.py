@@ -10,6 +10,8 @@ from celery import shared_task
 from celery.app.task import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import translation
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -28,7 +30,20 @@ INFRASTRUCTURE = (OperationalError, InterfaceError, BrokerError, RedisConnection
 def confirm_booking(self: Task[..., str], booking_id: int) -> str:
     """Create the booking's meeting, then skip or move the occurrences of a near miss; every transient error
     (Microsoft, the database, the broker) is tried again with back-off, and the try after one that made the
-    meeting adopts it (booking.services.booking_confirm) and does only the changes still to do."""
+    meeting adopts it (booking.services.booking_confirm) and does only the changes still to do. What it writes
+    for the organizer to read (why it failed) is in the organizer's language."""
+    with translation.override(_organizers_language(booking_id)):
+        return _confirm(self, booking_id)
+
+
+def _organizers_language(booking_id: int) -> str:
+    with contextlib.suppress(*INFRASTRUCTURE):  # the database away: the retry below deals with it
+        found = Booking.objects.filter(pk=booking_id).values_list("organizer__user__language", flat=True).first()
+        return found or settings.LANGUAGE_CODE
+    return settings.LANGUAGE_CODE
+
+
+def _confirm(self: Task[..., str], booking_id: int) -> str:
     try:
         services.booking_confirm_later(booking_id=booking_id)  # under way: the sweep leaves it alone
         booking = Booking.objects.select_related("organizer__user", "organization").get(pk=booking_id)
@@ -52,7 +67,9 @@ def _microsoft_did_not_answer(task: Task[..., str], booking_id: int, error: Cale
         _try_later(task, booking_id, error, _backoff(task.request.retries, advised=error.retry_after))
     booking = Booking.objects.get(pk=booking_id)
     log.warning("Booking %s could not be created: %s", booking.code, error.reason)
-    reason = f"Microsoft 365 did not answer after several tries ({error.reason}). Try again in a few minutes."
+    reason = gettext("Microsoft 365 did not answer after several tries (%(why)s). Try again in a few minutes.") % {
+        "why": error.reason
+    }
     return services.booking_fail(booking=booking, reason=reason, fix="retry")
 
 

@@ -15,10 +15,10 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
 # Complete: a missing, empty or fuzzy translation fails. The others must hold every marked string, none stale or
-# fuzzy, but may leave some untranslated (they read in English there): German, French, Spanish and Portuguese are
-# being translated (each moves to COMPLETE once it is whole); Arabic is partial, for the right-to-left layout.
-COMPLETE = ("ja",)
-PARTIAL = ("de", "fr", "es", "pt_BR", "ar")
+# fuzzy, but may leave some untranslated (they read in English there): Arabic is partial, for the right-to-left
+# layout.
+COMPLETE = ("ja", "de", "fr", "es", "pt_BR")
+PARTIAL = ("ar",)
 # What makemessages reads: the product, not the emulator, the tests or the benchmarks.
 SOURCES = ("accounts", "booking", "config", "integrations", "localtime", "templates", "manage.py")
 
@@ -39,13 +39,14 @@ def keys(found: Catalog) -> set[Key]:
     return {(_id(m.id), m.context) for m in found if m.id}
 
 
-def translations(found: Catalog) -> dict[Key, object]:
+def translations(found: Catalog, *, english_is_missing: bool = True) -> dict[Key, object]:
     """Each translated, not fuzzy, message's translation (a tuple for plural forms). A compiled catalogue holds an
-    untranslated plural message with its English forms: that counts as no translation."""
+    untranslated plural message with its English forms: that counts as no translation, unless the source says
+    those forms are the translation (`english_is_missing=False`: French "minute" and "minutes" are French too)."""
     return {
         (_id(m.id), m.context): _forms(m.string)
         for m in found
-        if m.id and _complete(m.string) and not m.fuzzy and not _english(m.string, m.id)
+        if m.id and _complete(m.string) and not m.fuzzy and not (english_is_missing and _english(m.string, m.id))
     }
 
 

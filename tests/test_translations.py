@@ -43,7 +43,7 @@ def test_each_shipped_catalogue_has_every_marked_string_and_no_stale_or_fuzzy_on
         assert sorted(keys(shipped) - wanted, key=str) == [], f"{language} has stale strings (run `make messages`)"
         assert [m.id for m in shipped if m.id and m.fuzzy] == [], f"{language} has fuzzy translations"
     for language in COMPLETE:
-        missing = wanted - set(translations(catalogue(language)))
+        missing = wanted - set(translations(catalogue(language), english_is_missing=False))
         assert sorted(missing, key=str) == [], f"{language} has no translation for these"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -150,6 +151,22 @@ class TestNothingLostNothingDoubled:
 
 
 class TestRefusals:
+    def test_why_a_booking_failed_is_written_in_its_organizers_language(self, world: World) -> None:
+        world.megan.user.language = "ja"
+        world.megan.user.save(update_fields=["language"])
+        start = free_slot(world, [world.megan, world.adele])
+        book(world.client(world.megan), world.org, form(start, required=[world.adele]), run_tasks=False)
+        busy = calendars.NewEvent(
+            subject="Dentist", start=start, end=start + timedelta(minutes=60), transaction_id=str(uuid.uuid4())
+        )
+        calendars.event_create(organizer=world.megan, new=busy)
+
+        confirm_booking.delay(only_booking().pk)  # the worker, in no request's language
+
+        booking = only_booking()
+        assert booking.state == Booking.State.FAILED and "no longer free" not in booking.failure_reason
+        assert re.search("[\u3040-\u30ff]", booking.failure_reason), booking.failure_reason  # kana
+
     def test_a_slot_taken_in_outlook_since_the_page_loaded_fails_with_other_times_offered(self, world: World) -> None:
         start = free_slot(world, [world.megan, world.adele])
         book(world.client(world.megan), world.org, form(start, required=[world.adele]), run_tasks=False)
