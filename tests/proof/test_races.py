@@ -3,13 +3,11 @@ on PostgreSQL → exactly one booking stands and is confirmed; everyone else is 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership
@@ -19,7 +17,7 @@ from tests.booking.helpers import ADELE, form, world_in
 from tests.conftest import Org
 from tests.integrations.helpers import browser
 from tests.proof.conftest import figure, promise
-from tests.proof.world import meetings_by_subject, quiet_slots
+from tests.proof.world import meetings_by_subject, posted_at_once, quiet_slots
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -43,25 +41,10 @@ def test_fifty_simultaneous_bookings_of_one_person_leave_exactly_one_and_tell_th
         start, minutes = (base, 30) if i % 2 else (base - timedelta(minutes=30), 60)
         fields = form(start, minutes=minutes, required=[world.adele], subject=f"Proof race {i:02d}")
         requests.append((browser(organizers[i % len(organizers)].user), fields))
-    answers: list[tuple[int, str]] = []
-    gate = threading.Barrier(REQUESTS)
+    answers = posted_at_once(url, requests)
 
-    def attempt(client: Any, fields: dict[str, Any]) -> None:
-        try:
-            gate.wait()
-            response = client.post(url, fields)
-            answers.append((response.status_code, response.content.decode()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=request) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    statuses = Counter(status for status, _ in answers)
-    refused = [body for status, body in answers if status == 409]
+    statuses = Counter(status for status, _, _ in answers)
+    refused = [body for status, _, body in answers if status == 409]
     told_why = [body for body in refused if "overlaps another meeting booked through Overlap" in body]
     standing = Booking.objects.filter(organization=org.organization, state__in=Booking.ACTIVE)
     confirmed = standing.filter(state=Booking.State.CONFIRMED)

@@ -6,13 +6,11 @@ everyone else is offered another room or refused with the reason, and no room is
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership
@@ -35,7 +33,7 @@ from tests.booking.rooms_world import (
 from tests.conftest import Org
 from tests.integrations.helpers import browser
 from tests.proof.conftest import figure, promise
-from tests.proof.world import mailbox, quiet_slots, wait_until
+from tests.proof.world import mailbox, posted_at_once, quiet_slots, wait_until
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -100,22 +98,7 @@ def test_members_racing_for_the_last_free_fitting_room_leave_it_held_once_and_no
         (browser(organizer.user), form(start, required=[colleague], subject=f"{SUBJECT} {i:02d}") | ask)
         for i, (organizer, colleague) in enumerate(pairs)
     ]
-    answers: list[tuple[int, str, str]] = []
-    gate = threading.Barrier(RACERS)
-
-    def attempt(client: Any, fields: dict[str, Any]) -> None:
-        try:
-            gate.wait()
-            response = client.post(url, fields)
-            answers.append((response.status_code, response.get("Location", ""), response.content.decode()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=request) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    answers = posted_at_once(url, requests)
 
     booked = [where for status, where, _ in answers if status == 302 and "/book/confirm" not in where]
     offered = [where for status, where, _ in answers if status == 302 and "/book/confirm" in where]

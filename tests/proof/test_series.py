@@ -6,13 +6,11 @@ overlap only on later occurrences), on PostgreSQL → exactly one series stands.
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership
@@ -26,7 +24,7 @@ from tests.booking.helpers import ADELE, MEGAN, form, world_in
 from tests.conftest import Org
 from tests.integrations.helpers import browser
 from tests.proof.conftest import PROOF_VISIBILITY_TIMEOUT, WorkerProcess, figure, promise
-from tests.proof.world import meetings_by_subject, pending, quiet_slots, wait_until
+from tests.proof.world import meetings_by_subject, pending, posted_at_once, quiet_slots, wait_until
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -127,25 +125,10 @@ def test_members_racing_for_one_persons_weekly_slot_leave_exactly_one_series_eve
         start = base + timedelta(weeks=i % 2)
         fields = {**form(start, required=[world.adele], subject=f"Proof series race {i:02d}"), **series}
         requests.append((browser(organizers[i % len(organizers)].user), fields))
-    answers: list[tuple[int, str]] = []
-    gate = threading.Barrier(RACERS)
+    answers = posted_at_once(url, requests)
 
-    def attempt(client: Any, fields: dict[str, Any]) -> None:
-        try:
-            gate.wait()
-            response = client.post(url, fields)
-            answers.append((response.status_code, response.content.decode()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=request) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    statuses = Counter(status for status, _ in answers)
-    told_why = [b for s, b in answers if s == 409 and "overlaps another meeting booked through Overlap" in b]
+    statuses = Counter(status for status, _, _ in answers)
+    told_why = [b for s, _, b in answers if s == 409 and "overlaps another meeting booked through Overlap" in b]
     standing = Booking.objects.filter(organization=org.organization, state__in=Booking.ACTIVE)
     figure(
         "series races",

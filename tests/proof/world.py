@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from django.db import connection
 
 from booking.engine import Slot
 from booking.models import Booking
@@ -91,3 +94,25 @@ def cached_bytes(redis_url: str) -> bytes:
         if server.type(key) == b"string":
             values.append(key + b"=" + (server.get(key) or b""))
     return b"\n".join(values)
+
+
+def posted_at_once(url: str, requests: list[tuple[Any, dict[str, Any]]]) -> list[tuple[int, str, str]]:
+    """Each (client, form) POSTed to `url` in its own thread, all released at the same instant (a race); each
+    answer's status, `Location` and body."""
+    answers: list[tuple[int, str, str]] = []
+    gate = threading.Barrier(len(requests))
+
+    def attempt(client: Any, fields: dict[str, Any]) -> None:
+        try:
+            gate.wait()
+            response = client.post(url, fields)
+            answers.append((response.status_code, response.get("Location", ""), response.content.decode()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=request) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers
