@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from accounts.models import Membership
 from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
 from tests.booking.helpers import ADELE, form, world_in
 from tests.conftest import Org
 from tests.integrations.helpers import browser
 from tests.proof.conftest import figure, promise
-from tests.proof.world import meetings_by_subject, posted_at_once, quiet_slots
+from tests.proof.world import meetings_by_subject, posted_at_once, quiet_slots, racers
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +27,7 @@ def test_fifty_simultaneous_bookings_of_one_person_leave_exactly_one_and_tell_th
     org: Org, emulator_settings: EmulatorProcess
 ) -> None:
     world = world_in(org, emulator_settings, "domain_wide")
-    organizers = list(
-        Membership.objects.filter(organization=org.organization, is_active=True, user__email__endswith=".com")
-        .exclude(user__email=ADELE)
-        .select_related("user")
-    )
+    organizers = racers(org.organization, besides=ADELE)
     base = quiet_slots(4)[2].start  # a Saturday morning nobody's calendar holds anything on
     url = reverse("booking_create", kwargs={"code": org.organization.code})
     requests: list[tuple[Any, dict[str, Any]]] = []

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from accounts.models import Membership
 from booking import services, sweep
 from booking.engine.recurrence import Recurrence
 from booking.models import Booking, BookingOccurrence
@@ -24,7 +23,7 @@ from tests.booking.helpers import ADELE, MEGAN, form, world_in
 from tests.conftest import Org
 from tests.integrations.helpers import browser
 from tests.proof.conftest import PROOF_VISIBILITY_TIMEOUT, WorkerProcess, figure, promise
-from tests.proof.world import meetings_by_subject, pending, posted_at_once, quiet_slots, wait_until
+from tests.proof.world import meetings_by_subject, pending, posted_at_once, quiet_slots, racers, wait_until
 
 pytestmark = [pytest.mark.proof, pytest.mark.django_db(transaction=True)]
 
@@ -111,11 +110,7 @@ def test_members_racing_for_one_persons_weekly_slot_leave_exactly_one_series_eve
     org: Org, emulator_settings: EmulatorProcess
 ) -> None:
     world = world_in(org, emulator_settings, "domain_wide")
-    organizers = list(
-        Membership.objects.filter(organization=org.organization, is_active=True, user__email__endswith=".com")
-        .exclude(user__email=ADELE)
-        .select_related("user")
-    )
+    organizers = racers(org.organization, besides=ADELE)
     base = quiet_slots(4)[2].start  # a Saturday morning nobody's calendar holds anything on
     url = reverse("booking_create", kwargs={"code": org.organization.code})
     series = {"repeats": "weekly", "ends": "count", "occurrences": str(WEEKS)}

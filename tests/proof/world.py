@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection
 
+from accounts.models import Membership, Organization
 from booking.engine import Slot
 from booking.models import Booking
 from m365_emulator.testing import EmulatorProcess
@@ -116,3 +117,12 @@ def posted_at_once(url: str, requests: list[tuple[Any, dict[str, Any]]]) -> list
     for thread in threads:
         thread.join(timeout=120)
     return answers
+
+
+def racers(organization: Organization, besides: str) -> list[Membership]:
+    """The organization's active members with a Microsoft address, but `besides` (the person they all book)."""
+    return list(
+        Membership.objects.filter(organization=organization, is_active=True, user__email__endswith=".com")
+        .exclude(user__email=besides)
+        .select_related("user")
+    )
