@@ -360,19 +360,15 @@ class GraphClient:
         """
         if not start < end:
             raise BadRequest("The window must be positive.", code="window")
-        path = f"{_event_path(mailbox, master_id)}/instances"
         windows = _windows(start, end, INSTANCES_WINDOW)
-        queries = [{"startDateTime": _utc_text(lo), "endDateTime": _utc_text(hi), "$select": OCCURRENCE_FIELDS}
-                   for lo, hi in windows]  # fmt: skip
-        if len(queries) == 1:
-            items = list(self.transport.pages(path, queries[0]))
-        else:
-            results = self.transport.batch(
-                [BatchItem(str(n), "GET", f"{path}?{urlencode(q)}") for n, q in enumerate(queries)]
-            )
-            items = [item for n in range(len(queries)) for item in self._rest_of(_batch_body(results[str(n)]))]
-        found = {o.id: o for o in (parse.occurrence(item) for item in items)}  # windows meet: one may be in two
-        return sorted(found.values(), key=lambda o: (o.start, o.original_start))
+        if len(windows) > 1:
+            found = self.series_instances_many(mailbox, {master_id: (start, end)})[master_id]
+            if isinstance(found, MicrosoftError):
+                raise found
+            return found
+        path = f"{_event_path(mailbox, master_id)}/instances"
+        items = self.transport.pages(path, _instances_query(*windows[0]))
+        return _occurrences_sorted({o.id: o for o in map(parse.occurrence, items)})
 
     def series_instances_many(
         self, mailbox: str, wanted: Mapping[str, tuple[datetime, datetime]]
@@ -384,8 +380,8 @@ class GraphClient:
         for master_id, (start, end) in wanted.items():
             path = f"{_event_path(mailbox, master_id)}/instances"
             for lo, hi in _windows(start, end, INSTANCES_WINDOW):
-                query = {"startDateTime": _utc_text(lo), "endDateTime": _utc_text(hi), "$select": OCCURRENCE_FIELDS}
-                parts.append((master_id, BatchItem(str(len(parts)), "GET", f"{path}?{urlencode(query)}")))
+                query = urlencode(_instances_query(lo, hi))
+                parts.append((master_id, BatchItem(str(len(parts)), "GET", f"{path}?{query}")))
         results = self.transport.batch([item for _, item in parts])
         found: dict[str, dict[str, Occurrence]] = {master_id: {} for master_id in wanted}
         refused: dict[str, MicrosoftError] = {}
@@ -394,11 +390,9 @@ class GraphClient:
             if isinstance(result, MicrosoftError):
                 refused[master_id] = result
                 continue
+            # Windows meet, so one occurrence may come in two: kept once by its id.
             found[master_id].update((o.id, o) for o in map(parse.occurrence, self._rest_of(result.body or {})))
-        return {
-            master_id: refused.get(master_id) or sorted(kept.values(), key=lambda o: (o.start, o.original_start))
-            for master_id, kept in found.items()
-        }
+        return {master_id: refused.get(master_id) or _occurrences_sorted(kept) for master_id, kept in found.items()}
 
     def _rest_of(self, first: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A collection's items from its first page on, following @odata.nextLink unchanged."""
@@ -493,6 +487,14 @@ def _joined(parts: list[Schedule]) -> Schedule:
         availability_view="".join(part.availability_view for part in parts),
         items=tuple(item for part in parts for item in part.items),
     )
+
+
+def _instances_query(start: datetime, end: datetime) -> dict[str, str]:
+    return {"startDateTime": _utc_text(start), "endDateTime": _utc_text(end), "$select": OCCURRENCE_FIELDS}
+
+
+def _occurrences_sorted(by_id: dict[str, Occurrence]) -> list[Occurrence]:
+    return sorted(by_id.values(), key=lambda o: (o.start, o.original_start))  # Graph does not order them
 
 
 def _batch_body(result: GraphResponse | MicrosoftError) -> dict[str, Any]:
