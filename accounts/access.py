@@ -32,11 +32,13 @@ def membership_for(request: HttpRequest, code: uuid.UUID, *, also: tuple[str, ..
     if not isinstance(user, User):
         raise Http404("No such organization.")
     try:
-        return Membership.objects.select_related("organization", "user", *also).get(
+        membership = Membership.objects.select_related("organization", *also).get(
             user=user, organization__code=code, is_active=True
         )
     except Membership.DoesNotExist:
         raise Http404("No such organization.") from None
+    membership.user = user  # the signed-in user, read this request: not joined again
+    return membership
 
 
 def read_with(instance: Model, relation: str) -> tuple[bool, Any]:

@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--queries", action="store_true", help="also print the SQL of one search")
     parser.add_argument("--top", type=int, default=0, help="also print cProfile's top N functions by own time")
     parser.add_argument("--fresh", action="store_true", help="keep no answer: every search makes its own")
+    parser.add_argument("--dump", help="also write the cProfile statistics to this file (for pstats or snakeviz)")
     args = parser.parse_args()
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from bench.load import fresh_database
@@ -180,14 +181,17 @@ def main() -> None:
         f"{statistics.median(timings) * 1000:.1f} ms of {args.searches}; CPU best {min(cpu) * 1000:.1f} ms, median "
         f"{statistics.median(cpu) * 1000:.1f} ms; {len(statements)} queries; {sizes[-1]:,} bytes"
     )
-    total = sum(pstats.Stats(profile).total_tt for _ in [0]) * 1000 / args.searches  # type: ignore[attr-defined]
-    print(f"under cProfile {total:.1f} ms a search, of which:")
+    stats = pstats.Stats(profile)
+    total = stats.total_tt * 1000 / args.searches  # type: ignore[attr-defined]
+    calls = stats.total_calls / args.searches  # type: ignore[attr-defined]
+    print(f"under cProfile {total:.1f} ms and {calls:,.0f} Python function calls a search (the calls do not move with the load), of which:")
     for part, ms, calls in shares(profile, args.searches):
         print(f"  {part:<34} {ms:6.2f} ms  {ms / total:4.0%}  ({calls} calls)")
     if args.queries:
         print("\n".join(f"  {sql[:150]}" for sql in statements))
+    if args.dump:
+        stats.dump_stats(args.dump)
     if args.top:
-        stats = pstats.Stats(profile)
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_callees("booking_page_view|find_times")
 

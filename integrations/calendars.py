@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from django.db.models import F, QuerySet
+
 from accounts.access import read_with
 from accounts.models import Membership
 from integrations.connection.answering import microsoft_did_not_answer
@@ -87,6 +89,7 @@ __all__ = [
     "series_occurrences",
     "series_occurrences_of",
     "suggest_times",
+    "with_reach",
 ]
 
 T = TypeVar("T")
@@ -205,22 +208,42 @@ class NotEnabled:
         return self.reason
 
 
+# What `not_enabled` reads of each person (attribute: path from the membership), for a query that reads the people
+# anyway: `with_reach` adds them to it, so that `not_enabled` then makes no query of its own.
+_REACH = {
+    "_reach_in_directory": "directory_entry__account_enabled",
+    "_reach_reachable": "mailbox_reach__reachable",
+    "_reach_reason": "mailbox_reach__reason",
+}
+
+
+def with_reach(people: QuerySet[Membership]) -> QuerySet[Membership]:
+    """These people, each read with what `not_enabled` needs to know of them (in the same query)."""
+    return people.annotate(**{name: F(path) for name, path in _REACH.items()})
+
+
 def not_enabled(*, organizer: Membership, people: Iterable[Membership]) -> dict[int, NotEnabled]:
     """Which of these people Overlap cannot book with, by membership id, and why: no mailbox in the
     organization's directory (a guest, a password account), or out of reach at the last reach check (outside
-    the admin's security group, no mailbox). One query for just these people."""
-    ids = [m.pk for m in people]
-    if not ids:
+    the admin's security group, no mailbox). No query for people read `with_reach` (in this request); one query
+    for just these people otherwise."""
+    people = list(people)
+    if not people:
         return {}
-    rows = Membership.objects.filter(organization_id=organizer.organization_id, pk__in=ids).values_list(
-        "pk", "directory_entry__account_enabled", "mailbox_reach__reachable", "mailbox_reach__reason"
-    )
+    if all(hasattr(m, "_reach_in_directory") for m in people):
+        rows: Iterable[tuple[int, bool | None, bool | None, str | None]] = [
+            (m.pk, *(getattr(m, name) for name in _REACH)) for m in people
+        ]
+    else:
+        rows = Membership.objects.filter(
+            organization_id=organizer.organization_id, pk__in=[m.pk for m in people]
+        ).values_list("pk", *_REACH.values())
     found = {}
     for pk, in_directory, reachable, reason in rows:
         if not in_directory:
             found[pk] = NotEnabled(NO_RECORD, no_mailbox=True)
         elif reachable is False:
-            found[pk] = NotEnabled(reason)
+            found[pk] = NotEnabled(reason or "")
     return found
 
 

@@ -129,6 +129,8 @@ def _database() -> dict[str, object]:
         # that refuses startup options, or a database tuned with ALTER DATABASE).
         cost = env_str("DATABASE_RANDOM_PAGE_COST", "1.1")
         options = config.get("OPTIONS") or {}
+        if isinstance(options, dict):
+            options = config["OPTIONS"] = {"server_side_binding": True, **options}
         if cost and isinstance(options, dict) and "options" not in options:
             try:
                 config["OPTIONS"] = {**options, "options": f"-c random_page_cost={float(cost)}"}

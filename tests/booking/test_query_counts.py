@@ -28,8 +28,8 @@ from tests.factories import MembershipFactory, UserFactory
 # membership) and one the navigation's (the person's organizations). My meetings reads the meetings twice:
 # the stale ones to read back, then the page's own (with their series' occurrences). The booking page reads its
 # rules, the connection and the organizer's directory record with the membership (one query). A search, as the
-# booking page's form sends it (htmx: the results part, with no navigation), reads the colleagues and their reach
-# (one query each); asking Microsoft reads the connection twice more (the Graph client's mode and tenant).
+# booking page's form sends it (htmx: the results part, with no navigation), reads the colleagues with their reach
+# (one query); asking Microsoft reads the connection twice more (the Graph client's mode and tenant).
 MY_MEETINGS = 10
 MEETING_PAGE = 9
 BOOKING_PAGE = 4
@@ -37,8 +37,8 @@ BOOKING_PAGE = 4
 # record (their mailbox), one the colleagues' directory addresses, one checks every address sent is one of them.
 # This search finds no time (Megan's Pacific day never meets Adele's Berlin one), so it also reads the weeks
 # after the range for the earliest time (one more getSchedule: its Graph client and addresses, five queries).
-SUGGESTIONS_PAGE = 16
-SUGGESTIONS_PAGE_CACHED = 5  # free/busy from the cache: no Graph client to make, no address to look up
+SUGGESTIONS_PAGE = 15
+SUGGESTIONS_PAGE_CACHED = 4  # free/busy from the cache: no Graph client to make, no address to look up
 SETTINGS_PAGE = 9  # the reach check's counts in one query
 PEOPLE_PAGE = 8  # one more: a password account that gives a Microsoft person's address (none, usually)
 
