@@ -184,7 +184,7 @@ def main() -> None:
     stats = pstats.Stats(profile)
     total = stats.total_tt * 1000 / args.searches  # type: ignore[attr-defined]
     calls = stats.total_calls / args.searches  # type: ignore[attr-defined]
-    print(f"under cProfile {total:.1f} ms and {calls:,.0f} Python function calls a search (the calls do not move with the load), of which:")
+    print(f"under cProfile {total:.1f} ms and {calls:,.0f} Python calls a search (they do not move with load):")
     for part, ms, calls in shares(profile, args.searches):
         print(f"  {part:<34} {ms:6.2f} ms  {ms / total:4.0%}  ({calls} calls)")
     if args.queries:
