@@ -1,6 +1,6 @@
 """The suggestions page and the booking POST under load, served the production way on this machine.
 
-    python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60] [--rate 160]
+    python -m bench.load [--clients 32] [--seconds 60] [--latencies 0 150] [--drain 60] [--rate 160 | --rate 0]
         [--phases baseline suggestions booking] [--kept-world]
         [--database-url postgres://…/overlap_bench] [--redis-url redis://…/12]
 
@@ -13,8 +13,9 @@ emulator, so that every client books real, distinct meetings. Each client is a t
 - baseline: `GET /robots.txt` (a Django view touching no database, cache or session), `--seconds`;
 - for each Graph latency (emulator `/latency`): the booking page's search as its form sends it (htmx: the
   results part of the page), suggestions for the pair over a 14-day range of free calendars (every quarter
-  hour of their working days, the most times a search can show); each client cycles through `--windows`
-  ranges, so the free/busy cache misses once per range and pair, then hits until it expires;
+  hour of their working days, the most times a search can show); each client searches `--windows` ranges
+  in turn, moving to the next one every `--seconds / --windows` at moments spread over the clients, so the
+  free/busy cache misses once per range and pair (those searches are also shown on their own), then hits;
 - then for each latency the booking POST (a new hour each time; 302 is booked, 409 refused as a conflict,
   anything else an error). After each booking run the worker is given `--drain` seconds to confirm what the
   web accepted; confirmed, failed and still pending are counted from the database four times a second. It
@@ -22,10 +23,12 @@ emulator, so that every client books real, distinct meetings. Each client is a t
   PENDING (the queue drained) and the bookings confirmed per second meanwhile (the drain rate); Graph's 429
   answers and the most calls one mailbox had in flight at once (the emulator refuses a fifth, as Outlook does).
 
-Back to back, 32 clients keep 32 requests in the server, so the mean wait is 32 / throughput (Little's law) and a
-p95 of 50 ms would need over 640 requests a second: the baseline's line says what this machine serves. `--rate R`
-offers a steady R requests a second instead (the baseline and the searches; each client its share, timed from
-when each request was due), as 32 people who search, read and search again do.
+The baseline and the searches are offered at a steady `--rate` (160 a second by default, the goal: each client
+its share, each request timed from when it was due, so a late answer counts against those it held up), as 32
+people who search, read and search again do. With `--rate 0` the clients send back to back: 32 clients then keep
+32 requests in the server, so the mean wait is 32 / throughput (Little's law) and a p95 of 50 ms would need over
+640 requests a second; the baseline's line then says what this machine serves. The booking POSTs are always sent
+back to back: they measure how fast the worker confirms what the web accepts.
 
 `--phases` picks the runs. The emulator keeps no world on disk (`--kept-world`: as `make prod` runs it, writing its
 whole world after every change, which holds every Graph call meanwhile). The worker is the Procfile's:
@@ -78,6 +81,8 @@ class Run:
     name: str
     seconds: float = 0.0
     timings: list[float] = field(default_factory=list)
+    # The searches that were their client's first of a date range in the run: their free/busy was not cached.
+    first_of_range: list[float] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
 
@@ -85,13 +90,20 @@ class Run:
         return statistics.median(self.timings) if self.timings else float("nan")
 
     def p95(self) -> float:
-        return statistics.quantiles(self.timings, n=100)[94] if len(self.timings) > 1 else self.median()
+        return _p95(self.timings)
+
+
+def _p95(timings: list[float]) -> float:
+    if len(timings) < 2:
+        return statistics.median(timings) if timings else float("nan")
+    return statistics.quantiles(timings, n=100)[94]
 
 
 @dataclass
 class Pair:
     """A client's organizer (signed in) and the colleague it books, with the hours it has not booked yet."""
 
+    index: int  # the client's number, from 0
     organizer_email: str
     colleague_uuid: str
     session_key: str
@@ -192,8 +204,8 @@ def prepare(stack: Stack, env: dict[str, str], clients: int) -> list[Pair]:
     members = [_member(code, address, name, object_id) for address, name, object_id in people]
     first = _first_weekday(datetime.now(UTC).date() + timedelta(days=2))
     return [
-        Pair(organizer.email, str(colleague.uuid), _session_for(organizer), _hours(first))
-        for organizer, colleague in zip(members[::2], members[1::2], strict=True)
+        Pair(n, organizer.email, str(colleague.uuid), _session_for(organizer), _hours(first))
+        for n, (organizer, colleague) in enumerate(zip(members[::2], members[1::2], strict=True))
     ]
 
 
@@ -284,7 +296,10 @@ def client_session(stack: Stack, pair: Pair) -> requests.Session:
     return session
 
 
-Request = Callable[[requests.Session, Pair, int], str]
+# A request of one client: its session, its pair and the seconds since the run began (-1 for the warm-up); says
+# how it went ("ok", "booked", "error: …"), with " (first of its range)" for a search whose range was new.
+Request = Callable[[requests.Session, Pair, float], str]
+FIRST = " (first of its range)"
 
 
 def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, str]:
@@ -312,7 +327,7 @@ def load(
     every = len(sessions) / rate if rate else 0.0
 
     def client(index: int, session: requests.Session, pair: Pair) -> None:
-        _outcome(request, session, pair, 0)  # warm-up: connections, templates, tokens
+        _outcome(request, session, pair, -1.0)  # warm-up: connections, templates, tokens
         barrier.wait()
         n, begun = 1, time.perf_counter()
         stop_at = time.monotonic() + seconds
@@ -320,10 +335,13 @@ def load(
             due = begun + (n - 1 + index / len(sessions)) * every if every else time.perf_counter()
             time.sleep(max(0.0, due - time.perf_counter()))
             started = min(due, time.perf_counter())
-            outcome = _outcome(request, session, pair, n)
+            outcome = _outcome(request, session, pair, started - begun)
             elapsed = time.perf_counter() - started
             with lock:
                 run.timings.append(elapsed)
+                if outcome.endswith(FIRST):
+                    outcome = outcome.removesuffix(FIRST)
+                    run.first_of_range.append(elapsed)
                 run.outcomes[outcome.split(":")[0].removesuffix(" (sent again)")] += 1
                 run.outcomes["sent again"] += outcome.endswith("(sent again)")
                 if outcome.startswith("error"):
@@ -341,15 +359,15 @@ def load(
     return run
 
 
-def _outcome(request: Request, session: requests.Session, pair: Pair, n: int) -> str:
+def _outcome(request: Request, session: requests.Session, pair: Pair, at: float) -> str:
     try:
-        return request(session, pair, n)
+        return request(session, pair, at)
     except requests.RequestException as error:
         return f"error: {type(error).__name__}"
 
 
 def trivial(base_url: str) -> Request:
-    def get(session: requests.Session, pair: Pair, n: int) -> str:
+    def get(session: requests.Session, pair: Pair, at: float) -> str:
         response, again = send(session, "GET", f"{base_url}/robots.txt")
         ok = response.status_code == 200 and "Disallow" in response.text
         return f"ok{again}" if ok else f"error: {response.status_code}"
@@ -357,12 +375,20 @@ def trivial(base_url: str) -> Request:
     return get
 
 
-def suggestions(stack: Stack, windows: int, offset: int) -> Request:
-    """The booking page's search for the pair over 14 days; request n uses range n % windows (+ offset days)."""
+def suggestions(stack: Stack, windows: int, offset: int, seconds: float, clients: int) -> Request:
+    """The booking page's search for the pair over 14 days, starting `offset` days on. Each client searches
+    `windows` ranges in turn (one day apart), a new one every `seconds / windows`, and the clients move on at
+    moments spread evenly over that time: as people who open new weeks now and then, not all in the same second.
+    The warm-up search is the first range's; the first search of each other range asks Microsoft."""
     first = _first_weekday(datetime.now(UTC).date() + timedelta(days=1))
+    period = seconds / windows
+    seen: dict[int, set[int]] = {}
 
-    def get(session: requests.Session, pair: Pair, n: int) -> str:
-        start = first + timedelta(days=offset + n % windows)
+    def get(session: requests.Session, pair: Pair, at: float) -> str:
+        turn = int((max(at, 0.0) + period * pair.index / clients) // period) % windows
+        new = turn not in seen.setdefault(pair.index, set())
+        seen[pair.index].add(turn)
+        start = first + timedelta(days=offset + turn)
         query = {
             "minutes": "30",
             "start_date": start.isoformat(),
@@ -372,7 +398,7 @@ def suggestions(stack: Stack, windows: int, offset: int) -> Request:
         url = f"{stack.base_url}/orgs/{stack.code}/book/"
         response, again = send(session, "GET", url, params=query, headers={"HX-Request": "true"})  # as its form
         if response.status_code == 200 and "Pick this time" in response.text:
-            return f"ok{again}"
+            return f"ok{again}{FIRST if new and at >= 0 else ''}"
         return f"error: {response.status_code} {'no times shown' if response.status_code == 200 else ''}".strip()
 
     return get
@@ -381,7 +407,7 @@ def suggestions(stack: Stack, windows: int, offset: int) -> Request:
 def booking(stack: Stack, subject: str) -> Request:
     """The confirm page's POST for the pair's next free hour: 302 booked, 409 refused as a conflict."""
 
-    def post(session: requests.Session, pair: Pair, n: int) -> str:
+    def post(session: requests.Session, pair: Pair, at: float) -> str:
         fields = {
             "start": next(pair.hours).isoformat().replace("+00:00", "Z"),
             "minutes": "30",
@@ -558,9 +584,9 @@ def main() -> None:
     parser.add_argument(
         "--rate",
         type=float,
-        default=0.0,
+        default=160.0,
         help="searches a second offered by all clients together, each client at its share (the baseline too); "
-        "default: back to back",
+        "0: back to back",
     )
     parser.add_argument(
         "--database-url",
@@ -625,14 +651,17 @@ def measure_suggestions(
         f"suggestions, Graph {latency} ms",
         sessions,
         args.seconds,
-        suggestions(stack, args.windows, phase * args.windows),
+        suggestions(stack, args.windows, phase * args.windows, args.seconds, len(sessions)),
         args.rate,
     )
     searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
     schedule_calls = graph_calls(emulator.log(since))["getSchedule"]
     target = "met" if run.p95() * 1000 <= latency + 50 and not run.outcomes.get("error") else "MISSED"
+    firsts = run.first_of_range
     return [
         line(run, baseline),
+        f"    of which the first search of a range (its free/busy asked of Microsoft): {len(firsts)}, median "
+        f"{statistics.median(firsts) * 1000 if firsts else float('nan'):.1f} ms, p95 {_p95(firsts) * 1000:.1f} ms",
         f"    free/busy cache: {searches} searches, {schedule_calls} getSchedule calls, hit rate "
         f"{1 - schedule_calls / searches:.1%}; target p95 <= {latency + 50} ms with 0 errors: {target}",
         *_problems(run),
