@@ -36,8 +36,11 @@ CELERY_POOL and CELERY_CONCURRENCY from the environment reach it.
 
 Prints for each run: requests, throughput, median, p95, errors, and the ratio of the median to the baseline's;
 the free/busy cache's hit rate (searches that made no getSchedule call, from the emulator's request log); the
-Graph calls each booking cost; and the largest resident memory (VmRSS) of each gunicorn and Celery process
-seen during the runs. The database named is dropped and made afresh; the Redis database is emptied.
+Graph calls each booking cost; the milliseconds of CPU a request cost the web, the worker, the emulator, the
+bench's clients and the rest of the machine (PostgreSQL, Redis, the kernel), and how many cores were busy (Linux:
+/proc): a run that leaves cores idle is held up by something other than CPU; and the largest resident memory
+(VmRSS) of each gunicorn and Celery process seen during the runs. The database named is dropped and made afresh;
+the Redis database is emptied.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class Run:
     first_of_range: list[float] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds during the timed part, by `Cpu`'s parts
 
     def median(self) -> float:
         return statistics.median(self.timings) if self.timings else float("nan")
@@ -117,6 +121,7 @@ class Stack:
     emulator: EmulatorProcess
     processes: dict[str, Any]
     cookie_name: str
+    emulator_pid: int = 0
 
 
 # -- the stack -----------------------------------------------------------------------------------------------
@@ -174,7 +179,7 @@ def production_stack(
         base_url = f"http://127.0.0.1:{settings.port}"
         runprod.wait_until_healthy(f"{base_url}/healthz", running)
         emulator = EmulatorProcess._from(announcement)
-        yield env, Stack(base_url, "", emulator, running, "sessionid")
+        yield env, Stack(base_url, "", emulator, running, "sessionid", emulator_process.pid)
     finally:
         runprod.stop(running, emulator_process)
         sink.close()
@@ -317,11 +322,17 @@ def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tup
 
 
 def load(
-    name: str, sessions: list[tuple[requests.Session, Pair]], seconds: float, request: Request, rate: float = 0.0
+    name: str,
+    sessions: list[tuple[requests.Session, Pair]],
+    seconds: float,
+    request: Request,
+    rate: float = 0.0,
+    cpu: Cpu | None = None,
 ) -> Run:
     """Every client sends `request` for `seconds` (after one untimed warm-up request each): back to back, or with
     `rate` (requests a second from all clients together) at its share of that rate, each request timed from when it
-    was due, so that a late answer also counts against the requests it held up (no coordinated omission)."""
+    was due, so that a late answer also counts against the requests it held up (no coordinated omission). `cpu`
+    reads what each process spent during the timed part (after the warm-ups) into `run.cpu`."""
     run = Run(name)
     lock = threading.Lock()
     every = len(sessions) / rate if rate else 0.0
@@ -352,10 +363,12 @@ def load(
     with ThreadPoolExecutor(len(sessions)) as pool:
         futures = [pool.submit(client, i, s, p) for i, (s, p) in enumerate(sessions)]
         barrier.wait()
-        started = time.monotonic()
+        started, spent = time.monotonic(), cpu.read() if cpu else {}
         for future in futures:
             future.result()
         run.seconds = time.monotonic() - started
+        if cpu:
+            run.cpu = {part: seconds - spent[part] for part, seconds in cpu.read().items()}
     return run
 
 
@@ -562,6 +575,50 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+class Cpu:
+    """The CPU seconds spent so far (user and system) by each part of the stack, read from /proc (Linux; elsewhere
+    nothing is read and no CPU line is printed): the web (gunicorn, its workers, and the workers it has already
+    renewed: a parent's cutime holds its reaped children's), the Celery worker, this bench (its client threads),
+    the emulator, and the whole machine (/proc/stat), whose remainder is PostgreSQL, Redis and the kernel."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        self.roots = roots
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def read(self) -> dict[str, float]:
+        if not Path("/proc/stat").exists():
+            return {}
+        spent = {name: self._tree(pid) for name, pid in self.roots.items()}
+        own = os.times()
+        spent["bench"] = own.user + own.system
+        busy = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        spent["machine"] = (sum(busy) - busy[3] - busy[4]) / self.ticks  # all but idle and iowait
+        return spent
+
+    def _tree(self, pid: int) -> float:
+        total = 0
+        for found in [pid, *_descendants(pid)]:
+            try:
+                fields = Path(f"/proc/{found}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile: its CPU is in its parent's cutime once reaped
+            total += sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+        return total / self.ticks
+
+
+def cpu_line(run: Run) -> list[str]:
+    """Milliseconds of CPU a request, by part, and the cores busy: what the run cost, whatever the machine's speed."""
+    if not run.cpu or not run.timings:
+        return []
+    each = {part: seconds * 1000 / len(run.timings) for part, seconds in run.cpu.items()}
+    rest = each["machine"] - sum(ms for part, ms in each.items() if part != "machine")
+    parts = ", ".join(f"{part} {ms:.1f}" for part, ms in each.items() if part != "machine")
+    return [
+        f"    CPU a request: {parts}, the rest (PostgreSQL, Redis, kernel) {max(rest, 0.0):.1f}; the machine "
+        f"{each['machine']:.1f} ms ({run.cpu['machine'] / run.seconds:.2f} of {os.cpu_count()} cores busy)"
+    ]
+
+
 # -- the report ----------------------------------------------------------------------------------------------
 
 
@@ -609,6 +666,7 @@ def main() -> None:
         pairs = prepare(stack, env, args.clients)
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
+        args.cpu = Cpu({**roots, "emulator": stack.emulator_pid})
         threads = os.environ.get("GUNICORN_THREADS", "16 (config/gunicorn.py)")
         web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x {threads} threads"
         print(
@@ -625,8 +683,11 @@ def main() -> None:
 def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: argparse.Namespace) -> str:
     baseline, lines = None, []
     if "baseline" in args.phases:
-        baseline = load("trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url), args.rate)
-        lines += [line(baseline, None), *_problems(baseline), *_littles_law(baseline, len(sessions), args.rate)]
+        baseline = load(
+            "trivial view (/robots.txt)", sessions, args.seconds, trivial(stack.base_url), args.rate, args.cpu
+        )
+        lines += [line(baseline, None), *cpu_line(baseline), *_problems(baseline)]
+        lines += _littles_law(baseline, len(sessions), args.rate)
     if "suggestions" in args.phases:
         for phase, latency in enumerate(args.latencies):
             lines += measure_suggestions(stack, sessions, args, baseline, phase, latency)
@@ -653,6 +714,7 @@ def measure_suggestions(
         args.seconds,
         suggestions(stack, args.windows, phase * args.windows, args.seconds, len(sessions)),
         args.rate,
+        args.cpu,
     )
     searches = len(run.timings) + len(sessions)  # the warm-up search of each client too
     schedule_calls = graph_calls(emulator.log(since))["getSchedule"]
@@ -664,6 +726,7 @@ def measure_suggestions(
         f"{statistics.median(firsts) * 1000 if firsts else float('nan'):.1f} ms, p95 {_p95(firsts) * 1000:.1f} ms",
         f"    free/busy cache: {searches} searches, {schedule_calls} getSchedule calls, hit rate "
         f"{1 - schedule_calls / searches:.1%}; target p95 <= {latency + 50} ms with 0 errors: {target}",
+        *cpu_line(run),
         *_problems(run),
     ]
 
@@ -679,11 +742,12 @@ def measure_bookings(
     emulator.control("POST", "/latency", {"ms": latency})
     emulator.control("POST", "/throttle", {"clear": True})  # the peaks in flight start over
     since, subject = emulator.last_seq(), f"Load {latency} ms"
-    run = load(f"booking POST, Graph {latency} ms", sessions, args.seconds, booking(stack, subject))
+    run = load(f"booking POST, Graph {latency} ms", sessions, args.seconds, booking(stack, subject), cpu=args.cpu)
     drain = drained(subject, args.drain)
     entries = emulator.log(since)
     return [
         line(run, baseline),
+        *cpu_line(run),
         *drain_lines(run, drain),
         f"    Graph calls {dict(graph_calls(entries))}",
         *mailbox_lines(emulator, entries),

@@ -2,12 +2,16 @@
 
 Every value comes from the environment, with defaults for a 2-core machine behind a TLS proxy:
 - `PORT` (8000) and `GUNICORN_BIND` (`0.0.0.0:$PORT`);
-- `WEB_CONCURRENCY` worker processes (default: the number of cores, at least 2) of `GUNICORN_THREADS` threads
-  each (default 16, gthread): a page mostly waits on PostgreSQL, Redis or Graph, so threads are cheaper than
+- `WEB_CONCURRENCY` worker processes (default: twice the number of cores, at least 2) of `GUNICORN_THREADS`
+  threads each (default 8, gthread): a page mostly waits on PostgreSQL, Redis or Graph, so threads are cheaper than
   processes, and a search that waits on Graph (150 ms and more) must not leave the searches answered from the cache
   queued behind it; with 4 threads, 32 clients at 150 ms Graph latency got half the searches per second they got
-  at 0 ms (README, "Under load"). Each thread keeps its own PostgreSQL connection (`DATABASE_CONN_MAX_AGE`):
-  workers x threads must stay within the server's connections;
+  at 0 ms (README, "Under load"). But one process runs Python on one core at a time (the GIL), and a browser's
+  kept-alive connection stays with the worker that took it: with one worker a core (2 x 16), one worker held most
+  of 32 clients' connections, ran at 87% of a core while the other ran at 32%, and the machine served 48 to 88
+  searches a second with a third of its CPU idle; with two a core (4 x 8, as many threads in all) the same run
+  kept both cores busy and served 91 to 107. Each thread keeps its own PostgreSQL connection
+  (`DATABASE_CONN_MAX_AGE`): workers x threads must stay within the server's connections;
 - `GUNICORN_TIMEOUT` (30 s) before a stuck worker is replaced; `GUNICORN_GRACEFUL_TIMEOUT` (25 s) for requests
   in flight to finish after SIGTERM;
 - `FORWARDED_ALLOW_IPS` (`127.0.0.1,::1`): the proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` are
@@ -44,8 +48,8 @@ def _number(name: str, default: int, minimum: int = 1) -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_number('PORT', 8000)}"
-workers = _number("WEB_CONCURRENCY", max(2, os.cpu_count() or 1))
-threads = _number("GUNICORN_THREADS", 16)
+workers = _number("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1)))
+threads = _number("GUNICORN_THREADS", 8)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _number("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 25)

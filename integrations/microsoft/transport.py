@@ -39,7 +39,7 @@ class TokenSource(Protocol):
     def __call__(self, *, force_refresh: bool = False) -> str: ...
 
 
-POOL_SIZE = 48  # connections kept to Graph per process: at least gunicorn's threads (16) x parallel calls (3)
+POOL_SIZE = 48  # connections kept to Graph per process: a Celery worker's 16 threads (gunicorn's 8) x 3 parallel calls
 
 
 class TimeoutSession(requests.Session):
@@ -53,7 +53,7 @@ class TimeoutSession(requests.Session):
         self.default_timeout = timeout
         self.headers["User-Agent"] = "Overlap/0.1"
         # One pool per process, shared by its threads: requests keeps 10 connections a host by default, fewer than
-        # the calls a web process makes at once (16 threads x 3 parallel calls), and a call past the pool's size
+        # the calls a process makes at once (its threads x 3 parallel calls), and a call past the pool's size
         # opens a TLS connection it then throws away.
         for scheme in ("https://", "http://"):
             self.mount(scheme, HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE))

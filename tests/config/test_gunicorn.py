@@ -28,11 +28,11 @@ def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     return runpy.run_path(CONFIG)
 
 
-def test_on_two_cores_it_runs_two_workers_of_sixteen_threads_and_stops_gracefully(
+def test_on_two_cores_it_runs_four_workers_of_eight_threads_and_stops_gracefully(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     values = _load(monkeypatch)
-    assert (values["bind"], values["workers"], values["threads"]) == ("0.0.0.0:8000", 2, 16)
+    assert (values["bind"], values["workers"], values["threads"]) == ("0.0.0.0:8000", 4, 8)
     assert values["worker_class"] == "gthread"
     assert values["graceful_timeout"] < values["timeout"]
     assert values["forwarded_allow_ips"] == "127.0.0.1,::1"  # only a local proxy is believed by default

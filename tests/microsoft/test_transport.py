@@ -68,4 +68,4 @@ def test_the_shared_session_keeps_a_connection_for_every_call_a_web_process_make
     adapter = shared_session(config).get_adapter(config.graph_base)
     assert isinstance(adapter, HTTPAdapter)
     pool = adapter.poolmanager.connection_from_url(config.graph_base)
-    assert pool.pool.maxsize >= gunicorn.threads * PARALLEL_CALLS  # 16 threads x 3 parallel calls
+    assert pool.pool.maxsize >= gunicorn.threads * PARALLEL_CALLS  # 8 threads x 3 parallel calls
