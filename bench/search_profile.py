@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://…/overlap_x REDIS_URL=redis://…/5 python -m bench.search_profile [--searches 200]
 
-The database of DATABASE_URL (PostgreSQL) is dropped and made afresh.
+The database of DATABASE_URL (PostgreSQL) is dropped and made afresh; without it, a new SQLite file in a temp folder.
 The world of `bench.load` in one process: a domain-wide organization on the Microsoft 365 emulator (in a thread),
 an organizer and a colleague with empty calendars, the search of 14 days for 30 minutes (every quarter hour of
 their working days: the most times a search can show), through Django's test client with `HX-Request` (the
@@ -28,6 +28,7 @@ import pkgutil
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -126,6 +127,9 @@ def main() -> None:
         from bench.load import fresh_database
 
         fresh_database(os.environ["DATABASE_URL"])  # dropped and made afresh, as bench.load does
+    else:  # a SQLite file of its own, never the demo's db.sqlite3 (a second run would find its world there)
+        scratch = Path(tempfile.mkdtemp(prefix="overlap-profile-")) / "profile.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch}"
     django_ready()
     from django.conf import settings
     from django.core.cache import cache
