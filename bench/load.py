@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -667,8 +668,9 @@ def main() -> None:
         sessions = [(client_session(stack, pair), pair) for pair in pairs]
         roots = {"web": stack.processes["web"].pid, "worker": stack.processes["worker"].pid}
         args.cpu = Cpu({**roots, "emulator": stack.emulator_pid})
-        threads = os.environ.get("GUNICORN_THREADS", "16 (config/gunicorn.py)")
-        web_config = f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'cores')} x {threads} threads"
+        workers = len(_descendants(roots["web"]))  # gunicorn's workers, as config/gunicorn.py and the env made them
+        threads = runpy.run_path(str(Path(runprod.__file__).with_name("gunicorn.py")))["threads"]
+        web_config = f"gunicorn: {workers} workers x {threads} threads"
         print(
             f"Stack up at {stack.base_url} ({web_config}; log: {log}); "
             f"{args.clients} clients, {args.seconds:.0f} s each run"
