@@ -7,6 +7,7 @@ being looked up) fails the test, naming the address, even if the code under test
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import os
 import shutil
@@ -37,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
         import time_machine
 
         time_machine.travel(datetime.fromisoformat(moment), tick=True).start()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What exists once the tests are collected (Django, the apps, every test module) lives for the whole run: the
+    garbage collector stops walking it (`gc.freeze`), and looks for cycles after 50,000 new objects instead of 700.
+    `pytest tests/booking -m "not browser"` took 195 s instead of 231 s on a 2-core machine."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
 
 
 @pytest.fixture(scope="session")
