@@ -204,14 +204,7 @@ def inputs(schedules: list[Schedule], days: int, required: int) -> tuple[list[Pe
 def _best_of(repeat: int, call: Callable[[], object], *, cold: bool = False) -> float:
     """The fastest of at least `repeat` runs, and of as many more as a quarter of a second of CPU time holds (at
     most 200): a search of a millisecond is otherwise judged on five samples of a busy machine."""
-    timings: list[float] = []
-    while len(timings) < repeat or (sum(timings) < MEASURE_SECONDS and len(timings) < 200):
-        if cold:
-            forget_kept()
-        began = clock.process_time()
-        call()
-        timings.append(clock.process_time() - began)
-    return min(timings)
+    return _best_of_each(repeat, [(call, cold)])[0]
 
 
 def _best_of_each(repeat: int, calls: list[tuple[Callable[[], object], bool]]) -> list[float]:
