@@ -122,7 +122,7 @@ class Stack:
     emulator: EmulatorProcess
     processes: dict[str, Any]
     cookie_name: str
-    emulator_pid: int = 0
+    emulator_pid: int
 
 
 # -- the stack -----------------------------------------------------------------------------------------------

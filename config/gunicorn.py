@@ -10,7 +10,7 @@ Every value comes from the environment, with defaults for a 2-core machine behin
   kept-alive connection stays with the worker that took it: with one worker a core (2 x 16), one worker held most
   of 32 clients' connections, ran at 87% of a core while the other ran at 32%, and the machine served 48 to 88
   searches a second with a third of its CPU idle; with two a core (4 x 8, as many threads in all) the same run
-  kept both cores busy and served 91 to 107. Each thread keeps its own PostgreSQL connection
+  kept both cores busy and served 91 to 115. Each thread keeps its own PostgreSQL connection
   (`DATABASE_CONN_MAX_AGE`): workers x threads must stay within the server's connections;
 - `GUNICORN_TIMEOUT` (30 s) before a stuck worker is replaced; `GUNICORN_GRACEFUL_TIMEOUT` (25 s) for requests
   in flight to finish after SIGTERM;
