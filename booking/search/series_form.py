@@ -95,6 +95,11 @@ def _problem(cleaned: dict[str, Any], kind: str, first: date) -> str:
     return ""
 
 
+def recurrence_from(cleaned: dict[str, Any], first: date) -> Recurrence:
+    """The series the (valid) fields ask for, starting on `first`, as the confirmation link would read it."""
+    return _recurrence(cleaned, cleaned["repeats"], first)
+
+
 def _recurrence(cleaned: dict[str, Any], kind: str, first: date) -> Recurrence:
     count = cleaned["occurrences"] if cleaned["ends"] == "count" else None
     until = cleaned["until"] if cleaned["ends"] == "until" else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
@@ -15,11 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.models import Membership
-from booking.engine.recurrence import Recurrence
-from booking.engine.series import Clash, SeriesTime, Shift, way_round
+from booking.engine.recurrence import Recurrence, occurrence_dates
+from booking.engine.series import TOO_SOON, Clash, SeriesTime, Shift, way_round
 from booking.occurrences import NearMiss
 from booking.search.series import SeriesAnswer, series_search
-from booking.search.series_form import WEEKS, near_miss_query, series_query
+from booking.search.series_form import WEEKS, near_miss_query, recurrence_from, series_query
 from booking.series_words import series_in_words
 from localtime import reading
 
@@ -35,9 +35,10 @@ class SeriesRow:
     verdict: str  # "works all 26 times" / "3 of 26 clash: 14 Apr Ann out of office, …"
     fits: bool
     shifts: tuple[str, ...]  # "from 16 Mar this is 10:00 for Ann, not 09:00"
-    url: str
+    url: str  # "" when no series at this time can be booked (its first days too soon, and no later start)
     anyway: str = ""  # a near miss: "14 Apr moved to 15:00, 21 Apr skipped"
     anyway_url: str = ""  # the same time booked with those changes
+    later: str = ""  # "starts Dec 14: too soon on Dec 7" (the first occurrences are sooner than the notice)
 
 
 def series_answer_html(
@@ -54,28 +55,66 @@ def series_answer_html(
     answer = series_search(
         organizer=organizer, required=required, optional=optional, minutes=minutes, recurrence=recurrence
     )
-    base = _confirm_base(organizer, data, required, optional)
-    rows = tuple(_row(t, minutes, len(answer.result.dates), base, answer.times) for t in answer.times[:SHOWN])
+    people = (organizer, required, optional)
+    laters = [_StartsLater.of(t, data, recurrence) for t in answer.times[:SHOWN]]
+    rows = tuple(_row(later, minutes, len(answer.result.dates), answer.times, people) for later in laters)
+    note, shared = "", {(later.late, later.first_day) for later in laters}
+    if len(shared) == 1 and laters[0].first_day:  # every time starts later for the same days: said once, above
+        note = gettext("Too soon on %(late)s: every series below starts %(day)s.") % _later_words(laters[0])
+        rows = tuple(dataclasses.replace(row, later="") for row in rows)
     words = series_in_words(recurrence, answer.result.dates)
-    extra = {"answer": answer, "rows": rows, "series_words": words, "weeks": WEEKS}
+    extra = {"answer": answer, "rows": rows, "series_words": words, "weeks": WEEKS, "later_note": note}
     html = render_to_string("booking/_series_answer.html", {**context, **extra})
     return answer, mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
 
 
+@dataclass(frozen=True)
+class _StartsLater:
+    """A time whose first occurrences are sooner than the notice (the series is searched from today): the series
+    it can be booked as starts at the first occurrence that is not, with as many fewer times. The confirmation
+    refuses a start that has passed, so the first ones are neither booked, skipped nor moved."""
+
+    judged: SeriesTime  # from the first occurrence it can be booked from: its starts and clashes
+    data: Mapping[str, object]  # the search's fields, the series' count lowered by as many
+    late: tuple[date, ...] = ()  # the occurrences too soon
+    bookable: bool = True  # False when the later series would not give the same days (e.g. a month's 31st)
+    first_day: date | None = None  # the later series' first day (the organizer's zone)
+
+    @classmethod
+    def of(cls, judged: SeriesTime, data: Mapping[str, object], recurrence: Recurrence) -> _StartsLater:
+        late = tuple(c.day for c in judged.clashes if any(p.why == TOO_SOON for p in c.problems))
+        if not late:
+            return cls(judged, data)
+        dates = occurrence_dates(recurrence)[len(late) :]
+        fields = dict(data)
+        if data.get("ends") == "count":
+            fields["occurrences"] = len(dates)
+        later = recurrence_from(fields, dates[0])
+        kept = dataclasses.replace(judged, starts=judged.starts[len(late) :], clashes=judged.clashes[len(late) :])
+        return cls(kept, fields, late, occurrence_dates(later) == dates, dates[0])
+
+
 def _row(
-    judged: SeriesTime, minutes: int, total: int, base: tuple[str, str], times: tuple[SeriesTime, ...]
+    later: _StartsLater,
+    minutes: int,
+    total: int,
+    times: tuple[SeriesTime, ...],
+    people: tuple[Membership, list[Membership], list[Membership]],
 ) -> SeriesRow:
+    judged, total = later.judged, total - len(later.late)
+    base = _confirm_base(people[0], later.data, people[1], people[2])
     at = judged.at.hour * 60 + judged.at.minute
     first = judged.starts[0]  # the series starts there, whether or not its first occurrence is skipped or moved
     url = f"{base[0]}?{urlencode({'start': first.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})}&{base[1]}"
     row = SeriesRow(
         clock=f"{_clock(at)}-{_clock(at + minutes)}",
         verdict=verdict(judged, total),
-        fits=judged.fits,
+        fits=judged.fits and later.bookable,
         shifts=tuple(shift_words(s) for s in judged.shifts),
-        url=url,
+        url=url if later.bookable else "",
+        later=gettext("starts %(day)s: too soon on %(late)s") % _later_words(later) if later.first_day else "",
     )
-    if judged.fits:
+    if judged.fits or not later.bookable:
         return row
     way = way_round(judged, times)
     near_miss = NearMiss(frozenset(way.skip), dict(way.moves))
@@ -96,6 +135,16 @@ def verdict(judged: SeriesTime, total: int) -> str:
         "%(count)d of %(total)d clashes: %(named)s", "%(count)d of %(total)d clash: %(named)s", len(judged.clashes)
     )
     return clash % {"count": len(judged.clashes), "total": total, "named": named + more}
+
+
+def _later_words(later: _StartsLater) -> dict[str, str]:
+    """The days too soon and the later series' first day, for "starts Dec 14: too soon on Dec 7"."""
+    assert later.first_day is not None
+    language = get_language() or "en"
+    return {
+        "day": reading.day(later.first_day, "month_day", language),
+        "late": ", ".join(reading.day(d, "month_day", language) for d in later.late),
+    }
 
 
 def clash_words(clash: Clash) -> str:

@@ -4,6 +4,7 @@ $batch of three getSchedule windows), every occurrence judged, the clashes and t
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -134,3 +135,32 @@ def test_a_bad_series_is_refused_with_a_clear_message_and_nothing_is_searched(
 
     assert "Nothing was searched" in page and problem in html.unescape(page), page
     assert not starts and schedule_calls(emulator_settings, since) == 0
+
+
+def test_a_time_whose_first_occurrences_are_too_soon_is_offered_as_the_series_from_the_next_one(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    """Searched on the series' first Tuesday at 14:30 London time: 14:00 that day has passed, and the confirmation
+    refuses a start that has. The page offers that time as the series from the next Tuesday, one time fewer; when
+    every time listed does so, it says it once above them."""
+    with time_machine.travel(NOW, tick=True):
+        oliver, alex = london_and_new_york(org, emulator_settings)
+    days = (date(2027, 3, 2), date(2027, 3, 5))
+    with time_machine.travel(datetime(2027, 3, 2, 14, 30, tzinfo=UTC), tick=True):
+        client = signed_in(oliver.user)
+        page, starts = search_page(client, org, required=[alex], minutes=60, days=days, **_series_query())
+        text = html.unescape(page)
+        link = re.search(r'href="([^"]*/book/confirm\?start=2027-03-09T14%3A00%3A00Z[^"]*)"', text)
+        confirm = client.get(link[1]) if link else None
+    with time_machine.travel(datetime(2027, 3, 2, 16, 10, tzinfo=UTC), tick=True):
+        late_page, _ = search_page(client, org, required=[alex], minutes=60, days=days, **_series_query())
+
+    assert "works all 26 times" in text and "starts Mar 9: too soon on Mar 2" in text, text
+    assert all(start > datetime(2027, 3, 2, 14, 30, tzinfo=UTC) for start in starts)  # no link is refused
+    assert link and "occurrences=25" in link[1] and "skip=" not in link[1]
+    assert confirm is not None and confirm.status_code == 200
+    shown = html.unescape(confirm.content.decode())
+    assert "Book this series" in shown and "Weekly on Tuesday, 25 times, until Aug 24, 2027" in shown
+    late = html.unescape(late_page)
+    assert "Too soon on Mar 2: every series below starts Mar 9." in late and "starts Mar 9:" not in late
+    assert "works all 25 times" in late and "works all 26 times" not in late
