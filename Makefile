@@ -54,7 +54,11 @@ lint: setup
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint test-sqlite test-dates test-services
+# After lint, the SQLite pass, the PostgreSQL/Redis pass and the date runs, two at a time (a pass keeps about one
+# core busy: the longest two start first, the date runs fill in behind them); each one's output is shown whole as
+# it ends. 34 minutes one after another on 2 cores, about 24 this way.
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-services $(DATE_RUNS)
 
 # The tests that read the clock, again on days that have bitten calendar products: a Saturday, the US, EU and
 # Australian/Lord Howe clock changes (spring and autumn), 31 December, 29 February. OVERLAP_TEST_NOW moves each run's
@@ -62,12 +66,17 @@ test: lint test-sqlite test-dates test-services
 TEST_DATES ?= 2026-12-12T09:30:00Z 2027-03-14T06:00:00Z 2027-03-28T00:30:00Z 2027-04-03T14:00:00Z \
 	2027-10-02T18:00:00Z 2026-12-31T22:00:00Z 2028-02-29T08:00:00Z
 
+DATE_RUNS := $(addprefix test-date-,$(shell seq 1 $(words $(TEST_DATES))))
+
 test-dates: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(DATE_RUNS)
+
+test-date-%: setup
 	@mkdir -p .run/dates
-	@printf '%s\n' $(TEST_DATES) | xargs -P 2 -I{} sh -c \
-		'if OVERLAP_TEST_NOW={} $(BIN)/pytest tests/booking -q -p no:cacheprovider -m "not browser" \
-			--ignore=tests/booking/test_engine_properties.py --ignore=tests/booking/test_engine_bench.py >.run/dates/{}.log 2>&1; \
-		then echo "on {}: $$(tail -n 1 .run/dates/{}.log)"; else cat .run/dates/{}.log; echo "FAILED on {}"; exit 1; fi'
+	@day=$(word $*,$(TEST_DATES)); \
+	if OVERLAP_TEST_NOW=$$day $(BIN)/pytest tests/booking -q -p no:cacheprovider -m "not browser" \
+		--ignore=tests/booking/test_engine_properties.py --ignore=tests/booking/test_engine_bench.py >.run/dates/$$day.log 2>&1; \
+	then echo "on $$day: $$(tail -n 1 .run/dates/$$day.log)"; else cat .run/dates/$$day.log; echo "FAILED on $$day"; exit 1; fi
 
 test-sqlite: setup
 	$(BIN)/pytest
