@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
@@ -196,14 +196,30 @@ class Booking(models.Model):
         another active booking raises IntegrityError (the caller's transaction decides what to undo)."""
         guarded = self.participants.filter(guarded=True).values_list("membership_id", flat=True)
         chosen = list(guarded if people is None else set(guarded) & set(people))
-        if people is None:
-            self.holds.all().delete()
-        times = self.times() if self.is_active else []
-        Hold.objects.bulk_create(
-            Hold(booking=self, membership_id=person, occurrence=occurrence, start=start, end=end)
-            for person in chosen
-            for occurrence, start, end in times
-        )
+        with transaction.atomic(savepoint=False):
+            lock_guards(chosen)  # first: a hold deleted here is one another booking's insert waits on
+            if people is None:
+                self.holds.all().delete()
+            times = self.times() if self.is_active else []
+            Hold.objects.bulk_create(
+                Hold(booking=self, membership_id=person, occurrence=occurrence, start=start, end=end)
+                for person in chosen
+                for occurrence, start, end in times
+            )
+
+
+def lock_guards(people: Iterable[int]) -> None:
+    """Take these people's guard locks (their membership rows, FOR NO KEY UPDATE, in id order) until the
+    transaction ends, before writing their holds. Two transactions writing holds for one person then run one after
+    the other, and the exclusion constraint refuses the second at once (IntegrityError). Without the locks, two
+    series that share a person's weeks each insert a hold the other's next insert must wait on (or the worker
+    deletes a booking's holds to write them anew while a new booking's insert waits on that delete), and
+    PostgreSQL breaks the deadlock with an error that reached the member as a server error (the proof's series
+    race, 9 of 20). Taken after any booking's row lock (the worker's claim), never before one.
+    SQLite writes one transaction at a time and ignores it."""
+    wanted = sorted(set(people))
+    if wanted:
+        list(Membership.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk").values_list("pk"))
 
 
 class BookingOccurrence(models.Model):

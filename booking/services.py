@@ -22,7 +22,7 @@ from accounts.models import Membership, User
 from booking import preferences
 from booking.engine import Slot
 from booking.engine.recurrence import Recurrence
-from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant
+from booking.models import NOT_ANSWERING, Booking, IllegalMove, Participant, lock_guards
 from booking.occurrences import NearMiss, occurrences_record
 from booking.search.availability import (
     SearchResult,
@@ -169,6 +169,7 @@ def _add_participants(
         booking.participants.create(
             membership=membership, role=role, response=response, guarded=role != Participant.Role.OPTIONAL
         )
+    lock_guards(m.pk for m, role in roles if role != Participant.Role.OPTIONAL)  # all at once, in id order
     for membership, role in roles:
         if role == Participant.Role.OPTIONAL:
             continue
