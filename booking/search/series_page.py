@@ -90,7 +90,12 @@ class _StartsLater:
         if data.get("ends") == "count":
             fields["occurrences"] = len(dates)
         later = recurrence_from(fields, dates[0])
-        kept = dataclasses.replace(judged, starts=judged.starts[len(late) :], clashes=judged.clashes[len(late) :])
+        kept = dataclasses.replace(
+            judged,
+            starts=judged.starts[len(late) :],
+            clashes=judged.clashes[len(late) :],
+            shifts=tuple(s for s in judged.shifts if s.day > dates[0]),  # one from a dropped occurrence is not
+        )
         return cls(kept, fields, late, occurrence_dates(later) == dates, dates[0])
 
 

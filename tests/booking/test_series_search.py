@@ -164,3 +164,22 @@ def test_a_time_whose_first_occurrences_are_too_soon_is_offered_as_the_series_fr
     late = html.unescape(late_page)
     assert "Too soon on Mar 2: every series below starts Mar 9." in late and "starts Mar 9:" not in late
     assert "works all 25 times" in late and "works all 26 times" not in late
+
+
+def test_a_series_that_starts_a_week_later_names_only_the_clock_changes_it_meets(
+    org: Org, emulator_settings: EmulatorProcess
+) -> None:
+    """Searched late on Tuesday 9 March, two days after New York's change: the series booked starts on 16 March,
+    at 10:00 for Alex from its first time, so only London's change (30 March) moves it for him."""
+    with time_machine.travel(NOW, tick=True):
+        oliver, alex = london_and_new_york(org, emulator_settings)
+    with time_machine.travel(datetime(2027, 3, 9, 17, 30, tzinfo=UTC), tick=True):
+        page, _ = search_page(
+            signed_in(oliver.user), org, required=[alex], minutes=60, days=(date(2027, 3, 9), date(2027, 3, 12)),
+            **_series_query(occurrences="6"),
+        )  # fmt: skip
+
+    text = html.unescape(page)
+    assert "every series below starts Mar 16" in text and "works all 5 times" in text, text
+    assert "from Mar 30 this is 9:00\xa0AM for Alex Wilber, not 10:00\xa0AM" in text
+    assert "from Mar 16" not in text
