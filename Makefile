@@ -56,7 +56,7 @@ lint: setup
 
 # After lint, the SQLite pass, the PostgreSQL/Redis pass and the date runs, two at a time (a pass keeps about one
 # core busy: the longest two start first, the date runs fill in behind them); each one's output is shown whole as
-# it ends. 34 minutes one after another on 2 cores, about 24 this way.
+# it ends. `.ci/run` took 34 minutes one after another on 2 cores, 20 this way.
 test: lint
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-services $(DATE_RUNS)
 

@@ -94,7 +94,7 @@ class _StartsLater:
             judged,
             starts=judged.starts[len(late) :],
             clashes=judged.clashes[len(late) :],
-            shifts=tuple(s for s in judged.shifts if s.day > dates[0]),  # one from a dropped occurrence is not
+            shifts=tuple(s for s in judged.shifts if s.day > dates[0]),  # not one it never meets
         )
         return cls(kept, fields, late, occurrence_dates(later) == dates, dates[0])
 
