@@ -37,7 +37,10 @@ def grid_start(instant: datetime, step: timedelta, zone: tzinfo) -> datetime:
 
 def on_grid(instant: datetime, step: timedelta, zone: tzinfo) -> bool:
     """Whether a meeting may start at `instant`: a whole minute whose clock in `zone` is on the grid."""
-    return grid_start(instant, step, zone) == instant
+    try:
+        return grid_start(instant, step, zone) == instant
+    except OverflowError:  # in the calendar's last hours (31 December 9999) no mark after it can be looked for
+        return False
 
 
 def _offset_change(moment: datetime, end: datetime, zone: tzinfo) -> datetime:

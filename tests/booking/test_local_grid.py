@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,7 +17,7 @@ from booking.forms import slot_of
 from booking.rules import GRANULARITIES, BookingRules
 from booking.search.results import zone_label
 from integrations.microsoft.timezones import zone_from_graph
-from localtime import CustomTimeZone, on_grid, outlook_name, zone_named
+from localtime import CustomTimeZone, grid, on_grid, outlook_name, zone_named
 from m365_emulator.fixtures import PACIFIC_CUSTOM_ZONE
 
 # Offsets of :30 and :45, half-hour changes (Lord Howe), southern summers, a custom zone from Graph.
@@ -122,3 +123,11 @@ def test_a_custom_zone_no_windows_zone_matches_is_shown_by_its_offset_and_graphs
 
     assert zone_label(odd) == "UTC+05:37"
     assert zone_label(zone_from_graph(PACIFIC_CUSTOM_ZONE)) == "Pacific Standard Time"
+
+
+def test_no_start_is_on_the_grid_in_the_calendars_last_hours() -> None:
+    """A confirmation link typed by hand with a start on 31 December 9999: refused as off the grid (a clear
+    message), where looking for the next mark ran past the calendar and answered with a server error."""
+    assert not grid.on_grid(
+        datetime(9999, 12, 31, 23, 30, tzinfo=UTC), timedelta(minutes=15), ZoneInfo("Europe/Berlin")
+    )
