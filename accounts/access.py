@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest
 
+from accounts.kept_queries import KeptQuery
 from accounts.models import Membership, User
 
 
@@ -32,13 +34,21 @@ def membership_for(request: HttpRequest, code: uuid.UUID, *, also: tuple[str, ..
     if not isinstance(user, User):
         raise Http404("No such organization.")
     try:
-        membership = Membership.objects.select_related("organization", *also).get(
-            user=user, organization__code=code, is_active=True
-        )
+        membership = _membership_query(also).get(user.pk, code)
     except Membership.DoesNotExist:
         raise Http404("No such organization.") from None
     membership.user = user  # the signed-in user, read this request: not joined again
     return membership
+
+
+@functools.cache
+def _membership_query(also: tuple[str, ...]) -> KeptQuery[Membership]:
+    """Every signed-in page reads its membership: its statement is made once (`accounts.kept_queries`)."""
+    return KeptQuery(
+        lambda user_id, code: Membership.objects.select_related("organization", *also).filter(
+            user_id=user_id, organization__code=code, is_active=True
+        )
+    )
 
 
 def read_with(instance: Model, relation: str) -> tuple[bool, Any]:

@@ -10,9 +10,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.kept_queries import KeptQuery
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        """`get(pk=…)` alone, as Django's auth reads the signed-in user on every request, runs a kept statement
+        (`accounts.kept_queries`): the same SQL and the same answer, without making the SQL afresh each time."""
+        if args or self._db is not None or kwargs.keys() != {"pk"}:
+            return super().get(*args, **kwargs)
+        return _USER_BY_PK.get(kwargs["pk"])
 
     def get_by_natural_key(self, username: str | None) -> User:
         """The password account with this address: a Microsoft person never signs in with a password, and may
@@ -103,6 +112,9 @@ class User(AbstractUser):
         """The zone a colleague sees this person's times in: their Microsoft 365 working hours' zone (what their
         calendar and the suggestions' reasons use), else the zone their own browser told Overlap; "" if neither."""
         return self.mailbox_time_zone or self.time_zone
+
+
+_USER_BY_PK: KeptQuery[User] = KeptQuery(lambda pk: User.objects.filter(pk=pk))
 
 
 class Organization(models.Model):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 import integrations.calendars as calendars
+from accounts.kept_queries import KeptQuery
 from accounts.models import Membership
 from accounts.search import first_matches
 
@@ -44,9 +45,13 @@ class Colleague:
 
 def colleagues(*, organizer: Membership) -> QuerySet[Membership]:
     """The organizer's organization's active members, the organizer left out."""
+    return _colleagues_of(organizer.organization_id, organizer.pk)
+
+
+def _colleagues_of(organization_id: int, organizer_id: int) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(organization_id=organizer.organization_id, is_active=True, user__is_active=True)
-        .exclude(pk=organizer.pk)
+        Membership.objects.filter(organization_id=organization_id, is_active=True, user__is_active=True)
+        .exclude(pk=organizer_id)
         .select_related("user", "organization")
     )
 
@@ -66,12 +71,22 @@ def colleagues_by_uuid(*, organizer: Membership, uuids: Iterable[str]) -> dict[s
     """Each UUID that names an active colleague, mapped to their membership; anything else is left out. Read
     `with_reach`: whether Overlap can book with them costs no second query."""
     valid = [value for value in uuids if _is_uuid(value)]
-    found = calendars.with_reach(
-        colleagues(organizer=organizer).filter(user__uuid__in=valid).select_related(None).select_related("user")
-    )
+    found = _BY_UUID.all(organizer.organization_id, organizer.pk, valid)
     for member in found:
         member.organization = organizer.organization  # the organizer's own, read with them: not joined again
     return {str(m.user.uuid): m for m in found}
+
+
+# Every search reads its people this way: the statement is made once for each number of people
+# (`accounts.kept_queries`).
+_BY_UUID = KeptQuery(
+    lambda organization_id, organizer_id, valid: calendars.with_reach(
+        _colleagues_of(organization_id, organizer_id)
+        .filter(user__uuid__in=valid)
+        .select_related(None)
+        .select_related("user")
+    )
+)
 
 
 def _is_uuid(value: str) -> bool:

@@ -233,8 +233,9 @@ CACHES["shared"] = (
 
 # Sessions live in the database alone, not read from Redis first (`cached_db`, one query fewer a page): Django's
 # cached_db raises when Redis does not answer, so every signed-in page would fail with it, and a sign-out made while
-# Redis was away would leave a live copy there for when it comes back.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Redis was away would leave a live copy there for when it comes back. Django's `db` backend, its statement made
+# once per process (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # Limits on what one person may do in a while, each a count per period (`20/h`, `5/5m`). They are counted in the
 # cache above (Redis in production, so every worker and machine shares one count); past one, a page says when to
