@@ -5,6 +5,7 @@ They only read: the forms that write (book, move, cancel, the time zone, the rul
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -33,6 +34,13 @@ def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
     return start, end
 
 
+def _same_uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value  # not a UUID: found as nobody, and refused as such
+
+
 class _People(forms.Form):
     """Required and optional colleagues by User.uuid, looked up in the organizer's organization only."""
 
@@ -44,9 +52,11 @@ class _People(forms.Form):
         self.organizer, self.rules = organizer, rules
 
     def _values(self, name: str) -> list[str]:
+        """The people named by `name`, each UUID as Overlap writes it: a hand-typed link may write one in capitals
+        or without hyphens, and it is still the same person (picked once, never the organizer)."""
         data = self.data
         values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
-        return [str(v).strip() for v in values if str(v).strip()]
+        return [_same_uuid(str(v).strip()) for v in values if str(v).strip()]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from unittest import mock
+from uuid import UUID
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
-from django.db.models import QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,7 +26,7 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _people(organization_id: int, organizer_id: int, uuids: list[str]) -> QuerySet[Membership]:
+def _people(organization_id: int, organizer_id: int, uuids: list[UUID]) -> QuerySet[Membership]:
     return calendars.with_reach(
         Membership.objects.filter(organization_id=organization_id, is_active=True, user__uuid__in=uuids)
         .exclude(pk=organizer_id)
@@ -52,7 +53,7 @@ def test_a_kept_query_gives_the_orms_rows_objects_and_sql_for_each_value(org: Or
     organizer = Membership.objects.get(user=org.admin)
     kept = KeptQuery(_people)
     for chosen in (people[:1], people[1:], [people[2], people[0]], people):
-        uuids = [str(m.user.uuid) for m in chosen]
+        uuids = [m.user.uuid for m in chosen]
         with CaptureQueriesContext(connection) as orm_sql:
             expected = list(_people(org.organization.pk, organizer.pk, uuids))
         with CaptureQueriesContext(connection) as kept_sql:
@@ -63,7 +64,7 @@ def test_a_kept_query_gives_the_orms_rows_objects_and_sql_for_each_value(org: Or
         assert [q["sql"] for q in kept_sql.captured_queries] == [q["sql"] for q in orm_sql.captured_queries]
     # Another organization's values find nothing of ours, and an empty list asks nothing.
     outsider = Membership.objects.get(user=other_org.admin)
-    assert kept.all(other_org.organization.pk, outsider.pk, [str(people[0].user.uuid)]) == []
+    assert kept.all(other_org.organization.pk, outsider.pk, [people[0].user.uuid]) == []
     with CaptureQueriesContext(connection) as none_asked:
         assert kept.all(org.organization.pk, organizer.pk, []) == []
     assert none_asked.captured_queries == []
@@ -73,15 +74,39 @@ def test_a_kept_statement_is_made_once_for_each_shape_of_its_filters(org: Org) -
     people = _colleagues(org, 3)
     organizer = Membership.objects.get(user=org.admin)
     kept = KeptQuery(_people)
-    kept.all(org.organization.pk, organizer.pk, [str(people[0].user.uuid)])
+    kept.all(org.organization.pk, organizer.pk, [people[0].user.uuid])
     with _made_sql() as made:
-        found = kept.all(org.organization.pk, organizer.pk, [str(people[1].user.uuid)])
+        found = kept.all(org.organization.pk, organizer.pk, [people[1].user.uuid])
     assert [m.pk for m in found] == [people[1].pk]
     assert made.call_count == 0  # the same shape, another value: the SQL was not made again
     with _made_sql() as made:
-        found = kept.all(org.organization.pk, organizer.pk, [str(m.user.uuid) for m in people[1:]])
+        found = kept.all(org.organization.pk, organizer.pk, [m.user.uuid for m in people[1:]])
     assert [m.pk for m in found] == [m.pk for m in people[1:]]
     assert made.call_count == 1  # two people where there was one: made and kept anew
+
+
+def test_once_its_values_are_placed_a_query_is_not_built_again(org: Org, other_org: Org) -> None:
+    built: list[int | str] = []
+
+    def build(pk: int | str, email: str) -> QuerySet[User]:
+        built.append(pk)
+        return User.objects.filter(pk=pk, email=email)
+
+    kept = KeptQuery(build)
+    assert kept.get(org.admin.pk, org.admin.email) == org.admin
+    first = len(built)  # the real values, the stand-ins that find each one's place, the copy each run starts from
+    assert kept.get(org.member.pk, org.member.email) == org.member
+    assert kept.get(other_org.admin.pk, other_org.admin.email) == other_org.admin
+    with pytest.raises(User.DoesNotExist):
+        kept.get(org.member.pk, org.admin.email)
+    assert len(built) == first  # placed: neither built nor made again
+    assert kept.get(str(org.member.pk), org.member.email) == org.member  # another type: built, as the ORM would
+
+
+def test_a_value_used_twice_is_still_given_its_own_answer(org: Org) -> None:
+    kept = KeptQuery(lambda pk: User.objects.filter(Q(pk=pk) | Q(pk=pk + 0), email__contains="@"))
+    assert kept.all(org.admin.pk) == [org.admin]
+    assert kept.all(org.member.pk) == [org.member]
 
 
 def test_a_statement_with_values_outside_its_filters_is_run_by_the_orm(org: Org) -> None:

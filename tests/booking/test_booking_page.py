@@ -67,6 +67,24 @@ class TestRefusals:
         assert message in page and "Nothing was searched" in page
         assert starts == [] and graph_calls(emulator_settings, since) == []
 
+    def test_a_uuid_typed_in_capitals_or_without_hyphens_names_the_same_person(
+        self, org: Org, adele: Membership, emulator_settings: EmulatorProcess
+    ) -> None:
+        alex = member(org, "Alex Wilber")
+        client = signed_in(adele.user)
+        _, expected = search_page(client, org, required=[alex])
+        for spelling in (str(alex.user.uuid).upper(), alex.user.uuid.hex):
+            page, starts = search_page(client, org, required=[alex], required_ids=[spelling])
+            assert starts == expected and "Nothing was searched" not in page
+        page, starts = search_page(
+            client, org, required=[alex], required_ids=[str(alex.user.uuid), str(alex.user.uuid).upper()]
+        )
+        assert "Each colleague can be picked once" in page and starts == []
+        page, starts = search_page(
+            client, org, required=[alex], required_ids=[str(alex.user.uuid), str(adele.user.uuid).upper()]
+        )
+        assert "pick colleagues, not yourself" in page and starts == []
+
     def test_a_person_of_another_organization_is_as_unknown_as_nobody(
         self, org: Org, other_org: Org, adele: Membership, emulator_settings: EmulatorProcess
     ) -> None:
