@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, its health check made without a round trip (`base.py`)."""
