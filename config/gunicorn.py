@@ -92,3 +92,11 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+
+def when_ready(server: Any) -> None:
+    """In the master, the app loaded, before the first worker is forked: what each worker would build on its first
+    requests is built once, and every worker (the renewed ones too) is forked with it (config/warm.py)."""
+    from config.warm import warm
+
+    server.log.info("Warmed before forking: %d templates, the URLs and every language's catalogue", warm())

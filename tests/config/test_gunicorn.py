@@ -73,3 +73,15 @@ def test_an_access_line_is_json_with_the_request_id_the_app_answered_with(monkey
     entry = json.loads(line)
     assert entry["request_id"] == "rid-1" and entry["status"] == 201 and entry["path"] == '/a"b\n{"forged": 1}'
     assert entry["ms"] == 25.0 and entry["logger"] == "test.access"
+
+
+def test_the_master_compiles_every_page_before_forking_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.template import engines
+
+    values = _load(monkeypatch)
+    loader = engines["django"].engine.template_loaders[0]  # type: ignore[attr-defined]  # the cached loader
+    loader.reset()
+    logged: list[tuple[Any, ...]] = []
+    values["when_ready"](SimpleNamespace(log=SimpleNamespace(info=lambda *args: logged.append(args))))
+    assert {"booking/_results.html", "booking/page.html", "base.html"} <= set(loader.get_template_cache)
+    assert logged and logged[0][1] == len(list((Path(CONFIG).parent.parent / "templates").rglob("*.html")))
