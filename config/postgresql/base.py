@@ -23,7 +23,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection is None or connection.closed:
             return False
         try:
-            readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+            readable = _readable(connection.pgconn.socket)
         except (OSError, ValueError, psycopg.Error):
             return False
         return not readable or bool(super().is_usable())
+
+
+def _readable(socket: int) -> bool:
+    """Whether the socket has anything to read now, without waiting (poll: no limit on the descriptor's number)."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([socket], [], [], 0)[0])
+    poll = select.poll()
+    poll.register(socket, select.POLLIN)
+    return bool(poll.poll(0))
