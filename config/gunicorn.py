@@ -54,9 +54,11 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _number("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _number("GUNICORN_KEEPALIVE", 5)
-# A worker is replaced after this many requests (spread out, so they do not all restart at once).
+# A worker is replaced after this many requests, plus up to half as many again: workers started together and
+# evenly loaded otherwise renew within seconds of each other (with a tenth, three of four did in 8 s under
+# bench.load, and the others carried their share while they started).
 max_requests = _number("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
-max_requests_jitter = max_requests // 10
+max_requests_jitter = max_requests // 2
 # The app is imported once, in the master, and the workers are forked from it: a worker renewed by max_requests
 # serves at once instead of importing Django again (about 0.7 s of CPU and 1.7 s during which the other workers
 # carry its share: at 160 searches/s a worker is renewed every 12 s or so), and the workers share the code's

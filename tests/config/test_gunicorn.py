@@ -38,6 +38,7 @@ def test_on_two_cores_it_runs_four_workers_of_eight_threads_and_stops_gracefully
     assert values["forwarded_allow_ips"] == "127.0.0.1,::1"  # only a local proxy is believed by default
     assert values["secure_scheme_headers"] == {"X-FORWARDED-PROTO": "https"}
     assert values["preload_app"] is True  # a renewed worker is forked ready, not made to import Django again
+    assert (values["max_requests"], values["max_requests_jitter"]) == (2000, 1000)  # renewals spread out
 
 
 def test_the_environment_sets_port_workers_threads_and_the_trusted_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
