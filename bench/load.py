@@ -8,7 +8,7 @@ Starts what `make prod` starts (config/runprod.py: the Procfile's release, web =
 against PostgreSQL and Redis, with a fresh Microsoft 365 emulator as Microsoft; connects the demo organization
 domain-wide and adds one organizer and one colleague per client, each pair with an empty calendar in the
 emulator, so that every client books real, distinct meetings. Each client is a thread with its own
-`requests.Session`, signed in by a session made for it in the database (as a password sign-in would). Then:
+`Browser`, signed in by a session made for it in the database (as a password sign-in would). Then:
 
 - baseline: `GET /robots.txt` (a Django view touching no database, cache or session), `--seconds`;
 - for each Graph latency (emulator `/latency`): the booking page's search as its form sends it (htmx: the
@@ -60,6 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,7 +68,7 @@ from urllib.parse import urlsplit
 if __package__ in (None, ""):  # run as a file: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests
+import urllib3
 
 from config import runprod
 from config.rundemo import read_announcement
@@ -289,26 +290,47 @@ def _hours(first: date) -> Iterator[datetime]:
 # -- the clients ---------------------------------------------------------------------------------------------
 
 
-def client_session(stack: Stack, pair: Pair) -> requests.Session:
-    """A browser signed in as the pair's organizer, with its CSRF cookie (plain http: cookies not Secure)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.cookies.set(stack.cookie_name, pair.session_key)
-    page = session.get(f"{stack.base_url}/orgs/{stack.code}/book/", timeout=30)
-    page.raise_for_status()
-    csrf = page.cookies.get("csrftoken") or ""
-    session.cookies.set("csrftoken", csrf)
-    session.headers["X-CSRFToken"] = csrf
-    return session
+class Browser:
+    """One client: a browser signed in as the pair's organizer (plain http: cookies not Secure), with its kept-alive
+    connection to the stack, its cookies and its CSRF token. urllib3 alone, not `requests`: the clients run on the
+    same two cores as the stack they measure, and a `requests` GET cost about twice urllib3's CPU (1.3 ms against
+    0.65 ms for a 33 KB answer, bench/SEARCH_PROFILE.md), all of it taken from the server."""
+
+    def __init__(self, cookies: dict[str, str]) -> None:
+        self.pool = urllib3.PoolManager(maxsize=1, retries=False, timeout=30.0)
+        self.cookies = dict(cookies)
+        self.csrf = ""
+
+    def request(
+        self, method: str, url: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> urllib3.BaseHTTPResponse:
+        sent = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
+        if self.csrf:
+            sent["X-CSRFToken"] = self.csrf
+        if method == "GET":
+            return self.pool.request(method, url, fields=fields, headers=sent, redirect=False)
+        return self.pool.request(method, url, fields=fields, headers=sent, redirect=False, encode_multipart=False)
 
 
-# A request of one client: its session, its pair and the seconds since the run began (-1 for the warm-up); says
+def client_session(stack: Stack, pair: Pair) -> Browser:
+    """The pair's browser, its CSRF cookie taken from the booking page as a browser would."""
+    browser = Browser({stack.cookie_name: pair.session_key})
+    page = browser.request("GET", f"{stack.base_url}/orgs/{stack.code}/book/")
+    if page.status != 200:
+        raise SystemExit(f"The booking page answered {page.status} to a signed-in client.")
+    for header in page.headers.getlist("Set-Cookie"):
+        browser.cookies.update((name, morsel.value) for name, morsel in SimpleCookie(header).items())
+    browser.csrf = browser.cookies.get("csrftoken", "")
+    return browser
+
+
+# A request of one client: its browser, its pair and the seconds since the run began (-1 for the warm-up); says
 # how it went ("ok", "booked", "error: …"), with " (first of its range)" for a search whose range was new.
-Request = Callable[[requests.Session, Pair, float], str]
+Request = Callable[[Browser, Pair, float], str]
 FIRST = " (first of its range)"
 
 
-def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, str]:
+def send(browser: Browser, method: str, url: str, **kwargs: Any) -> tuple[urllib3.BaseHTTPResponse, str]:
     """The request, sent again (up to twice) when the server closed the kept-alive connection under it (as browsers do:
     gunicorn closes its idle connections when it replaces a worker after GUNICORN_MAX_REQUESTS). The second
     word says whether it was sent again; a POST sent again is safe here, since a booking is refused, not made
@@ -316,15 +338,15 @@ def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> tup
     again = ""
     for _ in range(2):  # two kept-alive connections may both have been closed by one worker's restart
         try:
-            return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
-        except requests.ConnectionError:
+            return browser.request(method, url, **kwargs), again
+        except urllib3.exceptions.ProtocolError:
             again = " (sent again)"
-    return session.request(method, url, timeout=30, allow_redirects=False, **kwargs), again
+    return browser.request(method, url, **kwargs), again
 
 
 def load(
     name: str,
-    sessions: list[tuple[requests.Session, Pair]],
+    sessions: list[tuple[Browser, Pair]],
     seconds: float,
     request: Request,
     rate: float = 0.0,
@@ -338,7 +360,7 @@ def load(
     lock = threading.Lock()
     every = len(sessions) / rate if rate else 0.0
 
-    def client(index: int, session: requests.Session, pair: Pair) -> None:
+    def client(index: int, session: Browser, pair: Pair) -> None:
         _outcome(request, session, pair, -1.0)  # warm-up: connections, templates, tokens
         barrier.wait()
         n, begun = 1, time.perf_counter()
@@ -373,18 +395,18 @@ def load(
     return run
 
 
-def _outcome(request: Request, session: requests.Session, pair: Pair, at: float) -> str:
+def _outcome(request: Request, session: Browser, pair: Pair, at: float) -> str:
     try:
         return request(session, pair, at)
-    except requests.RequestException as error:
+    except urllib3.exceptions.HTTPError as error:
         return f"error: {type(error).__name__}"
 
 
 def trivial(base_url: str) -> Request:
-    def get(session: requests.Session, pair: Pair, at: float) -> str:
+    def get(session: Browser, pair: Pair, at: float) -> str:
         response, again = send(session, "GET", f"{base_url}/robots.txt")
-        ok = response.status_code == 200 and "Disallow" in response.text
-        return f"ok{again}" if ok else f"error: {response.status_code}"
+        ok = response.status == 200 and b"Disallow" in response.data
+        return f"ok{again}" if ok else f"error: {response.status}"
 
     return get
 
@@ -398,7 +420,7 @@ def suggestions(stack: Stack, windows: int, offset: int, seconds: float, clients
     period = seconds / windows
     seen: dict[int, set[int]] = {}
 
-    def get(session: requests.Session, pair: Pair, at: float) -> str:
+    def get(session: Browser, pair: Pair, at: float) -> str:
         turn = int((max(at, 0.0) + period * pair.index / clients) // period) % windows
         new = turn not in seen.setdefault(pair.index, set())
         seen[pair.index].add(turn)
@@ -410,10 +432,10 @@ def suggestions(stack: Stack, windows: int, offset: int, seconds: float, clients
             "required": pair.colleague_uuid,
         }
         url = f"{stack.base_url}/orgs/{stack.code}/book/"
-        response, again = send(session, "GET", url, params=query, headers={"HX-Request": "true"})  # as its form
-        if response.status_code == 200 and "Pick this time" in response.text:
+        response, again = send(session, "GET", url, fields=query, headers={"HX-Request": "true"})  # as its form
+        if response.status == 200 and b"Pick this time" in response.data:
             return f"ok{again}{FIRST if new and at >= 0 else ''}"
-        return f"error: {response.status_code} {'no times shown' if response.status_code == 200 else ''}".strip()
+        return f"error: {response.status} {'no times shown' if response.status == 200 else ''}".strip()
 
     return get
 
@@ -421,7 +443,7 @@ def suggestions(stack: Stack, windows: int, offset: int, seconds: float, clients
 def booking(stack: Stack, subject: str) -> Request:
     """The confirm page's POST for the pair's next free hour: 302 booked, 409 refused as a conflict."""
 
-    def post(session: requests.Session, pair: Pair, at: float) -> str:
+    def post(session: Browser, pair: Pair, at: float) -> str:
         fields = {
             "start": next(pair.hours).isoformat().replace("+00:00", "Z"),
             "minutes": "30",
@@ -429,13 +451,13 @@ def booking(stack: Stack, subject: str) -> Request:
             "subject": subject,
             "agenda": "Load test",
             "teams": "on",
-            "csrfmiddlewaretoken": session.headers["X-CSRFToken"],
+            "csrfmiddlewaretoken": session.csrf,
         }
         url = f"{stack.base_url}/orgs/{stack.code}/book/create"
-        response, again = send(session, "POST", url, data=fields)
-        if response.status_code == 302 and "/meetings/" in response.headers.get("Location", ""):
+        response, again = send(session, "POST", url, fields=fields)
+        if response.status == 302 and "/meetings/" in response.headers.get("Location", ""):
             return f"booked{again}"
-        return f"conflict{again}" if response.status_code == 409 else f"error: {response.status_code}"
+        return f"conflict{again}" if response.status == 409 else f"error: {response.status}"
 
     return post
 
@@ -682,7 +704,7 @@ def main() -> None:
         print(f"Load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: argparse.Namespace) -> str:
+def measure(stack: Stack, sessions: list[tuple[Browser, Pair]], args: argparse.Namespace) -> str:
     baseline, lines = None, []
     if "baseline" in args.phases:
         baseline = load(
@@ -701,7 +723,7 @@ def measure(stack: Stack, sessions: list[tuple[requests.Session, Pair]], args: a
 
 def measure_suggestions(
     stack: Stack,
-    sessions: list[tuple[requests.Session, Pair]],
+    sessions: list[tuple[Browser, Pair]],
     args: argparse.Namespace,
     baseline: Run | None,
     phase: int,
@@ -735,7 +757,7 @@ def measure_suggestions(
 
 def measure_bookings(
     stack: Stack,
-    sessions: list[tuple[requests.Session, Pair]],
+    sessions: list[tuple[Browser, Pair]],
     args: argparse.Namespace,
     baseline: Run | None,
     latency: int,
