@@ -70,7 +70,7 @@ def colleagues_matching(*, organizer: Membership, query: str) -> list[Colleague]
 def colleagues_by_uuid(*, organizer: Membership, uuids: Iterable[str]) -> dict[str, Membership]:
     """Each UUID that names an active colleague, mapped to their membership; anything else is left out. Read
     `with_reach`: whether Overlap can book with them costs no second query."""
-    valid = [uuid.UUID(value) for value in uuids if _is_uuid(value)]
+    valid = [u for u in map(as_uuid, uuids) if u is not None]
     found = _BY_UUID.all(organizer.organization_id, organizer.pk, valid)
     for member in found:
         member.organization = organizer.organization  # the organizer's own, read with them: not joined again
@@ -89,9 +89,9 @@ _BY_UUID = KeptQuery(
 )
 
 
-def _is_uuid(value: str) -> bool:
+def as_uuid(value: str) -> uuid.UUID | None:
+    """The UUID a form or a link carries, however it is written (capitals, no hyphens), or None."""
     try:
-        uuid.UUID(value)
+        return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
-        return False
-    return True
+        return None

@@ -5,7 +5,6 @@ They only read: the forms that write (book, move, cancel, the time zone, the rul
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Membership
 from booking.rules import LONGEST_WINDOW_DAYS, BookingRules
 from booking.search.availability import MOST_OPTIONAL, MOST_REQUIRED, member_zone
-from booking.search.colleagues import colleagues_by_uuid
+from booking.search.colleagues import as_uuid, colleagues_by_uuid
 from booking.search.room_form import ChosenRoomField, RoomFields
 from booking.search.rooms import RoomAsk
 from booking.search.series_form import SeriesFields
@@ -34,13 +33,6 @@ def next_working_days(today: date, count: int = 10) -> tuple[date, date]:
     return start, end
 
 
-def _same_uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return value  # not a UUID: found as nobody, and refused as such
-
-
 class _People(forms.Form):
     """Required and optional colleagues by User.uuid, looked up in the organizer's organization only."""
 
@@ -56,7 +48,8 @@ class _People(forms.Form):
         or without hyphens, and it is still the same person (picked once, never the organizer)."""
         data = self.data
         values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
-        return [_same_uuid(str(v).strip()) for v in values if str(v).strip()]
+        values = [str(v).strip() for v in values if str(v).strip()]
+        return [str(as_uuid(v) or v) for v in values]  # not a UUID: found as nobody, and refused as such
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

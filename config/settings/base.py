@@ -123,12 +123,12 @@ def _database() -> dict[str, object]:
         defaults = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
         config["OPTIONS"] = {**defaults, **options} if isinstance(options, dict) else options
     elif "postgresql" in str(config.get("ENGINE", "")):
+        # Django's backend, its health check made without a round trip when the connection is fine.
+        config["ENGINE"] = "config.postgresql"
         # PostgreSQL's default random_page_cost (4) assumes spinning disks: it keeps the planner off the people
         # search's trigram index for common fragments (a whole-directory scan, 3-5x slower among 100,000). On
         # SSD storage 1.1 is right; each connection asks for it. Empty leaves the server's own setting (a pooler
         # that refuses startup options, or a database tuned with ALTER DATABASE).
-        # Django's backend, its health check made without a round trip when the connection is fine.
-        config["ENGINE"] = "config.postgresql"
         cost = env_str("DATABASE_RANDOM_PAGE_COST", "1.1")
         options = config.get("OPTIONS") or {}
         if isinstance(options, dict):
