@@ -57,12 +57,15 @@ keepalive = _number("GUNICORN_KEEPALIVE", 5)
 # A worker is replaced after this many requests, plus up to half as many again: workers started together and
 # evenly loaded otherwise renew within seconds of each other (with a tenth, three of four did in 8 s under
 # bench.load, and the others carried their share while they started).
-max_requests = _number("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
+# A worker renewed after max_requests (plus up to half as many again) starts without its database connections,
+# statements and caches: under load each renewal slowed the searches of the next seconds (a p95 of 300 ms at
+# Graph 150 ms with four renewals in the run, 46 ms without; bench/SEARCH_PROFILE.md, seventh pass). A worker's
+# memory stays flat (about 110 MiB after 3,600 searches), so renewal is a rare safety net, not a routine.
+max_requests = _number("GUNICORN_MAX_REQUESTS", 20000, minimum=0)
 max_requests_jitter = max_requests // 2
 # The app is imported once, in the master, and the workers are forked from it: a worker renewed by max_requests
 # serves at once instead of importing Django again (about 0.7 s of CPU and 1.7 s during which the other workers
-# carry its share: at 160 searches/s a worker is renewed every 12 s or so), and the workers share the code's
-# memory. Importing opens no connection and starts no thread: Django connects on first use, redis-py's pools and
+# carry its share), and the workers share the code's memory. Importing opens no connection and starts no thread: Django connects on first use, redis-py's pools and
 # the Graph session are made in the worker that uses them, Celery renews its pools after a fork.
 preload_app = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
@@ -99,6 +102,12 @@ logger_class = JsonAccessLogger
 def when_ready(server: Any) -> None:
     """In the master, the app loaded, before the first worker is forked: what each worker would build on its first
     requests is built once, and every worker (the renewed ones too) is forked with it (config/warm.py)."""
-    from config.warm import warm
+    from config.warm import freeze, warm
 
-    server.log.info("Warmed before forking: %d templates, the URLs and every language's catalogue", warm())
+    templates = warm()
+    server.log.info(
+        "Warmed before forking: %d templates, the URLs and every language's catalogue; %d objects kept out of the "
+        "garbage collector's walks",
+        templates,
+        freeze(),
+    )

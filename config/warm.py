@@ -3,10 +3,16 @@ the workers (`preload_app`, config/gunicorn.py's `when_ready`): every page's tem
 filled in each language, each language's catalogue read. A worker renewed after GUNICORN_MAX_REQUESTS then serves
 at once, instead of spending about a quarter of a second of CPU on it (bench/SEARCH_PROFILE.md) while the other
 workers carry its share; under load three renewals in a few seconds made the slowest searches of a run.
-Nothing here opens a connection or starts a thread."""
+Nothing here opens a connection or starts a thread.
+
+Then `freeze` moves everything the master holds out of the garbage collector's sight. A worker's full collection
+otherwise walks every object it inherited (Django, the templates, the catalogues: some 180,000) while each of its
+threads waits: 100 to 130 ms a time, the slowest searches of a run (bench/SEARCH_PROFILE.md, seventh pass); and
+walking them writes to the pages the workers share with the master, which the kernel then copies into each."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from django.conf import settings
@@ -29,3 +35,11 @@ def warm() -> int:
                 engine.get_template(path.relative_to(directory).as_posix())
                 compiled += 1
     return compiled
+
+
+def freeze() -> int:
+    """Collect what the master no longer holds, then keep the rest out of every later collection (of the master and
+    of each worker forked from it: Python's advice for a process that forks without exec); how many were frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
