@@ -65,8 +65,9 @@ max_requests = _number("GUNICORN_MAX_REQUESTS", 20000, minimum=0)
 max_requests_jitter = max_requests // 2
 # The app is imported once, in the master, and the workers are forked from it: a worker renewed by max_requests
 # serves at once instead of importing Django again (about 0.7 s of CPU and 1.7 s during which the other workers
-# carry its share), and the workers share the code's memory. Importing opens no connection and starts no thread: Django connects on first use, redis-py's pools and
-# the Graph session are made in the worker that uses them, Celery renews its pools after a fork.
+# carry its share), and the workers share the code's memory. Importing opens no connection and starts no thread:
+# Django connects on first use, redis-py's pools and the Graph session are made in the worker that uses them,
+# Celery renews its pools after a fork.
 preload_app = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
