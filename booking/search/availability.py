@@ -17,6 +17,7 @@ import hashlib
 import time as clock
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -128,7 +129,8 @@ def availability_search(
     hard = _hard(people, request, shown, wanted, graph=graph_suggests)
     source = "microsoft" if graph_suggests else "overlap"
     if room is None:
-        return _from_engine(shown, people, organizer, source, hard)
+        used = [schedules[pk] for pk in dict.fromkeys(m.pk for m in [organizer, *required, *optional])]
+        return dataclasses.replace(_from_engine(shown, people, organizer, source, hard), free_busy=_digest(used))
     try:
         read = rooms_read(organizer=organizer, ask=room, start=read_start, end=read_end)
     except calendars.CalendarError as error:
@@ -321,17 +323,24 @@ def cached_free_busy_digest(
     window_start: datetime,
     window_end: datetime,
     rules: BookingRules,
-) -> str:
+    along: str,
+) -> tuple[str, Any]:
     """A digest of the free/busy a search of this window would read from the cache now (the organizer first), or
-    "" when any of it is not cached: what the search answers is a function of it, so an answer kept under it is
-    the answer the search would give."""
+    "" when any of it is not cached: what the search answers is a function of it, so an answer kept with it is the
+    answer the search would give. With it, the cached value under `along` (None when there is none), read in the
+    same round trip: the answer kept for the search."""
     unique = list({m.pk: m for m in [organizer, *people]}.values())
     read_start, read_end = read_window(window_start, window_end, rules)
     keys = _cache_keys(organizer.organization, [m.pk for m in unique], read_start, read_end)
-    hits = cache.get_many(list(keys.values()))
-    if len(hits) < len(keys):
-        return ""
-    return hashlib.blake2b(repr([hits[keys[m.pk]] for m in unique]).encode(), digest_size=16).hexdigest()
+    hits = cache.get_many([*keys.values(), along])
+    if any(key not in hits for key in keys.values()):
+        return "", hits.get(along)
+    return _digest([hits[keys[m.pk]] for m in unique]), hits.get(along)
+
+
+def _digest(schedules: Sequence[calendars.Schedule]) -> str:
+    """A digest of these schedules, in this order: the same for a schedule as read and as the cache gives it back."""
+    return hashlib.blake2b(repr(list(schedules)).encode(), digest_size=16).hexdigest()
 
 
 def _read_free_busy(

@@ -216,13 +216,13 @@ def _not_enabled(organizer: Membership, form: SearchForm) -> str:
 
 
 def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
-    """The search's answer, laid out; kept briefly under everything it depends on (`_answer_key`), so that the
-    same search again, as htmx sends it while the free/busy is cached, renders nothing afresh. A series has its
+    """The search's answer, laid out; kept briefly with the free/busy it was ranked from (`_answer_key`), so that
+    the same search again, as htmx sends it while that free/busy is cached, renders nothing afresh. A series has its
     own answer (`series_page`)."""
     if form.cleaned_data.get("recurrence") is not None:
         return _series(finding, organizer, form)
     key = _answer_key(finding, organizer, form)
-    kept = cache.get(key) if key else None
+    kept = _kept(finding, organizer, form, key) if key else None
     if kept is None:
         _search(finding, organizer, form)
     # After the search: it records the member's Outlook zone as Microsoft tells it.
@@ -233,9 +233,25 @@ def _answer(finding: Finding, organizer: Membership, form: SearchForm) -> Findin
     context = {"f": finding, "organization": organizer.organization}
     template = "booking/_more_days.html" if finding.days_from else "booking/_answer.html"
     finding.answer_html = mark_safe(render_to_string(template, context))  # noqa: S308  (escaped)
-    if key and _keepable(finding) and key == _answer_key(finding, organizer, form):  # the same free/busy throughout
-        cache.set(key, str(finding.answer_html), ANSWER_SECONDS)
+    if key and _keepable(finding):
+        assert finding.result is not None  # a keepable finding has its result
+        # Under the key as it is now: the search may have learnt the member's Outlook zone, which the key names.
+        kept_with = (finding.result.free_busy, str(finding.answer_html))
+        cache.set(_answer_key(finding, organizer, form), kept_with, ANSWER_SECONDS)
     return finding
+
+
+def _kept(finding: Finding, organizer: Membership, form: SearchForm, key: str) -> str | None:
+    """The answer kept for this search, if the cache holds the very free/busy it was ranked from (read with it, in
+    one round trip); else None."""
+    data, (start, end) = form.cleaned_data, form.window
+    people = [*data["required_members"], *data["optional_members"]]
+    free_busy, kept = cached_free_busy_digest(
+        organizer=organizer, people=people, window_start=start, window_end=end, rules=finding.rules, along=key
+    )
+    if not free_busy or not isinstance(kept, tuple) or kept[0] != free_busy:
+        return None
+    return str(kept[1])
 
 
 def _series(finding: Finding, organizer: Membership, form: SearchForm) -> Finding:
@@ -324,19 +340,13 @@ def _keepable(finding: Finding) -> bool:
 def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> str:
     """The cache key of this search's answer: the query, who asks and in which zone and language, the people's
     names, the rules, the first start the grid allows after now and the notice, and today's date (the only ways
-    `now` reaches the answer), and a digest of the cached free/busy it would read; "" when it is not kept
-    (individual mode also asks findMeetingTimes, or the free/busy is not cached)."""
+    `now` reaches the answer); the free/busy it was ranked from is kept with it (`_kept`). "" when it is not kept
+    (individual mode also asks findMeetingTimes; rooms are read afresh each time)."""
     if finding.readiness.graph_suggests or form.cleaned_data["room_ask"] is not None:
         return ""  # rooms' free/busy is read afresh each time (booked by everyone), so such answers are not kept
-    data, (start, end) = form.cleaned_data, form.window
-    people = [*data["required_members"], *data["optional_members"]]
-    free_busy = cached_free_busy_digest(
-        organizer=organizer, people=people, window_start=start, window_end=end, rules=finding.rules
-    )
-    if not free_busy:
-        return ""
     assert isinstance(form.data, QueryDict)  # the page's GET
-    rules, now = finding.rules, timezone.now()
+    data, rules, now = form.cleaned_data, finding.rules, timezone.now()
+    people = [*data["required_members"], *data["optional_members"]]
     # The engine starts no sooner than the first grid mark after now plus the notice (whole minutes): an answer
     # holds until that mark moves, a quarter of an hour with the default grid, or the date does.
     earliest_minute = (now + rules.minimum_notice + timedelta(seconds=59, microseconds=999_999)).replace(
@@ -352,7 +362,6 @@ def _answer_key(finding: Finding, organizer: Membership, form: SearchForm) -> st
         (rules.pk, rules.updated.isoformat()),
         first_start.isoformat(),
         now.astimezone(finding.zone).date().isoformat(),
-        free_busy,
     )
     return "booking-answer:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 

@@ -75,9 +75,8 @@ class TestKeptAnswer:
             first = linked_starts(_search(client, org, alex, monday)[0])[0]  # the day's first time, seen on Saturday
         # 61 min 10 s before it, with the hour's notice, the first start allowed is that time: it is shown.
         with time_machine.travel(first - timedelta(minutes=61, seconds=10), tick=False) as clock:
-            cache.clear()  # as if two minutes had passed in Redis too: the free/busy is read afresh, then kept
-            _search(client, org, alex, monday)
-            page, made_afresh = _search(client, org, alex, monday)  # kept from here on
+            cache.clear()  # as if two minutes had passed in Redis too: the free/busy is read afresh, and kept
+            page, made_afresh = _search(client, org, alex, monday)  # with the answer made from it
             assert made_afresh and linked_starts(page)[0] == first
             clock.shift(65)  # another minute, the same first start allowed: the kept answer, nothing rendered
             again, made_afresh = _search(client, org, alex, monday)
@@ -87,15 +86,44 @@ class TestKeptAnswer:
             assert made_afresh and first not in linked_starts(later)
             assert linked_starts(later)[0] == first + timedelta(minutes=15)
 
+    def test_an_answer_is_not_shown_once_its_free_busy_has_been_read_again_and_differs(
+        self, org: Org, emulator_settings: EmulatorProcess
+    ) -> None:
+        monday = next_week()[0].date()
+        organizer = connected(org, emulator_settings, "domain_wide", organizer="Adele Vance")
+        alex = member(org, "Alex Wilber")
+        client = signed_in(organizer.user)
+        cache.clear()
+        page, made_afresh = _search(client, org, alex, monday)  # Microsoft read: the answer is kept with it
+        again, made_again = _search(client, org, alex, monday)
+        assert made_afresh and not made_again and again == page
+        taken = linked_starts(page)[0]
+        plant(emulator_settings, address("Alex Wilber"), event(taken, 30, "Taken since"))
+        _free_busy_expires_before_the_answer()
+        _search(client, org, alex, monday, subject="Another meeting")  # reads Alex's day again, with the new event
+        later, made_afresh = _search(client, org, alex, monday)
+        assert made_afresh and taken not in linked_starts(later)
 
-def _search(client: Client, org: Org, alex: Membership, day: date) -> tuple[str, bool]:
+
+def _free_busy_expires_before_the_answer() -> None:
+    """Every cached value goes but the kept answers (the free/busy is kept as long, and was kept first)."""
+    backend = cache._cache  # type: ignore[attr-defined]
+    stored = list(backend) if isinstance(backend, dict) else [k.decode() for k in backend.get_client(None).keys("*")]
+    for key in (raw.split(":", 2)[2] for raw in stored):  # "prefix:version:key"
+        if not key.startswith("booking-answer:"):
+            cache.delete(key)
+
+
+def _search(
+    client: Client, org: Org, alex: Membership, day: date, subject: str = "Quarterly planning"
+) -> tuple[str, bool]:
     """The answer as htmx asks for it (CSRF token left out), and whether its template was rendered for it."""
     query = {
         "required": [str(alex.user.uuid)],
         "minutes": "30",
         "start_date": day.isoformat(),
         "end_date": day.isoformat(),
-        "subject": "Quarterly planning",
+        "subject": subject,
     }
     response = client.get(reverse("booking_page", kwargs={"code": org.code}), query, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
