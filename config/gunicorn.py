@@ -54,13 +54,12 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _number("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _number("GUNICORN_KEEPALIVE", 5)
-# A worker is replaced after this many requests, plus up to half as many again: workers started together and
-# evenly loaded otherwise renew within seconds of each other (with a tenth, three of four did in 8 s under
-# bench.load, and the others carried their share while they started).
-# A worker renewed after max_requests (plus up to half as many again) starts without its database connections,
-# statements and caches: under load each renewal slowed the searches of the next seconds (a p95 of 300 ms at
-# Graph 150 ms with four renewals in the run, 46 ms without; bench/SEARCH_PROFILE.md, seventh pass). A worker's
-# memory stays flat (about 110 MiB after 3,600 searches), so renewal is a rare safety net, not a routine.
+# A worker is replaced after this many requests, plus up to half as many again (workers started together and
+# evenly loaded otherwise renew within seconds of each other: with a tenth, three of four did in 8 s). A renewed
+# worker starts without its database connections, statements and caches, and under load each renewal slowed the
+# next seconds' searches (p95 300 ms at Graph 150 ms with four renewals in the run, 46 ms without;
+# bench/SEARCH_PROFILE.md, seventh pass). A worker's memory stays flat (about 110 MiB after 3,600 searches), so
+# renewal is a rare safety net, not a routine.
 max_requests = _number("GUNICORN_MAX_REQUESTS", 20000, minimum=0)
 max_requests_jitter = max_requests // 2
 # The app is imported once, in the master, and the workers are forked from it: a worker renewed by max_requests

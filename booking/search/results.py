@@ -137,8 +137,8 @@ class SearchResult:
     notes: tuple[str, ...] = ()
     hard: Hard = Hard()
     rooms: RoomsAnswer | None = None  # when a room was asked for
-    # A digest of the free/busy the times were ranked from (`availability.free_busy_digest`): the search's answer is
-    # kept with it, and shown again while the cache holds the same free/busy.
+    # A digest of the free/busy the times were ranked from (`availability._digest`): the search's answer is kept
+    # with it, and shown again while the cache holds the same free/busy (`page._kept`).
     free_busy: str = ""
 
 

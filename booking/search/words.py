@@ -42,7 +42,7 @@ def vocabulary() -> Vocabulary:
 def vocabulary_of(language: str) -> Vocabulary:
     with translation.override(language):
         return Vocabulary(
-            clocks=reading.clocks(language) or _clocks(language),
+            clocks=_clocks(language),
             weekdays=tuple(reading.day(datetime(2024, 1, 1 + d), "weekday", language) for d in range(7)),
             parts=_parts(),
             you=pgettext("reasons of a time", "you"),
